@@ -1,0 +1,55 @@
+//! The audit trail as the app writes and reads it.
+
+use lianrong_domain::page::{Page, PageRequest};
+use lianrong_store::audit::{self as store, AuditRecord};
+
+use crate::error::AppResult;
+use crate::policy::{self, Actor, Permission};
+use crate::{App, new_id, now_ms};
+
+/// Builds the record for an action by `actor`.
+pub(crate) fn record(actor: &Actor, action: &str, object_type: &str, object_id: &str, outcome: &str, detail: &str) -> AuditRecord {
+    AuditRecord {
+        id: new_id(),
+        at_ms: now_ms(),
+        actor_org_id: Some(actor.org_id.clone()),
+        actor_user_id: actor.user_id.clone(),
+        actor_api_key_id: actor.api_key_id.clone(),
+        action: action.to_string(),
+        object_type: object_type.to_string(),
+        object_id: object_id.to_string(),
+        outcome: outcome.to_string(),
+        detail: detail.chars().take(1000).collect(),
+    }
+}
+
+/// Records a refused attempt in its own transaction, so it outlives the refused change. A failure to
+/// audit is logged but does not hide the refusal from the caller.
+pub(crate) async fn refused(app: &App, actor: &Actor, action: &str, object_type: &str, object_id: &str, detail: &str) {
+    let rec = record(actor, action, object_type, object_id, "refused", detail);
+    let result = async {
+        let mut conn = app.db.pool.acquire().await?;
+        store::insert(&mut conn, &rec).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, action, "could not write the audit record of a refusal");
+    }
+    tracing::warn!(org = %actor.org_id, user = ?actor.user_id, action, object_type, object_id, detail, "refused");
+}
+
+/// Runs `check`; when it refuses, audits the refusal and passes the error on.
+pub(crate) async fn guard(app: &App, actor: &Actor, p: Permission, action: &str, object_type: &str, object_id: &str) -> AppResult<()> {
+    if let Err(e) = policy::require(actor, p) {
+        refused(app, actor, action, object_type, object_id, &e.en).await;
+        return Err(e);
+    }
+    Ok(())
+}
+
+pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<AuditRecord>> {
+    policy::require(actor, Permission::ReadAudit)?;
+    let org = if actor.sees_everything() { None } else { Some(actor.org_id.as_str()) };
+    let mut conn = app.db.pool.acquire().await.map_err(lianrong_store::StoreError::from)?;
+    Ok(store::list(&mut conn, org, page).await?)
+}

@@ -1,0 +1,138 @@
+//! The app layer's one error type: a stable code, a kind that the web layer maps to an HTTP status, the
+//! field at fault when there is one, and the message in English and Chinese. Internal causes are logged
+//! here and never shown to the caller.
+
+use lianrong_store::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Invalid,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooManyRequests,
+    Unavailable,
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {en}")]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub code: &'static str,
+    pub field: Option<String>,
+    pub en: String,
+    pub zh: String,
+    pub retry_after_s: Option<u64>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(kind: ErrorKind, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError { kind, code, field: None, en: en.into(), zh: zh.into(), retry_after_s: None }
+    }
+
+    pub fn invalid(field: &str, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError { field: Some(field.to_string()), ..AppError::new(ErrorKind::Invalid, code, en, zh) }
+    }
+
+    pub fn not_found(what_en: &str, what_zh: &str) -> AppError {
+        AppError::new(
+            ErrorKind::NotFound,
+            "not_found",
+            format!("{what_en} not found, or not visible to your organisation"),
+            format!("{what_zh}不存在，或您的机构无权查看"),
+        )
+    }
+
+    pub fn forbidden(en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Forbidden, "forbidden", en, zh)
+    }
+
+    pub fn conflict(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Conflict, code, en, zh)
+    }
+
+    pub fn unauthenticated(code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
+        AppError::new(ErrorKind::Unauthenticated, code, en, zh)
+    }
+
+    pub fn internal() -> AppError {
+        AppError::new(
+            ErrorKind::Internal,
+            "internal",
+            "An internal error occurred; it has been logged. Please try again later.",
+            "系统内部错误，已记录日志，请稍后重试。",
+        )
+    }
+
+    pub fn with_field(mut self, field: &str) -> AppError {
+        self.field = Some(field.to_string());
+        self
+    }
+
+    /// The message in the reader's language.
+    pub fn message(&self, lang_en: bool) -> &str {
+        if lang_en { &self.en } else { &self.zh }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::NotFound => AppError::not_found("The record", "记录"),
+            StoreError::Conflict { constraint } => {
+                tracing::info!(%constraint, "write refused by a constraint");
+                AppError::conflict(
+                    "conflict",
+                    "The change conflicts with existing data (a duplicate, or a record changed meanwhile)",
+                    "该操作与现有数据冲突（重复记录，或记录已被他人修改）",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "storage error");
+                let mut err = AppError::internal();
+                if let StoreError::Sql(sqlx_err) = &other {
+                    if matches!(sqlx_err.as_database_error(), None) && sqlx_err.to_string().contains("pool timed out") {
+                        err = AppError::new(
+                            ErrorKind::Unavailable,
+                            "database_busy",
+                            "The database is busy; please retry shortly",
+                            "数据库繁忙，请稍后重试",
+                        );
+                    }
+                }
+                err
+            }
+        }
+    }
+}
+
+impl From<lianrong_domain::text::TextError> for AppError {
+    fn from(e: lianrong_domain::text::TextError) -> AppError {
+        AppError::invalid(e.field(), "invalid_text", e.to_string(), e.message_zh())
+    }
+}
+
+impl From<lianrong_domain::labelled::UnknownCode> for AppError {
+    fn from(e: lianrong_domain::labelled::UnknownCode) -> AppError {
+        AppError::invalid(
+            e.field,
+            "unknown_value",
+            e.to_string(),
+            format!("{}：未知取值“{}”，可选值为 {}", e.field, e.value, e.allowed),
+        )
+    }
+}
+
+impl From<lianrong_domain::page::PageError> for AppError {
+    fn from(e: lianrong_domain::page::PageError) -> AppError {
+        let (field, zh) = match &e {
+            lianrong_domain::page::PageError::Page => ("page", "页码须为1或以上".to_string()),
+            lianrong_domain::page::PageError::PageSize { max } => ("page_size", format!("每页条数须在1到{max}之间")),
+        };
+        AppError::invalid(field, "invalid_page", e.to_string(), zh)
+    }
+}

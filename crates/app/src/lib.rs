@@ -1,0 +1,98 @@
+//! Lianrong's use cases. One module per capability, named as in every other layer. Each public function
+//! takes the [`Actor`], asks the [`policy`], runs one transaction and writes the audit trail. Nothing here
+//! knows HTTP or HTML.
+#![forbid(unsafe_code)]
+
+pub mod api_key;
+pub mod audit;
+pub mod auth;
+pub mod chain;
+pub mod cluster;
+pub mod core_library;
+pub mod demo;
+pub mod error;
+pub mod org;
+pub mod policy;
+pub mod stats;
+pub mod user;
+
+pub use error::{AppError, AppResult, ErrorKind};
+pub use policy::{Actor, Permission};
+
+use lianrong_store::Db;
+
+/// The application: a database handle and nothing else, so that any number of processes can serve one
+/// database behind a load balancer.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub db: Db,
+}
+
+impl App {
+    /// Connects, migrates and seeds the cluster list when the database is new.
+    pub async fn open(url: &str) -> AppResult<App> {
+        let db = Db::connect(url).await.map_err(|e| {
+            tracing::error!(error = %e, url = %lianrong_store::redact_url(url), "cannot open the database");
+            AppError::new(
+                ErrorKind::Unavailable,
+                "database_unavailable",
+                format!("Cannot open the database: {e}"),
+                format!("无法打开数据库：{e}"),
+            )
+        })?;
+        let applied = db.migrate().await?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        let app = App { db };
+        cluster::seed_if_empty(&app).await?;
+        Ok(app)
+    }
+
+    pub async fn ready(&self) -> AppResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch (UTC).
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// A new opaque, time-ordered record id (UUIDv7 as text).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The business date in Asia/Shanghai for an instant, `YYYY-MM-DD`.
+pub fn business_date(at_ms: i64) -> String {
+    let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    match jiff::tz::TimeZone::get("Asia/Shanghai") {
+        Ok(tz) => ts.to_zoned_datetime(tz).date().to_string(),
+        Err(_) => ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date().to_string(),
+    }
+}
+
+/// An instant as `YYYY-MM-DD HH:MM` in Asia/Shanghai, for the console.
+pub fn display_time(at_ms: i64) -> String {
+    let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    ts.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Random bytes from the operating system, for tokens and secrets.
+pub(crate) fn random_bytes<const N: usize>() -> AppResult<[u8; N]> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| {
+        tracing::error!(error = %e, "the operating system's random source failed");
+        AppError::internal()
+    })?;
+    Ok(buf)
+}
+
+/// SM3 digest as lower-case hex: used to store session tokens and API key secrets.
+pub fn sm3_hex(data: &[u8]) -> String {
+    use sm3::Digest;
+    hex::encode(sm3::Sm3::digest(data))
+}

@@ -1,0 +1,224 @@
+//! Who may do what: the one authorisation policy. Every use case asks [`require`] before it touches
+//! data, and scopes its queries with the `*_scope` functions here, so that visibility rules live in one
+//! place. Users are judged by their roles, API keys by their scopes; both by their organisation's kind.
+
+use lianrong_domain::org::OrgKind;
+use lianrong_domain::role::{Role, Scope};
+use lianrong_store::chain::ChainScope;
+use lianrong_store::core_library::LibraryScope;
+use lianrong_store::org::OrgScope;
+
+use crate::error::{AppError, AppResult};
+
+/// The caller of a use case: a console user, an API key, or the platform itself (CLI administration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub org_id: String,
+    pub org_kind: OrgKind,
+    pub org_name: String,
+    pub user_id: Option<String>,
+    pub login: Option<String>,
+    pub display_name: Option<String>,
+    pub api_key_id: Option<String>,
+    pub roles: Vec<Role>,
+    /// `Some` for API keys: what the key was granted.
+    pub scopes: Option<Vec<Scope>>,
+    pub system: bool,
+}
+
+impl Actor {
+    /// The platform acting for a local administrator (`lianrong admin`, the demo builder).
+    pub fn system(operator_org_id: &str) -> Actor {
+        Actor {
+            org_id: operator_org_id.to_string(),
+            org_kind: OrgKind::Operator,
+            org_name: "system".to_string(),
+            user_id: None,
+            login: Some("system".to_string()),
+            display_name: Some("system".to_string()),
+            api_key_id: None,
+            roles: vec![Role::OrgAdmin, Role::OperatorStaff],
+            scopes: None,
+            system: true,
+        }
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn is_operator_manager(&self) -> bool {
+        self.org_kind == OrgKind::Operator && (self.has_role(Role::OrgAdmin) || self.has_role(Role::OperatorStaff))
+    }
+
+    /// Whether the actor sees every organisation's directory entry, chains and library entries.
+    pub fn sees_everything(&self) -> bool {
+        matches!(self.org_kind, OrgKind::Operator | OrgKind::Regulator)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ReadDirectory,
+    CreateOrg,
+    ManageUsccExceptions,
+    ReadUsers,
+    /// Create users, change roles, reset passwords in the actor's own organisation (or any, for the operator).
+    ManageUsers,
+    ManageApiKeys,
+    ReadChains,
+    ManageChains,
+    ManageClusters,
+    ReadLibrary,
+    ApplyLibrary,
+    DecideLibrary,
+    ReadAudit,
+}
+
+impl Permission {
+    /// The scope an API key needs; `None` means keys may never do this.
+    fn scope(self) -> Option<Scope> {
+        match self {
+            Permission::ReadDirectory => Some(Scope::OrganisationRead),
+            Permission::ReadChains => Some(Scope::ChainRead),
+            Permission::ManageChains => Some(Scope::ChainWrite),
+            Permission::ReadLibrary => Some(Scope::CoreLibraryRead),
+            Permission::ApplyLibrary | Permission::DecideLibrary => Some(Scope::CoreLibraryWrite),
+            _ => None,
+        }
+    }
+
+    fn is_read(self) -> bool {
+        matches!(
+            self,
+            Permission::ReadDirectory | Permission::ReadUsers | Permission::ReadChains | Permission::ReadLibrary | Permission::ReadAudit
+        )
+    }
+}
+
+/// The rule for users (by role) and for organisations (by kind). API keys additionally need the scope.
+fn role_allows(actor: &Actor, p: Permission) -> bool {
+    use Permission as P;
+    let admin = actor.has_role(Role::OrgAdmin);
+    match p {
+        P::ReadDirectory | P::ReadChains | P::ReadLibrary => true,
+        P::ReadUsers => admin || actor.has_role(Role::Auditor) || actor.is_operator_manager(),
+        P::ReadAudit => admin || actor.has_role(Role::Auditor),
+        P::ManageUsers | P::ManageApiKeys => admin,
+        P::CreateOrg | P::ManageUsccExceptions | P::ManageChains | P::ManageClusters | P::DecideLibrary => {
+            actor.is_operator_manager()
+        }
+        P::ApplyLibrary => {
+            actor.is_operator_manager()
+                || (matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier)
+                    && (admin || actor.has_role(Role::FinanceStaff)))
+        }
+    }
+}
+
+pub fn allows(actor: &Actor, p: Permission) -> bool {
+    if actor.system {
+        return true;
+    }
+    match &actor.scopes {
+        Some(scopes) => match p.scope() {
+            Some(needed) => scopes.contains(&needed) && (p.is_read() || kind_may_write_with_key(actor.org_kind, p)),
+            None => false,
+        },
+        None => role_allows(actor, p),
+    }
+}
+
+/// What an organisation's API key may change: the operator manages chains and decides the library; a
+/// core or supplier applies to it.
+fn kind_may_write_with_key(kind: OrgKind, p: Permission) -> bool {
+    match p {
+        Permission::ManageChains | Permission::DecideLibrary => kind == OrgKind::Operator,
+        Permission::ApplyLibrary => matches!(kind, OrgKind::Operator | OrgKind::Core | OrgKind::Supplier),
+        _ => false,
+    }
+}
+
+pub fn require(actor: &Actor, p: Permission) -> AppResult<()> {
+    if allows(actor, p) {
+        Ok(())
+    } else if actor.scopes.is_some() {
+        Err(AppError::forbidden(
+            format!("This API key's scopes or organisation kind do not allow this action ({p:?})"),
+            format!("该API密钥的权限范围或机构类型不允许此操作（{p:?}）"),
+        ))
+    } else {
+        Err(AppError::forbidden(
+            format!("Your role does not allow this action ({p:?})"),
+            format!("您的角色无权执行此操作（{p:?}）"),
+        ))
+    }
+}
+
+pub fn org_scope(actor: &Actor) -> OrgScope {
+    if actor.sees_everything() || actor.system {
+        OrgScope::All
+    } else {
+        OrgScope::OwnAndChainPeers { viewer_org_id: actor.org_id.clone() }
+    }
+}
+
+pub fn chain_scope(actor: &Actor) -> ChainScope {
+    if actor.sees_everything() || actor.system {
+        ChainScope::All
+    } else {
+        ChainScope::MemberOf { org_id: actor.org_id.clone() }
+    }
+}
+
+pub fn library_scope(actor: &Actor) -> LibraryScope {
+    if actor.sees_everything() || actor.system {
+        LibraryScope::All
+    } else if actor.org_kind == OrgKind::Bank {
+        LibraryScope::DecidedAndOwn { org_id: actor.org_id.clone() }
+    } else {
+        LibraryScope::Own { org_id: actor.org_id.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(kind: OrgKind, roles: &[Role]) -> Actor {
+        Actor {
+            org_id: "o".into(),
+            org_kind: kind,
+            org_name: "o".into(),
+            user_id: Some("u".into()),
+            login: Some("u".into()),
+            display_name: None,
+            api_key_id: None,
+            roles: roles.to_vec(),
+            scopes: None,
+            system: false,
+        }
+    }
+
+    #[test]
+    fn only_operator_staff_decide_the_library() {
+        assert!(allows(&user(OrgKind::Operator, &[Role::OperatorStaff]), Permission::DecideLibrary));
+        assert!(!allows(&user(OrgKind::Operator, &[Role::Auditor]), Permission::DecideLibrary));
+        assert!(!allows(&user(OrgKind::Core, &[Role::OrgAdmin]), Permission::DecideLibrary));
+        assert!(allows(&user(OrgKind::Core, &[Role::FinanceStaff]), Permission::ApplyLibrary));
+        assert!(!allows(&user(OrgKind::Bank, &[Role::OrgAdmin]), Permission::ApplyLibrary));
+    }
+
+    #[test]
+    fn keys_need_scopes_and_never_manage_users() {
+        let mut key = user(OrgKind::Core, &[]);
+        key.scopes = Some(vec![Scope::CoreLibraryRead]);
+        assert!(allows(&key, Permission::ReadLibrary));
+        assert!(!allows(&key, Permission::ApplyLibrary));
+        assert!(!allows(&key, Permission::ManageUsers));
+        key.scopes = Some(Scope::ALL.to_vec());
+        assert!(allows(&key, Permission::ApplyLibrary));
+        assert!(!allows(&key, Permission::DecideLibrary));
+        assert!(!allows(&key, Permission::ManageApiKeys));
+    }
+}

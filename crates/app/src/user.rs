@@ -1,0 +1,179 @@
+//! Users: created by their organisation's admin (or the operator), with roles fit for the organisation's
+//! kind and a password that passes the policy.
+
+use lianrong_domain::limits::{USER_DISPLAY_NAME_CHARS_MAX, USER_LOGIN_CHARS_MAX, USER_LOGIN_CHARS_MIN};
+use lianrong_domain::org::OrgKind;
+use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::password;
+use lianrong_domain::role::Role;
+use lianrong_domain::text;
+use lianrong_store::user::{self as store, UserRecord};
+use lianrong_store::{StoreError, org as org_store, session as session_store};
+
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor, Permission};
+use crate::{App, audit, auth, new_id, now_ms};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub org_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub password: String,
+    pub roles: Vec<String>,
+}
+
+fn parse_login(input: &str) -> AppResult<String> {
+    let login = input.trim().to_lowercase();
+    let n = login.chars().count();
+    let ok_chars = login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if !(USER_LOGIN_CHARS_MIN..=USER_LOGIN_CHARS_MAX).contains(&n) || !ok_chars {
+        return Err(AppError::invalid(
+            "login",
+            "invalid_login",
+            format!("login must be {USER_LOGIN_CHARS_MIN}-{USER_LOGIN_CHARS_MAX} characters of a-z, 0-9, '.', '_', '-', '@'"),
+            format!("登录名须为{USER_LOGIN_CHARS_MIN}-{USER_LOGIN_CHARS_MAX}位，仅限字母、数字及 . _ - @"),
+        ));
+    }
+    Ok(login)
+}
+
+pub(crate) fn check_password(pw: &str, login: &str) -> AppResult<()> {
+    password::check(pw, login).map_err(|e| AppError::invalid("password", "weak_password", e.to_string(), e.message_zh()))
+}
+
+fn parse_roles(codes: &[String], kind: OrgKind) -> AppResult<Vec<Role>> {
+    let mut roles = codes.iter().map(|c| Role::parse(c)).collect::<Result<Vec<_>, _>>()?;
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return Err(AppError::invalid("roles", "roles_required", "at least one role is required", "至少需要一个角色"));
+    }
+    if let Some(bad) = roles.iter().find(|r| !r.allowed_for(kind)) {
+        return Err(AppError::invalid(
+            "roles",
+            "role_not_allowed",
+            format!("role {bad} is not available to an organisation of kind {kind}"),
+            format!("“{}”角色不适用于{}类机构", bad.label_zh(), kind.label_zh()),
+        ));
+    }
+    Ok(roles)
+}
+
+/// Whether the actor administers users of `org_id`: its own organisation's admin, or the operator's.
+fn manages_org(actor: &Actor, org_id: &str) -> bool {
+    actor.system || actor.org_id == org_id || (actor.org_kind == OrgKind::Operator && actor.has_role(Role::OrgAdmin))
+}
+
+pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserRecord> {
+    audit::guard(app, actor, Permission::ManageUsers, "user.create", "organisation", &input.org_id).await?;
+    if !manages_org(actor, &input.org_id) {
+        audit::refused(app, actor, "user.create", "organisation", &input.org_id, "foreign organisation").await;
+        return Err(AppError::not_found("Organisation", "机构"));
+    }
+    let login = parse_login(&input.login)?;
+    let display_name = text::bounded("display_name", &input.display_name, USER_DISPLAY_NAME_CHARS_MAX)?;
+    check_password(&input.password, &login)?;
+    let org = {
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        org_store::get(&mut conn, &input.org_id).await.map_err(|_| AppError::not_found("Organisation", "机构"))?
+    };
+    let roles = parse_roles(&input.roles, org.kind)?;
+    let password_hash = auth::hash_password(&input.password).await?;
+    let rec = UserRecord {
+        id: new_id(),
+        org_id: org.id.clone(),
+        login,
+        display_name,
+        password_hash,
+        roles,
+        active: true,
+        failed_logins: 0,
+        first_failure_at_ms: None,
+        locked_until_ms: None,
+        created_at_ms: now_ms(),
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::insert(&mut tx, &rec).await.map_err(|e| match e {
+        StoreError::Conflict { .. } => AppError::conflict("login_taken", format!("The login {} is already taken", rec.login), format!("登录名 {} 已被使用", rec.login)).with_field("login"),
+        other => other.into(),
+    })?;
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.create", "user", &rec.id, "ok", &rec.login)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(rec)
+}
+
+/// Users the actor may see: its own organisation's, or everyone's for the operator's managers.
+pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<UserRecord>> {
+    policy::require(actor, Permission::ReadUsers)?;
+    let all = actor.system || (actor.org_kind == OrgKind::Operator && policy::allows(actor, Permission::CreateOrg));
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::list(&mut conn, if all { None } else { Some(&actor.org_id) }, page).await?)
+}
+
+async fn get_managed(app: &App, actor: &Actor, id: &str, action: &str) -> AppResult<UserRecord> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
+    if !manages_org(actor, &user.org_id) {
+        audit::refused(app, actor, action, "user", id, "foreign organisation").await;
+        return Err(AppError::not_found("User", "用户"));
+    }
+    Ok(user)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<UserRecord> {
+    policy::require(actor, Permission::ReadUsers)?;
+    let all = actor.org_kind == OrgKind::Operator && policy::allows(actor, Permission::CreateOrg);
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
+    if !all && user.org_id != actor.org_id {
+        return Err(AppError::not_found("User", "用户"));
+    }
+    Ok(user)
+}
+
+/// Changes a user's roles and whether it may log in. An admin cannot lock itself out.
+pub async fn update(app: &App, actor: &Actor, id: &str, roles: Vec<String>, active: bool) -> AppResult<UserRecord> {
+    audit::guard(app, actor, Permission::ManageUsers, "user.update", "user", id).await?;
+    let user = get_managed(app, actor, id, "user.update").await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let org = org_store::get(&mut conn, &user.org_id).await?;
+    let roles = parse_roles(&roles, org.kind)?;
+    if actor.user_id.as_deref() == Some(id) && (!active || !roles.contains(&Role::OrgAdmin)) {
+        return Err(AppError::invalid(
+            "roles",
+            "self_lockout",
+            "You cannot remove your own admin role or disable yourself",
+            "不能移除自己的管理员角色或停用自己",
+        ));
+    }
+    drop(conn);
+    let mut tx = app.db.begin_write().await?;
+    store::update_roles_active(&mut tx, id, &roles, active).await?;
+    if !active {
+        session_store::delete_for_user(&mut tx, id).await?;
+    }
+    let detail = format!("roles={} active={active}", lianrong_domain::role::join_codes(&roles, Role::code));
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.update", "user", id, "ok", &detail)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(UserRecord { roles, active, ..user })
+}
+
+/// Sets a new password (by an admin, or by the operator's CLI). Ends the user's sessions.
+pub async fn reset_password(app: &App, actor: &Actor, id: &str, new_password: &str) -> AppResult<()> {
+    audit::guard(app, actor, Permission::ManageUsers, "user.reset_password", "user", id).await?;
+    let user = get_managed(app, actor, id, "user.reset_password").await?;
+    check_password(new_password, &user.login)?;
+    let hash = auth::hash_password(new_password).await?;
+    let mut tx = app.db.begin_write().await?;
+    store::set_password(&mut tx, id, &hash).await?;
+    session_store::delete_for_user(&mut tx, id).await?;
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.reset_password", "user", id, "ok", "")).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+pub async fn find_by_login(app: &App, login: &str) -> AppResult<Option<UserRecord>> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::find_by_login(&mut conn, &login.trim().to_lowercase()).await?)
+}

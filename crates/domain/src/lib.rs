@@ -1,0 +1,20 @@
+//! Lianrong's domain: the types that parse, the state machines that refuse illegal moves and the
+//! calculations of the platform. This crate does no I/O and knows no database, HTTP or async runtime;
+//! every other crate depends on it and it depends on none of them.
+#![forbid(unsafe_code)]
+
+pub mod chain;
+pub mod cluster;
+pub mod core_library;
+pub mod labelled;
+pub mod limits;
+pub mod money;
+pub mod org;
+pub mod page;
+pub mod password;
+pub mod role;
+pub mod text;
+pub mod uscc;
+
+pub use money::Money;
+pub use uscc::Uscc;

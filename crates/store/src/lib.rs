@@ -1,0 +1,218 @@
+//! Lianrong's storage seam. One sqlx `Any` pool serves SQLite (the embedded default) and PostgreSQL
+//! (production); migrations are per backend; every repository function takes a connection so that a use
+//! case composes several of them in one transaction. Only this crate knows SQL.
+#![forbid(unsafe_code)]
+
+pub mod api_key;
+pub mod audit;
+pub mod chain;
+pub mod cluster;
+pub mod core_library;
+pub mod idempotency;
+pub mod org;
+pub mod session;
+pub mod user;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Executor, SqlSafeStr};
+
+pub use sqlx::Row;
+
+pub type Conn = AnyConnection;
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique or foreign-key constraint refused the write; the app maps it to a domain conflict.
+    #[error("constraint {constraint} refused the write")]
+    Conflict { constraint: String },
+    #[error("stored value in {column} is not valid: {value}")]
+    Corrupt { column: &'static str, value: String },
+    #[error("unsupported database URL; use sqlite://… or postgres://…")]
+    UnsupportedUrl,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Maps a constraint violation to `Conflict` so callers can answer "already exists" precisely.
+pub(crate) fn map_write(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() || db.is_foreign_key_violation() {
+            let constraint = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+            return StoreError::Conflict { constraint };
+        }
+    }
+    StoreError::Sql(e)
+}
+
+/// Parses a stored enum code, treating an unknown one as corruption rather than panicking.
+pub(crate) fn decode<T>(
+    column: &'static str,
+    value: String,
+    parse: impl Fn(&str) -> std::result::Result<T, lianrong_domain::labelled::UnknownCode>,
+) -> Result<T> {
+    parse(&value).map_err(|_| StoreError::Corrupt { column, value })
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+/// The URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+
+impl Db {
+    /// Connects to `sqlite://path` or `postgres://…`. SQLite is opened in WAL mode with foreign keys and
+    /// a busy timeout, so concurrent writers queue instead of failing.
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Db { pool, backend })
+    }
+
+    /// The SQLite URL for a file in `data_dir`, created if missing.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    fn migrator(&self) -> Migrator {
+        let list = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        Migrator::with_migrations(
+            list.iter()
+                .map(|&(version, name, sql)| {
+                    Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+                })
+                .collect(),
+        )
+    }
+
+    /// Applies pending migrations; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        self.migrator().run(&self.pool).await?;
+        let after = self.applied_migrations().await?;
+        Ok(after.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Number of migrations this build knows.
+    pub fn known_migrations(&self) -> usize {
+        self.migrator().iter().count()
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so that
+    /// a read-then-write use case cannot deadlock against another writer; on PostgreSQL rows are locked
+    /// with `SELECT … FOR UPDATE` where a use case checks and then writes.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// `FOR UPDATE` on PostgreSQL; nothing on SQLite where `BEGIN IMMEDIATE` already serialises writers.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Counts rows for pagination: `total` for the same filter as a page query.
+pub(crate) async fn count(conn: &mut Conn, sql: &'static str, binds: &[&str]) -> Result<i64> {
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    for b in binds {
+        q = q.bind(b.to_string());
+    }
+    Ok(q.fetch_one(&mut *conn).await?)
+}
