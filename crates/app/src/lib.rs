@@ -96,3 +96,9 @@ pub fn sm3_hex(data: &[u8]) -> String {
     use sm3::Digest;
     hex::encode(sm3::Sm3::digest(data))
 }
+
+/// An instant as RFC 3339 in UTC with milliseconds, for the API.
+pub fn rfc3339_utc(at_ms: i64) -> String {
+    let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}

@@ -53,7 +53,7 @@ CREATE TABLE session (
     last_seen_at_ms BIGINT NOT NULL,
     expires_at_ms BIGINT NOT NULL
 );
-CREATE INDEX session_user ON session(user_id);
+CREATE INDEX session_by_user ON session(user_id);
 
 CREATE TABLE api_key (
     id TEXT PRIMARY KEY,
@@ -104,7 +104,8 @@ CREATE TABLE core_library_event (
     id TEXT PRIMARY KEY,
     entry_id TEXT NOT NULL REFERENCES core_library_entry(id),
     seq BIGINT NOT NULL,
-    action TEXT NOT NULL,
+    -- NULL for the application itself, which is not a move.
+    action TEXT,
     from_status TEXT,
     to_status TEXT NOT NULL,
     reason TEXT NOT NULL,

@@ -1,0 +1,173 @@
+//! `lianrong bench startup`: the foundation's benchmark. It measures, in one run on this machine,
+//! (1) building the demo world through the real use cases, against the bare engine doing the same number
+//! of one-row transactions; (2) how long `lianrong serve` takes to answer /readyz on an existing
+//! database, against opening the same database and running `SELECT 1` with no platform around it; and
+//! (3) the resident memory of the idle server. Figures go to docs/BENCHMARKS.md.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use lianrong_store::Db;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Which benchmark: `startup` (the only one so far).
+    #[arg(default_value = "startup")]
+    pub which: String,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Rounds of the server start-up measurement.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: u32,
+    /// Also measure serve start-up on this PostgreSQL database (it is migrated, not emptied).
+    #[arg(long)]
+    pub postgres_url: Option<String>,
+    /// Working folder (a fresh one under the system temp folder by default).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Kills the child server when the benchmark ends, however it ends.
+struct ServerGuard(Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if args.which != "startup" {
+        return Err(format!("unknown benchmark '{}'; available: startup", args.which));
+    }
+    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    println!("# lianrong bench startup (seed {}, {} rounds, folder {})", args.seed, args.rounds, dir.display());
+
+    let t = Instant::now();
+    let (_app, world) = crate::options::build_demo(args.seed, &dir, false).await?;
+    let demo_s = t.elapsed().as_secs_f64();
+    let steps = world.logins.len() + world.cores + world.suppliers + world.banks + 2;
+    let bare_s = bare_sqlite_inserts(&dir, steps).await?;
+    println!("demo world build: {demo_s:.2} s ({} orgs, {} users, {} chains)", world.cores + world.suppliers + world.banks + 2, world.logins.len(), world.chains);
+    println!("bare SQLite, {steps} one-row transactions: {bare_s:.3} s  → ratio {:.1}x", demo_s / bare_s.max(1e-9));
+
+    let sqlite_url = Db::sqlite_url(&dir.join("demo.db"));
+    report_serve("SQLite", &sqlite_url, args.rounds, bare_open_sqlite(&sqlite_url).await?)?;
+    if let Some(pg) = &args.postgres_url {
+        report_serve("PostgreSQL", pg, args.rounds, bare_open_sqlite(pg).await?)?;
+    }
+    Ok(())
+}
+
+/// The same number of one-row write transactions as the demo world, with nothing but the engine.
+async fn bare_sqlite_inserts(dir: &Path, rows: usize) -> Result<f64, String> {
+    let path = dir.join("bare.db");
+    let _ = std::fs::remove_file(&path);
+    let db = Db::connect(&Db::sqlite_url(&path)).await.map_err(|e| e.to_string())?;
+    sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, name TEXT NOT NULL, at_ms INTEGER NOT NULL)")
+        .execute(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    for i in 0..rows {
+        let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
+        sqlx::query("INSERT INTO t (id, name, at_ms) VALUES ($1, $2, $3)")
+            .bind(format!("{i:08}"))
+            .bind("重庆宏达汽车零部件有限公司")
+            .bind(i as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// Opening a pool on the database and answering `SELECT 1`, without migrations or a server.
+async fn bare_open_sqlite(url: &str) -> Result<f64, String> {
+    let t = Instant::now();
+    let db = Db::connect(url).await.map_err(|e| e.to_string())?;
+    db.ping().await.map_err(|e| e.to_string())?;
+    let s = t.elapsed().as_secs_f64();
+    db.pool.close().await;
+    Ok(s)
+}
+
+fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Starts `lianrong serve` and measures the time until /readyz answers 200, then idles and reads RSS.
+fn serve_once(url: &str) -> Result<(f64, u64), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let port = free_port()?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e| format!("{e}"))?;
+    let t = Instant::now();
+    let child = Command::new(exe)
+        .args(["serve", "--database-url", url, "--listen", &addr.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let guard = ServerGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_status(addr, "/readyz") != Some(200) {
+        if Instant::now() > deadline {
+            return Err("the server did not become ready within 30 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ready_s = t.elapsed().as_secs_f64();
+    // Touch the console and API once, as a first visitor would, then let it idle.
+    let _ = http_status(addr, "/login");
+    let _ = http_status(addr, "/api/v1/openapi.json");
+    std::thread::sleep(Duration::from_secs(3));
+    let rss = rss_kib(guard.0.id()).unwrap_or(0);
+    Ok((ready_s, rss))
+}
+
+fn report_serve(label: &str, url: &str, rounds: u32, bare_s: f64) -> Result<(), String> {
+    let mut ready = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..rounds.max(1) {
+        let (r, m) = serve_once(url)?;
+        ready.push(r);
+        rss.push(m);
+    }
+    ready.sort_by(|a, b| a.total_cmp(b));
+    let median = ready[ready.len() / 2];
+    let rss_max = rss.iter().copied().max().unwrap_or(0);
+    println!(
+        "serve on {label}: ready in median {:.0} ms (min {:.0}, max {:.0}) over {} rounds; bare open + SELECT 1: {:.1} ms → ratio {:.0}x; idle RSS max {:.1} MiB",
+        median * 1e3,
+        ready[0] * 1e3,
+        ready[ready.len() - 1] * 1e3,
+        ready.len(),
+        bare_s * 1e3,
+        median / bare_s.max(1e-9),
+        rss_max as f64 / 1024.0
+    );
+    Ok(())
+}

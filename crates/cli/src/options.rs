@@ -1,0 +1,144 @@
+//! Choosing the database and serving.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use lianrong_app::{App, AppError};
+use lianrong_store::Db;
+
+#[derive(Args, Clone)]
+pub struct DbOptions {
+    /// PostgreSQL (postgres://…) or SQLite (sqlite://…) URL; overrides --data-dir.
+    #[arg(long, env = "LIANRONG_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Folder of the embedded SQLite database (`lianrong.db`), created if missing.
+    #[arg(long, default_value = "./lianrong-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Mark cookies Secure (set when served over HTTPS, directly or behind a proxy).
+    #[arg(long, env = "LIANRONG_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl DbOptions {
+    pub fn url(&self) -> Result<String, String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        sqlite_in(&self.data_dir, "lianrong.db")
+    }
+}
+
+pub fn sqlite_in(dir: &Path, file: &str) -> Result<String, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data folder {}: {e}", dir.display()))?;
+    Ok(Db::sqlite_url(&dir.join(file)))
+}
+
+pub fn app_error(e: AppError) -> String {
+    format!("{} / {}", e.zh, e.en)
+}
+
+pub async fn open(url: &str) -> Result<App, String> {
+    App::open(url).await.map_err(app_error)
+}
+
+pub async fn serve(db: DbOptions, opts: ServeOptions) -> Result<(), String> {
+    let started = Instant::now();
+    let app = open(&db.url()?).await?;
+    run_server(app, opts, started).await
+}
+
+async fn run_server(app: App, opts: ServeOptions, started: Instant) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e} (is another server running there?)", opts.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, backend = ?app.db.backend, ready_ms = started.elapsed().as_millis() as u64, "serving");
+    println!("Lianrong 链融 serving on http://{addr}  (console /, API /api/v1, docs /api/docs; Ctrl-C stops)");
+    let config = lianrong_web::WebConfig { secure_cookies: opts.secure_cookies };
+    lianrong_web::serve(listener, app, config, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// Removes the demo database and its WAL files, so every demo starts from the same world.
+fn fresh_demo_file(dir: &Path) -> Result<String, String> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = dir.join(format!("demo.db{suffix}"));
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| format!("cannot remove the old demo database {}: {e}", p.display()))?;
+        }
+    }
+    sqlite_in(dir, "demo.db")
+}
+
+pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool) -> Result<(App, lianrong_app::demo::DemoWorld), String> {
+    let url = fresh_demo_file(data_dir)?;
+    let app = open(&url).await?;
+    let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("构建演示数据 building demo world {bar:40.cyan/blue} {pos}/{len} {elapsed_precise}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let world = lianrong_app::demo::build(&app, seed, &progress).await.map_err(app_error)?;
+    bar.finish();
+    Ok((app, world))
+}
+
+pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let (app, world) = build_demo(seed, data_dir, true).await?;
+    println!(
+        "\n演示数据已就绪 demo world ready in {:.1} s: {} chains, {} core enterprises, {} suppliers, {} banks (seed {seed})",
+        started.elapsed().as_secs_f64(),
+        world.chains,
+        world.cores,
+        world.suppliers,
+        world.banks
+    );
+    println!("\n  Console: http://{}/   API docs: http://{}/api/docs", opts.listen, opts.listen);
+    println!("  Password for every demo login / 所有演示账号密码: {}\n", lianrong_app::demo::DEMO_PASSWORD);
+    println!("  {:<22} {:<16} {:<16} organisation", "login", "kind", "role");
+    let mut seen = std::collections::BTreeSet::new();
+    for l in &world.logins {
+        // One line per kind and role keeps the list short; the other logins follow the same pattern.
+        if seen.insert((l.kind, l.role)) {
+            println!("  {:<22} {:<16} {:<16} {}", l.login, l.kind.code(), l.role.code(), l.org_name);
+        }
+    }
+    println!("  … {} logins in all: bank2.officer, core12.admin, core21.finance, sup2.t3 … (`lianrong admin` adds more)\n", world.logins.len());
+    if no_serve {
+        return Ok(());
+    }
+    run_server(app, opts, Instant::now()).await
+}

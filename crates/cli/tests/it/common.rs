@@ -1,0 +1,195 @@
+//! `spawn_app()` and friends: a fresh database and server per test, and a small API client.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lianrong_app::{Actor, App};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "Test#Password1";
+
+pub struct TestApp {
+    pub base_url: String,
+    pub app: App,
+}
+
+static LOGGED: AtomicBool = AtomicBool::new(false);
+
+/// A database URL for one test: a new PostgreSQL database when `LIANRONG_TEST_DATABASE_URL` is set,
+/// otherwise a new SQLite file.
+async fn fresh_database_url() -> String {
+    let name = format!("lr_test_{}", uuid::Uuid::now_v7().simple());
+    match std::env::var("LIANRONG_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&base).await.expect("connect to the PostgreSQL test server");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+            let (prefix, _) = base.rsplit_once('/').expect("database URL ends with /dbname");
+            if !LOGGED.swap(true, Ordering::Relaxed) {
+                eprintln!("tests on PostgreSQL ({prefix}/lr_test_…)");
+            }
+            format!("{prefix}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("lianrong-tests");
+            std::fs::create_dir_all(&dir).expect("temp folder");
+            lianrong_store::Db::sqlite_url(&dir.join(format!("{name}.db")))
+        }
+    }
+}
+
+async fn serve(app: App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server_app = app.clone();
+    tokio::spawn(async move {
+        let _ = lianrong_web::serve(listener, server_app, lianrong_web::WebConfig::default(), std::future::pending()).await;
+    });
+    format!("http://{addr}")
+}
+
+/// A fresh platform with one operator organisation and its admin `op.admin`.
+pub async fn spawn_app() -> TestApp {
+    let app = App::open(&fresh_database_url().await).await.expect("open app");
+    let system = Actor::system("system");
+    let op = lianrong_app::org::create(
+        &app,
+        &system,
+        lianrong_app::org::NewOrg {
+            uscc: "12500000MB0000001X".parse_code(),
+            name: "平台运营方".into(),
+            kind: "operator".into(),
+            size_class: "large".into(),
+            region_code: None,
+        },
+    )
+    .await
+    .expect("operator org");
+    lianrong_app::user::create(
+        &app,
+        &system,
+        lianrong_app::user::NewUser { org_id: op.id.clone(), login: "op.admin".into(), display_name: "运营管理员".into(), password: PASSWORD.into(), roles: vec!["org_admin".into(), "operator_staff".into()] },
+    )
+    .await
+    .expect("operator admin");
+    let base_url = serve(app.clone()).await;
+    TestApp { base_url, app }
+}
+
+/// A fresh platform with the demo world of seed 7.
+pub async fn spawn_demo() -> TestApp {
+    let app = App::open(&fresh_database_url().await).await.expect("open app");
+    lianrong_app::demo::build(&app, 7, &|_, _| {}).await.expect("demo world");
+    let base_url = serve(app.clone()).await;
+    TestApp { base_url, app }
+}
+
+/// Makes a valid credit code from 17 characters by appending the check character.
+pub trait CodeExt {
+    fn parse_code(&self) -> String;
+}
+
+impl CodeExt for str {
+    /// Accepts either a full valid code or its first 17 characters.
+    fn parse_code(&self) -> String {
+        lianrong_domain::Uscc::with_check_char(&self[..17]).expect("valid prefix").to_string()
+    }
+}
+
+/// Builds a valid credit code from a small number, for organisations made in tests.
+pub fn code(n: u32) -> String {
+    lianrong_domain::Uscc::with_check_char(&format!("91500112MA{n:07}")).expect("valid").to_string()
+}
+
+/// An API client authenticated either by a session (with its CSRF token) or by an API key.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: Client,
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+}
+
+impl TestApp {
+    pub fn anonymous(&self) -> Api {
+        Api { base: self.base_url.clone(), http: Client::builder().cookie_store(true).build().expect("client"), csrf: None, bearer: None }
+    }
+
+    /// Logs in through `POST /api/v1/session` and keeps the cookie and the CSRF token.
+    pub async fn login(&self, login: &str, password: &str) -> Api {
+        let mut api = self.anonymous();
+        let resp = api.http.post(format!("{}/api/v1/session", self.base_url)).json(&json!({"login": login, "password": password})).send().await.expect("login");
+        assert_eq!(resp.status(), StatusCode::OK, "login {login}: {}", resp.text().await.unwrap_or_default());
+        let body: Value = resp.json().await.expect("json");
+        api.csrf = Some(body["csrf_token"].as_str().expect("csrf").to_string());
+        api
+    }
+
+    pub fn with_key(&self, key: &str) -> Api {
+        Api { bearer: Some(key.to_string()), ..self.anonymous() }
+    }
+
+    /// Creates an organisation of `kind` with an admin user `login` (password [`PASSWORD`]), as the system.
+    pub async fn org_with_admin(&self, n: u32, kind: &str, login: &str) -> String {
+        let system = Actor::system("system");
+        let o = lianrong_app::org::create(
+            &self.app,
+            &system,
+            lianrong_app::org::NewOrg { uscc: code(n), name: format!("测试{kind}{n}有限公司"), kind: kind.into(), size_class: if kind == "supplier" { "small".into() } else { "large".into() }, region_code: None },
+        )
+        .await
+        .expect("org");
+        lianrong_app::user::create(
+            &self.app,
+            &system,
+            lianrong_app::user::NewUser { org_id: o.id.clone(), login: login.into(), display_name: "管理员".into(), password: PASSWORD.into(), roles: vec!["org_admin".into()] },
+        )
+        .await
+        .expect("admin");
+        o.id
+    }
+}
+
+impl Api {
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let (Some(c), false) = (&self.csrf, method == Method::GET) {
+            req = req.header("x-csrf-token", c);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.send(Method::GET, path, None).await;
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.send(Method::POST, path, Some(body)).await;
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.send(Method::PATCH, path, Some(body)).await;
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`, and that it names both languages.
+pub fn assert_problem(status: StatusCode, body: &Value, expected_status: StatusCode, code: &str) {
+    assert_eq!(status, expected_status, "body: {body}");
+    assert_eq!(body["code"], code, "body: {body}");
+    assert_eq!(body["status"], expected_status.as_u16(), "body: {body}");
+    assert!(body["message_zh"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+    assert!(body["message_en"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary. Every test gets a fresh database — SQLite by default, PostgreSQL
+//! when `LIANRONG_TEST_DATABASE_URL` names a server — and a fresh server on 127.0.0.1:0, so the same
+//! tests prove the platform on both backends (`scripts/test` runs them twice).
+
+mod common;
+mod foundation;
+mod library;
+mod tenancy;

@@ -1,0 +1,209 @@
+//! One organisation cannot read or change another's data through any endpoint. The test walks every
+//! operation in the OpenAPI document (and fails if one is added without being walked here) as users and
+//! an API key of foreign organisations, then checks that the victim's data is unchanged.
+
+use std::collections::BTreeSet;
+
+use lianrong_app::Actor;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Api, PASSWORD, TestApp, code, spawn_app};
+
+/// The victim organisation A and everything it owns.
+struct Victim {
+    org_id: String,
+    uscc: String,
+    name: String,
+    clerk_id: String,
+    key_id: String,
+    chain_id: String,
+    chain_name: String,
+    entry_id: String,
+}
+
+impl Victim {
+    /// Strings that must never appear in an answer to a foreign caller.
+    fn secrets(&self) -> Vec<&str> {
+        vec![&self.org_id, &self.uscc, &self.name, &self.clerk_id, "a.clerk", &self.key_id, &self.chain_id, &self.chain_name, &self.entry_id]
+    }
+}
+
+async fn victim(t: &TestApp) -> Victim {
+    let system = Actor::system("system");
+    let org_id = t.org_with_admin(100, "core", "a.admin").await;
+    let supplier = t.org_with_admin(101, "supplier", "a.supplier").await;
+    let clerk = lianrong_app::user::create(
+        &t.app,
+        &system,
+        lianrong_app::user::NewUser { org_id: org_id.clone(), login: "a.clerk".into(), display_name: "应付会计".into(), password: PASSWORD.into(), roles: vec!["finance_staff".into()] },
+    )
+    .await
+    .unwrap();
+    let as_a = Actor { org_id: org_id.clone(), org_kind: lianrong_domain::org::OrgKind::Core, ..system.clone() };
+    let key = lianrong_app::api_key::create(&t.app, &as_a, "A 的 ERP", &["core_library:read".into()]).await.unwrap();
+    let chain = lianrong_app::chain::create(&t.app, &system, "甲链主产业链", "nev", true).await.unwrap();
+    lianrong_app::chain::add_member(&t.app, &system, &chain.id, &org_id, "core", None).await.unwrap();
+    lianrong_app::chain::add_member(&t.app, &system, &chain.id, &supplier, "supplier", Some(1)).await.unwrap();
+    let entry = lianrong_app::core_library::apply(&t.app, &system, &org_id, "nev", "链主").await.unwrap();
+    Victim {
+        org_id,
+        uscc: code(100),
+        name: "测试core100有限公司".into(),
+        clerk_id: clerk.id,
+        key_id: key.record.id,
+        chain_id: chain.id,
+        chain_name: chain.name,
+        entry_id: entry.id,
+    }
+}
+
+/// One request of the walk: the operation it covers and the concrete call.
+struct Call {
+    method: Method,
+    template: &'static str,
+    path: String,
+    body: Option<Value>,
+}
+
+fn calls(v: &Victim) -> Vec<Call> {
+    let c = |method: Method, template: &'static str, path: String, body: Option<Value>| Call { method, template, path, body };
+    vec![
+        c(Method::GET, "/api/v1/me", "/api/v1/me".into(), None),
+        c(Method::GET, "/api/v1/organisations", "/api/v1/organisations?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/organisations", format!("/api/v1/organisations?q={}", v.uscc), None),
+        c(Method::GET, "/api/v1/organisations/{id}", format!("/api/v1/organisations/{}", v.org_id), None),
+        c(Method::POST, "/api/v1/organisations", "/api/v1/organisations".into(), Some(json!({"uscc": code(999), "name": "冒名机构", "kind": "core", "size_class": "large"}))),
+        c(Method::GET, "/api/v1/uscc-exceptions", "/api/v1/uscc-exceptions".into(), None),
+        c(Method::POST, "/api/v1/uscc-exceptions", "/api/v1/uscc-exceptions".into(), Some(json!({"uscc": "91350100M0001TGQXM", "note": "x"}))),
+        c(Method::GET, "/api/v1/users", "/api/v1/users?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/users/{id}", format!("/api/v1/users/{}", v.clerk_id), None),
+        c(Method::POST, "/api/v1/users", "/api/v1/users".into(), Some(json!({"org_id": v.org_id, "login": "intruder", "display_name": "x", "password": PASSWORD, "roles": ["org_admin"]}))),
+        c(Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{}", v.clerk_id), Some(json!({"roles": ["org_admin"], "active": true}))),
+        c(Method::POST, "/api/v1/users/{id}/password", format!("/api/v1/users/{}/password", v.clerk_id), Some(json!({"password": "Hijacked#Pass1"}))),
+        c(Method::GET, "/api/v1/api-keys", "/api/v1/api-keys".into(), None),
+        c(Method::POST, "/api/v1/api-keys", "/api/v1/api-keys".into(), Some(json!({"name": "own key", "scopes": ["chain:read"]}))),
+        c(Method::POST, "/api/v1/api-keys/{id}/revoke", format!("/api/v1/api-keys/{}/revoke", v.key_id), None),
+        c(Method::GET, "/api/v1/clusters", "/api/v1/clusters".into(), None),
+        c(Method::POST, "/api/v1/clusters", "/api/v1/clusters".into(), Some(json!({"id": "fake", "tier": "new_star", "name_zh": "假", "name_en": "Fake"}))),
+        c(Method::PUT, "/api/v1/clusters/{id}", "/api/v1/clusters/nev".into(), Some(json!({"tier": "new_star", "name_zh": "改名", "name_en": "Renamed"}))),
+        c(Method::GET, "/api/v1/chains", "/api/v1/chains".into(), None),
+        c(Method::GET, "/api/v1/chains/{id}", format!("/api/v1/chains/{}", v.chain_id), None),
+        c(Method::POST, "/api/v1/chains", "/api/v1/chains".into(), Some(json!({"name": "伪造产业链", "cluster_id": "nev"}))),
+        c(Method::PATCH, "/api/v1/chains/{id}", format!("/api/v1/chains/{}", v.chain_id), Some(json!({"pilot": false}))),
+        c(Method::GET, "/api/v1/chains/{id}/members", format!("/api/v1/chains/{}/members", v.chain_id), None),
+        c(Method::POST, "/api/v1/chains/{id}/members", format!("/api/v1/chains/{}/members", v.chain_id), Some(json!({"org_id": v.org_id, "role": "supplier", "tier": 1}))),
+        c(Method::DELETE, "/api/v1/chains/{id}/members/{org_id}", format!("/api/v1/chains/{}/members/{}", v.chain_id, v.org_id), None),
+        c(Method::GET, "/api/v1/core-library", "/api/v1/core-library?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/core-library/{id}", format!("/api/v1/core-library/{}", v.entry_id), None),
+        c(Method::GET, "/api/v1/core-library/{id}/history", format!("/api/v1/core-library/{}/history", v.entry_id), None),
+        c(Method::POST, "/api/v1/core-library", "/api/v1/core-library".into(), Some(json!({"org_id": v.org_id, "cluster_id": "nev", "reason": "代为申请"}))),
+        c(Method::POST, "/api/v1/core-library/{id}/transitions", format!("/api/v1/core-library/{}/transitions", v.entry_id), Some(json!({"action": "withdraw", "reason": "恶意撤回"}))),
+        c(Method::POST, "/api/v1/core-library/{id}/transitions", format!("/api/v1/core-library/{}/transitions", v.entry_id), Some(json!({"action": "admit"}))),
+        c(Method::GET, "/api/v1/audit-events", "/api/v1/audit-events?page_size=200".into(), None),
+        // Logging in and out concern only the caller's own session; walked with a throw-away session below.
+        c(Method::POST, "/api/v1/session", "/api/v1/session".into(), Some(json!({"login": "a.admin", "password": "Wrong#Password1"}))),
+    ]
+}
+
+fn operations_in_openapi(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut ops = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            ops.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    ops
+}
+
+async fn walk(caller_name: &str, api: &Api, v: &Victim) {
+    let own_org = api.get("/api/v1/me").await.1["org_id"].as_str().unwrap().to_string();
+    for call in calls(v) {
+        let resp = api.send(call.method.clone(), &call.path, call.body.clone()).await;
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        if call.template == "/api/v1/audit-events" && status == StatusCode::OK {
+            // The caller's own trail names the ids it sent in its refused attempts; what matters is that
+            // it holds only the caller's own organisation's events.
+            let body: Value = serde_json::from_str(&text).unwrap();
+            for e in body["items"].as_array().unwrap() {
+                assert_eq!(e["actor_org_id"], own_org.as_str(), "{caller_name} saw a foreign audit event: {e}");
+            }
+            continue;
+        }
+        for secret in v.secrets() {
+            assert!(!text.contains(secret), "{caller_name} {} {} revealed '{secret}': {text}", call.method, call.path);
+        }
+        let ok = match (call.method.clone(), status) {
+            // Reads of lists answer 200 with the caller's own items only (checked above); reads of the
+            // victim's records answer 404 as if they did not exist.
+            (Method::GET, StatusCode::OK) => !call.template.contains("{id}"),
+            (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
+            // Creating an API key is allowed for a foreign admin: in its own organisation.
+            (Method::POST, StatusCode::CREATED) => call.template == "/api/v1/api-keys",
+            _ => false,
+        };
+        assert!(ok, "{caller_name} {} {} answered {status}: {text}", call.method, call.path);
+    }
+}
+
+async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
+    let system = Actor::system("system");
+    let clerk = lianrong_app::user::get(&t.app, &system, &v.clerk_id).await.unwrap();
+    assert_eq!(clerk.roles, vec![lianrong_domain::role::Role::FinanceStaff]);
+    assert!(clerk.active);
+    let still_logs_in = t.login("a.clerk", PASSWORD).await;
+    assert_eq!(still_logs_in.get("/api/v1/me").await.0, StatusCode::OK, "password unchanged");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_user WHERE org_id = $1").bind(&v.org_id).fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(users, 2, "no user was added to A");
+    let revoked: Option<i64> = sqlx::query_scalar("SELECT revoked_at_ms FROM api_key WHERE id = $1").bind(&v.key_id).fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(revoked, None);
+    let chain = lianrong_app::chain::get(&t.app, &system, &v.chain_id).await.unwrap();
+    assert!(chain.pilot);
+    assert_eq!(chain.member_count, 2);
+    let entry = lianrong_app::core_library::get(&t.app, &system, &v.entry_id).await.unwrap();
+    assert_eq!(entry.status, lianrong_domain::core_library::LibraryStatus::Applied);
+    let chains: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chain").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(chains, 2, "only A's chain and the foreign core's own chain");
+    let nev: String = sqlx::query_scalar("SELECT name_zh FROM cluster WHERE id = 'nev'").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(nev, "智能网联新能源汽车");
+    let exceptions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uscc_exception").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(exceptions, 0);
+}
+
+#[tokio::test]
+async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_any_endpoint() {
+    let t = spawn_app().await;
+    let v = victim(&t).await;
+    let system = Actor::system("system");
+
+    // Foreign organisations of three kinds; the core has its own chain, so it has peers of its own.
+    let f_core = t.org_with_admin(200, "core", "f.core").await;
+    t.org_with_admin(201, "supplier", "f.sup").await;
+    t.org_with_admin(202, "bank", "f.bank").await;
+    let own_chain = lianrong_app::chain::create(&t.app, &system, "乙链主产业链", "electronics", false).await.unwrap();
+    lianrong_app::chain::add_member(&t.app, &system, &own_chain.id, &f_core, "core", None).await.unwrap();
+    let as_f = Actor { org_id: f_core.clone(), org_kind: lianrong_domain::org::OrgKind::Core, ..system.clone() };
+    let all_scopes: Vec<String> = lianrong_domain::role::Scope::ALL.iter().map(|s| s.code().to_string()).collect();
+    let f_key = lianrong_app::api_key::create(&t.app, &as_f, "乙 ERP", &all_scopes).await.unwrap();
+
+    // Every operation in the API document is walked.
+    let doc: Value = t.anonymous().http.get(format!("{}/api/v1/openapi.json", t.base_url)).send().await.unwrap().json().await.unwrap();
+    let mut walked: BTreeSet<(String, String)> = calls(&v).iter().map(|c| (c.method.to_string(), c.template.to_string())).collect();
+    walked.insert(("DELETE".into(), "/api/v1/session".into()));
+    assert_eq!(operations_in_openapi(&doc), walked, "every API operation must be walked by this test");
+
+    for login in ["f.core", "f.sup", "f.bank"] {
+        let api = t.login(login, PASSWORD).await;
+        walk(login, &api, &v).await;
+        // Logging out ends only the caller's own session.
+        assert_eq!(api.send(Method::DELETE, "/api/v1/session", None).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(api.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    }
+    walk("f.core API key", &t.with_key(&f_key.plaintext), &v).await;
+    assert_victim_unchanged(&t, &v).await;
+
+    // The refused attempts on A's data are in the audit trail.
+    let refused: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event WHERE outcome = 'refused'").fetch_one(&t.app.db.pool).await.unwrap();
+    assert!(refused >= 20, "refusals audited: {refused}");
+}

@@ -1,0 +1,124 @@
+//! The JSON API under `/api/v1`. One module per capability; every route is listed here, grouped by
+//! capability, and every handler is described in the OpenAPI document served at `/api/v1/openapi.json`
+//! (browsable offline at `/api/docs`).
+
+pub mod api_key;
+pub mod audit;
+pub mod chain;
+pub mod cluster;
+pub mod core_library;
+pub mod me;
+pub mod org;
+pub mod user;
+
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Lianrong 链融 API",
+        description = "Industry-chain supply-chain finance platform. Authenticate with an organisation's API key \
+                       (`Authorization: Bearer lrk_…`) or a console session (state changes then need `X-CSRF-Token`). \
+                       Errors are `application/problem+json` (RFC 9457) with a stable `code` and messages in zh-CN and en. \
+                       Every state-changing request accepts an `Idempotency-Key` header.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        me::me, me::login, me::logout,
+        org::list, org::get, org::create, org::list_uscc_exceptions, org::add_uscc_exception,
+        user::list, user::get, user::create, user::update, user::reset_password,
+        api_key::list, api_key::create, api_key::revoke,
+        cluster::list, cluster::create, cluster::update,
+        chain::list, chain::get, chain::create, chain::set_pilot, chain::members, chain::add_member, chain::remove_member,
+        core_library::list, core_library::get, core_library::history, core_library::apply, core_library::transition,
+        audit::list,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&Security),
+    tags(
+        (name = "me", description = "The caller"),
+        (name = "organisation", description = "Organisations and their credit codes"),
+        (name = "user", description = "Users and roles"),
+        (name = "api_key", description = "API keys for machine clients"),
+        (name = "cluster", description = "The \"33618\" cluster list"),
+        (name = "chain", description = "Industry chains and members"),
+        (name = "core_library", description = "The core-enterprise library"),
+        (name = "audit", description = "The audit trail"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("lrk_<prefix>_<secret>").build()));
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
+        openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
+    }
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let v1 = Router::new()
+        .route("/me", get(me::me))
+        .route("/session", post(me::login).delete(me::logout))
+        .route("/organisations", get(org::list).post(org::create))
+        .route("/organisations/{id}", get(org::get))
+        .route("/uscc-exceptions", get(org::list_uscc_exceptions).post(org::add_uscc_exception))
+        .route("/users", get(user::list).post(user::create))
+        .route("/users/{id}", get(user::get).patch(user::update))
+        .route("/users/{id}/password", post(user::reset_password))
+        .route("/api-keys", get(api_key::list).post(api_key::create))
+        .route("/api-keys/{id}/revoke", post(api_key::revoke))
+        .route("/clusters", get(cluster::list).post(cluster::create))
+        .route("/clusters/{id}", axum::routing::put(cluster::update))
+        .route("/chains", get(chain::list).post(chain::create))
+        .route("/chains/{id}", get(chain::get).patch(chain::set_pilot))
+        .route("/chains/{id}/members", get(chain::members).post(chain::add_member))
+        .route("/chains/{id}/members/{org_id}", axum::routing::delete(chain::remove_member))
+        .route("/core-library", get(core_library::list).post(core_library::apply))
+        .route("/core-library/{id}", get(core_library::get))
+        .route("/core-library/{id}/history", get(core_library::history))
+        .route("/core-library/{id}/transitions", post(core_library::transition))
+        .route("/audit-events", get(audit::list))
+        .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
+    Router::new()
+        .nest("/api/v1", v1)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+}
+
+/// A page of items as every list endpoint answers it.
+macro_rules! page_dto {
+    ($name:ident, $item:ty) => {
+        #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// 1-based page number.
+            pub page: u32,
+            pub page_size: u32,
+            /// Items across all pages.
+            pub total: i64,
+        }
+
+        impl $name {
+            pub fn from_page<T>(p: lianrong_domain::page::Page<T>, f: impl FnMut(T) -> $item) -> $name {
+                let p = p.map(f);
+                $name { items: p.items, page: p.page, page_size: p.page_size, total: p.total }
+            }
+        }
+    };
+}
+pub(crate) use page_dto;
+
+/// Instants in the API are RFC 3339 UTC strings.
+pub use lianrong_app::rfc3339_utc as rfc3339;

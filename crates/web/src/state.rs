@@ -1,0 +1,26 @@
+//! Shared state of the HTTP layer: the app, the metrics and the cookie settings.
+
+use std::sync::Arc;
+
+use lianrong_app::App;
+
+use crate::ops::Metrics;
+
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`: set when the platform is served over TLS (directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<WebConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(app: App, config: WebConfig) -> AppState {
+        AppState { app, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
+    }
+}
