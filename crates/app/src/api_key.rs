@@ -1,12 +1,12 @@
 //! API keys for machine clients (ERP pushes). The secret is shown once at creation; only its SM3 digest
 //! is stored.
 
-use lianrong_domain::limits::{API_KEYS_PER_ORG_MAX, API_KEY_NAME_CHARS_MAX};
+use lianrong_domain::limits::{API_KEY_NAME_CHARS_MAX, API_KEYS_PER_ORG_MAX};
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::role::Scope;
 use lianrong_domain::text;
-use lianrong_store::api_key::{self as store, ApiKeyRecord};
 use lianrong_store::StoreError;
+use lianrong_store::api_key::{self as store, ApiKeyRecord};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
@@ -26,7 +26,12 @@ pub async fn create(app: &App, actor: &Actor, name: &str, scopes: &[String]) -> 
     scopes.sort();
     scopes.dedup();
     if scopes.is_empty() {
-        return Err(AppError::invalid("scopes", "scopes_required", "at least one scope is required", "至少需要一个权限范围"));
+        return Err(AppError::invalid(
+            "scopes",
+            "scopes_required",
+            "at least one scope is required",
+            "至少需要一个权限范围",
+        ));
     }
     // 9 random bytes make a 12-character prefix: it finds the row, it is not the secret.
     let prefix = hex::encode(random_bytes::<6>()?);
@@ -52,7 +57,11 @@ pub async fn create(app: &App, actor: &Actor, name: &str, scopes: &[String]) -> 
         ));
     }
     store::insert(&mut tx, &record).await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "api_key.create", "api_key", &record.id, "ok", &record.name)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "api_key.create", "api_key", &record.id, "ok", &record.name),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(CreatedKey { plaintext: format!("lrk_{prefix}_{secret}"), record })
 }

@@ -8,7 +8,14 @@ use crate::policy::{self, Actor, Permission};
 use crate::{App, new_id, now_ms};
 
 /// Builds the record for an action by `actor`.
-pub(crate) fn record(actor: &Actor, action: &str, object_type: &str, object_id: &str, outcome: &str, detail: &str) -> AuditRecord {
+pub(crate) fn record(
+    actor: &Actor,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    outcome: &str,
+    detail: &str,
+) -> AuditRecord {
     AuditRecord {
         id: new_id(),
         at_ms: now_ms(),
@@ -39,7 +46,14 @@ pub(crate) async fn refused(app: &App, actor: &Actor, action: &str, object_type:
 }
 
 /// Runs `check`; when it refuses, audits the refusal and passes the error on.
-pub(crate) async fn guard(app: &App, actor: &Actor, p: Permission, action: &str, object_type: &str, object_id: &str) -> AppResult<()> {
+pub(crate) async fn guard(
+    app: &App,
+    actor: &Actor,
+    p: Permission,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+) -> AppResult<()> {
     if let Err(e) = policy::require(actor, p) {
         refused(app, actor, action, object_type, object_id, &e.en).await;
         return Err(e);

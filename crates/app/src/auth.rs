@@ -1,12 +1,16 @@
 //! Authentication: passwords (argon2id), console sessions, login throttling and API-key resolution.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use base64::Engine;
-use lianrong_domain::limits::{LOGIN_FAILURES_MAX, LOGIN_FAILURE_WINDOW_MS, LOGIN_LOCK_MS, SESSION_IDLE_MS, SESSION_LIFETIME_MS};
+use lianrong_domain::limits::{
+    LOGIN_FAILURE_WINDOW_MS, LOGIN_FAILURES_MAX, LOGIN_LOCK_MS, SESSION_IDLE_MS, SESSION_LIFETIME_MS,
+};
 use lianrong_store::session::SessionRecord;
-use lianrong_store::{StoreError, org as org_store, session as session_store, user as user_store, api_key as key_store};
+use lianrong_store::{
+    StoreError, api_key as key_store, org as org_store, session as session_store, user as user_store,
+};
 use subtle::ConstantTimeEq;
 
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -41,9 +45,7 @@ async fn verify_password(password: &str, hash: &str) -> bool {
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
 async fn dummy_hash() -> &'static str {
-    DUMMY_HASH
-        .get_or_init(|| async { hash_password("unknown-login-Placeholder#1").await.unwrap_or_default() })
-        .await
+    DUMMY_HASH.get_or_init(|| async { hash_password("unknown-login-Placeholder#1").await.unwrap_or_default() }).await
 }
 
 /// A new console session: the token goes in the cookie, the CSRF token in every form.
@@ -84,16 +86,18 @@ pub async fn login(app: &App, login: &str, password: &str) -> AppResult<NewSessi
         verify_password(password, dummy_hash().await).await;
         return Err(invalid_credentials());
     };
-    if let Some(until) = user.locked_until_ms {
-        if until > now {
-            return Err(locked(until, now));
-        }
+    if let Some(until) = user.locked_until_ms
+        && until > now
+    {
+        return Err(locked(until, now));
     }
     if !verify_password(password, &user.password_hash).await {
         let in_window = user.first_failure_at_ms.is_some_and(|t| now - t < LOGIN_FAILURE_WINDOW_MS);
-        let (failures, first) = if in_window { (user.failed_logins + 1, user.first_failure_at_ms) } else { (1, Some(now)) };
+        let (failures, first) =
+            if in_window { (user.failed_logins + 1, user.first_failure_at_ms) } else { (1, Some(now)) };
         let lock = (failures >= LOGIN_FAILURES_MAX).then_some(now + LOGIN_LOCK_MS);
-        user_store::set_login_state(&mut conn, &user.id, if lock.is_some() { 0 } else { failures }, first, lock).await?;
+        user_store::set_login_state(&mut conn, &user.id, if lock.is_some() { 0 } else { failures }, first, lock)
+            .await?;
         tracing::warn!(login = %login, failures, locked = lock.is_some(), "failed login");
         return Err(match lock {
             Some(until) => locked(until, now),
@@ -142,7 +146,11 @@ fn user_actor(user: &user_store::UserRecord, org: &org_store::OrgRecord) -> Acto
 }
 
 fn session_expired() -> AppError {
-    AppError::unauthenticated("session_expired", "Your session has expired; please log in again", "会话已过期，请重新登录")
+    AppError::unauthenticated(
+        "session_expired",
+        "Your session has expired; please log in again",
+        "会话已过期，请重新登录",
+    )
 }
 
 /// Resolves a session cookie to its actor and CSRF token; idle or old sessions are ended.
@@ -185,7 +193,11 @@ pub fn csrf_matches(expected: &str, presented: &str) -> bool {
 }
 
 fn invalid_key() -> AppError {
-    AppError::unauthenticated("invalid_api_key", "The API key is not valid or has been revoked", "API密钥无效或已被吊销")
+    AppError::unauthenticated(
+        "invalid_api_key",
+        "The API key is not valid or has been revoked",
+        "API密钥无效或已被吊销",
+    )
 }
 
 /// Splits `lrk_<prefix>_<secret>`.

@@ -20,14 +20,32 @@ pub async fn create(app: &App, actor: &Actor, name: &str, cluster_id: &str, pilo
     let name = text::bounded("name", name, CHAIN_NAME_CHARS_MAX)?;
     let mut tx = app.db.begin_write().await?;
     cluster_store::get(&mut tx, cluster_id.trim()).await.map_err(|_| {
-        AppError::invalid("cluster_id", "unknown_cluster", format!("No cluster with id '{}'", cluster_id.trim()), format!("不存在编号为“{}”的产业集群", cluster_id.trim()))
+        AppError::invalid(
+            "cluster_id",
+            "unknown_cluster",
+            format!("No cluster with id '{}'", cluster_id.trim()),
+            format!("不存在编号为“{}”的产业集群", cluster_id.trim()),
+        )
     })?;
-    let rec = ChainRecord { id: new_id(), name, cluster_id: cluster_id.trim().to_string(), pilot, created_at_ms: now_ms(), member_count: 0 };
+    let rec = ChainRecord {
+        id: new_id(),
+        name,
+        cluster_id: cluster_id.trim().to_string(),
+        pilot,
+        created_at_ms: now_ms(),
+        member_count: 0,
+    };
     store::insert(&mut tx, &rec).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict("chain_exists", format!("A chain named {} already exists", rec.name), format!("名为“{}”的产业链已存在", rec.name)).with_field("name"),
+        StoreError::Conflict { .. } => AppError::conflict(
+            "chain_exists",
+            format!("A chain named {} already exists", rec.name),
+            format!("名为“{}”的产业链已存在", rec.name),
+        )
+        .with_field("name"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "chain.create", "chain", &rec.id, "ok", &rec.name)).await?;
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "chain.create", "chain", &rec.id, "ok", &rec.name))
+        .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }
@@ -54,13 +72,23 @@ pub async fn set_pilot(app: &App, actor: &Actor, id: &str, pilot: bool) -> AppRe
         StoreError::NotFound => chain_not_found(),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "chain.set_pilot", "chain", id, "ok", &format!("pilot={pilot}"))).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "chain.set_pilot", "chain", id, "ok", &format!("pilot={pilot}")),
+    )
+    .await?;
     let rec = store::get(&mut tx, &lianrong_store::chain::ChainScope::All, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }
 
-pub async fn members(app: &App, actor: &Actor, chain_id: &str, role: Option<MemberRole>, page: PageRequest) -> AppResult<Page<MemberRecord>> {
+pub async fn members(
+    app: &App,
+    actor: &Actor,
+    chain_id: &str,
+    role: Option<MemberRole>,
+    page: PageRequest,
+) -> AppResult<Page<MemberRecord>> {
     get(app, actor, chain_id).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     Ok(store::list_members(&mut conn, chain_id, role, page).await?)
@@ -81,7 +109,9 @@ pub async fn add_member(
     let role = MemberRole::parse(role)?;
     let mut tx = app.db.begin_write().await?;
     store::get(&mut tx, &lianrong_store::chain::ChainScope::All, chain_id).await.map_err(|_| chain_not_found())?;
-    let org = org_store::get(&mut tx, org_id.trim()).await.map_err(|_| AppError::not_found("Organisation", "机构").with_field("org_id"))?;
+    let org = org_store::get(&mut tx, org_id.trim())
+        .await
+        .map_err(|_| AppError::not_found("Organisation", "机构").with_field("org_id"))?;
     if !org.kind.can_hold_member_role(role) {
         return Err(AppError::invalid(
             "role",
@@ -94,21 +124,48 @@ pub async fn add_member(
         (MemberRole::Supplier, Some(t)) if (1..=TIER_MAX).contains(&t) => Some(t),
         (MemberRole::Supplier, None) => None,
         (MemberRole::Supplier, Some(t)) => {
-            return Err(AppError::invalid("tier", "invalid_tier", format!("tier must be 1-{TIER_MAX}, got {t}"), format!("层级须为1-{TIER_MAX}，收到{t}")));
+            return Err(AppError::invalid(
+                "tier",
+                "invalid_tier",
+                format!("tier must be 1-{TIER_MAX}, got {t}"),
+                format!("层级须为1-{TIER_MAX}，收到{t}"),
+            ));
         }
         (_, Some(_)) => {
-            return Err(AppError::invalid("tier", "tier_not_applicable", "only suppliers declare a tier", "只有供应商需要填写层级"));
+            return Err(AppError::invalid(
+                "tier",
+                "tier_not_applicable",
+                "only suppliers declare a tier",
+                "只有供应商需要填写层级",
+            ));
         }
         (_, None) => None,
     };
     let now = now_ms();
     store::insert_member(&mut tx, chain_id, &org.id, role, tier, now).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict("already_member", format!("{} is already a member of this chain", org.name), format!("{} 已是该产业链成员", org.name)),
+        StoreError::Conflict { .. } => AppError::conflict(
+            "already_member",
+            format!("{} is already a member of this chain", org.name),
+            format!("{} 已是该产业链成员", org.name),
+        ),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "chain.add_member", "chain", chain_id, "ok", &format!("{} as {role}", org.id))).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "chain.add_member", "chain", chain_id, "ok", &format!("{} as {role}", org.id)),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(MemberRecord { chain_id: chain_id.to_string(), org_id: org.id, org_name: org.name, org_uscc: org.uscc, org_kind: org.kind, role, tier, joined_at_ms: now })
+    Ok(MemberRecord {
+        chain_id: chain_id.to_string(),
+        org_id: org.id,
+        org_name: org.name,
+        org_uscc: org.uscc,
+        org_kind: org.kind,
+        role,
+        tier,
+        joined_at_ms: now,
+    })
 }
 
 pub async fn remove_member(app: &App, actor: &Actor, chain_id: &str, org_id: &str) -> AppResult<()> {
@@ -118,7 +175,11 @@ pub async fn remove_member(app: &App, actor: &Actor, chain_id: &str, org_id: &st
         StoreError::NotFound => AppError::not_found("Chain member", "产业链成员"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "chain.remove_member", "chain", chain_id, "ok", org_id)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "chain.remove_member", "chain", chain_id, "ok", org_id),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }

@@ -3,8 +3,8 @@
 use lianrong_domain::cluster::{self as domain, ClusterTier};
 use lianrong_domain::limits::CLUSTER_NAME_CHARS_MAX;
 use lianrong_domain::text;
-use lianrong_store::cluster::{self as store, ClusterRecord};
 use lianrong_store::StoreError;
+use lianrong_store::cluster::{self as store, ClusterRecord};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
@@ -35,7 +35,12 @@ pub struct ClusterInput {
 
 fn parse(input: &ClusterInput) -> AppResult<ClusterRecord> {
     let id = domain::parse_id(&input.id).map_err(|_| {
-        AppError::invalid("id", "invalid_cluster_id", "id must be 1-40 characters of a-z, 0-9 and '_'", "编号须为1-40位小写字母、数字或下划线")
+        AppError::invalid(
+            "id",
+            "invalid_cluster_id",
+            "id must be 1-40 characters of a-z, 0-9 and '_'",
+            "编号须为1-40位小写字母、数字或下划线",
+        )
     })?;
     Ok(ClusterRecord {
         id,
@@ -53,10 +58,19 @@ pub async fn create(app: &App, actor: &Actor, input: ClusterInput) -> AppResult<
     let rec = parse(&input)?;
     let mut tx = app.db.begin_write().await?;
     store::insert(&mut tx, &rec).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict("cluster_exists", format!("Cluster {} already exists", rec.id), format!("集群 {} 已存在", rec.id)).with_field("id"),
+        StoreError::Conflict { .. } => AppError::conflict(
+            "cluster_exists",
+            format!("Cluster {} already exists", rec.id),
+            format!("集群 {} 已存在", rec.id),
+        )
+        .with_field("id"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "cluster.create", "cluster", &rec.id, "ok", &rec.name_zh)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "cluster.create", "cluster", &rec.id, "ok", &rec.name_zh),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }
@@ -69,7 +83,11 @@ pub async fn update(app: &App, actor: &Actor, input: ClusterInput) -> AppResult<
         StoreError::NotFound => AppError::not_found("Cluster", "产业集群"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "cluster.update", "cluster", &rec.id, "ok", &rec.name_zh)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "cluster.update", "cluster", &rec.id, "ok", &rec.name_zh),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }

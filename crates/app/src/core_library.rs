@@ -23,14 +23,17 @@ fn entry_not_found() -> AppError {
 pub async fn apply(app: &App, actor: &Actor, org_id: &str, cluster_id: &str, reason: &str) -> AppResult<EntryRecord> {
     audit::guard(app, actor, Permission::ApplyLibrary, "core_library.apply", "organisation", org_id).await?;
     let for_itself = actor.org_id == org_id;
-    if !for_itself && !(actor.system || policy::allows(actor, Permission::DecideLibrary)) {
-        audit::refused(app, actor, "core_library.apply", "organisation", org_id, "applied for another organisation").await;
+    if !(for_itself || actor.system || policy::allows(actor, Permission::DecideLibrary)) {
+        audit::refused(app, actor, "core_library.apply", "organisation", org_id, "applied for another organisation")
+            .await;
         return Err(AppError::not_found("Organisation", "机构"));
     }
     let reason = text::bounded("reason", reason, REASON_CHARS_MAX)?;
     let now = now_ms();
     let mut tx = app.db.begin_write().await?;
-    let org = org_store::get(&mut tx, org_id).await.map_err(|_| AppError::not_found("Organisation", "机构").with_field("org_id"))?;
+    let org = org_store::get(&mut tx, org_id)
+        .await
+        .map_err(|_| AppError::not_found("Organisation", "机构").with_field("org_id"))?;
     if !matches!(org.kind, OrgKind::Core | OrgKind::Supplier) {
         return Err(AppError::invalid(
             "org_id",
@@ -40,7 +43,12 @@ pub async fn apply(app: &App, actor: &Actor, org_id: &str, cluster_id: &str, rea
         ));
     }
     cluster_store::get(&mut tx, cluster_id.trim()).await.map_err(|_| {
-        AppError::invalid("cluster_id", "unknown_cluster", format!("No cluster with id '{}'", cluster_id.trim()), format!("不存在编号为“{}”的产业集群", cluster_id.trim()))
+        AppError::invalid(
+            "cluster_id",
+            "unknown_cluster",
+            format!("No cluster with id '{}'", cluster_id.trim()),
+            format!("不存在编号为“{}”的产业集群", cluster_id.trim()),
+        )
     })?;
     let entry = EntryRecord {
         id: new_id(),
@@ -78,7 +86,11 @@ pub async fn apply(app: &App, actor: &Actor, org_id: &str, cluster_id: &str, rea
         },
     )
     .await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "core_library.apply", "core_library_entry", &entry.id, "ok", &org.id)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "core_library.apply", "core_library_entry", &entry.id, "ok", &org.id),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(entry)
 }
@@ -105,14 +117,25 @@ pub async fn history(app: &App, actor: &Actor, id: &str, page: PageRequest) -> A
 }
 
 /// Moves an entry: admit, suspend, reinstate or withdraw.
-pub async fn transition(app: &App, actor: &Actor, id: &str, action: &str, reason: Option<&str>) -> AppResult<EntryRecord> {
+pub async fn transition(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    action: &str,
+    reason: Option<&str>,
+) -> AppResult<EntryRecord> {
     let action = LibraryAction::parse(action)?;
     let permission = if action.operator_only() { Permission::DecideLibrary } else { Permission::ApplyLibrary };
     let audit_action = format!("core_library.{action}");
     audit::guard(app, actor, permission, &audit_action, "core_library_entry", id).await?;
     let reason = text::optional("reason", reason, REASON_CHARS_MAX)?;
     if action.reason_required() && reason.is_none() {
-        return Err(AppError::invalid("reason", "reason_required", format!("A reason is required to {action} an entry"), format!("执行“{}”须填写原因", action.label_zh())));
+        return Err(AppError::invalid(
+            "reason",
+            "reason_required",
+            format!("A reason is required to {action} an entry"),
+            format!("执行“{}”须填写原因", action.label_zh()),
+        ));
     }
     let deciding = actor.system || policy::allows(actor, Permission::DecideLibrary);
     // The operator sees every entry; an applicant may only act on its own.
@@ -149,12 +172,11 @@ pub async fn transition(app: &App, actor: &Actor, id: &str, action: &str, reason
         },
     )
     .await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, &audit_action, "core_library_entry", id, "ok", reason.as_deref().unwrap_or(""))).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, &audit_action, "core_library_entry", id, "ok", reason.as_deref().unwrap_or("")),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(EntryRecord {
-        status: to,
-        admission_date: admission_date.or(entry.admission_date),
-        updated_at_ms: now,
-        ..entry
-    })
+    Ok(EntryRecord { status: to, admission_date: admission_date.or(entry.admission_date), updated_at_ms: now, ..entry })
 }

@@ -91,20 +91,15 @@ impl From<StoreError> for AppError {
                     "该操作与现有数据冲突（重复记录，或记录已被他人修改）",
                 )
             }
+            StoreError::Sql(sqlx::Error::PoolTimedOut) => AppError::new(
+                ErrorKind::Unavailable,
+                "database_busy",
+                "The database is busy; please retry shortly",
+                "数据库繁忙，请稍后重试",
+            ),
             other => {
                 tracing::error!(error = %other, "storage error");
-                let mut err = AppError::internal();
-                if let StoreError::Sql(sqlx_err) = &other {
-                    if matches!(sqlx_err.as_database_error(), None) && sqlx_err.to_string().contains("pool timed out") {
-                        err = AppError::new(
-                            ErrorKind::Unavailable,
-                            "database_busy",
-                            "The database is busy; please retry shortly",
-                            "数据库繁忙，请稍后重试",
-                        );
-                    }
-                }
-                err
+                AppError::internal()
             }
         }
     }

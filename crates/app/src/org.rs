@@ -6,8 +6,8 @@ use lianrong_domain::org::{OrgKind, RegionCode, SizeClass};
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::text;
 use lianrong_domain::uscc::{Uscc, UsccError};
-use lianrong_store::org::{self as store, OrgFilter, OrgRecord, UsccException};
 use lianrong_store::StoreError;
+use lianrong_store::org::{self as store, OrgFilter, OrgRecord, UsccException};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
@@ -24,7 +24,12 @@ pub struct NewOrg {
 }
 
 pub(crate) fn uscc_error(e: &UsccError) -> AppError {
-    AppError::invalid("uscc", "invalid_uscc", format!("Invalid unified social credit code: {e}"), format!("统一社会信用代码无效：{}", e.message_zh()))
+    AppError::invalid(
+        "uscc",
+        "invalid_uscc",
+        format!("Invalid unified social credit code: {e}"),
+        format!("统一社会信用代码无效：{}", e.message_zh()),
+    )
 }
 
 /// Parses a credit code; a code that fails only the check is accepted when the operator listed it.
@@ -54,7 +59,14 @@ pub async fn create(app: &App, actor: &Actor, input: NewOrg) -> AppResult<OrgRec
         Some(r) => RegionCode::parse(r),
         None => RegionCode::parse(uscc.region_code()),
     }
-    .map_err(|e| AppError::invalid("region_code", "invalid_region_code", e.to_string(), format!("注册地行政区划码须为6位数字（GB/T 2260），收到“{}”", e.0)))?;
+    .map_err(|e| {
+        AppError::invalid(
+            "region_code",
+            "invalid_region_code",
+            e.to_string(),
+            format!("注册地行政区划码须为6位数字（GB/T 2260），收到“{}”", e.0),
+        )
+    })?;
     if let Some(existing) = store::find_by_uscc(&mut tx, uscc.as_str()).await? {
         return Err(AppError::conflict(
             "organisation_exists",
@@ -75,7 +87,11 @@ pub async fn create(app: &App, actor: &Actor, input: NewOrg) -> AppResult<OrgRec
         created_at_ms: now_ms(),
     };
     store::insert(&mut tx, &rec).await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "organisation.create", "organisation", &rec.id, "ok", &rec.uscc)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "organisation.create", "organisation", &rec.id, "ok", &rec.uscc),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }
@@ -101,7 +117,8 @@ pub async fn list(app: &App, actor: &Actor, filter: OrgFilter, page: PageRequest
 }
 
 pub async fn add_uscc_exception(app: &App, actor: &Actor, uscc: &str, note: &str) -> AppResult<UsccException> {
-    audit::guard(app, actor, Permission::ManageUsccExceptions, "uscc_exception.create", "uscc_exception", uscc.trim()).await?;
+    audit::guard(app, actor, Permission::ManageUsccExceptions, "uscc_exception.create", "uscc_exception", uscc.trim())
+        .await?;
     let code = Uscc::parse_format(uscc).map_err(|e| uscc_error(&e))?;
     if code.check_verifies() {
         return Err(AppError::invalid(
@@ -120,10 +137,18 @@ pub async fn add_uscc_exception(app: &App, actor: &Actor, uscc: &str, note: &str
     };
     let mut tx = app.db.begin_write().await?;
     store::insert_exception(&mut tx, &rec).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict("exception_exists", format!("{code} is already on the exception list"), format!("{code} 已在例外清单中")),
+        StoreError::Conflict { .. } => AppError::conflict(
+            "exception_exists",
+            format!("{code} is already on the exception list"),
+            format!("{code} 已在例外清单中"),
+        ),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "uscc_exception.create", "uscc_exception", &rec.uscc, "ok", &rec.note)).await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "uscc_exception.create", "uscc_exception", &rec.uscc, "ok", &rec.note),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }

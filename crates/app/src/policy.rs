@@ -91,7 +91,11 @@ impl Permission {
     fn is_read(self) -> bool {
         matches!(
             self,
-            Permission::ReadDirectory | Permission::ReadUsers | Permission::ReadChains | Permission::ReadLibrary | Permission::ReadAudit
+            Permission::ReadDirectory
+                | Permission::ReadUsers
+                | Permission::ReadChains
+                | Permission::ReadLibrary
+                | Permission::ReadAudit
         )
     }
 }

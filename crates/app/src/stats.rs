@@ -2,11 +2,13 @@
 
 use lianrong_domain::core_library::LibraryStatus;
 use lianrong_domain::org::OrgKind;
-use lianrong_store::{StoreError, chain as chain_store, core_library as library_store, org as org_store, user as user_store};
+use lianrong_store::{
+    StoreError, chain as chain_store, core_library as library_store, org as org_store, user as user_store,
+};
 
+use crate::App;
 use crate::error::AppResult;
 use crate::policy::Actor;
-use crate::App;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlatformStats {

@@ -31,7 +31,9 @@ fn parse_login(input: &str) -> AppResult<String> {
         return Err(AppError::invalid(
             "login",
             "invalid_login",
-            format!("login must be {USER_LOGIN_CHARS_MIN}-{USER_LOGIN_CHARS_MAX} characters of a-z, 0-9, '.', '_', '-', '@'"),
+            format!(
+                "login must be {USER_LOGIN_CHARS_MIN}-{USER_LOGIN_CHARS_MAX} characters of a-z, 0-9, '.', '_', '-', '@'"
+            ),
             format!("登录名须为{USER_LOGIN_CHARS_MIN}-{USER_LOGIN_CHARS_MAX}位，仅限字母、数字及 . _ - @"),
         ));
     }
@@ -39,7 +41,8 @@ fn parse_login(input: &str) -> AppResult<String> {
 }
 
 pub(crate) fn check_password(pw: &str, login: &str) -> AppResult<()> {
-    password::check(pw, login).map_err(|e| AppError::invalid("password", "weak_password", e.to_string(), e.message_zh()))
+    password::check(pw, login)
+        .map_err(|e| AppError::invalid("password", "weak_password", e.to_string(), e.message_zh()))
 }
 
 fn parse_roles(codes: &[String], kind: OrgKind) -> AppResult<Vec<Role>> {
@@ -95,10 +98,16 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
     };
     let mut tx = app.db.begin_write().await?;
     store::insert(&mut tx, &rec).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict("login_taken", format!("The login {} is already taken", rec.login), format!("登录名 {} 已被使用", rec.login)).with_field("login"),
+        StoreError::Conflict { .. } => AppError::conflict(
+            "login_taken",
+            format!("The login {} is already taken", rec.login),
+            format!("登录名 {} 已被使用", rec.login),
+        )
+        .with_field("login"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.create", "user", &rec.id, "ok", &rec.login)).await?;
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.create", "user", &rec.id, "ok", &rec.login))
+        .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }

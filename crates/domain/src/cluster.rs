@@ -23,7 +23,13 @@ pub struct ClusterSeed {
     pub verified: bool,
 }
 
-const fn seed(id: &'static str, tier: ClusterTier, name_zh: &'static str, name_en: &'static str, verified: bool) -> ClusterSeed {
+const fn seed(
+    id: &'static str,
+    tier: ClusterTier,
+    name_zh: &'static str,
+    name_en: &'static str,
+    verified: bool,
+) -> ClusterSeed {
     ClusterSeed { id, tier, name_zh, name_en, verified }
 }
 

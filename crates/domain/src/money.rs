@@ -54,7 +54,7 @@ fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -78,7 +78,7 @@ mod tests {
         assert_eq!(Money::from_fen(-5).display_yuan(), "-¥0.05");
         assert_eq!(Money::from_fen(0).display_yuan(), "¥0.00");
         assert_eq!(Money::from_fen(1_234_567_800).display_wan(), "1,234.56万元");
-        assert_eq!(Money::from_fen(25_000_000_000_00).display_wan(), "250.00亿元");
+        assert_eq!(Money::from_fen(2_500_000_000_000).display_wan(), "250.00亿元");
         assert_eq!(Money::from_fen(i64::MIN).checked_sub(Money::from_fen(1)), None);
     }
 }

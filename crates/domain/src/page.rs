@@ -58,7 +58,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), page: self.page, page_size: self.page_size, total: self.total }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            page: self.page,
+            page_size: self.page_size,
+            total: self.total,
+        }
     }
 
     pub fn pages(&self) -> i64 {

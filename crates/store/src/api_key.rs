@@ -77,7 +77,8 @@ pub async fn get_in_org(conn: &mut Conn, org_id: &str, id: &str) -> Result<ApiKe
 
 pub async fn list_in_org(conn: &mut Conn, org_id: &str, page: PageRequest) -> Result<Page<ApiKeyRecord>> {
     let total = crate::count(conn, "SELECT COUNT(*) FROM api_key WHERE org_id = $1", &[org_id]).await?;
-    let sql = format!("SELECT {COLUMNS} FROM api_key WHERE org_id = $1 ORDER BY created_at_ms DESC, id LIMIT $2 OFFSET $3");
+    let sql =
+        format!("SELECT {COLUMNS} FROM api_key WHERE org_id = $1 ORDER BY created_at_ms DESC, id LIMIT $2 OFFSET $3");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(org_id)
         .bind(page.limit())
@@ -93,17 +94,22 @@ pub async fn count_live_in_org(conn: &mut Conn, org_id: &str) -> Result<i64> {
 }
 
 pub async fn revoke(conn: &mut Conn, org_id: &str, id: &str, now_ms: i64) -> Result<()> {
-    let n = sqlx::query("UPDATE api_key SET revoked_at_ms = $3 WHERE id = $1 AND org_id = $2 AND revoked_at_ms IS NULL")
-        .bind(id)
-        .bind(org_id)
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let n =
+        sqlx::query("UPDATE api_key SET revoked_at_ms = $3 WHERE id = $1 AND org_id = $2 AND revoked_at_ms IS NULL")
+            .bind(id)
+            .bind(org_id)
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 pub async fn mark_used(conn: &mut Conn, id: &str, now_ms: i64) -> Result<()> {
-    sqlx::query("UPDATE api_key SET last_used_at_ms = $2 WHERE id = $1").bind(id).bind(now_ms).execute(&mut *conn).await?;
+    sqlx::query("UPDATE api_key SET last_used_at_ms = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

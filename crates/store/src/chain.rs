@@ -150,11 +150,12 @@ pub async fn list_members(
     page: PageRequest,
 ) -> Result<Page<MemberRecord>> {
     let role_code = role.map(|r| r.code()).unwrap_or("");
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chain_member WHERE chain_id = $1 AND ($2 = '' OR role = $2)")
-        .bind(chain_id)
-        .bind(role_code)
-        .fetch_one(&mut *conn)
-        .await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM chain_member WHERE chain_id = $1 AND ($2 = '' OR role = $2)")
+            .bind(chain_id)
+            .bind(role_code)
+            .fetch_one(&mut *conn)
+            .await?;
     let rows = sqlx::query(
         "SELECT m.chain_id, m.org_id, o.name, o.uscc, o.kind, m.role, m.tier, m.joined_at_ms FROM chain_member m \
          JOIN organisation o ON o.id = m.org_id WHERE m.chain_id = $1 AND ($2 = '' OR m.role = $2) \

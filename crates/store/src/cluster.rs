@@ -88,17 +88,20 @@ pub async fn update(conn: &mut Conn, c: &ClusterRecord) -> Result<()> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> Result<ClusterRecord> {
-    let row = sqlx::query("SELECT id, tier, name_zh, name_en, verified, position, updated_at_ms FROM cluster WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, tier, name_zh, name_en, verified, position, updated_at_ms FROM cluster WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound)
 }
 
 /// The whole list (at most a few dozen rows), in display order.
 pub async fn list(conn: &mut Conn) -> Result<Vec<ClusterRecord>> {
-    let rows = sqlx::query("SELECT id, tier, name_zh, name_en, verified, position, updated_at_ms FROM cluster ORDER BY position, id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, tier, name_zh, name_en, verified, position, updated_at_ms FROM cluster ORDER BY position, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter().map(from_row).collect()
 }

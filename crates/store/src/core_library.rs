@@ -117,7 +117,12 @@ pub struct EntryFilter {
     pub cluster_id: Option<String>,
 }
 
-pub async fn list(conn: &mut Conn, scope: &LibraryScope, filter: &EntryFilter, page: PageRequest) -> Result<Page<EntryRecord>> {
+pub async fn list(
+    conn: &mut Conn,
+    scope: &LibraryScope,
+    filter: &EntryFilter,
+    page: PageRequest,
+) -> Result<Page<EntryRecord>> {
     let (all, decided, org) = scope_binds(scope);
     let status = filter.status.map(|s| s.code()).unwrap_or("");
     let cluster = filter.cluster_id.clone().unwrap_or_default();
@@ -224,7 +229,9 @@ pub async fn history(conn: &mut Conn, entry_id: &str, page: PageRequest) -> Resu
                 entry_id: r.try_get("entry_id")?,
                 seq: r.try_get("seq")?,
                 action: action.map(|a| decode("core_library_event.action", a, LibraryAction::parse)).transpose()?,
-                from_status: from.map(|s| decode("core_library_event.from_status", s, LibraryStatus::parse)).transpose()?,
+                from_status: from
+                    .map(|s| decode("core_library_event.from_status", s, LibraryStatus::parse))
+                    .transpose()?,
                 to_status: decode("core_library_event.to_status", r.try_get("to_status")?, LibraryStatus::parse)?,
                 reason: r.try_get("reason")?,
                 actor_user_id: r.try_get("actor_user_id")?,
@@ -241,6 +248,8 @@ pub async fn count_by_status(conn: &mut Conn) -> Result<Vec<(LibraryStatus, i64)
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
-        .map(|r| Ok((decode("core_library_entry.status", r.try_get("status")?, LibraryStatus::parse)?, r.try_get("n")?)))
+        .map(|r| {
+            Ok((decode("core_library_entry.status", r.try_get("status")?, LibraryStatus::parse)?, r.try_get("n")?))
+        })
         .collect()
 }

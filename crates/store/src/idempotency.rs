@@ -18,8 +18,14 @@ pub async fn find(conn: &mut Conn, org_id: &str, key: &str) -> Result<Option<Sto
         .bind(key)
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| Ok(StoredResponse { request_digest: r.try_get("request_digest")?, status: r.try_get("status")?, body: r.try_get("body")? }))
-        .transpose()
+    row.map(|r| {
+        Ok(StoredResponse {
+            request_digest: r.try_get("request_digest")?,
+            status: r.try_get("status")?,
+            body: r.try_get("body")?,
+        })
+    })
+    .transpose()
 }
 
 pub async fn insert(conn: &mut Conn, org_id: &str, key: &str, resp: &StoredResponse, now_ms: i64) -> Result<()> {

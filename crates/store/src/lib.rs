@@ -53,11 +53,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Maps a constraint violation to `Conflict` so callers can answer "already exists" precisely.
 pub(crate) fn map_write(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() || db.is_foreign_key_violation() {
-            let constraint = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
-            return StoreError::Conflict { constraint };
-        }
+    if let sqlx::Error::Database(db) = &e
+        && (db.is_unique_violation() || db.is_foreign_key_violation())
+    {
+        let constraint = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+        return StoreError::Conflict { constraint };
     }
     StoreError::Sql(e)
 }
@@ -154,7 +154,13 @@ impl Db {
         Migrator::with_migrations(
             list.iter()
                 .map(|&(version, name, sql)| {
-                    Migration::new(version, Cow::Borrowed(name), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(name),
+                        MigrationType::Simple,
+                        AssertSqlSafe(sql).into_sql_str(),
+                        false,
+                    )
                 })
                 .collect(),
         )

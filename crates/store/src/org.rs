@@ -117,16 +117,16 @@ pub async fn list(conn: &mut Conn, scope: &OrgScope, filter: &OrgFilter, page: P
     let where_clause = "WHERE ($1 = 1 OR o.id = $2 OR o.id IN (SELECT m2.org_id FROM chain_member m1 \
          JOIN chain_member m2 ON m1.chain_id = m2.chain_id WHERE m1.org_id = $2)) \
          AND ($3 = '' OR o.kind = $3) AND ($4 = '' OR UPPER(o.name) LIKE $4 OR o.uscc LIKE $4)";
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM organisation o {where_clause}")))
-        .bind(scope_all)
-        .bind(&viewer)
-        .bind(&kind)
-        .bind(&like)
-        .fetch_one(&mut *conn)
-        .await?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM organisation o {where_clause} ORDER BY o.kind, o.name, o.id LIMIT $5 OFFSET $6"
-    );
+    let total: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM organisation o {where_clause}")))
+            .bind(scope_all)
+            .bind(&viewer)
+            .bind(&kind)
+            .bind(&like)
+            .fetch_one(&mut *conn)
+            .await?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM organisation o {where_clause} ORDER BY o.kind, o.name, o.id LIMIT $5 OFFSET $6");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(scope_all)
         .bind(&viewer)

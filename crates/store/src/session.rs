@@ -70,5 +70,9 @@ pub async fn delete_for_user(conn: &mut Conn, user_id: &str) -> Result<()> {
 }
 
 pub async fn delete_expired(conn: &mut Conn, now_ms: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM session WHERE expires_at_ms < $1").bind(now_ms).execute(&mut *conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM session WHERE expires_at_ms < $1")
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }

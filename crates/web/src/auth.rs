@@ -95,7 +95,11 @@ impl FromRequestParts<AppState> for ConsoleSession {
         let lang_en = lang_en(&jar);
         let to_login = || {
             let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let target = if parts.method == Method::GET { format!("/login?next={}", urlencode(next)) } else { "/login".to_string() };
+            let target = if parts.method == Method::GET {
+                format!("/login?next={}", urlencode(next))
+            } else {
+                "/login".to_string()
+            };
             Redirect::to(&target).into_response()
         };
         let Some(cookie) = jar.get(SESSION_COOKIE) else {

@@ -56,7 +56,12 @@ impl From<AppError> for ApiError {
 }
 
 impl ApiError {
-    pub fn with_status(status: StatusCode, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> ApiError {
+    pub fn with_status(
+        status: StatusCode,
+        code: &'static str,
+        en: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> ApiError {
         ApiError { error: AppError::new(ErrorKind::Invalid, code, en, zh), status: Some(status) }
     }
 }
@@ -74,10 +79,10 @@ pub fn problem_response(status: StatusCode, e: &AppError) -> Response {
     };
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if let Some(secs) = e.retry_after_s {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = e.retry_after_s
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     if status == StatusCode::UNAUTHORIZED {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"lianrong\""));
@@ -96,7 +101,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Unknown paths: problem+json under `/api/`, the console's HTML page elsewhere.
 pub async fn fallback(uri: Uri) -> Response {
-    let e = AppError::new(ErrorKind::NotFound, "no_such_path", format!("No such page or endpoint: {}", uri.path()), format!("页面或接口不存在：{}", uri.path()));
+    let e = AppError::new(
+        ErrorKind::NotFound,
+        "no_such_path",
+        format!("No such page or endpoint: {}", uri.path()),
+        format!("页面或接口不存在：{}", uri.path()),
+    );
     if uri.path().starts_with("/api/") {
         problem_response(StatusCode::NOT_FOUND, &e)
     } else {

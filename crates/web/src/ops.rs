@@ -45,7 +45,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
     let us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     state.metrics.duration_us_total.fetch_add(us, Ordering::Relaxed);
@@ -84,7 +85,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let secs = state.metrics.duration_us_total.load(Ordering::Relaxed) as f64 / 1e6;
     out.push_str("# HELP lianrong_http_request_duration_seconds Time spent answering HTTP requests.\n");
     out.push_str("# TYPE lianrong_http_request_duration_seconds summary\n");
-    out.push_str(&format!("lianrong_http_request_duration_seconds_sum {secs}\nlianrong_http_request_duration_seconds_count {total}\n"));
+    out.push_str(&format!(
+        "lianrong_http_request_duration_seconds_sum {secs}\nlianrong_http_request_duration_seconds_count {total}\n"
+    ));
     out.push_str("# HELP lianrong_process_resident_memory_bytes Resident memory of the process.\n");
     out.push_str("# TYPE lianrong_process_resident_memory_bytes gauge\n");
     out.push_str(&format!("lianrong_process_resident_memory_bytes {}\n", resident_bytes()));

@@ -59,21 +59,33 @@ pub struct NewApiKeyDto {
 
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api_key", params(PageParams),
     responses((status = 200, body = ApiKeyPage), (status = 403, body = Problem)))]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<ApiKeyPage>> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<ApiKeyPage>> {
     Ok(Json(ApiKeyPage::from_page(app::list(&s.app, &actor, p.request()?).await?, ApiKeyDto::from)))
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api_key", request_body = NewApiKeyDto,
     description = "Organisation admin, in a console session. Keys never create keys or manage users.",
     responses((status = 201, body = CreatedApiKeyDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewApiKeyDto>) -> ApiResult<(StatusCode, Json<CreatedApiKeyDto>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewApiKeyDto>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKeyDto>)> {
     let created = app::create(&s.app, &actor, &b.name, &b.scopes).await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKeyDto { key: created.record.into(), secret: created.plaintext })))
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys/{id}/revoke", tag = "api_key", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn revoke(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     app::revoke(&s.app, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -50,6 +50,10 @@ page_dto!(AuditEventPage, AuditEventDto);
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(PageParams),
     description = "Actions by the caller's organisation (all organisations for the operator and regulator); admins and auditors only.",
     responses((status = 200, body = AuditEventPage), (status = 403, body = Problem)))]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<AuditEventPage>> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<AuditEventPage>> {
     Ok(Json(AuditEventPage::from_page(app::list(&s.app, &actor, p.request()?).await?, AuditEventDto::from)))
 }

@@ -28,7 +28,14 @@ pub struct ChainDto {
 
 impl From<ChainRecord> for ChainDto {
     fn from(c: ChainRecord) -> Self {
-        ChainDto { id: c.id, name: c.name, cluster_id: c.cluster_id, pilot: c.pilot, member_count: c.member_count, created_at: rfc3339(c.created_at_ms) }
+        ChainDto {
+            id: c.id,
+            name: c.name,
+            cluster_id: c.cluster_id,
+            pilot: c.pilot,
+            member_count: c.member_count,
+            created_at: rfc3339(c.created_at_ms),
+        }
     }
 }
 
@@ -99,47 +106,84 @@ pub struct MemberQuery {
 #[utoipa::path(get, path = "/api/v1/chains", tag = "chain", params(PageParams),
     description = "Chains the caller belongs to (all chains for the operator and regulator).",
     responses((status = 200, body = ChainPage)))]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<ChainPage>> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<ChainPage>> {
     Ok(Json(ChainPage::from_page(app::list(&s.app, &actor, p.request()?).await?, ChainDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/chains/{id}", tag = "chain", params(("id" = String, Path)),
     responses((status = 200, body = ChainDto), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Json<ChainDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ChainDto>> {
     Ok(Json(app::get(&s.app, &actor, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/chains", tag = "chain", request_body = NewChainDto,
     responses((status = 201, body = ChainDto), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewChainDto>) -> ApiResult<(StatusCode, Json<ChainDto>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewChainDto>,
+) -> ApiResult<(StatusCode, Json<ChainDto>)> {
     let rec = app::create(&s.app, &actor, &b.name, &b.cluster_id, b.pilot).await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }
 
 #[utoipa::path(patch, path = "/api/v1/chains/{id}", tag = "chain", params(("id" = String, Path)), request_body = ChainPatchDto,
     responses((status = 200, body = ChainDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn set_pilot(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<ChainPatchDto>) -> ApiResult<Json<ChainDto>> {
+pub async fn set_pilot(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ChainPatchDto>,
+) -> ApiResult<Json<ChainDto>> {
     Ok(Json(app::set_pilot(&s.app, &actor, &id, b.pilot).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/chains/{id}/members", tag = "chain", params(("id" = String, Path), MemberQuery),
     responses((status = 200, body = MemberPage), (status = 404, body = Problem)))]
-pub async fn members(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiQuery(q): ApiQuery<MemberQuery>) -> ApiResult<Json<MemberPage>> {
+pub async fn members(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<MemberQuery>,
+) -> ApiResult<Json<MemberPage>> {
     let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
-    let role = q.role.as_deref().filter(|r| !r.is_empty()).map(MemberRole::parse).transpose().map_err(lianrong_app::AppError::from)?;
+    let role = q
+        .role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(MemberRole::parse)
+        .transpose()
+        .map_err(lianrong_app::AppError::from)?;
     Ok(Json(MemberPage::from_page(app::members(&s.app, &actor, &id, role, page).await?, MemberDto::from)))
 }
 
 #[utoipa::path(post, path = "/api/v1/chains/{id}/members", tag = "chain", params(("id" = String, Path)), request_body = NewMemberDto,
     responses((status = 201, body = MemberDto), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_member(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<NewMemberDto>) -> ApiResult<(StatusCode, Json<MemberDto>)> {
+pub async fn add_member(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<NewMemberDto>,
+) -> ApiResult<(StatusCode, Json<MemberDto>)> {
     let rec = app::add_member(&s.app, &actor, &id, &b.org_id, &b.role, b.tier).await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/chains/{id}/members/{org_id}", tag = "chain", params(("id" = String, Path), ("org_id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn remove_member(State(s): State<AppState>, ApiActor(actor): ApiActor, Path((id, org_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn remove_member(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, org_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     app::remove_member(&s.app, &actor, &id, &org_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

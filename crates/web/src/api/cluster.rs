@@ -27,7 +27,14 @@ pub struct ClusterDto {
 
 impl From<ClusterRecord> for ClusterDto {
     fn from(c: ClusterRecord) -> Self {
-        ClusterDto { id: c.id, tier: c.tier.code().into(), name_zh: c.name_zh, name_en: c.name_en, verified: c.verified, position: c.position }
+        ClusterDto {
+            id: c.id,
+            tier: c.tier.code().into(),
+            name_zh: c.name_zh,
+            name_en: c.name_en,
+            verified: c.verified,
+            position: c.position,
+        }
     }
 }
 
@@ -71,19 +78,41 @@ pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiRe
 }
 
 fn input(id: String, b: ClusterBody) -> ClusterInput {
-    ClusterInput { id, tier: b.tier, name_zh: b.name_zh, name_en: b.name_en, verified: b.verified, position: b.position }
+    ClusterInput {
+        id,
+        tier: b.tier,
+        name_zh: b.name_zh,
+        name_en: b.name_en,
+        verified: b.verified,
+        position: b.position,
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/clusters", tag = "cluster", request_body = NewClusterDto,
     responses((status = 201, body = ClusterDto), (status = 403, body = Problem), (status = 409, body = Problem)))]
-pub async fn create(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewClusterDto>) -> ApiResult<(StatusCode, Json<ClusterDto>)> {
-    let body = ClusterBody { tier: b.tier, name_zh: b.name_zh, name_en: b.name_en, verified: b.verified, position: b.position };
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewClusterDto>,
+) -> ApiResult<(StatusCode, Json<ClusterDto>)> {
+    let body = ClusterBody {
+        tier: b.tier,
+        name_zh: b.name_zh,
+        name_en: b.name_en,
+        verified: b.verified,
+        position: b.position,
+    };
     let rec = app::create(&s.app, &actor, input(b.id, body)).await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }
 
 #[utoipa::path(put, path = "/api/v1/clusters/{id}", tag = "cluster", params(("id" = String, Path)), request_body = ClusterBody,
     responses((status = 200, body = ClusterDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn update(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<ClusterBody>) -> ApiResult<Json<ClusterDto>> {
+pub async fn update(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ClusterBody>,
+) -> ApiResult<Json<ClusterDto>> {
     Ok(Json(app::update(&s.app, &actor, input(id, b)).await?.into()))
 }

@@ -111,28 +111,51 @@ pub struct LibraryQuery {
 #[utoipa::path(get, path = "/api/v1/core-library", tag = "core_library", params(LibraryQuery),
     description = "Operator and regulator see all entries; banks see admitted and suspended ones; others their own.",
     responses((status = 200, body = LibraryEntryPage)))]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<LibraryQuery>) -> ApiResult<Json<LibraryEntryPage>> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<LibraryQuery>,
+) -> ApiResult<Json<LibraryEntryPage>> {
     let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
-    let status = q.status.as_deref().filter(|s| !s.is_empty()).map(LibraryStatus::parse).transpose().map_err(lianrong_app::AppError::from)?;
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(LibraryStatus::parse)
+        .transpose()
+        .map_err(lianrong_app::AppError::from)?;
     let filter = EntryFilter { status, cluster_id: q.cluster_id.filter(|c| !c.is_empty()) };
     Ok(Json(LibraryEntryPage::from_page(app::list(&s.app, &actor, filter, page).await?, LibraryEntryDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/core-library/{id}", tag = "core_library", params(("id" = String, Path)),
     responses((status = 200, body = LibraryEntryDto), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Json<LibraryEntryDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<LibraryEntryDto>> {
     Ok(Json(app::get(&s.app, &actor, &id).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/core-library/{id}/history", tag = "core_library", params(("id" = String, Path), PageParams),
     responses((status = 200, body = LibraryEventPage), (status = 404, body = Problem)))]
-pub async fn history(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<LibraryEventPage>> {
+pub async fn history(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<LibraryEventPage>> {
     Ok(Json(LibraryEventPage::from_page(app::history(&s.app, &actor, &id, p.request()?).await?, LibraryEventDto::from)))
 }
 
 #[utoipa::path(post, path = "/api/v1/core-library", tag = "core_library", request_body = ApplyDto,
     responses((status = 201, body = LibraryEntryDto), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn apply(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<ApplyDto>) -> ApiResult<(StatusCode, Json<LibraryEntryDto>)> {
+pub async fn apply(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<ApplyDto>,
+) -> ApiResult<(StatusCode, Json<LibraryEntryDto>)> {
     let org_id = b.org_id.unwrap_or_else(|| actor.org_id.clone());
     let rec = app::apply(&s.app, &actor, &org_id, &b.cluster_id, &b.reason).await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
@@ -141,6 +164,11 @@ pub async fn apply(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson
 #[utoipa::path(post, path = "/api/v1/core-library/{id}/transitions", tag = "core_library", params(("id" = String, Path)), request_body = TransitionDto,
     description = "Only the operator admits, suspends and reinstates; an applicant may withdraw its own entry.",
     responses((status = 200, body = LibraryEntryDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn transition(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<TransitionDto>) -> ApiResult<Json<LibraryEntryDto>> {
+pub async fn transition(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TransitionDto>,
+) -> ApiResult<Json<LibraryEntryDto>> {
     Ok(Json(app::transition(&s.app, &actor, &id, &b.action, b.reason.as_deref()).await?.into()))
 }

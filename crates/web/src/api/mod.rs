@@ -59,8 +59,16 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("api_key", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("lrk_<prefix>_<secret>").build()));
-        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("lrk_<prefix>_<secret>").build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
         openapi.security = Some(vec![
             utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
@@ -92,9 +100,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/core-library/{id}/transitions", post(core_library::transition))
         .route("/audit-events", get(audit::list))
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
-    Router::new()
-        .nest("/api/v1", v1)
-        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+    Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }
 
 /// A page of items as every list endpoint answers it.

@@ -76,24 +76,47 @@ pub struct OrgQuery {
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisation", params(OrgQuery),
     description = "The directory as the caller may see it: the operator and regulator see all; others see their own organisation and the members of their chains.",
     responses((status = 200, body = OrgPage), (status = 401, body = Problem)))]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Json<OrgPage>> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<Json<OrgPage>> {
     let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
-    let kind = q.kind.as_deref().filter(|k| !k.is_empty()).map(OrgKind::parse).transpose().map_err(lianrong_app::AppError::from)?;
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(OrgKind::parse)
+        .transpose()
+        .map_err(lianrong_app::AppError::from)?;
     let p = app::list(&s.app, &actor, OrgFilter { kind, query: q.q }, page).await?;
     Ok(Json(OrgPage::from_page(p, OrgDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisation", params(("id" = String, Path)),
     responses((status = 200, body = OrgDto), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Json<OrgDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrgDto>> {
     Ok(Json(app::get(&s.app, &actor, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisation", request_body = NewOrgDto,
     description = "Operator only. The credit code is check-verified (GB 32100-2015); a code that fails the check is admitted only when on the exception list.",
     responses((status = 201, body = OrgDto), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewOrgDto>) -> ApiResult<(StatusCode, Json<OrgDto>)> {
-    let rec = app::create(&s.app, &actor, NewOrg { uscc: b.uscc, name: b.name, kind: b.kind, size_class: b.size_class, region_code: b.region_code }).await?;
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewOrgDto>,
+) -> ApiResult<(StatusCode, Json<OrgDto>)> {
+    let rec = app::create(
+        &s.app,
+        &actor,
+        NewOrg { uscc: b.uscc, name: b.name, kind: b.kind, size_class: b.size_class, region_code: b.region_code },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }
 
@@ -122,14 +145,22 @@ pub struct NewUsccExceptionDto {
 
 #[utoipa::path(get, path = "/api/v1/uscc-exceptions", tag = "organisation", params(PageParams),
     responses((status = 200, body = UsccExceptionPage), (status = 403, body = Problem)))]
-pub async fn list_uscc_exceptions(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<UsccExceptionPage>> {
+pub async fn list_uscc_exceptions(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<UsccExceptionPage>> {
     let page = app::list_uscc_exceptions(&s.app, &actor, p.request()?).await?;
     Ok(Json(UsccExceptionPage::from_page(page, UsccExceptionDto::from)))
 }
 
 #[utoipa::path(post, path = "/api/v1/uscc-exceptions", tag = "organisation", request_body = NewUsccExceptionDto,
     responses((status = 201, body = UsccExceptionDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_uscc_exception(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewUsccExceptionDto>) -> Result<(StatusCode, Json<UsccExceptionDto>), ApiError> {
+pub async fn add_uscc_exception(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewUsccExceptionDto>,
+) -> Result<(StatusCode, Json<UsccExceptionDto>), ApiError> {
     let rec = app::add_uscc_exception(&s.app, &actor, &b.uscc, &b.note).await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }

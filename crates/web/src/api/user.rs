@@ -70,34 +70,61 @@ pub struct PasswordDto {
 #[utoipa::path(get, path = "/api/v1/users", tag = "user", params(PageParams),
     description = "Users of the caller's organisation (all users for the operator's managers).",
     responses((status = 200, body = UserPage), (status = 403, body = Problem)))]
-pub async fn list(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<PageParams>) -> ApiResult<Json<UserPage>> {
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<UserPage>> {
     Ok(Json(UserPage::from_page(app::list(&s.app, &actor, p.request()?).await?, UserDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "user", params(("id" = String, Path)),
     responses((status = 200, body = UserDto), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Json<UserDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserDto>> {
     Ok(Json(app::get(&s.app, &actor, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "user", request_body = NewUserDto,
     responses((status = 201, body = UserDto), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewUserDto>) -> ApiResult<(StatusCode, Json<UserDto>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewUserDto>,
+) -> ApiResult<(StatusCode, Json<UserDto>)> {
     let org_id = b.org_id.unwrap_or_else(|| actor.org_id.clone());
-    let rec = app::create(&s.app, &actor, NewUser { org_id, login: b.login, display_name: b.display_name, password: b.password, roles: b.roles }).await?;
+    let rec = app::create(
+        &s.app,
+        &actor,
+        NewUser { org_id, login: b.login, display_name: b.display_name, password: b.password, roles: b.roles },
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(rec.into())))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "user", params(("id" = String, Path)), request_body = UpdateUserDto,
     responses((status = 200, body = UserDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<UpdateUserDto>) -> ApiResult<Json<UserDto>> {
+pub async fn update(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<UpdateUserDto>,
+) -> ApiResult<Json<UserDto>> {
     Ok(Json(app::update(&s.app, &actor, &id, b.roles, b.active).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "user", params(("id" = String, Path)), request_body = PasswordDto,
     description = "Sets a new password (organisation admin). Ends the user's sessions.",
     responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn reset_password(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<PasswordDto>) -> ApiResult<StatusCode> {
+pub async fn reset_password(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<PasswordDto>,
+) -> ApiResult<StatusCode> {
     app::reset_password(&s.app, &actor, &id, &b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
