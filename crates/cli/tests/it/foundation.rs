@@ -16,7 +16,10 @@ async fn health_ready_and_metrics_answer() {
     let r = api.http.get(format!("{}/readyz", t.base_url)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = api.http.get(format!("{}/metrics", t.base_url)).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("lianrong_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
+    assert!(
+        text.contains("lianrong_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("lianrong_process_resident_memory_bytes"), "{text}");
 }
 
@@ -24,10 +27,19 @@ async fn health_ready_and_metrics_answer() {
 async fn openapi_describes_the_api_and_docs_work_offline() {
     let t = spawn_app().await;
     let api = t.anonymous();
-    let doc: Value = api.http.get(format!("{}/api/v1/openapi.json", t.base_url)).send().await.unwrap().json().await.unwrap();
+    let doc: Value =
+        api.http.get(format!("{}/api/v1/openapi.json", t.base_url)).send().await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/api/v1/organisations", "/api/v1/users/{id}", "/api/v1/api-keys", "/api/v1/chains/{id}/members", "/api/v1/core-library/{id}/transitions", "/api/v1/clusters", "/api/v1/session"] {
+    for p in [
+        "/api/v1/organisations",
+        "/api/v1/users/{id}",
+        "/api/v1/api-keys",
+        "/api/v1/chains/{id}/members",
+        "/api/v1/core-library/{id}/transitions",
+        "/api/v1/clusters",
+        "/api/v1/session",
+    ] {
         assert!(paths.contains_key(p), "missing {p}");
     }
     let html = api.http.get(format!("{}/api/docs/", t.base_url)).send().await.unwrap();
@@ -43,7 +55,8 @@ async fn openapi_describes_the_api_and_docs_work_offline() {
 async fn credit_codes_are_check_verified_and_legacy_codes_need_an_exception() {
     let t = spawn_app().await;
     let op = t.login("op.admin", PASSWORD).await;
-    let org = |uscc: &str| json!({"uscc": uscc, "name": "重庆测试机械有限公司", "kind": "supplier", "size_class": "small"});
+    let org =
+        |uscc: &str| json!({"uscc": uscc, "name": "重庆测试机械有限公司", "kind": "supplier", "size_class": "small"});
 
     let (s, b) = op.post("/api/v1/organisations", org("91500000MA5U000A5X")).await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc");
@@ -59,7 +72,8 @@ async fn credit_codes_are_check_verified_and_legacy_codes_need_an_exception() {
     let legacy = "91350100M0001TGQXM";
     let (s, b) = op.post("/api/v1/organisations", org(legacy)).await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc");
-    let (s, b) = op.post("/api/v1/uscc-exceptions", json!({"uscc": legacy, "note": "福建早期试点代码，经核实真实有效"})).await;
+    let (s, b) =
+        op.post("/api/v1/uscc-exceptions", json!({"uscc": legacy, "note": "福建早期试点代码，经核实真实有效"})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let (s, b) = op.post("/api/v1/uscc-exceptions", json!({"uscc": "91500000MA5U000A5N", "note": "x"})).await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "exception_not_needed");
@@ -85,7 +99,9 @@ async fn bad_requests_get_specific_problems_and_change_nothing() {
     let op = t.login("op.admin", PASSWORD).await;
     let url = format!("{}/api/v1/organisations", t.base_url);
     let csrf = op.csrf.clone().unwrap();
-    let raw = |body: &'static str, ct: &'static str| op.http.post(&url).header("x-csrf-token", &csrf).header("content-type", ct).body(body);
+    let raw = |body: &'static str, ct: &'static str| {
+        op.http.post(&url).header("x-csrf-token", &csrf).header("content-type", ct).body(body)
+    };
 
     let r = raw("{\"uscc\": ", "application/json").send().await.unwrap();
     let (s, b) = (r.status(), r.json::<Value>().await.unwrap());
@@ -97,18 +113,38 @@ async fn bad_requests_get_specific_problems_and_change_nothing() {
     assert_problem(s, &b, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
 
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(200 * 1024));
-    let r = op.http.post(&url).header("x-csrf-token", &csrf).header("content-type", "application/json").body(big).send().await.unwrap();
+    let r = op
+        .http
+        .post(&url)
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     let (s, b) = (r.status(), r.json::<Value>().await.unwrap());
     assert_problem(s, &b, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
-    let (s, b) = op.post("/api/v1/organisations", json!({"uscc": code(1), "name": "甲", "kind": "supplier", "size_class": "small", "colour": "red"})).await;
+    let (s, b) = op
+        .post(
+            "/api/v1/organisations",
+            json!({"uscc": code(1), "name": "甲", "kind": "supplier", "size_class": "small", "colour": "red"}),
+        )
+        .await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
 
-    let (s, b) = op.post("/api/v1/organisations", json!({"uscc": code(1), "name": "甲", "kind": "factory", "size_class": "small"})).await;
+    let (s, b) = op
+        .post("/api/v1/organisations", json!({"uscc": code(1), "name": "甲", "kind": "factory", "size_class": "small"}))
+        .await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "unknown_value");
     assert_eq!(b["field"], "kind");
 
-    let (s, b) = op.post("/api/v1/organisations", json!({"uscc": code(1), "name": "名".repeat(101), "kind": "supplier", "size_class": "small"})).await;
+    let (s, b) = op
+        .post(
+            "/api/v1/organisations",
+            json!({"uscc": code(1), "name": "名".repeat(101), "kind": "supplier", "size_class": "small"}),
+        )
+        .await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_text");
     assert_eq!(b["field"], "name");
 
@@ -149,23 +185,35 @@ async fn users_get_roles_fit_for_their_organisation_and_strong_passwords() {
     assert_problem(s, &b, StatusCode::CONFLICT, "login_taken");
 
     // Stored as argon2id, never in clear.
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM app_user WHERE login = 'ap.clerk'").fetch_one(&t.app.db.pool).await.unwrap();
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM app_user WHERE login = 'ap.clerk'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 
     let clerk = t.login("ap.clerk", PASSWORD).await;
     let (s, b) = clerk.post("/api/v1/users", user("x.clerk", PASSWORD, json!(["finance_staff"]))).await;
     assert_problem(s, &b, StatusCode::FORBIDDEN, "forbidden");
 
-    let (s, b) = admin.patch(&format!("/api/v1/users/{clerk_id}"), json!({"roles": ["finance_staff"], "active": false})).await;
+    let (s, b) =
+        admin.patch(&format!("/api/v1/users/{clerk_id}"), json!({"roles": ["finance_staff"], "active": false})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = clerk.get("/api/v1/me").await;
     assert_problem(s, &b, StatusCode::UNAUTHORIZED, "session_expired");
-    let r = t.anonymous().send(Method::POST, "/api/v1/session", Some(json!({"login": "ap.clerk", "password": PASSWORD}))).await;
+    let r = t
+        .anonymous()
+        .send(Method::POST, "/api/v1/session", Some(json!({"login": "ap.clerk", "password": PASSWORD})))
+        .await;
     let (s, b) = (r.status(), r.json::<Value>().await.unwrap());
     assert_problem(s, &b, StatusCode::UNAUTHORIZED, "account_disabled");
 
     let me = admin.get("/api/v1/me").await.1;
-    let (s, b) = admin.patch(&format!("/api/v1/users/{}", me["user_id"].as_str().unwrap()), json!({"roles": ["finance_staff"], "active": true})).await;
+    let (s, b) = admin
+        .patch(
+            &format!("/api/v1/users/{}", me["user_id"].as_str().unwrap()),
+            json!({"roles": ["finance_staff"], "active": true}),
+        )
+        .await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "self_lockout");
 }
 
@@ -174,11 +222,15 @@ async fn logins_are_throttled_after_repeated_failures() {
     let t = spawn_app().await;
     let anon = t.anonymous();
     for _ in 0..4 {
-        let r = anon.send(Method::POST, "/api/v1/session", Some(json!({"login": "op.admin", "password": "Wrong#Password1"}))).await;
+        let r = anon
+            .send(Method::POST, "/api/v1/session", Some(json!({"login": "op.admin", "password": "Wrong#Password1"})))
+            .await;
         let (s, b) = (r.status(), r.json::<Value>().await.unwrap());
         assert_problem(s, &b, StatusCode::UNAUTHORIZED, "invalid_credentials");
     }
-    let r = anon.send(Method::POST, "/api/v1/session", Some(json!({"login": "op.admin", "password": "Wrong#Password1"}))).await;
+    let r = anon
+        .send(Method::POST, "/api/v1/session", Some(json!({"login": "op.admin", "password": "Wrong#Password1"})))
+        .await;
     assert!(r.headers().contains_key("retry-after"));
     let (s, b) = (r.status(), r.json::<Value>().await.unwrap());
     assert_problem(s, &b, StatusCode::TOO_MANY_REQUESTS, "login_throttled");
@@ -199,7 +251,14 @@ async fn session_changes_need_the_csrf_token_and_expired_sessions_end() {
     let r = op.http.post(format!("{}/api/v1/chains", t.base_url)).json(&body).send().await.unwrap();
     let (s, b) = (r.status(), r.json::<Value>().await.unwrap());
     assert_problem(s, &b, StatusCode::FORBIDDEN, "csrf_failed");
-    let r = op.http.post(format!("{}/api/v1/chains", t.base_url)).header("x-csrf-token", "forged-token").json(&body).send().await.unwrap();
+    let r = op
+        .http
+        .post(format!("{}/api/v1/chains", t.base_url))
+        .header("x-csrf-token", "forged-token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (_, chains) = op.get("/api/v1/chains").await;
     assert_eq!(chains["total"], 0, "nothing was created: {chains}");
@@ -219,7 +278,9 @@ async fn api_keys_carry_scopes_are_stored_hashed_and_can_be_revoked() {
     let t = spawn_app().await;
     t.org_with_admin(20, "core", "core.admin").await;
     let admin = t.login("core.admin", PASSWORD).await;
-    let (s, b) = admin.post("/api/v1/api-keys", json!({"name": "ERP 推送", "scopes": ["core_library:read", "organisation:read"]})).await;
+    let (s, b) = admin
+        .post("/api/v1/api-keys", json!({"name": "ERP 推送", "scopes": ["core_library:read", "organisation:read"]}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let secret = b["secret"].as_str().unwrap().to_string();
     let key_id = b["key"]["id"].as_str().unwrap().to_string();
@@ -297,17 +358,22 @@ async fn the_demo_world_has_the_promised_shape_and_its_logins_work() {
     assert_eq!(total("regulator").await, 1);
     let (_, chains) = op.get("/api/v1/chains").await;
     assert_eq!(chains["total"], 3);
-    let clusters: Vec<&str> = chains["items"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap()).collect();
+    let clusters: Vec<&str> =
+        chains["items"].as_array().unwrap().iter().map(|c| c["cluster_id"].as_str().unwrap()).collect();
     for c in ["nev", "electronics", "advanced_materials"] {
         assert!(clusters.contains(&c), "{clusters:?}");
     }
     assert!(chains["items"].as_array().unwrap().iter().all(|c| c["pilot"] == true));
     let chain_id = chains["items"][0]["id"].as_str().unwrap();
     let (_, members) = op.get(&format!("/api/v1/chains/{chain_id}/members?role=supplier&page_size=200")).await;
-    let tiers: std::collections::BTreeSet<i64> = members["items"].as_array().unwrap().iter().map(|m| m["tier"].as_i64().unwrap()).collect();
+    let tiers: std::collections::BTreeSet<i64> =
+        members["items"].as_array().unwrap().iter().map(|m| m["tier"].as_i64().unwrap()).collect();
     assert_eq!(tiers, [1, 2, 3].into(), "three tiers");
     let (_, applied) = op.get("/api/v1/core-library?status=applied").await;
-    assert!(applied["items"].as_array().unwrap().iter().any(|e| e["org_name"] == "嘉陵微电子集团有限公司"), "{applied}");
+    assert!(
+        applied["items"].as_array().unwrap().iter().any(|e| e["org_name"] == "嘉陵微电子集团有限公司"),
+        "{applied}"
+    );
     let (_, admitted) = op.get("/api/v1/core-library?status=admitted").await;
     assert_eq!(admitted["total"], 4);
     let (_, page) = op.get("/api/v1/organisations?page_size=200").await;
@@ -318,4 +384,19 @@ async fn the_demo_world_has_the_promised_shape_and_its_logins_work() {
         let api = t.login(login, lianrong_app::demo::DEMO_PASSWORD).await;
         assert_eq!(api.get("/api/v1/me").await.0, StatusCode::OK, "{login}");
     }
+}
+
+/// The API document is committed (`docs/openapi.json`), so every API change shows as a reviewable diff.
+/// Run with `UPDATE_SNAPSHOTS=1` to accept a change.
+#[tokio::test]
+async fn the_openapi_document_matches_the_committed_snapshot() {
+    let t = spawn_app().await;
+    let doc: Value = t.anonymous().http.get(format!("{}/api/v1/openapi.json", t.base_url)).send().await.unwrap().json().await.unwrap();
+    let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &pretty).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == pretty, "docs/openapi.json is out of date; review the change and run UPDATE_SNAPSHOTS=1 cargo test --test it openapi");
 }
