@@ -33,7 +33,7 @@ pub async fn create(app: &App, actor: &Actor, name: &str, scopes: &[String]) -> 
             "至少需要一个权限范围",
         ));
     }
-    // 9 random bytes make a 12-character prefix: it finds the row, it is not the secret.
+    // 6 random bytes make a 12-character hex prefix: it finds the row; it is not the secret.
     let prefix = hex::encode(random_bytes::<6>()?);
     let secret = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, random_bytes::<32>()?);
     let record = ApiKeyRecord {

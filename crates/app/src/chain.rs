@@ -4,7 +4,7 @@ use lianrong_domain::chain::MemberRole;
 use lianrong_domain::limits::CHAIN_NAME_CHARS_MAX;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::text;
-use lianrong_store::chain::{self as store, ChainRecord, MemberRecord};
+use lianrong_store::chain::{self as store, ChainRecord, MemberRecord, MembershipRecord};
 use lianrong_store::{StoreError, cluster as cluster_store, org as org_store};
 
 use crate::error::{AppError, AppResult};
@@ -182,4 +182,11 @@ pub async fn remove_member(app: &App, actor: &Actor, chain_id: &str, org_id: &st
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The chains `org_id` belongs to, with its declared role and tier, limited to chains the actor sees.
+pub async fn memberships(app: &App, actor: &Actor, org_id: &str) -> AppResult<Vec<MembershipRecord>> {
+    policy::require(actor, Permission::ReadChains)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::memberships(&mut conn, &policy::chain_scope(actor), org_id).await?)
 }

@@ -69,10 +69,18 @@ fn read_password() -> Result<String, String> {
 
 async fn org_by_uscc(app: &App, actor: &Actor, uscc: &str) -> Result<lianrong_store::org::OrgRecord, String> {
     let code = uscc.trim().to_uppercase();
-    let page = org::list(app, actor, OrgFilter { kind: None, query: Some(code.clone()) }, lianrong_domain::page::PageRequest::first())
-        .await
-        .map_err(app_error)?;
-    page.items.into_iter().find(|o| o.uscc == code).ok_or_else(|| format!("no organisation with credit code {code} / 不存在该统一社会信用代码的机构"))
+    let page = org::list(
+        app,
+        actor,
+        OrgFilter { kind: None, query: Some(code.clone()) },
+        lianrong_domain::page::PageRequest::first(),
+    )
+    .await
+    .map_err(app_error)?;
+    page.items
+        .into_iter()
+        .find(|o| o.uscc == code)
+        .ok_or_else(|| format!("no organisation with credit code {code} / 不存在该统一社会信用代码的机构"))
 }
 
 pub async fn run(db: DbOptions, command: AdminCommand) -> Result<(), String> {
@@ -83,17 +91,24 @@ pub async fn run(db: DbOptions, command: AdminCommand) -> Result<(), String> {
             println!("migrations up to date ({} known)", app.db.known_migrations());
         }
         AdminCommand::CreateOrg { uscc, name, kind, size_class, region_code } => {
-            let rec = org::create(&app, &system, org::NewOrg { uscc, name, kind, size_class, region_code }).await.map_err(app_error)?;
+            let rec = org::create(&app, &system, org::NewOrg { uscc, name, kind, size_class, region_code })
+                .await
+                .map_err(app_error)?;
             println!("created organisation {} {} ({}) id={}", rec.uscc, rec.name, rec.kind, rec.id);
         }
         AdminCommand::CreateUser { org_uscc, login, display_name, roles } => {
             let o = org_by_uscc(&app, &system, &org_uscc).await?;
             let password = read_password()?;
-            let rec = user::create(&app, &system, user::NewUser { org_id: o.id, login, display_name, password, roles }).await.map_err(app_error)?;
+            let rec = user::create(&app, &system, user::NewUser { org_id: o.id, login, display_name, password, roles })
+                .await
+                .map_err(app_error)?;
             println!("created user {} in {} id={}", rec.login, o.name, rec.id);
         }
         AdminCommand::ResetPassword { login } => {
-            let u = user::find_by_login(&app, &login).await.map_err(app_error)?.ok_or_else(|| format!("no user with login {login} / 不存在该登录名"))?;
+            let u = user::find_by_login(&app, &login)
+                .await
+                .map_err(app_error)?
+                .ok_or_else(|| format!("no user with login {login} / 不存在该登录名"))?;
             let password = read_password()?;
             user::reset_password(&app, &system, &u.id, &password).await.map_err(app_error)?;
             println!("password of {} reset; their sessions have ended", u.login);
@@ -103,7 +118,10 @@ pub async fn run(db: DbOptions, command: AdminCommand) -> Result<(), String> {
             // Keys belong to the organisation, so the platform acts as that organisation's admin here.
             let actor = Actor { org_id: o.id.clone(), org_kind: o.kind, org_name: o.name.clone(), ..system.clone() };
             let created = api_key::create(&app, &actor, &name, &scopes).await.map_err(app_error)?;
-            println!("created API key {} for {} (shown once, store it now):\n{}", created.record.name, o.name, created.plaintext);
+            println!(
+                "created API key {} for {} (shown once, store it now):\n{}",
+                created.record.name, o.name, created.plaintext
+            );
         }
     }
     Ok(())

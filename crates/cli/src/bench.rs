@@ -23,7 +23,7 @@ pub struct BenchArgs {
     /// Rounds of the server start-up measurement.
     #[arg(long, default_value_t = 5)]
     pub rounds: u32,
-    /// Also measure serve start-up on this PostgreSQL database (it is migrated, not emptied).
+    /// Also measure on PostgreSQL: a fresh database is created next to this one (and dropped after).
     #[arg(long)]
     pub postgres_url: Option<String>,
     /// Working folder (a fresh one under the system temp folder by default).
@@ -45,7 +45,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     if args.which != "startup" {
         return Err(format!("unknown benchmark '{}'; available: startup", args.which));
     }
-    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));
+    let dir =
+        args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     println!("# lianrong bench startup (seed {}, {} rounds, folder {})", args.seed, args.rounds, dir.display());
 
@@ -54,15 +55,47 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let demo_s = t.elapsed().as_secs_f64();
     let steps = world.logins.len() + world.cores + world.suppliers + world.banks + 2;
     let bare_s = bare_sqlite_inserts(&dir, steps).await?;
-    println!("demo world build: {demo_s:.2} s ({} orgs, {} users, {} chains)", world.cores + world.suppliers + world.banks + 2, world.logins.len(), world.chains);
+    println!(
+        "demo world build: {demo_s:.2} s ({} orgs, {} users, {} chains)",
+        world.cores + world.suppliers + world.banks + 2,
+        world.logins.len(),
+        world.chains
+    );
     println!("bare SQLite, {steps} one-row transactions: {bare_s:.3} s  → ratio {:.1}x", demo_s / bare_s.max(1e-9));
 
     let sqlite_url = Db::sqlite_url(&dir.join("demo.db"));
-    report_serve("SQLite", &sqlite_url, args.rounds, bare_open_sqlite(&sqlite_url).await?)?;
-    if let Some(pg) = &args.postgres_url {
-        report_serve("PostgreSQL", pg, args.rounds, bare_open_sqlite(pg).await?)?;
+    report_serve("SQLite", &sqlite_url, args.rounds, bare_open(&sqlite_url).await?)?;
+    if let Some(admin_url) = &args.postgres_url {
+        bench_postgres(admin_url, args.seed, args.rounds).await?;
     }
     Ok(())
+}
+
+/// The same measurements on a fresh PostgreSQL database beside `admin_url`'s.
+async fn bench_postgres(admin_url: &str, seed: u64, rounds: u32) -> Result<(), String> {
+    use sqlx::Connection;
+    let name = format!("lr_bench_{}", std::process::id());
+    let (prefix, _) = admin_url.rsplit_once('/').ok_or("the PostgreSQL URL must end with /database")?;
+    let url = format!("{prefix}/{name}");
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(|e| e.to_string())?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = async {
+        let t = Instant::now();
+        let app = crate::options::open(&url).await?;
+        let world = lianrong_app::demo::build(&app, seed, &|_, _| {}).await.map_err(crate::options::app_error)?;
+        println!("demo world build on PostgreSQL: {:.2} s ({} suppliers)", t.elapsed().as_secs_f64(), world.suppliers);
+        app.db.pool.close().await;
+        report_serve("PostgreSQL", &url, rounds, bare_open(&url).await?)
+    }
+    .await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await;
+    result
 }
 
 /// The same number of one-row write transactions as the demo world, with nothing but the engine.
@@ -90,7 +123,7 @@ async fn bare_sqlite_inserts(dir: &Path, rows: usize) -> Result<f64, String> {
 }
 
 /// Opening a pool on the database and answering `SELECT 1`, without migrations or a server.
-async fn bare_open_sqlite(url: &str) -> Result<f64, String> {
+async fn bare_open(url: &str) -> Result<f64, String> {
     let t = Instant::now();
     let db = Db::connect(url).await.map_err(|e| e.to_string())?;
     db.ping().await.map_err(|e| e.to_string())?;

@@ -92,19 +92,26 @@ fn fresh_demo_file(dir: &Path) -> Result<String, String> {
     for suffix in ["", "-wal", "-shm"] {
         let p = dir.join(format!("demo.db{suffix}"));
         if p.exists() {
-            std::fs::remove_file(&p).map_err(|e| format!("cannot remove the old demo database {}: {e}", p.display()))?;
+            std::fs::remove_file(&p)
+                .map_err(|e| format!("cannot remove the old demo database {}: {e}", p.display()))?;
         }
     }
     sqlite_in(dir, "demo.db")
 }
 
-pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool) -> Result<(App, lianrong_app::demo::DemoWorld), String> {
+pub async fn build_demo(
+    seed: u64,
+    data_dir: &Path,
+    show_progress: bool,
+) -> Result<(App, lianrong_app::demo::DemoWorld), String> {
     let url = fresh_demo_file(data_dir)?;
     let app = open(&url).await?;
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
-        ProgressStyle::with_template("构建演示数据 building demo world {bar:40.cyan/blue} {pos}/{len} {elapsed_precise}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "构建演示数据 building demo world {bar:40.cyan/blue} {pos}/{len} {elapsed_precise}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
@@ -136,7 +143,10 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
             println!("  {:<22} {:<16} {:<16} {}", l.login, l.kind.code(), l.role.code(), l.org_name);
         }
     }
-    println!("  … {} logins in all: bank2.officer, core12.admin, core21.finance, sup2.t3 … (`lianrong admin` adds more)\n", world.logins.len());
+    println!(
+        "  … {} logins in all: bank2.officer, core12.admin, core21.finance, sup2.t3 … (`lianrong admin` adds more)\n",
+        world.logins.len()
+    );
     if no_serve {
         return Ok(());
     }

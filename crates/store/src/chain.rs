@@ -191,3 +191,39 @@ pub async fn count(conn: &mut Conn) -> Result<(i64, i64)> {
     let pilots = crate::count(conn, "SELECT COUNT(*) FROM chain WHERE pilot = 1", &[]).await?;
     Ok((chains, pilots))
 }
+
+/// A chain with one organisation's declared role and tier in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipRecord {
+    pub chain: ChainRecord,
+    pub role: MemberRole,
+    pub tier: Option<i64>,
+}
+
+/// An organisation belongs to a handful of chains; this bounds the answer all the same.
+pub const MEMBERSHIPS_MAX: i64 = 200;
+
+/// The chains `org_id` belongs to, as far as `scope` may see them, with its role and tier in each.
+pub async fn memberships(conn: &mut Conn, scope: &ChainScope, org_id: &str) -> Result<Vec<MembershipRecord>> {
+    let (all, viewer) = scope_binds(scope);
+    let sql = format!(
+        "SELECT * FROM ({SELECT}) c JOIN (SELECT chain_id, role, tier FROM chain_member WHERE org_id = $3) own \
+         ON own.chain_id = c.id ORDER BY c.pilot DESC, c.name, c.id LIMIT $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(all)
+        .bind(viewer)
+        .bind(org_id)
+        .bind(MEMBERSHIPS_MAX)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MembershipRecord {
+                chain: from_row(r)?,
+                role: decode("chain_member.role", r.try_get("role")?, MemberRole::parse)?,
+                tier: r.try_get("tier")?,
+            })
+        })
+        .collect()
+}

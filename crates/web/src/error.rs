@@ -100,7 +100,7 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Unknown paths: problem+json under `/api/`, the console's HTML page elsewhere.
-pub async fn fallback(uri: Uri) -> Response {
+pub async fn fallback(uri: Uri, jar: axum_extra::extract::cookie::CookieJar) -> Response {
     let e = AppError::new(
         ErrorKind::NotFound,
         "no_such_path",
@@ -110,6 +110,6 @@ pub async fn fallback(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
         problem_response(StatusCode::NOT_FOUND, &e)
     } else {
-        crate::console::error_page(StatusCode::NOT_FOUND, &e, false)
+        crate::console::error_page(StatusCode::NOT_FOUND, &e, crate::auth::lang_en(&jar))
     }
 }

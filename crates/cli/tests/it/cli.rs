@@ -10,7 +10,11 @@ fn lianrong(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("run lianrong");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -33,7 +37,9 @@ fn demo_builds_a_world_and_prints_a_login_for_each_kind() {
     // A second run replaces the world instead of failing on the old one.
     let (ok, out2, err) = lianrong(&["demo", "--no-serve", "--seed", "7", "--data-dir", dir.to_str().unwrap()], &[]);
     assert!(ok, "{err}");
-    let counts = |s: &str| s.lines().find(|l| l.contains("demo world ready")).map(|l| l.split(':').nth(1).unwrap_or("").to_string());
+    let counts = |s: &str| {
+        s.lines().find(|l| l.contains("demo world ready")).map(|l| l.split(':').nth(1).unwrap_or("").to_string())
+    };
     assert_eq!(counts(&out), counts(&out2), "the same seed builds the same world");
 }
 
@@ -43,18 +49,86 @@ fn admin_commands_create_what_they_say_and_refuse_bad_input() {
     let d = dir.to_str().unwrap();
     let (ok, out, err) = lianrong(&["admin", "--data-dir", d, "migrate"], &[]);
     assert!(ok && out.contains("migrations up to date"), "{out}{err}");
-    let (ok, _, err) = lianrong(&["admin", "--data-dir", d, "create-org", "--uscc", "91500000MA5U000A5X", "--name", "坏代码", "--kind", "core"], &[]);
+    let (ok, _, err) = lianrong(
+        &["admin", "--data-dir", d, "create-org", "--uscc", "91500000MA5U000A5X", "--name", "坏代码", "--kind", "core"],
+        &[],
+    );
     assert!(!ok && err.contains("校验码") && err.contains("check character"), "{err}");
-    let (ok, out, err) = lianrong(&["admin", "--data-dir", d, "create-org", "--uscc", "91500000MA5U000A5N", "--name", "重庆测试汽车有限公司", "--kind", "core"], &[]);
+    let (ok, out, err) = lianrong(
+        &[
+            "admin",
+            "--data-dir",
+            d,
+            "create-org",
+            "--uscc",
+            "91500000MA5U000A5N",
+            "--name",
+            "重庆测试汽车有限公司",
+            "--kind",
+            "core",
+        ],
+        &[],
+    );
     assert!(ok, "{out}{err}");
     let pw = [("LIANRONG_PASSWORD", "Strong#Pass2026")];
-    let (ok, out, err) = lianrong(&["admin", "--data-dir", d, "create-user", "--org-uscc", "91500000MA5U000A5N", "--login", "alice", "--display-name", "张三", "--role", "org_admin", "--role", "finance_staff"], &pw);
+    let (ok, out, err) = lianrong(
+        &[
+            "admin",
+            "--data-dir",
+            d,
+            "create-user",
+            "--org-uscc",
+            "91500000MA5U000A5N",
+            "--login",
+            "alice",
+            "--display-name",
+            "张三",
+            "--role",
+            "org_admin",
+            "--role",
+            "finance_staff",
+        ],
+        &pw,
+    );
     assert!(ok, "{out}{err}");
-    let (ok, _, err) = lianrong(&["admin", "--data-dir", d, "create-user", "--org-uscc", "91500000MA5U000A5N", "--login", "bob", "--display-name", "李四", "--role", "org_admin"], &[("LIANRONG_PASSWORD", "weak")]);
+    let (ok, _, err) = lianrong(
+        &[
+            "admin",
+            "--data-dir",
+            d,
+            "create-user",
+            "--org-uscc",
+            "91500000MA5U000A5N",
+            "--login",
+            "bob",
+            "--display-name",
+            "李四",
+            "--role",
+            "org_admin",
+        ],
+        &[("LIANRONG_PASSWORD", "weak")],
+    );
     assert!(!ok && err.contains("密码"), "{err}");
-    let (ok, out, err) = lianrong(&["admin", "--data-dir", d, "create-api-key", "--org-uscc", "91500000MA5U000A5N", "--name", "ERP", "--scope", "core_library:read"], &[]);
+    let (ok, out, err) = lianrong(
+        &[
+            "admin",
+            "--data-dir",
+            d,
+            "create-api-key",
+            "--org-uscc",
+            "91500000MA5U000A5N",
+            "--name",
+            "ERP",
+            "--scope",
+            "core_library:read",
+        ],
+        &[],
+    );
     assert!(ok && out.contains("lrk_"), "{out}{err}");
-    let (ok, out, err) = lianrong(&["admin", "--data-dir", d, "reset-password", "--login", "alice"], &[("LIANRONG_PASSWORD", "Another#Pass2026")]);
+    let (ok, out, err) = lianrong(
+        &["admin", "--data-dir", d, "reset-password", "--login", "alice"],
+        &[("LIANRONG_PASSWORD", "Another#Pass2026")],
+    );
     assert!(ok, "{out}{err}");
     let (ok, _, err) = lianrong(&["admin", "--data-dir", d, "reset-password", "--login", "nobody"], &pw);
     assert!(!ok && err.contains("nobody"), "{err}");

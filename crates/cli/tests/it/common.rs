@@ -24,7 +24,10 @@ async fn fresh_database_url() -> String {
             use sqlx::Connection;
             sqlx::any::install_default_drivers();
             let mut conn = sqlx::AnyConnection::connect(&base).await.expect("connect to the PostgreSQL test server");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
             let (prefix, _) = base.rsplit_once('/').expect("database URL ends with /dbname");
             if !LOGGED.swap(true, Ordering::Relaxed) {
                 eprintln!("tests on PostgreSQL ({prefix}/lr_test_…)");
@@ -44,7 +47,8 @@ async fn serve(app: App) -> String {
     let addr = listener.local_addr().expect("addr");
     let server_app = app.clone();
     tokio::spawn(async move {
-        let _ = lianrong_web::serve(listener, server_app, lianrong_web::WebConfig::default(), std::future::pending()).await;
+        let _ =
+            lianrong_web::serve(listener, server_app, lianrong_web::WebConfig::default(), std::future::pending()).await;
     });
     format!("http://{addr}")
 }
@@ -69,7 +73,13 @@ pub async fn spawn_app() -> TestApp {
     lianrong_app::user::create(
         &app,
         &system,
-        lianrong_app::user::NewUser { org_id: op.id.clone(), login: "op.admin".into(), display_name: "运营管理员".into(), password: PASSWORD.into(), roles: vec!["org_admin".into(), "operator_staff".into()] },
+        lianrong_app::user::NewUser {
+            org_id: op.id.clone(),
+            login: "op.admin".into(),
+            display_name: "运营管理员".into(),
+            password: PASSWORD.into(),
+            roles: vec!["org_admin".into(), "operator_staff".into()],
+        },
     )
     .await
     .expect("operator admin");
@@ -113,13 +123,24 @@ pub struct Api {
 
 impl TestApp {
     pub fn anonymous(&self) -> Api {
-        Api { base: self.base_url.clone(), http: Client::builder().cookie_store(true).build().expect("client"), csrf: None, bearer: None }
+        Api {
+            base: self.base_url.clone(),
+            http: Client::builder().cookie_store(true).build().expect("client"),
+            csrf: None,
+            bearer: None,
+        }
     }
 
     /// Logs in through `POST /api/v1/session` and keeps the cookie and the CSRF token.
     pub async fn login(&self, login: &str, password: &str) -> Api {
         let mut api = self.anonymous();
-        let resp = api.http.post(format!("{}/api/v1/session", self.base_url)).json(&json!({"login": login, "password": password})).send().await.expect("login");
+        let resp = api
+            .http
+            .post(format!("{}/api/v1/session", self.base_url))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .expect("login");
         assert_eq!(resp.status(), StatusCode::OK, "login {login}: {}", resp.text().await.unwrap_or_default());
         let body: Value = resp.json().await.expect("json");
         api.csrf = Some(body["csrf_token"].as_str().expect("csrf").to_string());
@@ -136,14 +157,26 @@ impl TestApp {
         let o = lianrong_app::org::create(
             &self.app,
             &system,
-            lianrong_app::org::NewOrg { uscc: code(n), name: format!("测试{kind}{n}有限公司"), kind: kind.into(), size_class: if kind == "supplier" { "small".into() } else { "large".into() }, region_code: None },
+            lianrong_app::org::NewOrg {
+                uscc: code(n),
+                name: format!("测试{kind}{n}有限公司"),
+                kind: kind.into(),
+                size_class: if kind == "supplier" { "small".into() } else { "large".into() },
+                region_code: None,
+            },
         )
         .await
         .expect("org");
         lianrong_app::user::create(
             &self.app,
             &system,
-            lianrong_app::user::NewUser { org_id: o.id.clone(), login: login.into(), display_name: "管理员".into(), password: PASSWORD.into(), roles: vec!["org_admin".into()] },
+            lianrong_app::user::NewUser {
+                org_id: o.id.clone(),
+                login: login.into(),
+                display_name: "管理员".into(),
+                password: PASSWORD.into(),
+                roles: vec!["org_admin".into()],
+            },
         )
         .await
         .expect("admin");

@@ -391,12 +391,24 @@ async fn the_demo_world_has_the_promised_shape_and_its_logins_work() {
 #[tokio::test]
 async fn the_openapi_document_matches_the_committed_snapshot() {
     let t = spawn_app().await;
-    let doc: Value = t.anonymous().http.get(format!("{}/api/v1/openapi.json", t.base_url)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = t
+        .anonymous()
+        .http
+        .get(format!("{}/api/v1/openapi.json", t.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &pretty).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == pretty, "docs/openapi.json is out of date; review the change and run UPDATE_SNAPSHOTS=1 cargo test --test it openapi");
+    assert!(
+        committed == pretty,
+        "docs/openapi.json is out of date; review the change and run UPDATE_SNAPSHOTS=1 cargo test --test it openapi"
+    );
 }

@@ -38,7 +38,11 @@ async fn a_core_applies_and_only_the_operator_decides_with_full_history() {
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["status"], "admitted");
     assert_eq!(b["admission_date"].as_str().unwrap().len(), 10);
-    assert_eq!(bank.get(&format!("/api/v1/core-library/{id}")).await.0, StatusCode::OK, "admitted entries are published to banks (M7)");
+    assert_eq!(
+        bank.get(&format!("/api/v1/core-library/{id}")).await.0,
+        StatusCode::OK,
+        "admitted entries are published to banks (M7)"
+    );
 
     let (s, b) = op.post(&path, json!({"action": "suspend"})).await;
     assert_problem(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "reason_required");
@@ -56,12 +60,24 @@ async fn a_core_applies_and_only_the_operator_decides_with_full_history() {
         .iter()
         .map(|e| (e["action"].as_str().unwrap_or("apply").to_string(), e["to_status"].as_str().unwrap().to_string()))
         .collect();
-    let expected = [("apply", "applied"), ("admit", "admitted"), ("suspend", "suspended"), ("reinstate", "admitted"), ("withdraw", "withdrawn")];
+    let expected = [
+        ("apply", "applied"),
+        ("admit", "admitted"),
+        ("suspend", "suspended"),
+        ("reinstate", "admitted"),
+        ("withdraw", "withdrawn"),
+    ];
     assert_eq!(moves, expected.map(|(a, s)| (a.to_string(), s.to_string())).to_vec());
     assert_eq!(history["items"][2]["reason"], "拖欠中小企业账款");
 
     let (_, audit) = op.get("/api/v1/audit-events?page_size=200").await;
-    let refused: Vec<&str> = audit["items"].as_array().unwrap().iter().filter(|e| e["outcome"] == "refused").map(|e| e["action"].as_str().unwrap()).collect();
+    let refused: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "refused")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert!(refused.contains(&"core_library.admit"), "the core's attempt to admit itself is audited: {refused:?}");
 }
 
@@ -87,7 +103,10 @@ async fn concurrent_decisions_on_one_entry_let_exactly_one_win() {
         }
     }
     assert_eq!(ok, 1, "exactly one admission wins");
-    let history = lianrong_app::core_library::history(&t.app, &system, &entry.id, lianrong_domain::page::PageRequest::first()).await.unwrap();
+    let history =
+        lianrong_app::core_library::history(&t.app, &system, &entry.id, lianrong_domain::page::PageRequest::first())
+            .await
+            .unwrap();
     assert_eq!(history.total, 2, "one application and one admission");
 }
 
@@ -109,7 +128,12 @@ async fn the_cluster_list_is_seeded_and_only_the_operator_edits_it() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = op.send(reqwest::Method::PUT, "/api/v1/clusters/metaverse", Some(body)).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let (s, b) = op.post("/api/v1/clusters", json!({"id": "low_altitude", "tier": "new_star", "name_zh": "低空经济", "name_en": "Low-altitude economy"})).await;
+    let (s, b) = op
+        .post(
+            "/api/v1/clusters",
+            json!({"id": "low_altitude", "tier": "new_star", "name_zh": "低空经济", "name_en": "Low-altitude economy"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["verified"], false);
     let (_, list) = sup.get("/api/v1/clusters").await;

@@ -25,7 +25,17 @@ struct Victim {
 impl Victim {
     /// Strings that must never appear in an answer to a foreign caller.
     fn secrets(&self) -> Vec<&str> {
-        vec![&self.org_id, &self.uscc, &self.name, &self.clerk_id, "a.clerk", &self.key_id, &self.chain_id, &self.chain_name, &self.entry_id]
+        vec![
+            &self.org_id,
+            &self.uscc,
+            &self.name,
+            &self.clerk_id,
+            "a.clerk",
+            &self.key_id,
+            &self.chain_id,
+            &self.chain_name,
+            &self.entry_id,
+        ]
     }
 }
 
@@ -36,7 +46,13 @@ async fn victim(t: &TestApp) -> Victim {
     let clerk = lianrong_app::user::create(
         &t.app,
         &system,
-        lianrong_app::user::NewUser { org_id: org_id.clone(), login: "a.clerk".into(), display_name: "应付会计".into(), password: PASSWORD.into(), roles: vec!["finance_staff".into()] },
+        lianrong_app::user::NewUser {
+            org_id: org_id.clone(),
+            login: "a.clerk".into(),
+            display_name: "应付会计".into(),
+            password: PASSWORD.into(),
+            roles: vec!["finance_staff".into()],
+        },
     )
     .await
     .unwrap();
@@ -67,42 +83,134 @@ struct Call {
 }
 
 fn calls(v: &Victim) -> Vec<Call> {
-    let c = |method: Method, template: &'static str, path: String, body: Option<Value>| Call { method, template, path, body };
+    let c = |method: Method, template: &'static str, path: String, body: Option<Value>| Call {
+        method,
+        template,
+        path,
+        body,
+    };
     vec![
         c(Method::GET, "/api/v1/me", "/api/v1/me".into(), None),
         c(Method::GET, "/api/v1/organisations", "/api/v1/organisations?page_size=200".into(), None),
         c(Method::GET, "/api/v1/organisations", format!("/api/v1/organisations?q={}", v.uscc), None),
         c(Method::GET, "/api/v1/organisations/{id}", format!("/api/v1/organisations/{}", v.org_id), None),
-        c(Method::POST, "/api/v1/organisations", "/api/v1/organisations".into(), Some(json!({"uscc": code(999), "name": "冒名机构", "kind": "core", "size_class": "large"}))),
+        c(
+            Method::POST,
+            "/api/v1/organisations",
+            "/api/v1/organisations".into(),
+            Some(json!({"uscc": code(999), "name": "冒名机构", "kind": "core", "size_class": "large"})),
+        ),
         c(Method::GET, "/api/v1/uscc-exceptions", "/api/v1/uscc-exceptions".into(), None),
-        c(Method::POST, "/api/v1/uscc-exceptions", "/api/v1/uscc-exceptions".into(), Some(json!({"uscc": "91350100M0001TGQXM", "note": "x"}))),
+        c(
+            Method::POST,
+            "/api/v1/uscc-exceptions",
+            "/api/v1/uscc-exceptions".into(),
+            Some(json!({"uscc": "91350100M0001TGQXM", "note": "x"})),
+        ),
         c(Method::GET, "/api/v1/users", "/api/v1/users?page_size=200".into(), None),
         c(Method::GET, "/api/v1/users/{id}", format!("/api/v1/users/{}", v.clerk_id), None),
-        c(Method::POST, "/api/v1/users", "/api/v1/users".into(), Some(json!({"org_id": v.org_id, "login": "intruder", "display_name": "x", "password": PASSWORD, "roles": ["org_admin"]}))),
-        c(Method::PATCH, "/api/v1/users/{id}", format!("/api/v1/users/{}", v.clerk_id), Some(json!({"roles": ["org_admin"], "active": true}))),
-        c(Method::POST, "/api/v1/users/{id}/password", format!("/api/v1/users/{}/password", v.clerk_id), Some(json!({"password": "Hijacked#Pass1"}))),
+        c(
+            Method::POST,
+            "/api/v1/users",
+            "/api/v1/users".into(),
+            Some(
+                json!({"org_id": v.org_id, "login": "intruder", "display_name": "x", "password": PASSWORD, "roles": ["org_admin"]}),
+            ),
+        ),
+        c(
+            Method::PATCH,
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{}", v.clerk_id),
+            Some(json!({"roles": ["org_admin"], "active": true})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/users/{id}/password",
+            format!("/api/v1/users/{}/password", v.clerk_id),
+            Some(json!({"password": "Hijacked#Pass1"})),
+        ),
         c(Method::GET, "/api/v1/api-keys", "/api/v1/api-keys".into(), None),
-        c(Method::POST, "/api/v1/api-keys", "/api/v1/api-keys".into(), Some(json!({"name": "own key", "scopes": ["chain:read"]}))),
+        c(
+            Method::POST,
+            "/api/v1/api-keys",
+            "/api/v1/api-keys".into(),
+            Some(json!({"name": "own key", "scopes": ["chain:read"]})),
+        ),
         c(Method::POST, "/api/v1/api-keys/{id}/revoke", format!("/api/v1/api-keys/{}/revoke", v.key_id), None),
         c(Method::GET, "/api/v1/clusters", "/api/v1/clusters".into(), None),
-        c(Method::POST, "/api/v1/clusters", "/api/v1/clusters".into(), Some(json!({"id": "fake", "tier": "new_star", "name_zh": "假", "name_en": "Fake"}))),
-        c(Method::PUT, "/api/v1/clusters/{id}", "/api/v1/clusters/nev".into(), Some(json!({"tier": "new_star", "name_zh": "改名", "name_en": "Renamed"}))),
+        c(
+            Method::POST,
+            "/api/v1/clusters",
+            "/api/v1/clusters".into(),
+            Some(json!({"id": "fake", "tier": "new_star", "name_zh": "假", "name_en": "Fake"})),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/clusters/{id}",
+            "/api/v1/clusters/nev".into(),
+            Some(json!({"tier": "new_star", "name_zh": "改名", "name_en": "Renamed"})),
+        ),
         c(Method::GET, "/api/v1/chains", "/api/v1/chains".into(), None),
         c(Method::GET, "/api/v1/chains/{id}", format!("/api/v1/chains/{}", v.chain_id), None),
-        c(Method::POST, "/api/v1/chains", "/api/v1/chains".into(), Some(json!({"name": "伪造产业链", "cluster_id": "nev"}))),
-        c(Method::PATCH, "/api/v1/chains/{id}", format!("/api/v1/chains/{}", v.chain_id), Some(json!({"pilot": false}))),
+        c(
+            Method::POST,
+            "/api/v1/chains",
+            "/api/v1/chains".into(),
+            Some(json!({"name": "伪造产业链", "cluster_id": "nev"})),
+        ),
+        c(
+            Method::PATCH,
+            "/api/v1/chains/{id}",
+            format!("/api/v1/chains/{}", v.chain_id),
+            Some(json!({"pilot": false})),
+        ),
         c(Method::GET, "/api/v1/chains/{id}/members", format!("/api/v1/chains/{}/members", v.chain_id), None),
-        c(Method::POST, "/api/v1/chains/{id}/members", format!("/api/v1/chains/{}/members", v.chain_id), Some(json!({"org_id": v.org_id, "role": "supplier", "tier": 1}))),
-        c(Method::DELETE, "/api/v1/chains/{id}/members/{org_id}", format!("/api/v1/chains/{}/members/{}", v.chain_id, v.org_id), None),
+        c(
+            Method::POST,
+            "/api/v1/chains/{id}/members",
+            format!("/api/v1/chains/{}/members", v.chain_id),
+            Some(json!({"org_id": v.org_id, "role": "supplier", "tier": 1})),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/chains/{id}/members/{org_id}",
+            format!("/api/v1/chains/{}/members/{}", v.chain_id, v.org_id),
+            None,
+        ),
         c(Method::GET, "/api/v1/core-library", "/api/v1/core-library?page_size=200".into(), None),
         c(Method::GET, "/api/v1/core-library/{id}", format!("/api/v1/core-library/{}", v.entry_id), None),
-        c(Method::GET, "/api/v1/core-library/{id}/history", format!("/api/v1/core-library/{}/history", v.entry_id), None),
-        c(Method::POST, "/api/v1/core-library", "/api/v1/core-library".into(), Some(json!({"org_id": v.org_id, "cluster_id": "nev", "reason": "代为申请"}))),
-        c(Method::POST, "/api/v1/core-library/{id}/transitions", format!("/api/v1/core-library/{}/transitions", v.entry_id), Some(json!({"action": "withdraw", "reason": "恶意撤回"}))),
-        c(Method::POST, "/api/v1/core-library/{id}/transitions", format!("/api/v1/core-library/{}/transitions", v.entry_id), Some(json!({"action": "admit"}))),
+        c(
+            Method::GET,
+            "/api/v1/core-library/{id}/history",
+            format!("/api/v1/core-library/{}/history", v.entry_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/core-library",
+            "/api/v1/core-library".into(),
+            Some(json!({"org_id": v.org_id, "cluster_id": "nev", "reason": "代为申请"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/core-library/{id}/transitions",
+            format!("/api/v1/core-library/{}/transitions", v.entry_id),
+            Some(json!({"action": "withdraw", "reason": "恶意撤回"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/core-library/{id}/transitions",
+            format!("/api/v1/core-library/{}/transitions", v.entry_id),
+            Some(json!({"action": "admit"})),
+        ),
         c(Method::GET, "/api/v1/audit-events", "/api/v1/audit-events?page_size=200".into(), None),
         // Logging in and out concern only the caller's own session; walked with a throw-away session below.
-        c(Method::POST, "/api/v1/session", "/api/v1/session".into(), Some(json!({"login": "a.admin", "password": "Wrong#Password1"}))),
+        c(
+            Method::POST,
+            "/api/v1/session",
+            "/api/v1/session".into(),
+            Some(json!({"login": "a.admin", "password": "Wrong#Password1"})),
+        ),
     ]
 }
 
@@ -154,20 +262,50 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert!(clerk.active);
     let still_logs_in = t.login("a.clerk", PASSWORD).await;
     assert_eq!(still_logs_in.get("/api/v1/me").await.0, StatusCode::OK, "password unchanged");
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_user WHERE org_id = $1").bind(&v.org_id).fetch_one(&t.app.db.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_user WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 2, "no user was added to A");
-    let revoked: Option<i64> = sqlx::query_scalar("SELECT revoked_at_ms FROM api_key WHERE id = $1").bind(&v.key_id).fetch_one(&t.app.db.pool).await.unwrap();
+    let revoked: Option<i64> = sqlx::query_scalar("SELECT revoked_at_ms FROM api_key WHERE id = $1")
+        .bind(&v.key_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(revoked, None);
     let chain = lianrong_app::chain::get(&t.app, &system, &v.chain_id).await.unwrap();
     assert!(chain.pilot);
     assert_eq!(chain.member_count, 2);
     let entry = lianrong_app::core_library::get(&t.app, &system, &v.entry_id).await.unwrap();
     assert_eq!(entry.status, lianrong_domain::core_library::LibraryStatus::Applied);
-    let chains: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chain").fetch_one(&t.app.db.pool).await.unwrap();
-    assert_eq!(chains, 2, "only A's chain and the foreign core's own chain");
-    let nev: String = sqlx::query_scalar("SELECT name_zh FROM cluster WHERE id = 'nev'").fetch_one(&t.app.db.pool).await.unwrap();
+    let forged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chain WHERE name = '伪造产业链'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(forged, 0, "no chain was created");
+    let impostors: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisation WHERE name = '冒名机构'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(impostors, 0, "no organisation was created");
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM core_library_entry WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(entries, 1, "no entry was made for A by anyone else");
+    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM chain_member WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(members, 1, "A is a member of its own chain only");
+    let nev: String =
+        sqlx::query_scalar("SELECT name_zh FROM cluster WHERE id = 'nev'").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(nev, "智能网联新能源汽车");
-    let exceptions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uscc_exception").fetch_one(&t.app.db.pool).await.unwrap();
+    let exceptions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM uscc_exception").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(exceptions, 0);
 }
 
@@ -188,8 +326,18 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_any
     let f_key = lianrong_app::api_key::create(&t.app, &as_f, "乙 ERP", &all_scopes).await.unwrap();
 
     // Every operation in the API document is walked.
-    let doc: Value = t.anonymous().http.get(format!("{}/api/v1/openapi.json", t.base_url)).send().await.unwrap().json().await.unwrap();
-    let mut walked: BTreeSet<(String, String)> = calls(&v).iter().map(|c| (c.method.to_string(), c.template.to_string())).collect();
+    let doc: Value = t
+        .anonymous()
+        .http
+        .get(format!("{}/api/v1/openapi.json", t.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut walked: BTreeSet<(String, String)> =
+        calls(&v).iter().map(|c| (c.method.to_string(), c.template.to_string())).collect();
     walked.insert(("DELETE".into(), "/api/v1/session".into()));
     assert_eq!(operations_in_openapi(&doc), walked, "every API operation must be walked by this test");
 
@@ -204,6 +352,166 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_any
     assert_victim_unchanged(&t, &v).await;
 
     // The refused attempts on A's data are in the audit trail.
-    let refused: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event WHERE outcome = 'refused'").fetch_one(&t.app.db.pool).await.unwrap();
+    let refused: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event WHERE outcome = 'refused'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
     assert!(refused >= 20, "refusals audited: {refused}");
+}
+
+/// The console's routes as `crates/web/src/console/mod.rs` declares them: (METHOD, path template).
+fn console_routes() -> BTreeSet<(String, String)> {
+    let source = include_str!("../../../web/src/console/mod.rs");
+    let mut routes = BTreeSet::new();
+    for line in source.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
+        let path = line.trim_start_matches(".route(\"").split('"').next().unwrap().to_string();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if line.contains(&format!("{method}(")) {
+                routes.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the_console() {
+    let t = spawn_app().await;
+    let v = victim(&t).await;
+    t.org_with_admin(200, "core", "f.core").await;
+    t.org_with_admin(201, "supplier", "f.sup").await;
+    t.org_with_admin(202, "bank", "f.bank").await;
+
+    // Pages and forms that touch no organisation's data.
+    let public: BTreeSet<(String, String)> = [
+        ("GET", "/"),
+        ("GET", "/static/console.css"),
+        ("GET", "/lang/{lang}"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+    ]
+    .iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect();
+    let get =
+        |template: &'static str, path: String| (Method::GET, template, path, Vec::<(&'static str, String)>::new());
+    let post =
+        |template: &'static str, path: String, form: Vec<(&'static str, String)>| (Method::POST, template, path, form);
+    let walk_list = vec![
+        get("/home", "/home".into()),
+        get("/orgs", format!("/orgs?q={}", v.uscc)),
+        get("/orgs", "/orgs?page_size=200".into()),
+        get("/orgs/{id}", format!("/orgs/{}", v.org_id)),
+        post(
+            "/orgs",
+            "/orgs".into(),
+            vec![
+                ("uscc", code(998)),
+                ("name", "冒名机构".into()),
+                ("kind", "core".into()),
+                ("size_class", "large".into()),
+            ],
+        ),
+        get("/users", "/users?page_size=200".into()),
+        get("/users/{id}", format!("/users/{}", v.clerk_id)),
+        post(
+            "/users",
+            "/users".into(),
+            vec![
+                ("org_id", v.org_id.clone()),
+                ("login", "intruder".into()),
+                ("display_name", "x".into()),
+                ("password", PASSWORD.into()),
+                ("roles", "org_admin".into()),
+            ],
+        ),
+        post(
+            "/users/{id}",
+            format!("/users/{}", v.clerk_id),
+            vec![("roles", "org_admin".into()), ("active", "on".into())],
+        ),
+        post(
+            "/users/{id}/password",
+            format!("/users/{}/password", v.clerk_id),
+            vec![("password", "Hijacked#Pass1".into())],
+        ),
+        get("/api-keys", "/api-keys".into()),
+        post("/api-keys", "/api-keys".into(), vec![("name", "own key".into()), ("scopes", "chain:read".into())]),
+        post("/api-keys/{id}/revoke", format!("/api-keys/{}/revoke", v.key_id), vec![]),
+        get("/chains", "/chains".into()),
+        get("/chains/{id}", format!("/chains/{}", v.chain_id)),
+        post("/chains", "/chains".into(), vec![("name", "伪造产业链".into()), ("cluster_id", "nev".into())]),
+        post(
+            "/chains/{id}/members",
+            format!("/chains/{}/members", v.chain_id),
+            vec![
+                ("uscc", v.uscc.clone()),
+                ("org_id", v.org_id.clone()),
+                ("role", "supplier".into()),
+                ("tier", "1".into()),
+            ],
+        ),
+        get("/core-library", "/core-library?page_size=200".into()),
+        get("/core-library/{id}", format!("/core-library/{}", v.entry_id)),
+        post(
+            "/core-library",
+            "/core-library".into(),
+            vec![("org_id", v.org_id.clone()), ("cluster_id", "nev".into()), ("reason", "代为申请".into())],
+        ),
+        post(
+            "/core-library/{id}/transition",
+            format!("/core-library/{}/transition", v.entry_id),
+            vec![("action", "withdraw".into()), ("reason", "恶意撤回".into())],
+        ),
+        post(
+            "/core-library/{id}/transition",
+            format!("/core-library/{}/transition", v.entry_id),
+            vec![("action", "admit".into()), ("reason", "".into())],
+        ),
+        get("/clusters", "/clusters".into()),
+        get("/audit", "/audit".into()),
+    ];
+    let walked: BTreeSet<(String, String)> =
+        walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();
+    assert_eq!(console_routes(), walked, "every console route must be walked by this test");
+
+    for login in ["f.core", "f.sup", "f.bank"] {
+        let api = t.login(login, PASSWORD).await;
+        let csrf = api.csrf.clone().unwrap();
+        for (method, template, path, form) in &walk_list {
+            let url = format!("{}{path}", t.base_url);
+            let req = if *method == Method::GET {
+                api.http.get(&url)
+            } else {
+                let mut fields = form.clone();
+                fields.push(("csrf_token", csrf.clone()));
+                api.http.post(&url).form(&fields)
+            };
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            let text = resp.text().await.unwrap();
+            if *template != "/audit" {
+                // A value the caller sent itself (a searched code, a form field) may be echoed back in
+                // the form; everything else of A's must be absent.
+                let sent = |secret: &str| path.contains(secret) || form.iter().any(|(_, value)| value == secret);
+                for secret in v.secrets().into_iter().filter(|s| !sent(s)) {
+                    assert!(!text.contains(secret), "{login} {method} {path} revealed '{secret}'");
+                }
+            }
+            let ok = match (method.clone(), status) {
+                (Method::GET, StatusCode::OK) => !template.contains("{id}"),
+                (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => true,
+                // A form refused as invalid changed nothing either (checked at the end).
+                (Method::POST, StatusCode::UNPROCESSABLE_ENTITY) => true,
+                // Creating an API key or applying to the library for the caller's own organisation is allowed.
+                (Method::POST, s) if s.is_success() || s.is_redirection() => {
+                    ["/api-keys", "/core-library"].contains(template)
+                }
+                _ => false,
+            };
+            assert!(ok, "{login} {method} {path} answered {status}");
+        }
+    }
+    assert_victim_unchanged(&t, &v).await;
 }
