@@ -11,6 +11,8 @@ pub mod core_library;
 pub mod idempotency;
 pub mod org;
 pub mod session;
+pub mod submission;
+pub mod trade;
 pub mod user;
 
 use std::borrow::Cow;
@@ -97,10 +99,14 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "lake", include_str!("../migrations/sqlite/0002_lake.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (2, "lake", include_str!("../migrations/postgres/0002_lake.sql")),
+];
 
 impl Db {
     /// Connects to `sqlite://path` or `postgres://…`. SQLite is opened in WAL mode with foreign keys and
