@@ -6,5 +6,6 @@ mod browser;
 mod cli;
 mod common;
 mod foundation;
+mod lake;
 mod library;
 mod tenancy;
