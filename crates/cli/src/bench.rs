@@ -15,9 +15,12 @@ use lianrong_store::Db;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `startup` (the only one so far).
+    /// Which benchmark: `startup` or `lake`.
     #[arg(default_value = "startup")]
     pub which: String,
+    /// Rows of the generated invoice file (`lake`).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Rounds of the server start-up measurement.
@@ -42,8 +45,10 @@ impl Drop for ServerGuard {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    if args.which != "startup" {
-        return Err(format!("unknown benchmark '{}'; available: startup", args.which));
+    match args.which.as_str() {
+        "startup" => {}
+        "lake" => return crate::bench_lake::run(args).await,
+        other => return Err(format!("unknown benchmark '{other}'; available: startup, lake")),
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_lake;
 mod options;
 
 use std::process::ExitCode;

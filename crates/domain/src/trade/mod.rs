@@ -705,3 +705,107 @@ impl Field {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context { today: jiff::civil::date(2026, 11, 26) }
+    }
+
+    fn raw(pairs: &[(Field, &str)]) -> RawRecord {
+        let mut r = RawRecord::new();
+        for (f, v) in pairs {
+            r.set(*f, v);
+        }
+        r
+    }
+
+    fn uscc(n: u32) -> String {
+        Uscc::with_check_char(&format!("91500112MA{n:07}")).unwrap().to_string()
+    }
+
+    #[test]
+    fn the_published_standard_names_every_field() {
+        let doc = include_str!("../../../../docs/data-standard.md");
+        for f in Field::ALL {
+            assert!(doc.contains(&format!("`{}`", f.code())), "docs/data-standard.md lacks {}", f.code());
+        }
+        for rt in RecordType::ALL {
+            assert!(doc.contains(&format!("`{}`", rt.code())), "docs/data-standard.md lacks {}", rt.code());
+        }
+    }
+
+    #[test]
+    fn a_red_invoice_reverses_its_blue_one_with_negative_amounts() {
+        let r = raw(&[
+            (Field::InvoiceNo, "26500000000000000002"),
+            (Field::IssueDate, "2026-05-01"),
+            (Field::BuyerUscc, &uscc(1)),
+            (Field::SellerUscc, &uscc(2)),
+            (Field::TotalAmount, "113.00"),
+            (Field::TaxAmount, "13.00"),
+            (Field::OriginalInvoiceNo, "26500000000000000001"),
+        ]);
+        let rec = validate(RecordType::Invoice, &r, &ctx()).unwrap();
+        assert_eq!(rec.invoice_kind, Some(InvoiceKind::Red));
+        assert_eq!((rec.total_fen, rec.tax_fen, rec.net_fen), (-11_300, Some(-1_300), Some(-10_000)));
+        assert_eq!(rec.invoice_refs, vec!["26500000000000000001".to_string()]);
+        let no_original = raw(&[
+            (Field::InvoiceNo, "26500000000000000002"),
+            (Field::IssueDate, "2026-05-01"),
+            (Field::BuyerUscc, &uscc(1)),
+            (Field::SellerUscc, &uscc(2)),
+            (Field::TotalAmount, "-113.00"),
+            (Field::InvoiceKind, "红字"),
+        ]);
+        let errs = validate(RecordType::Invoice, &no_original, &ctx()).unwrap_err();
+        assert_eq!(errs[0].code, "original_invoice_required");
+    }
+
+    #[test]
+    fn every_fault_in_a_row_is_reported_with_its_field() {
+        let r = raw(&[
+            (Field::OrderNo, "PO 1"),
+            (Field::OrderDate, "2026-13-01"),
+            (Field::BuyerUscc, "91500000X"),
+            (Field::SellerUscc, &uscc(2)),
+        ]);
+        let errs = validate(RecordType::Order, &r, &ctx()).unwrap_err();
+        let got: Vec<(Option<Field>, &str)> = errs.iter().map(|e| (e.field, e.code)).collect();
+        assert!(got.contains(&(Some(Field::TotalAmount), "field_required")), "{got:?}");
+        assert!(got.contains(&(Some(Field::BuyerUscc), "uscc_invalid")), "{got:?}");
+        assert!(got.contains(&(Some(Field::OrderDate), "date_impossible")), "{got:?}");
+        assert!(got.contains(&(Some(Field::OrderNo), "doc_no_invalid")), "{got:?}");
+    }
+
+    #[test]
+    fn invoice_amounts_must_add_up_and_the_total_may_be_derived() {
+        let base = [
+            (Field::InvoiceNo, "26500000000000000003"),
+            (Field::IssueDate, "2026-05-01"),
+            (Field::BuyerUscc, uscc(1).leak() as &str),
+            (Field::SellerUscc, uscc(2).leak() as &str),
+        ];
+        let mut r = raw(&base);
+        r.set(Field::NetAmount, "100");
+        r.set(Field::TaxAmount, "13");
+        assert_eq!(validate(RecordType::Invoice, &r, &ctx()).unwrap().total_fen, 11_300);
+        r.set(Field::TotalAmount, "114");
+        assert_eq!(validate(RecordType::Invoice, &r, &ctx()).unwrap_err()[0].code, "amount_mismatch");
+    }
+
+    #[test]
+    fn deliveries_need_their_acceptance_after_shipping() {
+        let r = raw(&[
+            (Field::DeliveryNo, "D-1"),
+            (Field::DeliveryDate, "2026-05-10"),
+            (Field::AcceptedDate, "2026-05-01"),
+            (Field::BuyerUscc, &uscc(1)),
+            (Field::SellerUscc, &uscc(2)),
+            (Field::TotalAmount, "10"),
+        ]);
+        assert_eq!(validate(RecordType::Delivery, &r, &ctx()).unwrap_err()[0].code, "accepted_before_delivery");
+    }
+}
