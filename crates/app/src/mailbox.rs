@@ -39,7 +39,7 @@ fn mailbox_not_found() -> AppError {
 }
 
 /// The organisation whose mailbox the actor works on: its own, or — for the operator's staff — the one
-/// named by `org_id`. Another organisation's mailbox answers `not_found`, as if it did not exist.
+/// named by `org_id` (a record id or a credit code). Another organisation's mailbox answers `not_found`, as if it did not exist.
 async fn target(app: &App, actor: &Actor, org_id: Option<&str>, p: Permission, action: &str) -> AppResult<OrgRecord> {
     let wanted = org_id.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(&actor.org_id).to_string();
     audit::guard(app, actor, p, action, "mailbox", &wanted).await?;
@@ -49,10 +49,15 @@ async fn target(app: &App, actor: &Actor, org_id: Option<&str>, p: Permission, a
         return Err(mailbox_not_found());
     }
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    let org = org_store::get(&mut conn, &wanted).await.map_err(|e| match e {
-        StoreError::NotFound => mailbox_not_found(),
-        other => other.into(),
-    })?;
+    let org = match org_store::get(&mut conn, &wanted).await {
+        Ok(org) => org,
+        // The operator's staff know enterprises by credit code better than by record id.
+        Err(StoreError::NotFound) if foreign => org_store::find_by_uscc(&mut conn, &wanted.to_uppercase())
+            .await?
+            .ok_or_else(mailbox_not_found)?,
+        Err(StoreError::NotFound) => return Err(mailbox_not_found()),
+        Err(other) => return Err(other.into()),
+    };
     if !matches!(org.kind, OrgKind::Core | OrgKind::Supplier) {
         return Err(AppError::invalid(
             "org_id",

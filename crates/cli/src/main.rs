@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod mail;
 mod options;
 
 use std::process::ExitCode;

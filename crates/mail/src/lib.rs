@@ -13,12 +13,14 @@ mod deliver;
 pub mod maildir;
 pub mod mime;
 pub mod relay;
+pub mod service;
 pub mod smtp;
 pub mod tls;
 
 use std::sync::Arc;
 
 pub use deliver::{MailContext, Verdict, deliver};
+pub use service::{MailOptions, Running, start};
 
 /// Installs ring as the process's rustls crypto provider. The platform builds rustls with ring only, but
 /// another dependency may one day enable aws-lc-rs too, and rustls then refuses to guess: choose here.
