@@ -9,9 +9,9 @@ use lianrong_domain::limits::{MAIL_SUBJECT_CHARS_MAX, MAILBOX_SENDERS_PER_ORG_MA
 use lianrong_domain::mailbox::{self as domain, AddressError, MailAddress, ReceiptOutcome};
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
+use lianrong_store::StoreError;
 use lianrong_store::mailbox::{self as store, ReceiptRecord, SenderRecord};
 use lianrong_store::org::{self as org_store, OrgRecord};
-use lianrong_store::StoreError;
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{Actor, Permission};
@@ -52,9 +52,9 @@ async fn target(app: &App, actor: &Actor, org_id: Option<&str>, p: Permission, a
     let org = match org_store::get(&mut conn, &wanted).await {
         Ok(org) => org,
         // The operator's staff know enterprises by credit code better than by record id.
-        Err(StoreError::NotFound) if foreign => org_store::find_by_uscc(&mut conn, &wanted.to_uppercase())
-            .await?
-            .ok_or_else(mailbox_not_found)?,
+        Err(StoreError::NotFound) if foreign => {
+            org_store::find_by_uscc(&mut conn, &wanted.to_uppercase()).await?.ok_or_else(mailbox_not_found)?
+        }
         Err(StoreError::NotFound) => return Err(mailbox_not_found()),
         Err(other) => return Err(other.into()),
     };
@@ -296,7 +296,8 @@ pub async fn receive(
 /// The sender, when both the envelope sender and the `From:` header are registered to the recipient's
 /// organisation; otherwise the reason for refusing, in both languages.
 async fn registered_sender(app: &App, to: &Recipient, mail: &IncomingMail) -> AppResult<Result<MailAddress, AppError>> {
-    let refuse = |en: String, zh: String| Ok(Err(AppError::new(ErrorKind::Forbidden, "mailbox_sender_unknown", en, zh)));
+    let refuse =
+        |en: String, zh: String| Ok(Err(AppError::new(ErrorKind::Forbidden, "mailbox_sender_unknown", en, zh)));
     let Ok(envelope) = MailAddress::parse(&mail.envelope_from) else {
         return refuse(
             format!("The envelope sender '{}' is not a registered sender of this mailbox", mail.envelope_from),
@@ -362,10 +363,7 @@ fn attachment_error(e: &AttachmentError) -> (ReceiptOutcome, AppError) {
 
 fn summary(p: &Processed) -> (String, String) {
     (
-        format!(
-            "接收{}行，拒收{}行，未变化{}行（提交编号 {}）",
-            p.accepted, p.rejected, p.unchanged, p.submission_id
-        ),
+        format!("接收{}行，拒收{}行，未变化{}行（提交编号 {}）", p.accepted, p.rejected, p.unchanged, p.submission_id),
         format!(
             "{} rows accepted, {} rejected, {} unchanged (submission {})",
             p.accepted, p.rejected, p.unchanged, p.submission_id
@@ -411,8 +409,11 @@ async fn record(
     let mut tx = app.db.begin_write().await?;
     store::insert_receipt(&mut tx, &receipt).await?;
     let detail = format!("{} {}", receipt.outcome.code(), receipt.summary_en);
-    lianrong_store::audit::insert(&mut tx, &audit::record(&actor, "mailbox.receive", "mailbox_receipt", &receipt.id, outcome, &detail))
-        .await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(&actor, "mailbox.receive", "mailbox_receipt", &receipt.id, outcome, &detail),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(org = %to.org_id, receipt = %receipt.id, outcome = receipt.outcome.code(), "mail received");
     let reply_to = sender.filter(|_| receipt.outcome.may_reply());
@@ -485,9 +486,9 @@ struct Processed {
 /// The one place that calls the submission pipeline (`app::submission`), channel `Mailbox`.
 mod pipeline {
     use super::{Attachment, Processed};
+    use crate::App;
     use crate::error::{AppError, AppResult, ErrorKind};
     use crate::policy::Actor;
-    use crate::App;
 
     fn not_ready() -> AppError {
         AppError::new(

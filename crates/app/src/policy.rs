@@ -140,8 +140,7 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
         }
         P::ManageMailbox => actor.is_operator_manager() || (actor.submits_trade_data() && admin),
         P::ReadMailbox => {
-            actor.is_operator_manager()
-                || (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
+            actor.is_operator_manager() || (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
         }
         P::ApplyLibrary => {
             actor.is_operator_manager()

@@ -27,9 +27,8 @@ pub fn headers(raw: &[u8]) -> Headers {
     let Some(msg) = MessageParser::new().parse_headers(raw) else {
         return Headers::default();
     };
-    let first = |a: Option<&mail_parser::Address<'_>>| {
-        a.and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string)
-    };
+    let first =
+        |a: Option<&mail_parser::Address<'_>>| a.and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
     let mut recipients: Vec<String> = Vec::new();
     for name in ["Delivered-To", "X-Original-To"] {
         for (header, value) in msg.headers_raw() {
@@ -41,9 +40,8 @@ pub fn headers(raw: &[u8]) -> Headers {
     for a in msg.to().into_iter().chain(msg.cc()) {
         recipients.extend(a.iter().filter_map(|a| a.address()).map(str::to_string));
     }
-    let auto_submitted = msg
-        .header_raw("Auto-Submitted")
-        .is_some_and(|v| !v.trim().to_ascii_lowercase().starts_with("no"));
+    let auto_submitted =
+        msg.header_raw("Auto-Submitted").is_some_and(|v| !v.trim().to_ascii_lowercase().starts_with("no"));
     Headers {
         from: first(msg.from()),
         subject: msg.subject().unwrap_or_default().to_string(),
@@ -57,9 +55,8 @@ pub fn headers(raw: &[u8]) -> Headers {
 /// The named attachments of a message and of the messages attached to it (one level down). Parts
 /// without a file name (inline images, signatures, the text body) are not files to submit.
 pub fn attachments(raw: &[u8]) -> Result<Vec<Attachment>, AttachmentError> {
-    let msg = MessageParser::new()
-        .parse(raw)
-        .ok_or_else(|| AttachmentError::Unreadable("not a MIME message".to_string()))?;
+    let msg =
+        MessageParser::new().parse(raw).ok_or_else(|| AttachmentError::Unreadable("not a MIME message".to_string()))?;
     let mut files = Vec::new();
     for part in msg.attachments() {
         match part.message() {

@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lianrong_app::mailbox::{self, Recipient};
 use lianrong_app::ErrorKind;
+use lianrong_app::mailbox::{self, Recipient};
 use lianrong_domain::limits;
 use rustls::ServerConfig;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -157,6 +157,8 @@ struct Session<'a> {
     greeted: bool,
     from: Option<String>,
     recipients: Vec<Recipient>,
+    /// Accepted RCPT commands (two addresses of one organisation count twice here, once in `recipients`).
+    accepted_rcpts: usize,
     errors: usize,
     messages: usize,
 }
@@ -228,12 +230,22 @@ fn parse_path<'l>(args: &'l str, keyword: &str) -> Option<(String, Vec<&'l str>)
 
 impl<'a> Session<'a> {
     fn new(shared: &'a Shared, tls: bool) -> Session<'a> {
-        Session { shared, tls, greeted: false, from: None, recipients: Vec::new(), errors: 0, messages: 0 }
+        Session {
+            shared,
+            tls,
+            greeted: false,
+            from: None,
+            recipients: Vec::new(),
+            accepted_rcpts: 0,
+            errors: 0,
+            messages: 0,
+        }
     }
 
     fn reset(&mut self) {
         self.from = None;
         self.recipients.clear();
+        self.accepted_rcpts = 0;
     }
 
     fn host(&self) -> &str {
@@ -247,7 +259,8 @@ impl<'a> Session<'a> {
             let read = read_line(&mut io, limits.command_line_bytes_max, 16 * limits.command_line_bytes_max);
             let line = match tokio::time::timeout(timeout, read).await {
                 Err(_) => {
-                    let _ = reply(&mut io, &format!("421 4.4.2 {} timeout, closing the session\r\n", self.host())).await;
+                    let _ =
+                        reply(&mut io, &format!("421 4.4.2 {} timeout, closing the session\r\n", self.host())).await;
                     return End::Closed;
                 }
                 Ok(Err(_) | Ok(Line::Eof)) => return End::Closed,
@@ -290,7 +303,9 @@ impl<'a> Session<'a> {
                     let _ = reply(&mut io, &format!("221 2.0.0 {} closing\r\n", self.host())).await;
                     return End::Closed;
                 }
-                "AUTH" => self.error(&mut io, "502 5.5.1 AUTH not offered: senders are registered by address\r\n").await,
+                "AUTH" => {
+                    self.error(&mut io, "502 5.5.1 AUTH not offered: senders are registered by address\r\n").await
+                }
                 _ => self.error(&mut io, "500 5.5.2 Command not recognised\r\n").await,
             };
             if step.is_err() {
@@ -402,12 +417,13 @@ impl<'a> Session<'a> {
         if !params.is_empty() {
             return self.error(w, "555 5.5.4 Unsupported RCPT parameter\r\n").await;
         }
-        if self.recipients.len() >= self.shared.limits.recipients_max {
+        if self.accepted_rcpts >= self.shared.limits.recipients_max {
             return reply(w, "452 4.5.3 Too many recipients\r\n").await.map_err(Stop::Io);
         }
         let ctx = &self.shared.ctx;
         match mailbox::resolve_recipient(&ctx.app, &path, &ctx.mail_domain).await {
             Ok(to) => {
+                self.accepted_rcpts += 1;
                 // Two addresses of one organisation still make one submission.
                 if !self.recipients.iter().any(|r| r.org_id == to.org_id) {
                     self.recipients.push(to);
@@ -436,10 +452,11 @@ impl<'a> Session<'a> {
             return self.error(io, "554 5.5.1 No valid recipients\r\n").await;
         }
         reply(io, "354 End data with <CR><LF>.<CR><LF>\r\n").await.map_err(Stop::Io)?;
-        let body = self.read_data(io).await?;
+        let body = read_data(io, &self.shared.limits).await?;
         self.messages += 1;
         let from = self.from.take().unwrap_or_default();
         let recipients = std::mem::take(&mut self.recipients);
+        self.accepted_rcpts = 0;
         let text = match body {
             Body::TooBig => {
                 format!("552 5.3.4 Message exceeds the limit of {} bytes\r\n", self.shared.limits.message_bytes_max)
@@ -448,55 +465,56 @@ impl<'a> Session<'a> {
                 format!("554 5.6.0 A line is longer than {} bytes\r\n", self.shared.limits.data_line_bytes_max)
             }
             Body::Complete(raw) => match deliver(&self.shared.ctx, &from, &recipients, raw).await {
-                Verdict::Accepted(receipts) => format!("250 2.0.0 Message accepted, receipt {}\r\n", receipts.join(",")),
+                Verdict::Accepted(receipts) => {
+                    format!("250 2.0.0 Message accepted, receipt {}\r\n", receipts.join(","))
+                }
                 Verdict::Refused(reason) => format!("550 5.7.1 {}\r\n", reply_text(&reason)),
                 Verdict::Unavailable => "451 4.3.0 Temporary failure; try again later\r\n".to_string(),
             },
         };
         reply(io, &text).await.map_err(Stop::Io)
     }
+}
 
-    /// Reads DATA up to the lone dot, undoing dot-stuffing (RFC 5321 §4.5.2). A message past the size
-    /// limit is read to its end and dropped; a peer that sends far more than that is cut off.
-    async fn read_data<R: AsyncBufRead + Unpin>(&self, r: &mut R) -> Result<Body, Stop> {
-        let limits = &self.shared.limits;
-        let timeout = Duration::from_millis(limits.command_timeout_ms);
-        let mut message = Vec::new();
-        let (mut total, mut too_big, mut too_long) = (0usize, false, false);
-        loop {
-            let read = read_line(r, limits.data_line_bytes_max, limits.message_bytes_max);
-            let line = match tokio::time::timeout(timeout, read).await {
-                Err(_) | Ok(Err(_) | Ok(Line::Eof) | Ok(Line::Flood)) => return Err(Stop::Closed),
-                Ok(Ok(Line::TooLong)) => {
-                    too_long = true;
-                    continue;
-                }
-                Ok(Ok(Line::Text(line))) => line,
-            };
-            if line == b".\r\n" || line == b".\n" {
-                break;
+/// Reads DATA up to the lone dot, undoing dot-stuffing (RFC 5321 §4.5.2). A message past the size
+/// limit is read to its end and dropped; a peer that sends far more than that is cut off.
+async fn read_data<R: AsyncBufRead + Unpin>(r: &mut R, limits: &SmtpLimits) -> Result<Body, Stop> {
+    let timeout = Duration::from_millis(limits.command_timeout_ms);
+    let mut message = Vec::new();
+    let (mut total, mut too_big, mut too_long) = (0usize, false, false);
+    loop {
+        let read = read_line(r, limits.data_line_bytes_max, limits.message_bytes_max);
+        let line = match tokio::time::timeout(timeout, read).await {
+            Err(_) | Ok(Err(_) | Ok(Line::Eof) | Ok(Line::Flood)) => return Err(Stop::Closed),
+            Ok(Ok(Line::TooLong)) => {
+                too_long = true;
+                continue;
             }
-            total += line.len();
-            if total > limits.message_bytes_max.saturating_mul(2) {
-                return Err(Stop::Closed);
-            }
-            let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
-            if !too_big && message.len() + unstuffed.len() > limits.message_bytes_max {
-                too_big = true;
-                message = Vec::new();
-            }
-            if !too_big {
-                message.extend_from_slice(unstuffed);
-            }
+            Ok(Ok(Line::Text(line))) => line,
+        };
+        if line == b".\r\n" || line == b".\n" {
+            break;
         }
-        Ok(if too_big {
-            Body::TooBig
-        } else if too_long {
-            Body::LineTooLong
-        } else {
-            Body::Complete(message)
-        })
+        total += line.len();
+        if total > limits.message_bytes_max.saturating_mul(2) {
+            return Err(Stop::Closed);
+        }
+        let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
+        if !too_big && message.len() + unstuffed.len() > limits.message_bytes_max {
+            too_big = true;
+            message = Vec::new();
+        }
+        if !too_big {
+            message.extend_from_slice(unstuffed);
+        }
     }
+    Ok(if too_big {
+        Body::TooBig
+    } else if too_long {
+        Body::LineTooLong
+    } else {
+        Body::Complete(message)
+    })
 }
 
 enum Body {
@@ -537,6 +555,22 @@ mod tests {
         let flood = vec![b'x'; 1000];
         let mut r = BufReader::with_capacity(16, &flood[..]);
         assert!(matches!(read_line(&mut r, 10, 100).await.unwrap(), Line::Flood));
+    }
+
+    #[tokio::test]
+    async fn data_is_unstuffed_and_capped() {
+        let limits = SmtpLimits { message_bytes_max: 64, data_line_bytes_max: 20, ..SmtpLimits::default() };
+        let mut r = BufReader::new(&b"Subject: x\r\n\r\n..leading dot\r\n.\r\nNOOP\r\n"[..]);
+        let Ok(Body::Complete(m)) = read_data(&mut r, &limits).await else { panic!("complete") };
+        assert_eq!(m, b"Subject: x\r\n\r\n.leading dot\r\n");
+        let mut rest = String::new();
+        r.read_line(&mut rest).await.unwrap();
+        assert_eq!(rest, "NOOP\r\n", "reading stops at the lone dot");
+        let big = format!("{}.\r\n", "0123456789\r\n".repeat(10));
+        assert!(matches!(read_data(&mut BufReader::new(big.as_bytes()), &limits).await, Ok(Body::TooBig)));
+        let long = format!("{}\r\n.\r\n", "x".repeat(30));
+        assert!(matches!(read_data(&mut BufReader::new(long.as_bytes()), &limits).await, Ok(Body::LineTooLong)));
+        assert!(matches!(read_data(&mut BufReader::new(&b"no end\r\n"[..]), &limits).await, Err(Stop::Closed)));
     }
 
     #[test]

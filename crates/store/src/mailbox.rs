@@ -65,9 +65,12 @@ pub async fn delete_sender(conn: &mut Conn, org_id: &str, address: &str) -> Resu
 }
 
 pub async fn sender_registered(conn: &mut Conn, org_id: &str, address: &str) -> Result<bool> {
-    let n =
-        crate::count(conn, "SELECT COUNT(*) FROM mailbox_sender WHERE org_id = $1 AND address = $2", &[org_id, address])
-            .await?;
+    let n = crate::count(
+        conn,
+        "SELECT COUNT(*) FROM mailbox_sender WHERE org_id = $1 AND address = $2",
+        &[org_id, address],
+    )
+    .await?;
     Ok(n > 0)
 }
 

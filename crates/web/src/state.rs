@@ -17,7 +17,11 @@ pub struct WebConfig {
 
 impl WebConfig {
     pub fn mail_domain(&self) -> &str {
-        if self.mail_domain.trim().is_empty() { lianrong_app::mailbox::MAIL_DOMAIN_DEFAULT } else { self.mail_domain.trim() }
+        if self.mail_domain.trim().is_empty() {
+            lianrong_app::mailbox::MAIL_DOMAIN_DEFAULT
+        } else {
+            self.mail_domain.trim()
+        }
     }
 }
 

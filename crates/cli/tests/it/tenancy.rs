@@ -20,6 +20,7 @@ struct Victim {
     chain_id: String,
     chain_name: String,
     entry_id: String,
+    sender: String,
 }
 
 impl Victim {
@@ -35,6 +36,7 @@ impl Victim {
             &self.chain_id,
             &self.chain_name,
             &self.entry_id,
+            &self.sender,
         ]
     }
 }
@@ -62,6 +64,7 @@ async fn victim(t: &TestApp) -> Victim {
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &org_id, "core", None).await.unwrap();
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &supplier, "supplier", Some(1)).await.unwrap();
     let entry = lianrong_app::core_library::apply(&t.app, &system, &org_id, "nev", "链主").await.unwrap();
+    lianrong_app::mailbox::add_sender(&t.app, &system, Some(&org_id), "a-finance@victim-corp.cn").await.unwrap();
     Victim {
         org_id,
         uscc: code(100),
@@ -71,6 +74,7 @@ async fn victim(t: &TestApp) -> Victim {
         chain_id: chain.id,
         chain_name: chain.name,
         entry_id: entry.id,
+        sender: "a-finance@victim-corp.cn".into(),
     }
 }
 
@@ -204,6 +208,22 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"action": "admit"})),
         ),
         c(Method::GET, "/api/v1/audit-events", "/api/v1/audit-events?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/mailbox", format!("/api/v1/mailbox?org_id={}", v.org_id), None),
+        c(Method::GET, "/api/v1/mailbox", format!("/api/v1/mailbox?org_id={}", v.uscc), None),
+        c(Method::GET, "/api/v1/mailbox/senders", format!("/api/v1/mailbox/senders?org_id={}", v.org_id), None),
+        c(
+            Method::POST,
+            "/api/v1/mailbox/senders",
+            "/api/v1/mailbox/senders".into(),
+            Some(json!({"address": "intruder@evil.cn", "org_id": v.org_id})),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/mailbox/senders/{address}",
+            format!("/api/v1/mailbox/senders/{}?org_id={}", v.sender, v.org_id),
+            None,
+        ),
+        c(Method::GET, "/api/v1/mailbox/receipts", format!("/api/v1/mailbox/receipts?org_id={}", v.org_id), None),
         // Logging in and out concern only the caller's own session; walked with a throw-away session below.
         c(
             Method::POST,
@@ -307,6 +327,12 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     let exceptions: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM uscc_exception").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(exceptions, 0);
+    let senders: Vec<String> = sqlx::query_scalar("SELECT address FROM mailbox_sender WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_all(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
 }
 
 #[tokio::test]
@@ -471,6 +497,19 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         ),
         get("/clusters", "/clusters".into()),
         get("/audit", "/audit".into()),
+        get("/mailbox", format!("/mailbox?org_id={}", v.org_id)),
+        get("/mailbox", format!("/mailbox?org_id={}", v.uscc)),
+        get("/mailbox/receipts", format!("/mailbox/receipts?org_id={}", v.org_id)),
+        post(
+            "/mailbox",
+            "/mailbox".into(),
+            vec![("action", "add".into()), ("address", "intruder@evil.cn".into()), ("org_id", v.org_id.clone())],
+        ),
+        post(
+            "/mailbox",
+            "/mailbox".into(),
+            vec![("action", "remove".into()), ("address", v.sender.clone()), ("org_id", v.org_id.clone())],
+        ),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();

@@ -68,7 +68,8 @@ async fn mailbox_page(
     let can_manage = ctx.allows(Permission::ManageMailbox);
     // The operator has no mailbox of its own: it picks an organisation first.
     if org.is_none() && !actor.submits_trade_data() && actor.is_operator_manager() {
-        let view = MailboxPage { ui, mailbox: None, org_param: String::new(), rows: vec![], pager: None, can_manage, form };
+        let view =
+            MailboxPage { ui, mailbox: None, org_param: String::new(), rows: vec![], pager: None, can_manage, form };
         return Ok(render(status_for(failed), &view));
     }
     let m = mailbox::get(&state.app, actor, org, state.config.mail_domain()).await?;
@@ -101,7 +102,9 @@ pub async fn change(State(state): State<AppState>, ctx: Ctx, FormData(f): FormDa
     }
     let org = org_param(&f).map(str::to_string);
     let result = match f.get("action") {
-        "remove" => mailbox::remove_sender(&state.app, ctx.actor(), org.as_deref(), f.get("address")).await.map(|()| "removed"),
+        "remove" => {
+            mailbox::remove_sender(&state.app, ctx.actor(), org.as_deref(), f.get("address")).await.map(|()| "removed")
+        }
         _ => mailbox::add_sender(&state.app, ctx.actor(), org.as_deref(), f.get("address")).await.map(|_| "created"),
     };
     let q = Params(org.iter().map(|o| ("org_id".to_string(), o.clone())).collect());
@@ -168,7 +171,8 @@ async fn receipts_page(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Res
     let m = mailbox::get(&state.app, ctx.actor(), org, state.config.mail_domain()).await?;
     let page = mailbox::list_receipts(&state.app, ctx.actor(), org, q.page()?).await?;
     let org_param = org.unwrap_or_default();
-    let back = if org_param.is_empty() { "/mailbox".to_string() } else { format!("/mailbox?org_id={}", urlencode(org_param)) };
+    let back =
+        if org_param.is_empty() { "/mailbox".to_string() } else { format!("/mailbox?org_id={}", urlencode(org_param)) };
     let view = ReceiptsPage {
         ui: ctx.ui("mailbox"),
         address: m.address,
