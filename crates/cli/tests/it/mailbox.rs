@@ -415,3 +415,105 @@ async fn maildir_pickup_claims_each_message_once_and_sets_aside_failures() {
     assert_eq!(again, lianrong_mail::maildir::Pass::default(), "nothing left to take");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tiny SMTP sink standing in for the relay: accepts every message and passes on (recipients, data).
+pub async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<(Vec<String>, String)>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = stream.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"220 sink\r\n").await.unwrap();
+                let mut rcpts = Vec::new();
+                let mut line = String::new();
+                while r.read_line(&mut line).await.unwrap_or(0) > 0 {
+                    let upper = line.to_ascii_uppercase();
+                    if upper.starts_with("RCPT TO:") {
+                        rcpts.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                    }
+                    if upper.starts_with("DATA") {
+                        w.write_all(b"354 go on\r\n").await.unwrap();
+                        let mut data = String::new();
+                        loop {
+                            let mut l = String::new();
+                            r.read_line(&mut l).await.unwrap();
+                            if l == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(&l);
+                        }
+                        let _ = tx.send((std::mem::take(&mut rcpts), data));
+                    } else if upper.starts_with("QUIT") {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else if upper.starts_with("EHLO") {
+                        w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await.unwrap();
+                        line.clear();
+                        continue;
+                    }
+                    w.write_all(b"250 ok\r\n").await.unwrap();
+                    line.clear();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+/// Decodes the body of a lettre-built receipt (plain text; quoted-printable or base64 when not ASCII).
+pub fn receipt_text(data: &str) -> String {
+    let msg = mail_parser::MessageParser::new().parse(data.as_bytes()).unwrap();
+    msg.body_text(0).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_registered_sender_is_answered_through_the_relay_and_automatic_mail_is_not() {
+    let t = spawn_app().await;
+    let org_id = core_with_sender(&t, 350, "r.admin").await;
+    let (sink, mut inbox) = smtp_sink().await;
+    let relay =
+        lianrong_mail::relay::Relay::from_url(&format!("smtp://127.0.0.1:{sink}"), MAIL_DOMAIN_DEFAULT).unwrap();
+    let mail = start_mail(&t, |o| o.relay = Some(std::sync::Arc::new(relay))).await;
+    let client = plain_client(mail.smtp_addr.unwrap().port());
+    let to = designated(350);
+
+    // An automatic message (an out-of-office reply) is recorded but never answered.
+    let auto =
+        format!("From: {SENDER}\r\nTo: {to}\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\naway\r\n");
+    send_raw(&client, SENDER, &to, auto.as_bytes()).await.unwrap();
+    // A message without an attachment: accepted by SMTP, refused as content, answered with a receipt.
+    let plain = format!(
+        "From: {SENDER}\r\nTo: {to}\r\nSubject: =?UTF-8?B?5pys5pyI5pWw5o2u?=\r\nMessage-ID: <q1@core-corp.cn>\r\n\r\nforgot it\r\n"
+    );
+    let answer = send_raw(&client, SENDER, &to, plain.as_bytes()).await.unwrap();
+    assert!(answer.is_positive(), "{answer:?}");
+
+    let (rcpts, data) = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+    assert_eq!(rcpts, vec![SENDER.to_string()]);
+    assert!(data.contains("Auto-Submitted: auto-replied"), "{data}");
+    assert!(data.contains("In-Reply-To: <q1@core-corp.cn>"), "{data}");
+    let text = receipt_text(&data);
+    assert!(text.contains("本月数据") && text.contains("邮件没有附件") && text.contains("no attachment"), "{text}");
+
+    let mut mailed = false;
+    for _ in 0..50 {
+        let list = receipts(&t, &org_id).await;
+        assert_eq!(list.len(), 2);
+        let answered = list.iter().find(|r| r.subject == "本月数据").unwrap();
+        assert_eq!(answered.outcome.code(), "mailbox_no_attachment");
+        if answered.mailed {
+            mailed = true;
+            let auto = list.iter().find(|r| r.subject == "Out of office").unwrap();
+            assert!(!auto.mailed, "automatic mail is not answered");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(mailed, "the receipt is marked mailed once the relay took it");
+    assert!(inbox.try_recv().is_err(), "exactly one receipt was mailed");
+    mail.stop().await;
+}
