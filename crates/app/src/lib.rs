@@ -9,12 +9,15 @@ pub mod auth;
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod curated;
 pub mod demo;
 pub mod error;
 pub mod mailbox;
 pub mod org;
 pub mod policy;
 pub mod stats;
+pub mod submission;
+pub mod trade;
 pub mod user;
 
 pub use error::{AppError, AppResult, ErrorKind};
@@ -27,11 +30,13 @@ use lianrong_store::Db;
 #[derive(Clone, Debug)]
 pub struct App {
     pub db: Db,
+    /// The raw and curated zones (a local folder or an S3-compatible store).
+    pub lake: std::sync::Arc<lianrong_lake::Lake>,
 }
 
 impl App {
-    /// Connects, migrates and seeds the cluster list when the database is new.
-    pub async fn open(url: &str) -> AppResult<App> {
+    /// Connects, migrates, opens the lake and seeds the cluster list when the database is new.
+    pub async fn open(url: &str, lake_url: &str) -> AppResult<App> {
         let db = Db::connect(url).await.map_err(|e| {
             tracing::error!(error = %e, url = %lianrong_store::redact_url(url), "cannot open the database");
             AppError::new(
@@ -45,7 +50,16 @@ impl App {
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
-        let app = App { db };
+        let lake = lianrong_lake::Lake::open(lake_url).map_err(|e| {
+            tracing::error!(error = %e, "cannot open the lake");
+            AppError::new(
+                ErrorKind::Unavailable,
+                "lake_unavailable",
+                format!("Cannot open the data lake at {lake_url}: {}", e.code()),
+                format!("无法打开数据湖 {lake_url}：{}", e.code()),
+            )
+        })?;
+        let app = App { db, lake: std::sync::Arc::new(lake) };
         cluster::seed_if_empty(&app).await?;
         Ok(app)
     }

@@ -286,8 +286,20 @@ pub async fn receive(
             return record(app, to, mail, receipt, Some(sender), Processed::default()).await;
         }
     };
-    let processed = pipeline::submit(app, &actor, &source, &mail.raw, files).await?;
-    let outcome = ReceiptOutcome::from_counts(processed.accepted, processed.rejected, processed.unchanged);
+    let processed = match pipeline::submit(app, &actor, &source, &mail.raw, files).await {
+        Ok(p) => p,
+        // The platform's own failures are retried by the sender's server; anything else is the
+        // message's fault (too large, unreadable …): keep it, refuse it and say why.
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::Unavailable) => return Err(e),
+        Err(reason) => {
+            let submission_id = pipeline::refuse(app, &to.org_id, &source, &mail.raw, &reason).await?;
+            let receipt = receipt(to, mail, &subject, submission_id, ReceiptOutcome::Rejected, &reason.zh, &reason.en);
+            return record(app, to, mail, receipt, Some(sender), Processed::default()).await;
+        }
+    };
+    let outcome = processed.outcome.unwrap_or_else(|| {
+        ReceiptOutcome::from_counts(processed.accepted, processed.rejected + processed.file_errors, processed.unchanged)
+    });
     let (zh, en) = summary(&processed);
     let receipt = receipt(to, mail, &subject, Some(processed.submission_id.clone()), outcome, &zh, &en);
     record(app, to, mail, receipt, Some(sender), processed).await
@@ -363,10 +375,13 @@ fn attachment_error(e: &AttachmentError) -> (ReceiptOutcome, AppError) {
 
 fn summary(p: &Processed) -> (String, String) {
     (
-        format!("接收{}行，拒收{}行，未变化{}行（提交编号 {}）", p.accepted, p.rejected, p.unchanged, p.submission_id),
         format!(
-            "{} rows accepted, {} rejected, {} unchanged (submission {})",
-            p.accepted, p.rejected, p.unchanged, p.submission_id
+            "接收{}行，拒收{}行，未变化{}行，文件错误{}个（提交编号 {}）",
+            p.accepted, p.rejected, p.unchanged, p.file_errors, p.submission_id
+        ),
+        format!(
+            "{} rows accepted, {} rejected, {} unchanged, {} file errors (submission {})",
+            p.accepted, p.rejected, p.unchanged, p.file_errors, p.submission_id
         ),
     )
 }
@@ -476,47 +491,83 @@ pub fn receipt_mail(d: &Delivery) -> (String, String) {
 #[derive(Debug, Clone, Default)]
 struct Processed {
     submission_id: String,
+    outcome: Option<ReceiptOutcome>,
     accepted: u64,
     rejected: u64,
     unchanged: u64,
+    file_errors: u64,
     row_errors: Vec<RowLine>,
     row_errors_total: u64,
 }
 
 /// The one place that calls the submission pipeline (`app::submission`), channel `Mailbox`.
 mod pipeline {
-    use super::{Attachment, Processed};
-    use crate::App;
-    use crate::error::{AppError, AppResult, ErrorKind};
-    use crate::policy::Actor;
+    use lianrong_domain::mailbox::ReceiptOutcome;
+    use lianrong_domain::submission::{Channel, SubmissionStatus};
 
-    fn not_ready() -> AppError {
-        AppError::new(
-            ErrorKind::Unavailable,
-            "submission_pipeline_unavailable",
-            "The submission pipeline is not available in this build",
-            "本版本尚未提供数据提交流程",
-        )
+    use super::{Attachment, Processed, RowLine};
+    use crate::App;
+    use crate::error::{AppError, AppResult};
+    use crate::policy::Actor;
+    use crate::submission::{self, InputFile, SubmissionInput};
+
+    fn input(source: &str, raw: &[u8], files: Vec<InputFile>) -> SubmissionInput {
+        SubmissionInput {
+            channel: Channel::Mailbox,
+            source: source.to_string(),
+            raw: raw.to_vec(),
+            media_type: "message/rfc822".to_string(),
+            files,
+        }
     }
 
     pub(super) async fn submit(
-        _app: &App,
-        _actor: &Actor,
-        _source: &str,
-        _raw: &[u8],
-        _files: Vec<Attachment>,
+        app: &App,
+        actor: &Actor,
+        source: &str,
+        raw: &[u8],
+        files: Vec<Attachment>,
     ) -> AppResult<Processed> {
-        Err(not_ready())
+        let files = files.into_iter().map(|f| InputFile { name: f.name, bytes: f.bytes }).collect();
+        let report = submission::submit(app, actor, input(source, raw, files)).await?;
+        let outcome = match report.status {
+            SubmissionStatus::Accepted => ReceiptOutcome::Accepted,
+            SubmissionStatus::Partial => ReceiptOutcome::PartiallyAccepted,
+            SubmissionStatus::Rejected | SubmissionStatus::Refused | SubmissionStatus::Received => {
+                ReceiptOutcome::Rejected
+            }
+        };
+        Ok(Processed {
+            submission_id: report.submission_id,
+            outcome: Some(outcome),
+            accepted: report.accepted,
+            rejected: report.rejected,
+            unchanged: report.unchanged,
+            file_errors: report.file_errors,
+            row_errors: report
+                .row_errors
+                .into_iter()
+                .map(|e| RowLine {
+                    file_name: e.file_name,
+                    row_no: e.row_no,
+                    field: e.field,
+                    code: e.code,
+                    en: e.en,
+                    zh: e.zh,
+                })
+                .collect(),
+            row_errors_total: report.row_errors_total,
+        })
     }
 
     /// Keeps the raw message as a refused submission; its id.
     pub(super) async fn refuse(
-        _app: &App,
-        _org_id: &str,
-        _source: &str,
-        _raw: &[u8],
-        _reason: &AppError,
+        app: &App,
+        org_id: &str,
+        source: &str,
+        raw: &[u8],
+        reason: &AppError,
     ) -> AppResult<Option<String>> {
-        Ok(None)
+        Ok(Some(submission::refuse(app, org_id, input(source, raw, Vec::new()), reason).await?))
     }
 }

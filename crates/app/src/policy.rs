@@ -95,6 +95,10 @@ pub enum Permission {
     ApplyLibrary,
     DecideLibrary,
     ReadAudit,
+    /// Share trade data with the lake (cores and suppliers).
+    SubmitTrade,
+    /// Read one's own submissions and trade records (the operator reads all, as the lake's custodian).
+    ReadTrade,
     /// Register and remove the senders of an organisation's designated mailbox.
     ManageMailbox,
     /// See an organisation's designated address, registered senders and receipts.
@@ -110,6 +114,8 @@ impl Permission {
             Permission::ManageChains => Some(Scope::ChainWrite),
             Permission::ReadLibrary => Some(Scope::CoreLibraryRead),
             Permission::ApplyLibrary | Permission::DecideLibrary => Some(Scope::CoreLibraryWrite),
+            Permission::ReadTrade => Some(Scope::TradeRead),
+            Permission::SubmitTrade => Some(Scope::TradeWrite),
             _ => None,
         }
     }
@@ -122,6 +128,7 @@ impl Permission {
                 | Permission::ReadChains
                 | Permission::ReadLibrary
                 | Permission::ReadAudit
+                | Permission::ReadTrade
         )
     }
 }
@@ -131,7 +138,10 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
     use Permission as P;
     let admin = actor.has_role(Role::OrgAdmin);
     match p {
-        P::ReadDirectory | P::ReadChains | P::ReadLibrary => true,
+        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade => true,
+        P::SubmitTrade => {
+            matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier) && (admin || actor.has_role(Role::FinanceStaff))
+        }
         P::ReadUsers => admin || actor.has_role(Role::Auditor) || actor.is_operator_manager(),
         P::ReadAudit => admin || actor.has_role(Role::Auditor),
         P::ManageUsers | P::ManageApiKeys => admin,
@@ -169,6 +179,7 @@ fn kind_may_write_with_key(kind: OrgKind, p: Permission) -> bool {
     match p {
         Permission::ManageChains | Permission::DecideLibrary => kind == OrgKind::Operator,
         Permission::ApplyLibrary => matches!(kind, OrgKind::Operator | OrgKind::Core | OrgKind::Supplier),
+        Permission::SubmitTrade => matches!(kind, OrgKind::Core | OrgKind::Supplier),
         _ => false,
     }
 }

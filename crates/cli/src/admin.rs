@@ -84,7 +84,7 @@ async fn org_by_uscc(app: &App, actor: &Actor, uscc: &str) -> Result<lianrong_st
 }
 
 pub async fn run(db: DbOptions, command: AdminCommand) -> Result<(), String> {
-    let app = open(&db.url()?).await?;
+    let app = open(&db.url()?, &db.lake()).await?;
     let system = Actor::system("system");
     match command {
         AdminCommand::Migrate => {

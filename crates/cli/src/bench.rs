@@ -85,7 +85,8 @@ async fn bench_postgres(admin_url: &str, seed: u64, rounds: u32) -> Result<(), S
         .map_err(|e| e.to_string())?;
     let result = async {
         let t = Instant::now();
-        let app = crate::options::open(&url).await?;
+        let lake = std::env::temp_dir().join(format!("{name}-lake"));
+        let app = crate::options::open(&url, &lake.display().to_string()).await?;
         let world = lianrong_app::demo::build(&app, seed, &|_, _| {}).await.map_err(crate::options::app_error)?;
         println!("demo world build on PostgreSQL: {:.2} s ({} suppliers)", t.elapsed().as_secs_f64(), world.suppliers);
         app.db.pool.close().await;

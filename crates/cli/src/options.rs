@@ -17,6 +17,10 @@ pub struct DbOptions {
     /// Folder of the embedded SQLite database (`lianrong.db`), created if missing.
     #[arg(long, default_value = "./lianrong-data")]
     pub data_dir: PathBuf,
+    /// The data lake: a folder, file:///abs/path, or s3://bucket/prefix?endpoint=…; defaults to
+    /// `lake/` inside --data-dir.
+    #[arg(long, env = "LIANRONG_LAKE_URL")]
+    pub lake_url: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -38,6 +42,13 @@ impl DbOptions {
         }
         sqlite_in(&self.data_dir, "lianrong.db")
     }
+
+    pub fn lake(&self) -> String {
+        match &self.lake_url {
+            Some(url) => url.clone(),
+            None => self.data_dir.join("lake").display().to_string(),
+        }
+    }
 }
 
 pub fn sqlite_in(dir: &Path, file: &str) -> Result<String, String> {
@@ -49,13 +60,13 @@ pub fn app_error(e: AppError) -> String {
     format!("{} / {}", e.zh, e.en)
 }
 
-pub async fn open(url: &str) -> Result<App, String> {
-    App::open(url).await.map_err(app_error)
+pub async fn open(url: &str, lake_url: &str) -> Result<App, String> {
+    App::open(url, lake_url).await.map_err(app_error)
 }
 
 pub async fn serve(db: DbOptions, opts: ServeOptions) -> Result<(), String> {
     let started = Instant::now();
-    let app = open(&db.url()?).await?;
+    let app = open(&db.url()?, &db.lake()).await?;
     run_server(app, opts, started).await
 }
 
@@ -95,8 +106,13 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Removes the demo database and its WAL files, so every demo starts from the same world.
+/// Removes the demo database, its WAL files and its lake, so every demo starts from the same world.
 fn fresh_demo_file(dir: &Path) -> Result<String, String> {
+    let lake = dir.join("demo-lake");
+    if lake.exists() {
+        std::fs::remove_dir_all(&lake)
+            .map_err(|e| format!("cannot remove the old demo lake {}: {e}", lake.display()))?;
+    }
     for suffix in ["", "-wal", "-shm"] {
         let p = dir.join(format!("demo.db{suffix}"));
         if p.exists() {
@@ -113,7 +129,7 @@ pub async fn build_demo(
     show_progress: bool,
 ) -> Result<(App, lianrong_app::demo::DemoWorld), String> {
     let url = fresh_demo_file(data_dir)?;
-    let app = open(&url).await?;
+    let app = open(&url, &data_dir.join("demo-lake").display().to_string()).await?;
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(

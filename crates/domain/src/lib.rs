@@ -14,7 +14,9 @@ pub mod org;
 pub mod page;
 pub mod password;
 pub mod role;
+pub mod submission;
 pub mod text;
+pub mod trade;
 pub mod uscc;
 
 pub use money::Money;

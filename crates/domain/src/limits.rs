@@ -26,6 +26,38 @@ pub const SESSION_LIFETIME_MS: i64 = 12 * 60 * 60 * 1000;
 pub const API_KEYS_PER_ORG_MAX: i64 = 50;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 200;
 
+// ---- Data lake (issue 3) ----
+/// Largest single amount on one trade record: 10 billion yuan (100亿元), in fen. Larger is a typing error.
+pub const TRADE_AMOUNT_FEN_MAX: i64 = 1_000_000_000_000;
+/// Trade dates before this year or after the other are refused as implausible.
+pub const TRADE_DATE_YEAR_MIN: i16 = 2000;
+pub const TRADE_DATE_YEAR_MAX: i16 = 2099;
+/// Document numbers (order, delivery, invoice, payment, credit note).
+pub const DOC_NO_CHARS_MAX: usize = 64;
+/// References to other documents in one cell (an invoice may cover many orders).
+pub const REFS_PER_FIELD_MAX: usize = 100;
+/// Longest payment term the standard accepts (three years); the SME rule is checked separately.
+pub const TERM_DAYS_MAX: i64 = 1095;
+pub const PARTY_NAME_CHARS_MAX: usize = 100;
+pub const REMARKS_CHARS_MAX: usize = 500;
+/// Any single cell; longer cells are refused before parsing.
+pub const CELL_CHARS_MAX: usize = 2_000;
+/// Columns in one sheet.
+pub const COLUMNS_MAX: usize = 200;
+/// Rows scanned from the top of a sheet to find its header row (title rows above are skipped).
+pub const HEADER_SCAN_ROWS_MAX: u64 = 20;
+/// Rows in one submission (all its files together).
+pub const ROWS_PER_SUBMISSION_MAX: u64 = 5_000_000;
+/// Records in one JSON batch through the API.
+pub const RECORDS_PER_API_BATCH_MAX: usize = 10_000;
+/// A JSON batch body.
+pub const API_BATCH_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// One uploaded file (CSV, XLSX or ZIP) through the console or the API.
+pub const UPLOAD_BYTES_MAX: u64 = 512 * 1024 * 1024;
+/// Row errors kept in full per submission (the counts are always exact).
+pub const ROW_ERRORS_KEPT_MAX: u64 = 10_000;
+/// Source name of a submission (file name, mail subject).
+pub const SOURCE_NAME_CHARS_MAX: usize = 200;
 // The designated mailbox (channel 3 of the data lake): SMTP receiver, Maildir pick-up and senders.
 /// Largest message the SMTP receiver accepts (advertised as `SIZE`, enforced as a hard cap while reading
 /// DATA). Base64 grows attachments by a third, so this carries about 24 MB of files.

@@ -34,6 +34,8 @@ labelled_enum!(
         ChainWrite => ("chain:write", "维护产业链", "Manage chains"),
         CoreLibraryRead => ("core_library:read", "读取核心企业库", "Read the core-enterprise library"),
         CoreLibraryWrite => ("core_library:write", "申报/维护核心企业库", "Apply to or manage the core-enterprise library"),
+        TradeRead => ("trade:read", "读取报送与贸易数据", "Read submissions and trade records"),
+        TradeWrite => ("trade:write", "报送贸易数据", "Submit trade data"),
     }
 );
 

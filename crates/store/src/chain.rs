@@ -227,3 +227,20 @@ pub async fn memberships(conn: &mut Conn, scope: &ChainScope, org_id: &str) -> R
         })
         .collect()
 }
+
+/// Every (credit code, chain id) pair of chain membership, ordered by chain creation, for assigning trade
+/// records to chains during ingest (a few thousand rows per city).
+pub async fn chains_by_uscc(conn: &mut Conn) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT o.uscc, m.chain_id FROM chain_member m JOIN organisation o ON o.id = m.org_id \
+         JOIN chain c ON c.id = m.chain_id ORDER BY c.created_at_ms, c.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            use sqlx::Row;
+            Ok((r.try_get("uscc")?, r.try_get("chain_id")?))
+        })
+        .collect()
+}

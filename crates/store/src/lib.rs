@@ -12,6 +12,8 @@ pub mod idempotency;
 pub mod mailbox;
 pub mod org;
 pub mod session;
+pub mod submission;
+pub mod trade;
 pub mod user;
 
 use std::borrow::Cow;
@@ -100,10 +102,12 @@ pub fn redact_url(url: &str) -> String {
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "lake", include_str!("../migrations/sqlite/0002_lake.sql")),
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (2, "lake", include_str!("../migrations/postgres/0002_lake.sql")),
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
 ];
 

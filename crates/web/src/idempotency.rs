@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lianrong_domain::limits::{IDEMPOTENCY_KEY_CHARS_MAX, REQUEST_BODY_BYTES_MAX};
+use lianrong_domain::limits::{API_BATCH_BYTES_MAX, IDEMPOTENCY_KEY_CHARS_MAX, REQUEST_BODY_BYTES_MAX};
 use lianrong_store::idempotency::{self as store, StoredResponse};
 
 use crate::auth::{SESSION_COOKIE, is_safe};
@@ -53,13 +53,25 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let Some(scope) = credential_scope(&req) else {
         return next.run(req).await;
     };
+    // Multipart uploads are not buffered here: they may be hundreds of megabytes, and a re-sent file is
+    // idempotent by content (every record is found unchanged).
+    let is_multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    if is_multipart {
+        return next.run(req).await;
+    }
+    let limit =
+        if req.uri().path().starts_with("/api/v1/submissions") { API_BATCH_BYTES_MAX } else { REQUEST_BODY_BYTES_MAX };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, REQUEST_BODY_BYTES_MAX).await else {
+    let Ok(bytes) = to_bytes(body, limit).await else {
         return ApiError::with_status(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("The body is larger than {REQUEST_BODY_BYTES_MAX} bytes"),
-            format!("请求体超过{REQUEST_BODY_BYTES_MAX}字节"),
+            format!("The body is larger than {limit} bytes"),
+            format!("请求体超过{limit}字节"),
         )
         .into_response();
     };

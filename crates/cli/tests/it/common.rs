@@ -42,6 +42,12 @@ async fn fresh_database_url() -> String {
     }
 }
 
+/// A new lake folder for one test.
+pub fn fresh_lake_url() -> String {
+    let dir = std::env::temp_dir().join("lianrong-tests").join(format!("lake_{}", uuid::Uuid::now_v7().simple()));
+    dir.display().to_string()
+}
+
 async fn serve(app: App) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -55,7 +61,7 @@ async fn serve(app: App) -> String {
 
 /// A fresh platform with one operator organisation and its admin `op.admin`.
 pub async fn spawn_app() -> TestApp {
-    let app = App::open(&fresh_database_url().await).await.expect("open app");
+    let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
     let system = Actor::system("system");
     let op = lianrong_app::org::create(
         &app,
@@ -89,7 +95,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// A fresh platform with the demo world of seed 7.
 pub async fn spawn_demo() -> TestApp {
-    let app = App::open(&fresh_database_url().await).await.expect("open app");
+    let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
     lianrong_app::demo::build(&app, 7, &|_, _| {}).await.expect("demo world");
     let base_url = serve(app.clone()).await;
     TestApp { base_url, app }

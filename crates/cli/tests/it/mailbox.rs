@@ -232,10 +232,21 @@ async fn smtp_refuses_unknown_recipients_at_rcpt_and_unknown_senders_after_data(
 
     let list = receipts(&t, &org_id).await;
     assert_eq!(list.len(), 2);
+    let admin = t.login("s.admin", PASSWORD).await;
     for r in &list {
         assert_eq!(r.outcome.code(), "mailbox_sender_unknown");
         assert!(!r.mailed, "strangers are never answered");
         assert!(r.summary_zh.contains("不是"), "{}", r.summary_zh);
+        // The raw message is kept as a refused submission, and nothing of it was parsed.
+        let id = r.submission_id.clone().expect("refused submission");
+        let (s, sub) = admin.get(&format!("/api/v1/submissions/{id}")).await;
+        assert_eq!(s, StatusCode::OK, "{sub}");
+        assert_eq!(sub["status"], "refused");
+        assert_eq!(sub["channel"], "mailbox");
+        assert_eq!(sub["error_code"], "mailbox_sender_unknown");
+        assert_eq!(sub["rows_total"], 0);
+        let kept = admin.send(Method::GET, &format!("/api/v1/submissions/{id}/raw"), None).await.bytes().await.unwrap();
+        assert!(kept.starts_with(b"From: stranger@evil.cn") || kept.windows(16).any(|w| w == b"stranger@evil.cn"));
     }
     // The refusals are in the enterprise's audit trail, acted by the mailbox.
     let audited: i64 = sqlx::query_scalar(
@@ -515,5 +526,127 @@ async fn a_registered_sender_is_answered_through_the_relay_and_automatic_mail_is
     }
     assert!(mailed, "the receipt is marked mailed once the relay took it");
     assert!(inbox.try_recv().is_err(), "exactly one receipt was mailed");
+    mail.stop().await;
+}
+
+/// Invoices from supplier `seller` to core `buyer`: three good rows and one with an impossible date.
+/// `series` (one digit) keeps the 20-digit e-invoice numbers of different files apart.
+pub fn invoices_csv(buyer: &str, seller: &str, series: u8) -> String {
+    let mut csv = "购方统一社会信用代码,销方统一社会信用代码,发票号码,开票日期,价税合计\r\n".to_string();
+    for (n, date, amount) in [(1, "2026-10-01", "1000.00"), (2, "2026-10-02", "2350.50"), (3, "2026-10-03", "88.00")] {
+        csv.push_str(&format!("{buyer},{seller},2650000000000000{series}{n:03},{date},{amount}\r\n"));
+    }
+    csv.push_str(&format!("{buyer},{seller},2650000000000000{series}004,2026-13-45,5.00\r\n"));
+    csv
+}
+
+/// A mail as a finance desk's program writes it, with one CSV attachment and a line starting with a dot.
+fn trade_mail(from: &str, to: &str, message_id: &str, csv: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: =?UTF-8?B?5Y2B5pyI5Y+R56Wo?=\r\nMessage-ID: <{message_id}>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n.a line that starts with a dot\r\n\
+         --b1\r\nContent-Type: text/csv; charset=utf-8\r\n\
+         Content-Disposition: attachment; filename*=UTF-8''%E5%8D%81%E6%9C%88%E5%8F%91%E7%A5%A8.csv\r\n\r\n{csv}\
+         --b1--\r\n"
+    )
+    .into_bytes()
+}
+
+/// The same file through the upload channel (a multipart body written by hand).
+async fn upload(api: &crate::common::Api, name: &str, content: &str) -> Value {
+    let boundary = "lianrong-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    let resp = api
+        .http
+        .post(format!("{}/api/v1/submissions/upload", api.base))
+        .header("x-csrf-token", api.csrf.clone().unwrap())
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    report
+}
+
+#[tokio::test]
+async fn a_mailed_csv_becomes_a_submission_like_an_upload_with_a_receipt_mailed_back() {
+    let t = spawn_app().await;
+    let org_id = core_with_sender(&t, 360, "e.admin").await;
+    t.org_with_admin(361, "supplier", "e.supplier").await;
+    let (buyer, seller) = (code(360), code(361));
+    let (sink, mut inbox) = smtp_sink().await;
+    let relay =
+        lianrong_mail::relay::Relay::from_url(&format!("smtp://127.0.0.1:{sink}"), MAIL_DOMAIN_DEFAULT).unwrap();
+    let mail = start_mail(&t, |o| o.relay = Some(std::sync::Arc::new(relay))).await;
+    let client = plain_client(mail.smtp_addr.unwrap().port());
+    let admin = t.login("e.admin", PASSWORD).await;
+
+    let uploaded = upload(&admin, "invoices.csv", &invoices_csv(&buyer, &seller, 1)).await;
+    assert_eq!(uploaded["accepted"], 3, "{uploaded}");
+
+    let to = designated(360);
+    let raw = trade_mail(SENDER, &to, "e2e@core-corp.cn", &invoices_csv(&buyer, &seller, 2));
+    let answer = send_raw(&client, SENDER, &to, &raw).await.unwrap();
+    assert!(answer.is_positive(), "{answer:?}");
+
+    let list = receipts(&t, &org_id).await;
+    assert_eq!(list.len(), 1);
+    let receipt = &list[0];
+    assert_eq!(receipt.outcome.code(), "partially_accepted");
+    assert_eq!(receipt.subject, "十月发票");
+    let id = receipt.submission_id.clone().expect("the receipt names its submission");
+    let (s, sub) = admin.get(&format!("/api/v1/submissions/{id}")).await;
+    assert_eq!(s, StatusCode::OK, "{sub}");
+    assert_eq!(sub["channel"], "mailbox");
+    assert_eq!(sub["accepted"], uploaded["accepted"], "the same rows are accepted as through the upload channel");
+    assert_eq!(sub["rejected"], uploaded["rejected"]);
+    assert_eq!(sub["media_type"], "message/rfc822");
+    assert!(sub["source"].as_str().unwrap().contains(SENDER), "{sub}");
+    // The whole message is kept byte for byte, dot-stuffing undone. lettre always ends DATA with
+    // CRLF.CRLF, so a message that already ended with CRLF arrives with one more empty line.
+    let kept = admin.send(Method::GET, &format!("/api/v1/submissions/{id}/raw"), None).await.bytes().await.unwrap();
+    assert_eq!(&kept[..], &[&raw[..], b"\r\n"].concat()[..]);
+
+    // The receipt reached the sender, listing the rejected row with its field and both languages.
+    let (rcpts, data) = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+    assert_eq!(rcpts, vec![SENDER.to_string()]);
+    let text = receipt_text(&data);
+    assert!(text.contains("3 rows accepted, 1 rejected"), "{text}");
+    assert!(text.contains("十月发票.csv") && text.contains("issue_date"), "{text}");
+    let row_error = &uploaded["row_errors"][0];
+    assert_eq!(row_error["field"], "issue_date", "{uploaded}");
+    assert!(text.contains(row_error["message_zh"].as_str().unwrap()), "{text}");
+    assert!(text.contains(row_error["message_en"].as_str().unwrap()), "{text}");
+    for _ in 0..50 {
+        if receipts(&t, &org_id).await[0].mailed {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(receipts(&t, &org_id).await[0].mailed, "marked mailed");
+    let html = admin.http.get(format!("{}/mailbox/receipts", t.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&id) && html.contains("十月发票"), "the receipt is on the console page");
+
+    // Maildir pick-up takes the same kind of message into the same pipeline and flags it seen.
+    let dir = std::env::temp_dir().join(format!("lianrong-maildir-{}", uuid::Uuid::now_v7().simple()));
+    lianrong_mail::maildir::prepare(&dir).await.unwrap();
+    let mut dropped = format!("Return-Path: <{SENDER}>\r\nDelivered-To: {to}\r\n").into_bytes();
+    dropped.extend(trade_mail(SENDER, &to, "drop@core-corp.cn", &invoices_csv(&buyer, &seller, 3)));
+    std::fs::write(dir.join("new").join("1700000001.d1.host"), &dropped).unwrap();
+    let ctx = lianrong_mail::MailContext { app: t.app.clone(), mail_domain: MAIL_DOMAIN_DEFAULT.into(), relay: None };
+    let pass = lianrong_mail::maildir::pass(&ctx, &dir).await.unwrap();
+    assert_eq!(pass.accepted, 1, "{pass:?}");
+    assert_eq!(std::fs::read(dir.join("cur").join("1700000001.d1.host:2,S")).unwrap(), dropped);
+    let list = receipts(&t, &org_id).await;
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].outcome.code(), "partially_accepted");
+    let _ = std::fs::remove_dir_all(&dir);
     mail.stop().await;
 }

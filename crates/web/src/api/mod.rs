@@ -10,6 +10,8 @@ pub mod core_library;
 pub mod mailbox;
 pub mod me;
 pub mod org;
+pub mod standard;
+pub mod submission;
 pub mod user;
 
 use axum::Router;
@@ -39,6 +41,9 @@ use crate::state::AppState;
         chain::list, chain::get, chain::create, chain::set_pilot, chain::members, chain::add_member, chain::remove_member,
         core_library::list, core_library::get, core_library::history, core_library::apply, core_library::transition,
         audit::list,
+        standard::get, standard::template,
+        submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
+        submission::records, submission::record,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
     ),
     components(schemas(crate::error::Problem)),
@@ -52,6 +57,8 @@ use crate::state::AppState;
         (name = "chain", description = "Industry chains and members"),
         (name = "core_library", description = "The core-enterprise library"),
         (name = "audit", description = "The audit trail"),
+        (name = "standard", description = "The data standard and its templates"),
+        (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
     )
 )]
@@ -102,6 +109,25 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/core-library/{id}/history", get(core_library::history))
         .route("/core-library/{id}/transitions", post(core_library::transition))
         .route("/audit-events", get(audit::list))
+        .route("/standard", get(standard::get))
+        .route("/standard/templates/{name}", get(standard::template))
+        .route(
+            "/submissions",
+            get(submission::list)
+                .post(submission::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(submission::BATCH_BODY_BYTES_MAX)),
+        )
+        .route(
+            "/submissions/upload",
+            post(submission::upload).layer(axum::extract::DefaultBodyLimit::max(
+                lianrong_domain::limits::UPLOAD_BYTES_MAX as usize + 64 * 1024,
+            )),
+        )
+        .route("/submissions/{id}", get(submission::get))
+        .route("/submissions/{id}/issues", get(submission::issues))
+        .route("/submissions/{id}/raw", get(submission::raw))
+        .route("/trade-records", get(submission::records))
+        .route("/trade-records/{id}", get(submission::record))
         .route("/mailbox", get(mailbox::get))
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
         .route("/mailbox/senders/{address}", axum::routing::delete(mailbox::remove_sender))

@@ -1,0 +1,65 @@
+//! Reading canonical trade records: a record is visible to its two parties; the operator, as the lake's
+//! custodian, reads all, and every such read is audited.
+
+use lianrong_domain::org::OrgKind;
+use lianrong_domain::page::{Page, PageRequest};
+use lianrong_store::StoreError;
+use lianrong_store::trade::{self as store, TradeFilter, TradeRow, TradeScope, VersionRow};
+
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor, Permission};
+use crate::{App, audit};
+
+async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
+    if actor.system || actor.org_kind == OrgKind::Operator {
+        return Ok(TradeScope::All);
+    }
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let org = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
+    Ok(TradeScope::Party { uscc: org.uscc })
+}
+
+/// The custodian's reads of other organisations' records leave a trace.
+async fn audit_custodian_read(app: &App, actor: &Actor, what: &str, id: &str) -> AppResult<()> {
+    if actor.org_kind == OrgKind::Operator && !actor.system {
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        lianrong_store::audit::insert(
+            &mut conn,
+            &audit::record(actor, what, "trade_record", id, "ok", "custodian read"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn list(app: &App, actor: &Actor, filter: TradeFilter, page: PageRequest) -> AppResult<Page<TradeRow>> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let scope = scope(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let out = store::list(&mut conn, &scope, &filter, page).await?;
+    drop(conn);
+    audit_custodian_read(app, actor, "trade.list", "").await?;
+    Ok(out)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<(TradeRow, Vec<VersionRow>)> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let scope = scope(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let row = store::get(&mut conn, &scope, id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::not_found("Trade record", "贸易记录"),
+        other => other.into(),
+    })?;
+    let versions = store::versions(&mut conn, id).await?;
+    drop(conn);
+    audit_custodian_read(app, actor, "trade.get", id).await?;
+    Ok((row, versions))
+}
+
+/// Count and total amount per record type of what the caller may see.
+pub async fn totals(app: &App, actor: &Actor) -> AppResult<Vec<(String, i64, i64)>> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let scope = scope(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::totals(&mut conn, &scope).await?)
+}

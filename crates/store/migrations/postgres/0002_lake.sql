@@ -1,0 +1,130 @@
+-- The data lake: submissions (one file, message or API call) with their files and report lines, and the
+-- canonical trade records with lineage and version history.
+
+CREATE TABLE submission (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisation(id),
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    raw_sm3 TEXT NOT NULL,
+    raw_size_bytes BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    rows_total BIGINT NOT NULL DEFAULT 0,
+    accepted BIGINT NOT NULL DEFAULT 0,
+    unchanged BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    warnings BIGINT NOT NULL DEFAULT 0,
+    file_errors BIGINT NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error_en TEXT,
+    error_zh TEXT,
+    submitted_by TEXT NOT NULL,
+    log_leaf_index BIGINT,
+    received_at_ms BIGINT NOT NULL,
+    finished_at_ms BIGINT
+);
+CREATE INDEX submission_org ON submission(org_id, received_at_ms);
+
+CREATE TABLE submission_file (
+    submission_id TEXT NOT NULL REFERENCES submission(id),
+    file_no BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    raw_sm3 TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    format TEXT NOT NULL,
+    encoding TEXT,
+    rows_total BIGINT NOT NULL DEFAULT 0,
+    accepted BIGINT NOT NULL DEFAULT 0,
+    unchanged BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error_en TEXT,
+    error_zh TEXT,
+    PRIMARY KEY (submission_id, file_no)
+);
+
+CREATE TABLE submission_issue (
+    submission_id TEXT NOT NULL REFERENCES submission(id),
+    seq BIGINT NOT NULL,
+    severity TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sheet TEXT,
+    row_no BIGINT,
+    field TEXT,
+    code TEXT NOT NULL,
+    en TEXT NOT NULL,
+    zh TEXT NOT NULL,
+    raw_text TEXT,
+    PRIMARY KEY (submission_id, seq)
+);
+
+CREATE TABLE trade_record (
+    id TEXT PRIMARY KEY,
+    record_type TEXT NOT NULL,
+    natural_key TEXT NOT NULL UNIQUE,
+    version BIGINT NOT NULL,
+    content_sm3 TEXT NOT NULL,
+    doc_no TEXT NOT NULL,
+    invoice_code TEXT NOT NULL,
+    doc_date TEXT NOT NULL,
+    month TEXT NOT NULL,
+    buyer_uscc TEXT NOT NULL,
+    buyer_name TEXT,
+    seller_uscc TEXT NOT NULL,
+    seller_name TEXT,
+    currency TEXT NOT NULL,
+    total_fen BIGINT NOT NULL,
+    tax_fen BIGINT,
+    net_fen BIGINT,
+    term_days BIGINT,
+    term_basis TEXT,
+    invoice_kind TEXT,
+    acceptance_status TEXT,
+    accepted_date TEXT,
+    payment_method TEXT,
+    payee_account_sm3 TEXT,
+    payee_account_last4 TEXT,
+    order_refs TEXT NOT NULL,
+    delivery_refs TEXT NOT NULL,
+    invoice_refs TEXT NOT NULL,
+    remarks TEXT,
+    chain_id TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    row_no BIGINT NOT NULL,
+    submitter_org_id TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL
+);
+CREATE INDEX trade_record_buyer ON trade_record(buyer_uscc, record_type, doc_date);
+CREATE INDEX trade_record_seller ON trade_record(seller_uscc, record_type, doc_date);
+CREATE INDEX trade_record_partition ON trade_record(record_type, chain_id, month);
+CREATE INDEX trade_record_submission ON trade_record(submission_id);
+
+-- Earlier versions of a record, written when a submission changes it; the current version stays in
+-- trade_record.
+CREATE TABLE trade_record_version (
+    record_id TEXT NOT NULL REFERENCES trade_record(id),
+    version BIGINT NOT NULL,
+    content_sm3 TEXT NOT NULL,
+    data TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    row_no BIGINT NOT NULL,
+    channel TEXT NOT NULL,
+    superseded_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (record_id, version)
+);
+
+-- Curated-zone partitions (record type / chain / month) and whether they need rewriting from the database.
+CREATE TABLE curated_partition (
+    record_type TEXT NOT NULL,
+    chain_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    files BIGINT NOT NULL DEFAULT 0,
+    rows_total BIGINT NOT NULL DEFAULT 0,
+    dirty BIGINT NOT NULL DEFAULT 0,
+    published_at_ms BIGINT,
+    PRIMARY KEY (record_type, chain_id, month)
+);

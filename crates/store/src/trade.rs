@@ -1,0 +1,491 @@
+//! Canonical trade records (the data standard's orders, deliveries, invoices, payments and credit
+//! notes), their earlier versions, and the curated-zone partition bookkeeping.
+
+use lianrong_domain::page::{Page, PageRequest};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Conn, Result, StoreError, map_write};
+
+/// One current version of a record, as stored. References are comma-joined document numbers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TradeRow {
+    pub id: String,
+    pub record_type: String,
+    pub natural_key: String,
+    pub version: i64,
+    pub content_sm3: String,
+    pub doc_no: String,
+    pub invoice_code: String,
+    pub doc_date: String,
+    pub month: String,
+    pub buyer_uscc: String,
+    pub buyer_name: Option<String>,
+    pub seller_uscc: String,
+    pub seller_name: Option<String>,
+    pub currency: String,
+    pub total_fen: i64,
+    pub tax_fen: Option<i64>,
+    pub net_fen: Option<i64>,
+    pub term_days: Option<i64>,
+    pub term_basis: Option<String>,
+    pub invoice_kind: Option<String>,
+    pub acceptance_status: Option<String>,
+    pub accepted_date: Option<String>,
+    pub payment_method: Option<String>,
+    pub payee_account_sm3: Option<String>,
+    pub payee_account_last4: Option<String>,
+    pub order_refs: String,
+    pub delivery_refs: String,
+    pub invoice_refs: String,
+    pub remarks: Option<String>,
+    pub chain_id: String,
+    pub submission_id: String,
+    pub channel: String,
+    pub file_name: String,
+    pub row_no: i64,
+    pub submitter_org_id: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+const COLUMNS: &str = "id, record_type, natural_key, version, content_sm3, doc_no, invoice_code, doc_date, month, \
+    buyer_uscc, buyer_name, seller_uscc, seller_name, currency, total_fen, tax_fen, net_fen, term_days, term_basis, \
+    invoice_kind, acceptance_status, accepted_date, payment_method, payee_account_sm3, payee_account_last4, \
+    order_refs, delivery_refs, invoice_refs, remarks, chain_id, submission_id, channel, file_name, row_no, \
+    submitter_org_id, created_at_ms, updated_at_ms";
+const COLUMN_COUNT: usize = 37;
+
+/// Rows per multi-row INSERT: 37 binds each stays well under SQLite's 32,766 and PostgreSQL's 65,535.
+pub const INSERT_BATCH_ROWS_MAX: usize = 400;
+/// Keys per lookup of existing records.
+pub const LOOKUP_BATCH_KEYS_MAX: usize = 500;
+
+fn from_row(r: &AnyRow) -> Result<TradeRow> {
+    Ok(TradeRow {
+        id: r.try_get("id")?,
+        record_type: r.try_get("record_type")?,
+        natural_key: r.try_get("natural_key")?,
+        version: r.try_get("version")?,
+        content_sm3: r.try_get("content_sm3")?,
+        doc_no: r.try_get("doc_no")?,
+        invoice_code: r.try_get("invoice_code")?,
+        doc_date: r.try_get("doc_date")?,
+        month: r.try_get("month")?,
+        buyer_uscc: r.try_get("buyer_uscc")?,
+        buyer_name: r.try_get("buyer_name")?,
+        seller_uscc: r.try_get("seller_uscc")?,
+        seller_name: r.try_get("seller_name")?,
+        currency: r.try_get("currency")?,
+        total_fen: r.try_get("total_fen")?,
+        tax_fen: r.try_get("tax_fen")?,
+        net_fen: r.try_get("net_fen")?,
+        term_days: r.try_get("term_days")?,
+        term_basis: r.try_get("term_basis")?,
+        invoice_kind: r.try_get("invoice_kind")?,
+        acceptance_status: r.try_get("acceptance_status")?,
+        accepted_date: r.try_get("accepted_date")?,
+        payment_method: r.try_get("payment_method")?,
+        payee_account_sm3: r.try_get("payee_account_sm3")?,
+        payee_account_last4: r.try_get("payee_account_last4")?,
+        order_refs: r.try_get("order_refs")?,
+        delivery_refs: r.try_get("delivery_refs")?,
+        invoice_refs: r.try_get("invoice_refs")?,
+        remarks: r.try_get("remarks")?,
+        chain_id: r.try_get("chain_id")?,
+        submission_id: r.try_get("submission_id")?,
+        channel: r.try_get("channel")?,
+        file_name: r.try_get("file_name")?,
+        row_no: r.try_get("row_no")?,
+        submitter_org_id: r.try_get("submitter_org_id")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+        updated_at_ms: r.try_get("updated_at_ms")?,
+    })
+}
+
+fn placeholders(first: usize, n: usize) -> String {
+    let parts: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    format!("({})", parts.join(", "))
+}
+
+macro_rules! bind_row {
+    ($q:expr, $r:expr) => {
+        $q.bind($r.id.clone())
+            .bind($r.record_type.clone())
+            .bind($r.natural_key.clone())
+            .bind($r.version)
+            .bind($r.content_sm3.clone())
+            .bind($r.doc_no.clone())
+            .bind($r.invoice_code.clone())
+            .bind($r.doc_date.clone())
+            .bind($r.month.clone())
+            .bind($r.buyer_uscc.clone())
+            .bind($r.buyer_name.clone())
+            .bind($r.seller_uscc.clone())
+            .bind($r.seller_name.clone())
+            .bind($r.currency.clone())
+            .bind($r.total_fen)
+            .bind($r.tax_fen)
+            .bind($r.net_fen)
+            .bind($r.term_days)
+            .bind($r.term_basis.clone())
+            .bind($r.invoice_kind.clone())
+            .bind($r.acceptance_status.clone())
+            .bind($r.accepted_date.clone())
+            .bind($r.payment_method.clone())
+            .bind($r.payee_account_sm3.clone())
+            .bind($r.payee_account_last4.clone())
+            .bind($r.order_refs.clone())
+            .bind($r.delivery_refs.clone())
+            .bind($r.invoice_refs.clone())
+            .bind($r.remarks.clone())
+            .bind($r.chain_id.clone())
+            .bind($r.submission_id.clone())
+            .bind($r.channel.clone())
+            .bind($r.file_name.clone())
+            .bind($r.row_no)
+            .bind($r.submitter_org_id.clone())
+            .bind($r.created_at_ms)
+            .bind($r.updated_at_ms)
+    };
+}
+
+/// Inserts new records, many per statement. A natural key already present is a conflict (the caller
+/// looked them up first in the same transaction).
+pub async fn insert_batch(conn: &mut Conn, rows: &[TradeRow]) -> Result<()> {
+    for chunk in rows.chunks(INSERT_BATCH_ROWS_MAX) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| placeholders(i * COLUMN_COUNT + 1, COLUMN_COUNT)).collect();
+        let sql = format!("INSERT INTO trade_record ({COLUMNS}) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in chunk {
+            q = bind_row!(q, r);
+        }
+        q.execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// What the lake already holds under a natural key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    pub natural_key: String,
+    pub id: String,
+    pub version: i64,
+    pub content_sm3: String,
+    pub submission_id: String,
+    pub file_name: String,
+    pub row_no: i64,
+    pub month: String,
+    pub chain_id: String,
+}
+
+/// Looks up the records held under these natural keys (at most [`LOOKUP_BATCH_KEYS_MAX`] per query).
+pub async fn existing(conn: &mut Conn, keys: &[&str]) -> Result<Vec<Existing>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(LOOKUP_BATCH_KEYS_MAX) {
+        let sql = format!(
+            "SELECT natural_key, id, version, content_sm3, submission_id, file_name, row_no, month, chain_id \
+             FROM trade_record WHERE natural_key IN {}",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for k in chunk {
+            q = q.bind(k.to_string());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(Existing {
+                natural_key: r.try_get("natural_key")?,
+                id: r.try_get("id")?,
+                version: r.try_get("version")?,
+                content_sm3: r.try_get("content_sm3")?,
+                submission_id: r.try_get("submission_id")?,
+                file_name: r.try_get("file_name")?,
+                row_no: r.try_get("row_no")?,
+                month: r.try_get("month")?,
+                chain_id: r.try_get("chain_id")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces a record with a new version, keeping the old one in the history.
+pub async fn supersede(conn: &mut Conn, new: &TradeRow, now_ms: i64) -> Result<()> {
+    let old = get_unscoped(conn, &new.id).await?;
+    if old.version + 1 != new.version {
+        return Err(StoreError::Conflict { constraint: "trade_record.version".into() });
+    }
+    let data = serde_json::to_string(&old)
+        .map_err(|e| StoreError::Corrupt { column: "trade_record", value: e.to_string() })?;
+    sqlx::query(
+        "INSERT INTO trade_record_version (record_id, version, content_sm3, data, submission_id, row_no, channel, \
+         superseded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(old.id.clone())
+    .bind(old.version)
+    .bind(old.content_sm3.clone())
+    .bind(data)
+    .bind(old.submission_id.clone())
+    .bind(old.row_no)
+    .bind(old.channel.clone())
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    let done = sqlx::query("DELETE FROM trade_record WHERE id = $1 AND version = $2")
+        .bind(old.id.clone())
+        .bind(old.version)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict { constraint: "trade_record.version".into() });
+    }
+    let mut kept = new.clone();
+    kept.created_at_ms = old.created_at_ms;
+    insert_batch(conn, std::slice::from_ref(&kept)).await
+}
+
+async fn get_unscoped(conn: &mut Conn, id: &str) -> Result<TradeRow> {
+    let r = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM trade_record WHERE id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&r)
+}
+
+/// Which records a query may return: a record is visible to its two parties (by credit code).
+#[derive(Debug, Clone)]
+pub enum TradeScope {
+    /// The operator as the lake's custodian (each read audited by the app).
+    All,
+    Party {
+        uscc: String,
+    },
+}
+
+fn scope_binds(scope: &TradeScope) -> (i64, String) {
+    match scope {
+        TradeScope::All => (1, String::new()),
+        TradeScope::Party { uscc } => (0, uscc.clone()),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TradeFilter {
+    pub record_type: Option<String>,
+    pub submission_id: Option<String>,
+    pub doc_no: Option<String>,
+}
+
+const SCOPE_WHERE: &str = "($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2) \
+     AND ($3 = '' OR record_type = $3) AND ($4 = '' OR submission_id = $4) AND ($5 = '' OR doc_no = $5)";
+
+pub async fn list(
+    conn: &mut Conn,
+    scope: &TradeScope,
+    filter: &TradeFilter,
+    page: PageRequest,
+) -> Result<Page<TradeRow>> {
+    let (all, uscc) = scope_binds(scope);
+    let binds = [
+        filter.record_type.clone().unwrap_or_default(),
+        filter.submission_id.clone().unwrap_or_default(),
+        filter.doc_no.clone().unwrap_or_default(),
+    ];
+    let total: i64 = {
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM trade_record WHERE {SCOPE_WHERE}"
+        )))
+        .bind(all)
+        .bind(uscc.clone());
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_one(&mut *conn).await?
+    };
+    let mut q = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM trade_record WHERE {SCOPE_WHERE} ORDER BY doc_date DESC, id DESC LIMIT $6 OFFSET $7"
+    )))
+    .bind(all)
+    .bind(uscc);
+    for b in &binds {
+        q = q.bind(b.clone());
+    }
+    let rows = q.bind(page.limit()).bind(page.offset()).fetch_all(&mut *conn).await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+pub async fn get(conn: &mut Conn, scope: &TradeScope, id: &str) -> Result<TradeRow> {
+    let (all, uscc) = scope_binds(scope);
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM trade_record WHERE id = $3 AND ($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2)"
+    )))
+    .bind(all)
+    .bind(uscc)
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&r)
+}
+
+/// An earlier version of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    pub version: i64,
+    pub content_sm3: String,
+    pub data: String,
+    pub submission_id: String,
+    pub row_no: i64,
+    pub channel: String,
+    pub superseded_at_ms: i64,
+}
+
+/// Earlier versions, newest first (the caller has checked the record is visible).
+pub async fn versions(conn: &mut Conn, record_id: &str) -> Result<Vec<VersionRow>> {
+    let rows = sqlx::query(
+        "SELECT version, content_sm3, data, submission_id, row_no, channel, superseded_at_ms \
+         FROM trade_record_version WHERE record_id = $1 ORDER BY version DESC",
+    )
+    .bind(record_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VersionRow {
+                version: r.try_get("version")?,
+                content_sm3: r.try_get("content_sm3")?,
+                data: r.try_get("data")?,
+                submission_id: r.try_get("submission_id")?,
+                row_no: r.try_get("row_no")?,
+                channel: r.try_get("channel")?,
+                superseded_at_ms: r.try_get("superseded_at_ms")?,
+            })
+        })
+        .collect()
+}
+
+/// The next `limit` current records of one curated partition after id `after_id`, in id order, so a
+/// partition of any size is read in bounded chunks.
+pub async fn partition_rows(
+    conn: &mut Conn,
+    record_type: &str,
+    chain_id: &str,
+    month: &str,
+    after_id: &str,
+    limit: i64,
+) -> Result<Vec<TradeRow>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM trade_record WHERE record_type = $1 AND chain_id = $2 AND month = $3 AND id > $4 \
+         ORDER BY id LIMIT $5"
+    )))
+    .bind(record_type.to_string())
+    .bind(chain_id.to_string())
+    .bind(month.to_string())
+    .bind(after_id.to_string())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Count and sum of amounts per record type, for the lake's overview and for reconciling the curated zone.
+pub async fn totals(conn: &mut Conn, scope: &TradeScope) -> Result<Vec<(String, i64, i64)>> {
+    let (all, uscc) = scope_binds(scope);
+    let rows = sqlx::query(
+        "SELECT record_type, COUNT(*) AS n, COALESCE(SUM(total_fen), 0) AS total FROM trade_record \
+         WHERE ($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2) GROUP BY record_type ORDER BY record_type",
+    )
+    .bind(all)
+    .bind(uscc)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("record_type")?, r.try_get("n")?, r.try_get("total")?))).collect()
+}
+
+/// A curated partition and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionRow {
+    pub record_type: String,
+    pub chain_id: String,
+    pub month: String,
+    pub files: i64,
+    pub rows_total: i64,
+    pub dirty: bool,
+    pub published_at_ms: Option<i64>,
+}
+
+/// Marks partitions as needing a rewrite from the database (inside the ingest transaction, so a crash
+/// between commit and publication leaves them marked).
+pub async fn mark_dirty(conn: &mut Conn, record_type: &str, chain_id: &str, month: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO curated_partition (record_type, chain_id, month, dirty) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (record_type, chain_id, month) DO UPDATE SET dirty = 1",
+    )
+    .bind(record_type.to_string())
+    .bind(chain_id.to_string())
+    .bind(month.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn dirty_partitions(conn: &mut Conn, limit: i64) -> Result<Vec<PartitionRow>> {
+    let rows = sqlx::query(
+        "SELECT record_type, chain_id, month, files, rows_total, dirty, published_at_ms FROM curated_partition \
+         WHERE dirty = 1 ORDER BY record_type, chain_id, month LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(partition_from_row).collect()
+}
+
+pub async fn partitions(conn: &mut Conn) -> Result<Vec<PartitionRow>> {
+    let rows = sqlx::query(
+        "SELECT record_type, chain_id, month, files, rows_total, dirty, published_at_ms FROM curated_partition \
+         ORDER BY record_type, chain_id, month",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(partition_from_row).collect()
+}
+
+fn partition_from_row(r: &AnyRow) -> Result<PartitionRow> {
+    Ok(PartitionRow {
+        record_type: r.try_get("record_type")?,
+        chain_id: r.try_get("chain_id")?,
+        month: r.try_get("month")?,
+        files: r.try_get("files")?,
+        rows_total: r.try_get("rows_total")?,
+        dirty: r.try_get::<i64, _>("dirty")? == 1,
+        published_at_ms: r.try_get("published_at_ms")?,
+    })
+}
+
+/// Records a publication; `dirty` is cleared only if no submission marked the partition again since
+/// `marked_before_ms`… which the caller guarantees by publishing inside a write transaction.
+pub async fn mark_published(
+    conn: &mut Conn,
+    record_type: &str,
+    chain_id: &str,
+    month: &str,
+    rows_total: i64,
+    now_ms: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO curated_partition (record_type, chain_id, month, files, rows_total, dirty, published_at_ms) \
+         VALUES ($1, $2, $3, 1, $4, 0, $5) ON CONFLICT (record_type, chain_id, month) \
+         DO UPDATE SET files = 1, rows_total = $4, dirty = 0, published_at_ms = $5",
+    )
+    .bind(record_type.to_string())
+    .bind(chain_id.to_string())
+    .bind(month.to_string())
+    .bind(rows_total)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! The lake's API: submissions through the direct link (a JSON batch) and the designated-account upload
+//! (multipart), their reports, and the canonical trade records.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lianrong_app::submission::{self as app, SubmissionReport};
+use lianrong_domain::limits::{API_BATCH_BYTES_MAX, RECORDS_PER_API_BATCH_MAX, UPLOAD_BYTES_MAX};
+use lianrong_domain::submission::Channel;
+use lianrong_store::submission::{FileRow, IssueRow, SubmissionRow};
+use lianrong_store::trade::{TradeFilter, TradeRow, VersionRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{page_dto, rfc3339};
+use crate::auth::ApiActor;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiQuery, PageParams};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RowErrorDto {
+    pub file_name: String,
+    pub row_no: u64,
+    /// The standard's field code, when one field is at fault.
+    pub field: Option<String>,
+    pub code: String,
+    pub message_en: String,
+    pub message_zh: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionReportDto {
+    pub submission_id: String,
+    /// accepted, partial, rejected (or refused).
+    pub status: String,
+    /// SM3 digest of the raw bytes as stored in the raw zone.
+    pub raw_sm3: String,
+    pub rows_total: u64,
+    /// Rows written as new records or new versions.
+    pub accepted: u64,
+    /// Rows identical to records already in the lake.
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub warnings: u64,
+    pub file_errors: u64,
+    /// The first row errors; page through all at /api/v1/submissions/{id}/issues.
+    pub row_errors: Vec<RowErrorDto>,
+    pub row_errors_total: u64,
+    /// The submission's leaf in the verifiable log.
+    pub log_leaf_index: Option<u64>,
+}
+
+impl From<SubmissionReport> for SubmissionReportDto {
+    fn from(r: SubmissionReport) -> Self {
+        SubmissionReportDto {
+            submission_id: r.submission_id,
+            status: r.status.code().into(),
+            raw_sm3: r.raw_sm3,
+            rows_total: r.rows_total,
+            accepted: r.accepted,
+            unchanged: r.unchanged,
+            rejected: r.rejected,
+            warnings: r.warnings,
+            file_errors: r.file_errors,
+            row_errors: r
+                .row_errors
+                .into_iter()
+                .map(|e| RowErrorDto {
+                    file_name: e.file_name,
+                    row_no: e.row_no,
+                    field: e.field,
+                    code: e.code,
+                    message_en: e.en,
+                    message_zh: e.zh,
+                })
+                .collect(),
+            row_errors_total: r.row_errors_total,
+            log_leaf_index: r.log_leaf_index,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionDto {
+    pub id: String,
+    pub org_id: String,
+    pub org_name: String,
+    /// api, upload or mailbox.
+    pub channel: String,
+    pub source: String,
+    pub media_type: String,
+    pub raw_sm3: String,
+    pub raw_size_bytes: i64,
+    /// received, accepted, partial, rejected or refused.
+    pub status: String,
+    pub rows_total: i64,
+    pub accepted: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub warnings: i64,
+    pub file_errors: i64,
+    pub error_code: Option<String>,
+    pub error_en: Option<String>,
+    pub error_zh: Option<String>,
+    pub submitted_by: String,
+    pub log_leaf_index: Option<i64>,
+    pub received_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl From<SubmissionRow> for SubmissionDto {
+    fn from(s: SubmissionRow) -> Self {
+        SubmissionDto {
+            id: s.id,
+            org_id: s.org_id,
+            org_name: s.org_name,
+            channel: s.channel,
+            source: s.source,
+            media_type: s.media_type,
+            raw_sm3: s.raw_sm3,
+            raw_size_bytes: s.raw_size_bytes,
+            status: s.status,
+            rows_total: s.rows_total,
+            accepted: s.accepted,
+            unchanged: s.unchanged,
+            rejected: s.rejected,
+            warnings: s.warnings,
+            file_errors: s.file_errors,
+            error_code: s.error_code,
+            error_en: s.error_en,
+            error_zh: s.error_zh,
+            submitted_by: s.submitted_by,
+            log_leaf_index: s.log_leaf_index,
+            received_at: rfc3339(s.received_at_ms),
+            finished_at: s.finished_at_ms.map(rfc3339),
+        }
+    }
+}
+
+page_dto!(SubmissionPage, SubmissionDto);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionFileDto {
+    pub file_no: i64,
+    pub name: String,
+    pub raw_sm3: String,
+    pub size_bytes: i64,
+    /// csv, xlsx, xls, zip …
+    pub format: String,
+    pub encoding: Option<String>,
+    pub rows_total: i64,
+    pub accepted: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub error_code: Option<String>,
+    pub error_en: Option<String>,
+    pub error_zh: Option<String>,
+}
+
+impl From<FileRow> for SubmissionFileDto {
+    fn from(f: FileRow) -> Self {
+        SubmissionFileDto {
+            file_no: f.file_no,
+            name: f.name,
+            raw_sm3: f.raw_sm3,
+            size_bytes: f.size_bytes,
+            format: f.format,
+            encoding: f.encoding,
+            rows_total: f.rows_total,
+            accepted: f.accepted,
+            unchanged: f.unchanged,
+            rejected: f.rejected,
+            error_code: f.error_code,
+            error_en: f.error_en,
+            error_zh: f.error_zh,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionDetailDto {
+    #[serde(flatten)]
+    pub submission: SubmissionDto,
+    pub files: Vec<SubmissionFileDto>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssueDto {
+    pub seq: i64,
+    /// error or warning.
+    pub severity: String,
+    pub file_name: String,
+    pub sheet: Option<String>,
+    pub row_no: Option<i64>,
+    pub field: Option<String>,
+    pub code: String,
+    pub message_en: String,
+    pub message_zh: String,
+    /// The row as it arrived (first 500 characters).
+    pub raw_text: Option<String>,
+}
+
+impl From<IssueRow> for IssueDto {
+    fn from(i: IssueRow) -> Self {
+        IssueDto {
+            seq: i.seq,
+            severity: i.severity,
+            file_name: i.file_name,
+            sheet: i.sheet,
+            row_no: i.row_no,
+            field: i.field,
+            code: i.code,
+            message_en: i.en,
+            message_zh: i.zh,
+            raw_text: i.raw_text,
+        }
+    }
+}
+
+page_dto!(IssuePage, IssueDto);
+
+/// A JSON batch: `records` are objects keyed by the standard's field codes (see /api/v1/standard).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchDto {
+    /// A name for this batch in reports (e.g. the ERP job id).
+    pub source: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn bad_json(e: &serde_json::Error) -> ApiError {
+    ApiError::with_status(
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        format!("The body is not a valid batch: {e}"),
+        format!("请求体不是有效的 JSON 批次：{e}"),
+    )
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions", tag = "submission", request_body = BatchDto,
+    description = "Channel 1, the direct link: a JSON batch of records. The body is kept byte for byte in the raw zone. \
+                   A retry with the same Idempotency-Key is answered with the first report; a re-sent batch finds every record unchanged.",
+    responses((status = 201, body = SubmissionReportDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem)))]
+pub async fn submit(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<SubmissionReportDto>)> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::with_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the batch as application/json, or upload a file to /api/v1/submissions/upload",
+            "请以 application/json 发送批次，或将文件上传至 /api/v1/submissions/upload",
+        ));
+    }
+    let batch: BatchDto = serde_json::from_slice(&body).map_err(|e| bad_json(&e))?;
+    if batch.records.len() > RECORDS_PER_API_BATCH_MAX {
+        return Err(ApiError::with_status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("At most {RECORDS_PER_API_BATCH_MAX} records per batch"),
+            format!("每个批次最多 {RECORDS_PER_API_BATCH_MAX} 条记录"),
+        ));
+    }
+    let source = batch.source.unwrap_or_else(|| "api batch".into());
+    let report = app::submit_records(&s.app, &actor, body.to_vec(), &source, batch.records).await?;
+    Ok((StatusCode::CREATED, Json(report.into())))
+}
+
+/// Multipart form with one part named `file`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/upload", tag = "submission",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    description = "Channel 2, the designated-account upload: one CSV, XLSX or ZIP file in a part named `file`. \
+                   The file is spooled to disk as it arrives, stored in the raw zone, then parsed.",
+    responses((status = 201, body = SubmissionReportDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem)))]
+pub async fn upload(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<SubmissionReportDto>)> {
+    let report = receive_upload(&s, &actor, multipart).await?;
+    Ok((StatusCode::CREATED, Json(report.into())))
+}
+
+/// Spools the `file` part to a temporary file (bounded memory), then runs the pipeline on it.
+pub async fn receive_upload(
+    s: &AppState,
+    actor: &lianrong_app::Actor,
+    mut multipart: Multipart,
+) -> ApiResult<SubmissionReport> {
+    use tokio::io::AsyncWriteExt;
+    let bad = |code: &'static str, en: &str, zh: &str| {
+        ApiError::with_status(StatusCode::BAD_REQUEST, code, en.to_string(), zh.to_string())
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| {
+        bad(
+            "multipart_invalid",
+            &format!("The upload is not a valid multipart form: {e}"),
+            "上传内容不是有效的 multipart 表单",
+        )
+    })? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name =
+            field.file_name().map(str::to_string).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload".into());
+        let spool = tempfile::NamedTempFile::new().map_err(|e| {
+            tracing::error!(error = %e, "cannot create a spool file");
+            ApiError::from(lianrong_app::AppError::internal())
+        })?;
+        let mut out = tokio::fs::File::create(spool.path())
+            .await
+            .map_err(|_| ApiError::from(lianrong_app::AppError::internal()))?;
+        let mut size: u64 = 0;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| bad("upload_interrupted", &format!("The upload was interrupted: {e}"), "上传中断"))?
+        {
+            size += chunk.len() as u64;
+            if size > UPLOAD_BYTES_MAX {
+                return Err(ApiError::with_status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "file_too_large",
+                    format!("The file is larger than {} MiB", UPLOAD_BYTES_MAX / 1024 / 1024),
+                    format!("文件超过 {} MiB", UPLOAD_BYTES_MAX / 1024 / 1024),
+                ));
+            }
+            out.write_all(&chunk).await.map_err(|_| ApiError::from(lianrong_app::AppError::internal()))?;
+        }
+        out.flush().await.map_err(|_| ApiError::from(lianrong_app::AppError::internal()))?;
+        drop(out);
+        return Ok(app::submit_path(&s.app, actor, Channel::Upload, &name, spool.path()).await?);
+    }
+    Err(bad("file_missing", "The form has no part named 'file'", "表单中没有名为 file 的文件"))
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions", tag = "submission", params(PageParams),
+    description = "Your organisation's submissions, newest first (the operator, as the lake's custodian, sees all).",
+    responses((status = 200, body = SubmissionPage)))]
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<SubmissionPage>> {
+    Ok(Json(SubmissionPage::from_page(app::list(&s.app, &actor, p.request()?).await?, SubmissionDto::from)))
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "submission", params(("id" = String, Path)),
+    description = "A submission's status and per-file counts: poll this to learn the outcome.",
+    responses((status = 200, body = SubmissionDetailDto), (status = 404, body = Problem)))]
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SubmissionDetailDto>> {
+    let submission = app::get(&s.app, &actor, &id).await?;
+    let files = app::files(&s.app, &actor, &id).await?;
+    Ok(Json(SubmissionDetailDto {
+        submission: submission.into(),
+        files: files.into_iter().map(SubmissionFileDto::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/issues", tag = "submission", params(("id" = String, Path), PageParams),
+    description = "Every rejected row with its field, code and messages, and the warnings (unknown columns…).",
+    responses((status = 200, body = IssuePage), (status = 404, body = Problem)))]
+pub async fn issues(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> ApiResult<Json<IssuePage>> {
+    Ok(Json(IssuePage::from_page(app::issues(&s.app, &actor, &id, p.request()?).await?, IssueDto::from)))
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/raw", tag = "submission", params(("id" = String, Path)),
+    description = "The raw bytes exactly as received, checked against their SM3 digest.",
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
+pub async fn raw(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Response> {
+    let (row, bytes) = app::raw(&s.app, &actor, &id).await?;
+    let mut resp = bytes.into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&row.media_type) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&format!("sm3:{}", row.raw_sm3)) {
+        resp.headers_mut().insert("x-content-sm3", v);
+    }
+    Ok(resp)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TradeRecordDto {
+    pub id: String,
+    /// order, delivery, invoice, payment or credit_note.
+    pub record_type: String,
+    pub version: i64,
+    pub content_sm3: String,
+    pub doc_no: String,
+    pub invoice_code: String,
+    pub doc_date: String,
+    pub buyer_uscc: String,
+    pub buyer_name: Option<String>,
+    pub seller_uscc: String,
+    pub seller_name: Option<String>,
+    pub currency: String,
+    pub total_fen: i64,
+    pub tax_fen: Option<i64>,
+    pub net_fen: Option<i64>,
+    pub term_days: Option<i64>,
+    pub term_basis: Option<String>,
+    pub invoice_kind: Option<String>,
+    pub acceptance_status: Option<String>,
+    pub accepted_date: Option<String>,
+    pub payment_method: Option<String>,
+    /// Only the last four digits are kept in the clear.
+    pub payee_account_last4: Option<String>,
+    pub order_refs: Vec<String>,
+    pub delivery_refs: Vec<String>,
+    pub invoice_refs: Vec<String>,
+    pub remarks: Option<String>,
+    pub chain_id: String,
+    /// Lineage: the submission, channel, file and row this version came from.
+    pub submission_id: String,
+    pub channel: String,
+    pub file_name: String,
+    pub row_no: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn split_refs(s: &str) -> Vec<String> {
+    s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
+}
+
+impl From<TradeRow> for TradeRecordDto {
+    fn from(r: TradeRow) -> Self {
+        TradeRecordDto {
+            id: r.id,
+            record_type: r.record_type,
+            version: r.version,
+            content_sm3: r.content_sm3,
+            doc_no: r.doc_no,
+            invoice_code: r.invoice_code,
+            doc_date: r.doc_date,
+            buyer_uscc: r.buyer_uscc,
+            buyer_name: r.buyer_name,
+            seller_uscc: r.seller_uscc,
+            seller_name: r.seller_name,
+            currency: r.currency,
+            total_fen: r.total_fen,
+            tax_fen: r.tax_fen,
+            net_fen: r.net_fen,
+            term_days: r.term_days,
+            term_basis: r.term_basis,
+            invoice_kind: r.invoice_kind,
+            acceptance_status: r.acceptance_status,
+            accepted_date: r.accepted_date,
+            payment_method: r.payment_method,
+            payee_account_last4: r.payee_account_last4,
+            order_refs: split_refs(&r.order_refs),
+            delivery_refs: split_refs(&r.delivery_refs),
+            invoice_refs: split_refs(&r.invoice_refs),
+            remarks: r.remarks,
+            chain_id: r.chain_id,
+            submission_id: r.submission_id,
+            channel: r.channel,
+            file_name: r.file_name,
+            row_no: r.row_no,
+            created_at: rfc3339(r.created_at_ms),
+            updated_at: rfc3339(r.updated_at_ms),
+        }
+    }
+}
+
+page_dto!(TradeRecordPage, TradeRecordDto);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TradeVersionDto {
+    pub version: i64,
+    pub content_sm3: String,
+    pub submission_id: String,
+    pub row_no: i64,
+    pub channel: String,
+    pub superseded_at: String,
+    /// The earlier version as it was stored.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TradeRecordDetailDto {
+    #[serde(flatten)]
+    pub record: TradeRecordDto,
+    /// Earlier versions, newest first.
+    pub history: Vec<TradeVersionDto>,
+}
+
+impl From<VersionRow> for TradeVersionDto {
+    fn from(v: VersionRow) -> Self {
+        TradeVersionDto {
+            version: v.version,
+            content_sm3: v.content_sm3,
+            submission_id: v.submission_id,
+            row_no: v.row_no,
+            channel: v.channel,
+            superseded_at: rfc3339(v.superseded_at_ms),
+            data: serde_json::from_str(&v.data).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TradeQuery {
+    pub record_type: Option<String>,
+    pub submission_id: Option<String>,
+    pub doc_no: Option<String>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/trade-records", tag = "submission", params(TradeQuery),
+    description = "Records to which your organisation is a party (buyer or seller).",
+    responses((status = 200, body = TradeRecordPage)))]
+pub async fn records(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<TradeQuery>,
+) -> ApiResult<Json<TradeRecordPage>> {
+    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
+    let filter = TradeFilter {
+        record_type: q.record_type.filter(|x| !x.is_empty()),
+        submission_id: q.submission_id.filter(|x| !x.is_empty()),
+        doc_no: q.doc_no.filter(|x| !x.is_empty()),
+    };
+    Ok(Json(TradeRecordPage::from_page(
+        lianrong_app::trade::list(&s.app, &actor, filter, page).await?,
+        TradeRecordDto::from,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/trade-records/{id}", tag = "submission", params(("id" = String, Path)),
+    responses((status = 200, body = TradeRecordDetailDto), (status = 404, body = Problem)))]
+pub async fn record(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TradeRecordDetailDto>> {
+    let (row, versions) = lianrong_app::trade::get(&s.app, &actor, &id).await?;
+    Ok(Json(TradeRecordDetailDto {
+        record: row.into(),
+        history: versions.into_iter().map(TradeVersionDto::from).collect(),
+    }))
+}
+
+/// The batch body limit, for the router's per-route body limit.
+pub const BATCH_BODY_BYTES_MAX: usize = API_BATCH_BYTES_MAX;
