@@ -232,17 +232,23 @@ pub async fn supersede(conn: &mut Conn, new: &TradeRow, now_ms: i64) -> Result<(
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
-    let done = sqlx::query("DELETE FROM trade_record WHERE id = $1 AND version = $2")
-        .bind(old.id.clone())
-        .bind(old.version)
-        .execute(&mut *conn)
-        .await?;
+    // Every column but id and created_at_ms takes the new version's value; the version guard makes a
+    // concurrent change of the same record fail rather than be lost.
+    let names: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+    let sets: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !matches!(**n, "id" | "created_at_ms"))
+        .map(|(i, n)| format!("{n} = ${}", i + 1))
+        .collect();
+    let sql = format!("UPDATE trade_record SET {} WHERE id = $1 AND version = ${}", sets.join(", "), COLUMN_COUNT + 1);
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    q = bind_row!(q, new);
+    let done = q.bind(old.version).execute(&mut *conn).await.map_err(map_write)?;
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict { constraint: "trade_record.version".into() });
     }
-    let mut kept = new.clone();
-    kept.created_at_ms = old.created_at_ms;
-    insert_batch(conn, std::slice::from_ref(&kept)).await
+    Ok(())
 }
 
 async fn get_unscoped(conn: &mut Conn, id: &str) -> Result<TradeRow> {
@@ -395,7 +401,7 @@ pub async fn partition_rows(
 pub async fn totals(conn: &mut Conn, scope: &TradeScope) -> Result<Vec<(String, i64, i64)>> {
     let (all, uscc) = scope_binds(scope);
     let rows = sqlx::query(
-        "SELECT record_type, COUNT(*) AS n, COALESCE(SUM(total_fen), 0) AS total FROM trade_record \
+        "SELECT record_type, COUNT(*) AS n, CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) AS total FROM trade_record \
          WHERE ($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2) GROUP BY record_type ORDER BY record_type",
     )
     .bind(all)

@@ -153,7 +153,15 @@ impl Parser {
             FileSource::Bytes(b) => (sm3_hex(&b), b.len() as u64, lianrong_lake::file::open_bytes(name, b)),
             FileSource::Path(p) => {
                 let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                (String::new(), size, lianrong_lake::file::open_path(&p))
+                let parts = match std::fs::File::open(&p) {
+                    Ok(f) => lianrong_lake::file::open_reader(name, std::io::BufReader::new(f)),
+                    Err(e) => Err(lianrong_lake::FileError::new(
+                        "upload_unreadable",
+                        format!("the spooled upload could not be read: {e}"),
+                        format!("无法读取已接收的文件：{e}"),
+                    )),
+                };
+                (String::new(), size, parts)
             }
         };
         let mut done = FileDone {

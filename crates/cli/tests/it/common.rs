@@ -59,8 +59,16 @@ async fn serve(app: App) -> String {
     format!("http://{addr}")
 }
 
+/// Logs of the platform go to the test's output when `LIANRONG_TEST_LOG` is set (e.g. `debug`).
+fn init_logs() {
+    if let Ok(filter) = std::env::var("LIANRONG_TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
+}
+
 /// A fresh platform with one operator organisation and its admin `op.admin`.
 pub async fn spawn_app() -> TestApp {
+    init_logs();
     let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
     let system = Actor::system("system");
     let op = lianrong_app::org::create(
@@ -203,6 +211,20 @@ impl Api {
             req = req.json(&b);
         }
         req.send().await.expect("request")
+    }
+
+    /// Uploads one file as the multipart part `file`.
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let mut req = self.http.post(format!("{}{path}", self.base)).multipart(form);
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Some(c) = &self.csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        req.send().await.expect("upload")
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {

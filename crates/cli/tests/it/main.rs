@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod common;
 mod foundation;
+mod lake;
 mod library;
 mod mailbox;
 mod tenancy;

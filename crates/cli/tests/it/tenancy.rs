@@ -21,6 +21,21 @@ struct Victim {
     chain_name: String,
     entry_id: String,
     sender: String,
+    submission_id: String,
+    record_id: String,
+}
+
+/// A's purchase order, shared with the lake by A; no one else may see it.
+const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
+
+fn victim_trade_json(v_uscc: &str) -> Value {
+    json!({"records": [{"record_type": "order", "order_no": VICTIM_ORDER_NO, "order_date": "2026-01-15",
+        "buyer_uscc": v_uscc, "seller_uscc": code(101), "total_amount": "1000.00"}]})
+}
+
+fn victim_trade_csv(v_uscc: &str) -> Vec<u8> {
+    format!("订单号,订单日期,购方统一社会信用代码,销方统一社会信用代码,订单金额\nPO-FORGED-0002,2026-01-16,{v_uscc},{},99.00\n", code(101))
+        .into_bytes()
 }
 
 impl Victim {
@@ -37,6 +52,9 @@ impl Victim {
             &self.chain_name,
             &self.entry_id,
             &self.sender,
+            &self.submission_id,
+            &self.record_id,
+            VICTIM_ORDER_NO,
         ]
     }
 }
@@ -65,6 +83,26 @@ async fn victim(t: &TestApp) -> Victim {
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &supplier, "supplier", Some(1)).await.unwrap();
     let entry = lianrong_app::core_library::apply(&t.app, &system, &org_id, "nev", "链主").await.unwrap();
     lianrong_app::mailbox::add_sender(&t.app, &system, Some(&org_id), "a-finance@victim-corp.cn").await.unwrap();
+    let a_admin = Actor {
+        org_id: org_id.clone(),
+        org_kind: lianrong_domain::org::OrgKind::Core,
+        system: false,
+        scopes: None,
+        roles: vec![lianrong_domain::role::Role::OrgAdmin],
+        ..system.clone()
+    };
+    let body = victim_trade_json(&code(100));
+    let records = body["records"].as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect();
+    let report =
+        lianrong_app::submission::submit_records(&t.app, &a_admin, body.to_string().into_bytes(), "erp", records)
+            .await
+            .unwrap();
+    assert_eq!(report.accepted, 1, "{report:?}");
+    let record_id: String = sqlx::query_scalar("SELECT id FROM trade_record WHERE doc_no = $1")
+        .bind(VICTIM_ORDER_NO)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
     Victim {
         org_id,
         uscc: code(100),
@@ -75,6 +113,8 @@ async fn victim(t: &TestApp) -> Victim {
         chain_name: chain.name,
         entry_id: entry.id,
         sender: "a-finance@victim-corp.cn".into(),
+        submission_id: report.submission_id,
+        record_id,
     }
 }
 
@@ -224,6 +264,28 @@ fn calls(v: &Victim) -> Vec<Call> {
             None,
         ),
         c(Method::GET, "/api/v1/mailbox/receipts", format!("/api/v1/mailbox/receipts?org_id={}", v.org_id), None),
+        c(Method::GET, "/api/v1/standard", "/api/v1/standard".into(), None),
+        c(Method::GET, "/api/v1/standard/templates/{name}", "/api/v1/standard/templates/order.csv".into(), None),
+        // Submitting A's trade as someone else: accepted as a submission, every row refused (not a party).
+        c(Method::POST, "/api/v1/submissions", "/api/v1/submissions".into(), Some(victim_trade_json(&v.uscc))),
+        c(
+            Method::POST,
+            "/api/v1/submissions/upload",
+            "/api/v1/submissions/upload".into(),
+            Some(json!({"__upload": String::from_utf8(victim_trade_csv(&v.uscc)).unwrap()})),
+        ),
+        c(Method::GET, "/api/v1/submissions", "/api/v1/submissions?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/submissions/{id}", format!("/api/v1/submissions/{}", v.submission_id), None),
+        c(
+            Method::GET,
+            "/api/v1/submissions/{id}/issues",
+            format!("/api/v1/submissions/{}/issues", v.submission_id),
+            None,
+        ),
+        c(Method::GET, "/api/v1/submissions/{id}/raw", format!("/api/v1/submissions/{}/raw", v.submission_id), None),
+        c(Method::GET, "/api/v1/trade-records", "/api/v1/trade-records?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/trade-records", format!("/api/v1/trade-records?doc_no={VICTIM_ORDER_NO}"), None),
+        c(Method::GET, "/api/v1/trade-records/{id}", format!("/api/v1/trade-records/{}", v.record_id), None),
         // Logging in and out concern only the caller's own session; walked with a throw-away session below.
         c(
             Method::POST,
@@ -247,7 +309,10 @@ fn operations_in_openapi(doc: &Value) -> BTreeSet<(String, String)> {
 async fn walk(caller_name: &str, api: &Api, v: &Victim) {
     let own_org = api.get("/api/v1/me").await.1["org_id"].as_str().unwrap().to_string();
     for call in calls(v) {
-        let resp = api.send(call.method.clone(), &call.path, call.body.clone()).await;
+        let resp = match call.body.as_ref().and_then(|b| b.get("__upload")) {
+            Some(csv) => api.upload(&call.path, "orders.csv", csv.as_str().unwrap().as_bytes().to_vec()).await,
+            None => api.send(call.method.clone(), &call.path, call.body.clone()).await,
+        };
         let status = resp.status();
         let text = resp.text().await.unwrap();
         if call.template == "/api/v1/audit-events" && status == StatusCode::OK {
@@ -268,7 +333,12 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             (Method::GET, StatusCode::OK) => !call.template.contains("{id}"),
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
             // Creating an API key is allowed for a foreign admin: in its own organisation.
-            (Method::POST, StatusCode::CREATED) => call.template == "/api/v1/api-keys",
+            (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
+            // A submission of another's trade is received (its raw bytes kept) and every row refused.
+            (Method::POST, StatusCode::CREATED) if call.template.starts_with("/api/v1/submissions") => {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                body["accepted"] == 0 && body["rejected"] == 1 && body["row_errors"][0]["code"] == "not_a_party"
+            }
             _ => false,
         };
         assert!(ok, "{caller_name} {} {} answered {status}: {text}", call.method, call.path);
@@ -333,6 +403,8 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
         .await
         .unwrap();
     assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
+    let trade: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(trade, 1, "no trade record was written in A's name by anyone else");
 }
 
 #[tokio::test]
