@@ -43,12 +43,34 @@ impl Actor {
         }
     }
 
+    /// A message received at `org`'s designated mailbox from a registered `sender`: it submits trade data
+    /// as the organisation's finance staff would, and its trail names the sender.
+    pub fn mailbox(org_id: &str, org_kind: OrgKind, org_name: &str, sender: &str) -> Actor {
+        Actor {
+            org_id: org_id.to_string(),
+            org_kind,
+            org_name: org_name.to_string(),
+            user_id: None,
+            login: Some(format!("mailbox:{sender}")),
+            display_name: Some(sender.to_string()),
+            api_key_id: None,
+            roles: vec![Role::FinanceStaff],
+            scopes: None,
+            system: false,
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
 
-    fn is_operator_manager(&self) -> bool {
+    pub fn is_operator_manager(&self) -> bool {
         self.org_kind == OrgKind::Operator && (self.has_role(Role::OrgAdmin) || self.has_role(Role::OperatorStaff))
+    }
+
+    /// Cores and suppliers share trade data; only they have a designated mailbox.
+    pub fn submits_trade_data(&self) -> bool {
+        matches!(self.org_kind, OrgKind::Core | OrgKind::Supplier)
     }
 
     /// Whether the actor sees every organisation's directory entry, chains and library entries.
@@ -77,6 +99,10 @@ pub enum Permission {
     SubmitTrade,
     /// Read one's own submissions and trade records (the operator reads all, as the lake's custodian).
     ReadTrade,
+    /// Register and remove the senders of an organisation's designated mailbox.
+    ManageMailbox,
+    /// See an organisation's designated address, registered senders and receipts.
+    ReadMailbox,
 }
 
 impl Permission {
@@ -121,6 +147,10 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
         P::ManageUsers | P::ManageApiKeys => admin,
         P::CreateOrg | P::ManageUsccExceptions | P::ManageChains | P::ManageClusters | P::DecideLibrary => {
             actor.is_operator_manager()
+        }
+        P::ManageMailbox => actor.is_operator_manager() || (actor.submits_trade_data() && admin),
+        P::ReadMailbox => {
+            actor.is_operator_manager() || (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
         }
         P::ApplyLibrary => {
             actor.is_operator_manager()
@@ -222,6 +252,23 @@ mod tests {
         assert!(!allows(&user(OrgKind::Core, &[Role::OrgAdmin]), Permission::DecideLibrary));
         assert!(allows(&user(OrgKind::Core, &[Role::FinanceStaff]), Permission::ApplyLibrary));
         assert!(!allows(&user(OrgKind::Bank, &[Role::OrgAdmin]), Permission::ApplyLibrary));
+    }
+
+    #[test]
+    fn mailboxes_are_managed_by_enterprise_admins_and_the_operator() {
+        assert!(allows(&user(OrgKind::Core, &[Role::OrgAdmin]), Permission::ManageMailbox));
+        assert!(allows(&user(OrgKind::Supplier, &[Role::OrgAdmin]), Permission::ManageMailbox));
+        assert!(allows(&user(OrgKind::Operator, &[Role::OperatorStaff]), Permission::ManageMailbox));
+        assert!(!allows(&user(OrgKind::Core, &[Role::FinanceStaff]), Permission::ManageMailbox));
+        assert!(allows(&user(OrgKind::Core, &[Role::FinanceStaff]), Permission::ReadMailbox));
+        assert!(!allows(&user(OrgKind::Bank, &[Role::OrgAdmin]), Permission::ReadMailbox));
+        assert!(!allows(&user(OrgKind::Regulator, &[Role::OrgAdmin]), Permission::ManageMailbox));
+        let mut key = user(OrgKind::Core, &[]);
+        key.scopes = Some(Scope::ALL.to_vec());
+        assert!(!allows(&key, Permission::ManageMailbox));
+        let mail = Actor::mailbox("o", OrgKind::Core, "o", "a@b.cn");
+        assert_eq!(mail.login.as_deref(), Some("mailbox:a@b.cn"));
+        assert!(!allows(&mail, Permission::ManageMailbox));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod bench_lake;
+mod mail;
 mod options;
 
 use std::process::ExitCode;

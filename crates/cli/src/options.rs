@@ -31,6 +31,8 @@ pub struct ServeOptions {
     /// Mark cookies Secure (set when served over HTTPS, directly or behind a proxy).
     #[arg(long, env = "LIANRONG_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
 }
 
 impl DbOptions {
@@ -75,8 +77,14 @@ async fn run_server(app: App, opts: ServeOptions, started: Instant) -> Result<()
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, backend = ?app.db.backend, ready_ms = started.elapsed().as_millis() as u64, "serving");
     println!("Lianrong 链融 serving on http://{addr}  (console /, API /api/v1, docs /api/docs; Ctrl-C stops)");
-    let config = lianrong_web::WebConfig { secure_cookies: opts.secure_cookies };
-    lianrong_web::serve(listener, app, config, shutdown_signal()).await.map_err(|e| e.to_string())
+    let mail = crate::mail::start(&app, &opts.mail).await?;
+    let config =
+        lianrong_web::WebConfig { secure_cookies: opts.secure_cookies, mail_domain: opts.mail.mail_domain.clone() };
+    let served = lianrong_web::serve(listener, app, config, shutdown_signal()).await.map_err(|e| e.to_string());
+    if let Some(mail) = mail {
+        mail.stop().await;
+    }
+    served
 }
 
 async fn shutdown_signal() {
@@ -102,7 +110,8 @@ async fn shutdown_signal() {
 fn fresh_demo_file(dir: &Path) -> Result<String, String> {
     let lake = dir.join("demo-lake");
     if lake.exists() {
-        std::fs::remove_dir_all(&lake).map_err(|e| format!("cannot remove the old demo lake {}: {e}", lake.display()))?;
+        std::fs::remove_dir_all(&lake)
+            .map_err(|e| format!("cannot remove the old demo lake {}: {e}", lake.display()))?;
     }
     for suffix in ["", "-wal", "-shm"] {
         let p = dir.join(format!("demo.db{suffix}"));

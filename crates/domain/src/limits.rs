@@ -58,3 +58,35 @@ pub const UPLOAD_BYTES_MAX: u64 = 512 * 1024 * 1024;
 pub const ROW_ERRORS_KEPT_MAX: u64 = 10_000;
 /// Source name of a submission (file name, mail subject).
 pub const SOURCE_NAME_CHARS_MAX: usize = 200;
+// The designated mailbox (channel 3 of the data lake): SMTP receiver, Maildir pick-up and senders.
+/// Largest message the SMTP receiver accepts (advertised as `SIZE`, enforced as a hard cap while reading
+/// DATA). Base64 grows attachments by a third, so this carries about 24 MB of files.
+pub const SMTP_MESSAGE_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Longest SMTP command line, CRLF included (RFC 5321 asks for at least 512; extensions add parameters).
+pub const SMTP_COMMAND_LINE_BYTES_MAX: usize = 2048;
+/// Longest line inside DATA (RFC 5321 says 1000; some mailers write longer HTML lines, so be generous).
+pub const SMTP_DATA_LINE_BYTES_MAX: usize = 16 * 1024;
+/// How long the receiver waits for the next command or the next piece of DATA before it hangs up.
+pub const SMTP_COMMAND_TIMEOUT_MS: u64 = 5 * 60 * 1000;
+/// Recipients of one message; each must be a designated address.
+pub const SMTP_RECIPIENTS_MAX: usize = 10;
+/// SMTP sessions served at once; the next connection is told to come back later (421).
+pub const SMTP_SESSIONS_MAX: usize = 64;
+/// Bad commands in one session before the receiver hangs up.
+pub const SMTP_ERRORS_PER_SESSION_MAX: usize = 20;
+/// Messages in one SMTP session.
+pub const SMTP_MESSAGES_PER_SESSION_MAX: usize = 100;
+/// Files taken from one message (attachments, and those of messages attached to it).
+pub const ATTACHMENTS_PER_MESSAGE_MAX: usize = 20;
+/// An e-mail address (RFC 5321 path limit).
+pub const MAIL_ADDRESS_CHARS_MAX: usize = 254;
+/// Registered senders of one organisation.
+pub const MAILBOX_SENDERS_PER_ORG_MAX: i64 = 100;
+/// Subjects are kept for receipts up to this length (longer ones are shortened, not refused).
+pub const MAIL_SUBJECT_CHARS_MAX: usize = 200;
+/// How often Maildir pick-up looks into `new/`.
+pub const MAILDIR_POLL_MS: u64 = 5_000;
+/// Messages taken from `new/` in one pass, so one pass is bounded.
+pub const MAILDIR_BATCH_MAX: usize = 100;
+/// Rejected rows listed in a receipt mail (the console shows them all).
+pub const RECEIPT_ROW_ERRORS_MAX: usize = 50;

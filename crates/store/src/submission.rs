@@ -137,7 +137,9 @@ pub async fn finish(conn: &mut Conn, id: &str, o: &Outcome) -> Result<()> {
 pub enum SubmissionScope {
     /// The operator, as the lake's custodian.
     All,
-    Org { org_id: String },
+    Org {
+        org_id: String,
+    },
 }
 
 fn scope_binds(scope: &SubmissionScope) -> (i64, String) {

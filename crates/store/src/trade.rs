@@ -215,7 +215,8 @@ pub async fn supersede(conn: &mut Conn, new: &TradeRow, now_ms: i64) -> Result<(
     if old.version + 1 != new.version {
         return Err(StoreError::Conflict { constraint: "trade_record.version".into() });
     }
-    let data = serde_json::to_string(&old).map_err(|e| StoreError::Corrupt { column: "trade_record", value: e.to_string() })?;
+    let data = serde_json::to_string(&old)
+        .map_err(|e| StoreError::Corrupt { column: "trade_record", value: e.to_string() })?;
     sqlx::query(
         "INSERT INTO trade_record_version (record_id, version, content_sm3, data, submission_id, row_no, channel, \
          superseded_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -240,11 +241,7 @@ pub async fn supersede(conn: &mut Conn, new: &TradeRow, now_ms: i64) -> Result<(
         .filter(|(_, n)| !matches!(**n, "id" | "created_at_ms"))
         .map(|(i, n)| format!("{n} = ${}", i + 1))
         .collect();
-    let sql = format!(
-        "UPDATE trade_record SET {} WHERE id = $1 AND version = ${}",
-        sets.join(", "),
-        COLUMN_COUNT + 1
-    );
+    let sql = format!("UPDATE trade_record SET {} WHERE id = $1 AND version = ${}", sets.join(", "), COLUMN_COUNT + 1);
     let mut q = sqlx::query(AssertSqlSafe(sql));
     q = bind_row!(q, new);
     let done = q.bind(old.version).execute(&mut *conn).await.map_err(map_write)?;
@@ -268,7 +265,9 @@ async fn get_unscoped(conn: &mut Conn, id: &str) -> Result<TradeRow> {
 pub enum TradeScope {
     /// The operator as the lake's custodian (each read audited by the app).
     All,
-    Party { uscc: String },
+    Party {
+        uscc: String,
+    },
 }
 
 fn scope_binds(scope: &TradeScope) -> (i64, String) {
@@ -288,7 +287,12 @@ pub struct TradeFilter {
 const SCOPE_WHERE: &str = "($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2) \
      AND ($3 = '' OR record_type = $3) AND ($4 = '' OR submission_id = $4) AND ($5 = '' OR doc_no = $5)";
 
-pub async fn list(conn: &mut Conn, scope: &TradeScope, filter: &TradeFilter, page: PageRequest) -> Result<Page<TradeRow>> {
+pub async fn list(
+    conn: &mut Conn,
+    scope: &TradeScope,
+    filter: &TradeFilter,
+    page: PageRequest,
+) -> Result<Page<TradeRow>> {
     let (all, uscc) = scope_binds(scope);
     let binds = [
         filter.record_type.clone().unwrap_or_default(),
@@ -296,9 +300,11 @@ pub async fn list(conn: &mut Conn, scope: &TradeScope, filter: &TradeFilter, pag
         filter.doc_no.clone().unwrap_or_default(),
     ];
     let total: i64 = {
-        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) FROM trade_record WHERE {SCOPE_WHERE}")))
-            .bind(all)
-            .bind(uscc.clone());
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM trade_record WHERE {SCOPE_WHERE}"
+        )))
+        .bind(all)
+        .bind(uscc.clone());
         for b in &binds {
             q = q.bind(b.clone());
         }

@@ -63,7 +63,8 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     if is_multipart {
         return next.run(req).await;
     }
-    let limit = if req.uri().path().starts_with("/api/v1/submissions") { API_BATCH_BYTES_MAX } else { REQUEST_BODY_BYTES_MAX };
+    let limit =
+        if req.uri().path().starts_with("/api/v1/submissions") { API_BATCH_BYTES_MAX } else { REQUEST_BODY_BYTES_MAX };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, limit).await else {
         return ApiError::with_status(

@@ -10,6 +10,19 @@ use crate::ops::Metrics;
 pub struct WebConfig {
     /// Mark cookies `Secure`: set when the platform is served over TLS (directly or behind a proxy).
     pub secure_cookies: bool,
+    /// The domain of the designated mailboxes' addresses (`<credit code>@<mail domain>`); empty means
+    /// `app::mailbox::MAIL_DOMAIN_DEFAULT`.
+    pub mail_domain: String,
+}
+
+impl WebConfig {
+    pub fn mail_domain(&self) -> &str {
+        if self.mail_domain.trim().is_empty() {
+            lianrong_app::mailbox::MAIL_DOMAIN_DEFAULT
+        } else {
+            self.mail_domain.trim()
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -7,7 +7,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use lianrong_domain::limits::{CELL_CHARS_MAX, COLUMNS_MAX, HEADER_SCAN_ROWS_MAX, ROW_ERRORS_KEPT_MAX, ROWS_PER_SUBMISSION_MAX};
+use lianrong_domain::limits::{
+    CELL_CHARS_MAX, COLUMNS_MAX, HEADER_SCAN_ROWS_MAX, ROW_ERRORS_KEPT_MAX, ROWS_PER_SUBMISSION_MAX,
+};
 use lianrong_domain::submission::{Severity, SubmissionStatus};
 use lianrong_domain::trade::header::{self, HeaderMap};
 use lianrong_domain::trade::{self, Context, Field, FieldError, RawRecord, RecordType, TradeRecord};
@@ -81,8 +83,14 @@ enum Msg {
 }
 
 /// Runs the pipeline for a received submission and answers its report.
-pub(super) async fn run(app: &App, actor: &Actor, received: SubmissionRow, source: RowSource) -> AppResult<SubmissionReport> {
-    let org = lianrong_store::org::get(&mut *app.db.pool.acquire().await.map_err(StoreError::from)?, &actor.org_id).await?;
+pub(super) async fn run(
+    app: &App,
+    actor: &Actor,
+    received: SubmissionRow,
+    source: RowSource,
+) -> AppResult<SubmissionReport> {
+    let org =
+        lianrong_store::org::get(&mut *app.db.pool.acquire().await.map_err(StoreError::from)?, &actor.org_id).await?;
     let submitter_uscc = org.uscc.clone();
     let today = jiff::civil::Date::strptime("%Y-%m-%d", crate::business_date(now_ms()))
         .unwrap_or(jiff::civil::date(2099, 12, 31));
@@ -313,7 +321,14 @@ impl Parser {
         }
     }
 
-    fn header_warnings(&mut self, file_no: usize, file_name: &str, sheet: &Option<String>, row_no: u64, map: &HeaderMap) {
+    fn header_warnings(
+        &mut self,
+        file_no: usize,
+        file_name: &str,
+        sheet: &Option<String>,
+        row_no: u64,
+        map: &HeaderMap,
+    ) {
         for (i, h) in &map.unknown {
             let col = lianrong_lake::file::column_name(*i);
             self.issue_plain(
@@ -323,7 +338,10 @@ impl Parser {
                 Some(row_no),
                 None,
                 "column_unknown",
-                &format!("Column {col} '{}' is not part of the data standard and was ignored", trade::value::excerpt(h)),
+                &format!(
+                    "Column {col} '{}' is not part of the data standard and was ignored",
+                    trade::value::excerpt(h)
+                ),
                 &format!("第 {col} 列“{}”不属于数据标准，已忽略", trade::value::excerpt(h)),
                 false,
             );
@@ -465,7 +483,9 @@ impl Parser {
                     key: record.natural_key(),
                     content_sm3: sm3_hex(&digest_input),
                     payee_sm3: payee.as_ref().map(|p| sm3_hex(p.as_bytes())),
-                    payee_last4: payee.as_ref().map(|p| p.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()),
+                    payee_last4: payee
+                        .as_ref()
+                        .map(|p| p.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()),
                     record,
                 });
             }
@@ -476,7 +496,15 @@ impl Parser {
         }
     }
 
-    fn reject(&mut self, file_no: usize, file_name: &str, sheet: &Option<String>, row_no: u64, errors: Vec<FieldError>, raw_text: String) {
+    fn reject(
+        &mut self,
+        file_no: usize,
+        file_name: &str,
+        sheet: &Option<String>,
+        row_no: u64,
+        errors: Vec<FieldError>,
+        raw_text: String,
+    ) {
         for (i, e) in errors.into_iter().enumerate() {
             self.issues.push(Issue {
                 file_no,
@@ -513,7 +541,10 @@ impl Parser {
                             row_no: Some(row_no),
                             field: None,
                             code: "field_unknown".into(),
-                            en: format!("'{}' is not a field of the data standard and was ignored", trade::value::excerpt(k)),
+                            en: format!(
+                                "'{}' is not a field of the data standard and was ignored",
+                                trade::value::excerpt(k)
+                            ),
                             zh: format!("“{}”不是数据标准的字段，已忽略", trade::value::excerpt(k)),
                             raw_text: None,
                             rejects_row: false,
@@ -526,8 +557,10 @@ impl Parser {
                     serde_json::Value::String(s) => raw.set(field, s),
                     serde_json::Value::Number(n) => raw.set(field, &n.to_string()),
                     serde_json::Value::Array(items) => {
-                        let parts: Vec<String> =
-                            items.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect();
+                        let parts: Vec<String> = items
+                            .iter()
+                            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                            .collect();
                         raw.set(field, &parts.join(","));
                     }
                     other => errors.push(FieldError::new(
@@ -591,7 +624,12 @@ struct Counts {
 }
 
 /// The writer: one write transaction for the whole submission.
-async fn write(app: &App, actor: &Actor, sub: &SubmissionRow, mut rx: mpsc::Receiver<Msg>) -> AppResult<SubmissionReport> {
+async fn write(
+    app: &App,
+    actor: &Actor,
+    sub: &SubmissionRow,
+    mut rx: mpsc::Receiver<Msg>,
+) -> AppResult<SubmissionReport> {
     let mut tx = app.db.begin_write().await?;
     let chains = chain_map(&mut tx).await?;
     let channel = sub.channel.clone();
@@ -610,7 +648,8 @@ async fn write(app: &App, actor: &Actor, sub: &SubmissionRow, mut rx: mpsc::Rece
             Msg::Batch { valid, issues, rows } => {
                 totals.rows += rows;
                 let mut batch_rejects: Vec<Issue> = Vec::new();
-                let outcome = write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut dirty).await?;
+                let outcome =
+                    write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut dirty).await?;
                 for (file_no, c) in outcome {
                     let f = per_file.entry(file_no).or_default();
                     f.accepted += c.accepted;
@@ -865,7 +904,15 @@ async fn write_batch(
     Ok(out)
 }
 
-fn to_row(v: &Valid, id: String, version: i64, sub: &SubmissionRow, channel: &str, chain_id: String, now: i64) -> TradeRow {
+fn to_row(
+    v: &Valid,
+    id: String,
+    version: i64,
+    sub: &SubmissionRow,
+    channel: &str,
+    chain_id: String,
+    now: i64,
+) -> TradeRow {
     let r = &v.record;
     TradeRow {
         id,

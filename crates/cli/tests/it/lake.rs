@@ -35,7 +35,8 @@ async fn world(t: &TestApp) -> World {
 
 /// Twelve invoices from the two suppliers to the core, with a header as finance staff write it.
 fn invoices_csv() -> String {
-    let mut s = String::from("发票号码,开票日期,销方统一社会信用代码,购方统一社会信用代码,金额,税额,价税合计,关联订单号\n");
+    let mut s =
+        String::from("发票号码,开票日期,销方统一社会信用代码,购方统一社会信用代码,金额,税额,价税合计,关联订单号\n");
     for i in 0..12u32 {
         let seller = code(101 + i % 2);
         let net = 10_000 + i * 1_000;
@@ -109,7 +110,11 @@ async fn one_file_through_the_channels_gives_the_same_records_and_a_resend_chang
     let w = world(&t).await;
 
     let first = upload(&w.core, "2026年发票.csv", invoices_csv().into_bytes()).await;
-    assert_eq!((first["status"].as_str(), first["accepted"].as_u64(), first["rejected"].as_u64()), (Some("accepted"), Some(12), Some(0)), "{first}");
+    assert_eq!(
+        (first["status"].as_str(), first["accepted"].as_u64(), first["rejected"].as_u64()),
+        (Some("accepted"), Some(12), Some(0)),
+        "{first}"
+    );
     let after_upload = record_digests(&t).await;
     assert_eq!(after_upload.len(), 12);
 
@@ -122,8 +127,14 @@ async fn one_file_through_the_channels_gives_the_same_records_and_a_resend_chang
     let (status, api) = w.supplier.post("/api/v1/submissions", invoices_json()).await;
     assert_eq!(status, StatusCode::CREATED, "{api}");
     // Supplier 101 is a party to six of the twelve; the other six are refused as not its trade.
-    assert_eq!((api["unchanged"].as_u64(), api["rejected"].as_u64(), api["accepted"].as_u64()), (Some(6), Some(6), Some(0)), "{api}");
-    assert!(api["row_errors"].as_array().unwrap().iter().all(|e| e["code"] == "not_a_party" && e["field"] == "buyer_uscc"));
+    assert_eq!(
+        (api["unchanged"].as_u64(), api["rejected"].as_u64(), api["accepted"].as_u64()),
+        (Some(6), Some(6), Some(0)),
+        "{api}"
+    );
+    assert!(
+        api["row_errors"].as_array().unwrap().iter().all(|e| e["code"] == "not_a_party" && e["field"] == "buyer_uscc")
+    );
     assert_eq!(record_digests(&t).await, after_upload);
 
     // A changed record becomes version 2 with its history kept.
@@ -184,7 +195,10 @@ async fn every_bad_row_is_named_with_its_field_and_code_and_the_good_rows_land()
         // row 12: a code mangled by a spreadsheet
         format!("9.15E+17,2026-03-01,{c100},{c101},100.00,"),
     ];
-    let csv = format!("2026年3月采购订单\n订单号,订单日期,购方统一社会信用代码,销方统一社会信用代码,订单金额,颜色\n{}\n", rows.join("\n"));
+    let csv = format!(
+        "2026年3月采购订单\n订单号,订单日期,购方统一社会信用代码,销方统一社会信用代码,订单金额,颜色\n{}\n",
+        rows.join("\n")
+    );
     let report = upload(&w.core, "orders.csv", csv.clone().into_bytes()).await;
     assert_eq!((report["accepted"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(9)), "{report}");
     assert_eq!(report["status"], "partial");
@@ -201,7 +215,8 @@ async fn every_bad_row_is_named_with_its_field_and_code_and_the_good_rows_land()
     ];
     let errors = report["row_errors"].as_array().unwrap();
     for (row, field, code) in expect {
-        let e = errors.iter().find(|e| e["row_no"] == row).unwrap_or_else(|| panic!("row {row} not reported: {report}"));
+        let e =
+            errors.iter().find(|e| e["row_no"] == row).unwrap_or_else(|| panic!("row {row} not reported: {report}"));
         assert_eq!((e["field"].as_str(), e["code"].as_str()), (Some(field), Some(code)), "row {row}: {e}");
         assert!(!e["message_zh"].as_str().unwrap().is_empty() && !e["message_en"].as_str().unwrap().is_empty());
     }
@@ -280,7 +295,10 @@ async fn spreadsheets_as_people_save_them_and_hostile_files_get_specific_errors(
     let r = upload(&w.core, "发票.xlsx", xlsx_with_formula_and_merged_cells()).await;
     assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(1), Some(2)), "{r}");
     let errors = r["row_errors"].as_array().unwrap();
-    assert!(errors.iter().any(|e| e["row_no"] == 3 && e["code"] == "formula_cell" && e["field"] == "total_amount"), "{r}");
+    assert!(
+        errors.iter().any(|e| e["row_no"] == 3 && e["code"] == "formula_cell" && e["field"] == "total_amount"),
+        "{r}"
+    );
     assert!(errors.iter().any(|e| e["row_no"] == 4 && e["code"] == "merged_cell"), "{r}");
     let (_, rec) = w.core.get("/api/v1/trade-records?doc_no=26500000000000000101").await;
     assert_eq!(rec["items"][0]["doc_date"], "2026-05-06");
@@ -290,7 +308,11 @@ async fn spreadsheets_as_people_save_them_and_hostile_files_get_specific_errors(
     assert!(issues["items"].as_array().unwrap().iter().any(|i| i["code"] == "sheet_empty"), "{issues}");
 
     // A ZIP with a good CSV, a nested archive and an unknown record type.
-    let good = format!("订单号,订单日期,购方统一社会信用代码,销方统一社会信用代码,订单金额\nZ-1,2026-06-01,{},{},10.00\n", code(100), code(101));
+    let good = format!(
+        "订单号,订单日期,购方统一社会信用代码,销方统一社会信用代码,订单金额\nZ-1,2026-06-01,{},{},10.00\n",
+        code(100),
+        code(101)
+    );
     let unknown = "颜色,尺寸\n红,大\n".to_string();
     let inner = zip_of(&[("x.csv", good.clone().into_bytes())]);
     let z = zip_of(&[("订单.csv", good.into_bytes()), ("inner.zip", inner), ("杂项.csv", unknown.into_bytes())]);
@@ -344,11 +366,12 @@ async fn the_curated_parquet_files_read_back_in_duckdb_with_the_database_totals(
     let w = world(&t).await;
     upload(&w.core, "发票.csv", invoices_csv().into_bytes()).await;
     let lake_dir = t.app.lake.location().trim_start_matches("file://").to_string();
-    let (db_rows, db_total): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), CAST(SUM(total_fen) AS BIGINT) FROM trade_record WHERE record_type = 'invoice'")
-            .fetch_one(&t.app.db.pool)
-            .await
-            .unwrap();
+    let (db_rows, db_total): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(SUM(total_fen) AS BIGINT) FROM trade_record WHERE record_type = 'invoice'",
+    )
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
     let script = format!(
         "import duckdb, json\n\
          r = duckdb.connect().execute(\"SELECT COUNT(*), SUM(total_fen), COUNT(DISTINCT month) FROM read_parquet('{lake_dir}/curated/**/*.parquet', hive_partitioning=true) WHERE record = 'invoice'\").fetchone()\n\

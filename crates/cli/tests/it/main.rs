@@ -8,4 +8,5 @@ mod common;
 mod foundation;
 mod lake;
 mod library;
+mod mailbox;
 mod tenancy;

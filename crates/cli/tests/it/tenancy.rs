@@ -20,6 +20,7 @@ struct Victim {
     chain_id: String,
     chain_name: String,
     entry_id: String,
+    sender: String,
     submission_id: String,
     record_id: String,
 }
@@ -50,6 +51,7 @@ impl Victim {
             &self.chain_id,
             &self.chain_name,
             &self.entry_id,
+            &self.sender,
             &self.submission_id,
             &self.record_id,
             VICTIM_ORDER_NO,
@@ -80,6 +82,7 @@ async fn victim(t: &TestApp) -> Victim {
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &org_id, "core", None).await.unwrap();
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &supplier, "supplier", Some(1)).await.unwrap();
     let entry = lianrong_app::core_library::apply(&t.app, &system, &org_id, "nev", "链主").await.unwrap();
+    lianrong_app::mailbox::add_sender(&t.app, &system, Some(&org_id), "a-finance@victim-corp.cn").await.unwrap();
     let a_admin = Actor {
         org_id: org_id.clone(),
         org_kind: lianrong_domain::org::OrgKind::Core,
@@ -90,9 +93,10 @@ async fn victim(t: &TestApp) -> Victim {
     };
     let body = victim_trade_json(&code(100));
     let records = body["records"].as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect();
-    let report = lianrong_app::submission::submit_records(&t.app, &a_admin, body.to_string().into_bytes(), "erp", records)
-        .await
-        .unwrap();
+    let report =
+        lianrong_app::submission::submit_records(&t.app, &a_admin, body.to_string().into_bytes(), "erp", records)
+            .await
+            .unwrap();
     assert_eq!(report.accepted, 1, "{report:?}");
     let record_id: String = sqlx::query_scalar("SELECT id FROM trade_record WHERE doc_no = $1")
         .bind(VICTIM_ORDER_NO)
@@ -108,6 +112,7 @@ async fn victim(t: &TestApp) -> Victim {
         chain_id: chain.id,
         chain_name: chain.name,
         entry_id: entry.id,
+        sender: "a-finance@victim-corp.cn".into(),
         submission_id: report.submission_id,
         record_id,
     }
@@ -243,6 +248,22 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"action": "admit"})),
         ),
         c(Method::GET, "/api/v1/audit-events", "/api/v1/audit-events?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/mailbox", format!("/api/v1/mailbox?org_id={}", v.org_id), None),
+        c(Method::GET, "/api/v1/mailbox", format!("/api/v1/mailbox?org_id={}", v.uscc), None),
+        c(Method::GET, "/api/v1/mailbox/senders", format!("/api/v1/mailbox/senders?org_id={}", v.org_id), None),
+        c(
+            Method::POST,
+            "/api/v1/mailbox/senders",
+            "/api/v1/mailbox/senders".into(),
+            Some(json!({"address": "intruder@evil.cn", "org_id": v.org_id})),
+        ),
+        c(
+            Method::DELETE,
+            "/api/v1/mailbox/senders/{address}",
+            format!("/api/v1/mailbox/senders/{}?org_id={}", v.sender, v.org_id),
+            None,
+        ),
+        c(Method::GET, "/api/v1/mailbox/receipts", format!("/api/v1/mailbox/receipts?org_id={}", v.org_id), None),
         c(Method::GET, "/api/v1/standard", "/api/v1/standard".into(), None),
         c(Method::GET, "/api/v1/standard/templates/{name}", "/api/v1/standard/templates/order.csv".into(), None),
         // Submitting A's trade as someone else: accepted as a submission, every row refused (not a party).
@@ -376,6 +397,12 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     let exceptions: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM uscc_exception").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(exceptions, 0);
+    let senders: Vec<String> = sqlx::query_scalar("SELECT address FROM mailbox_sender WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_all(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
     let trade: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(trade, 1, "no trade record was written in A's name by anyone else");
 }
@@ -542,6 +569,19 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         ),
         get("/clusters", "/clusters".into()),
         get("/audit", "/audit".into()),
+        get("/mailbox", format!("/mailbox?org_id={}", v.org_id)),
+        get("/mailbox", format!("/mailbox?org_id={}", v.uscc)),
+        get("/mailbox/receipts", format!("/mailbox/receipts?org_id={}", v.org_id)),
+        post(
+            "/mailbox",
+            "/mailbox".into(),
+            vec![("action", "add".into()), ("address", "intruder@evil.cn".into()), ("org_id", v.org_id.clone())],
+        ),
+        post(
+            "/mailbox",
+            "/mailbox".into(),
+            vec![("action", "remove".into()), ("address", v.sender.clone()), ("org_id", v.org_id.clone())],
+        ),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();

@@ -46,15 +46,7 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
         }
         F::OrderNo => &["订单号", "订单编号", "采购订单号", "采购订单编号", "po号", "orderno", "ordernumber", "pono"],
         F::OrderDate => &["订单日期", "下单日期", "采购日期", "orderdate"],
-        F::DeliveryNo => &[
-            "发货单号",
-            "送货单号",
-            "交货单号",
-            "入库单号",
-            "收货单号",
-            "deliveryno",
-            "deliverynumber",
-        ],
+        F::DeliveryNo => &["发货单号", "送货单号", "交货单号", "入库单号", "收货单号", "deliveryno", "deliverynumber"],
         F::DeliveryDate => &["发货日期", "送货日期", "交货日期", "到货日期", "deliverydate"],
         F::AcceptedDate => &["验收日期", "收货日期", "入库日期", "accepteddate", "acceptancedate"],
         F::AcceptanceStatus => &["验收状态", "验收结果", "acceptancestatus"],
@@ -62,14 +54,12 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
         F::InvoiceNo => &["发票号码", "发票号", "数电票号码", "全电发票号码", "invoiceno", "invoicenumber", "fphm"],
         F::IssueDate => &["开票日期", "发票日期", "issuedate", "invoicedate", "kprq"],
         F::InvoiceKind => &["红蓝字标识", "红蓝字", "发票性质", "蓝字红字", "invoicekind"],
-        F::OriginalInvoiceNo => &[
-            "原蓝字发票号码",
-            "原发票号码",
-            "对应蓝字发票号码",
-            "被红冲发票号码",
-            "originalinvoiceno",
-        ],
-        F::PaymentNo => &["付款流水号", "交易流水号", "银行流水号", "付款单号", "回单编号", "paymentno", "transactionno"],
+        F::OriginalInvoiceNo => {
+            &["原蓝字发票号码", "原发票号码", "对应蓝字发票号码", "被红冲发票号码", "originalinvoiceno"]
+        }
+        F::PaymentNo => {
+            &["付款流水号", "交易流水号", "银行流水号", "付款单号", "回单编号", "paymentno", "transactionno"]
+        }
         F::PaymentDate => &["付款日期", "交易日期", "支付日期", "paymentdate"],
         F::PaymentMethod => &["付款方式", "支付方式", "paymentmethod"],
         F::PayeeAccount => &["收款账号", "收款账户", "收款银行账号", "payeeaccount"],
@@ -195,9 +185,10 @@ pub fn map_headers(headers: &[String]) -> HeaderMap {
 /// or the record type.
 pub fn is_header_row(cells: &[String]) -> bool {
     let map = map_headers(cells);
-    let keyed = [Field::RecordType, Field::OrderNo, Field::DeliveryNo, Field::InvoiceNo, Field::PaymentNo, Field::CreditNoteNo]
-        .iter()
-        .any(|f| map.has(*f));
+    let keyed =
+        [Field::RecordType, Field::OrderNo, Field::DeliveryNo, Field::InvoiceNo, Field::PaymentNo, Field::CreditNoteNo]
+            .iter()
+            .any(|f| map.has(*f));
     keyed && map.matched() >= 2
 }
 

@@ -108,14 +108,8 @@ use Presence::{Optional as O, Required as R};
 const COMMON: &[(Field, Presence)] =
     &[(F::BuyerUscc, R), (F::BuyerName, O), (F::SellerUscc, R), (F::SellerName, O), (F::Currency, O), (F::Remarks, O)];
 
-const ORDER: &[(Field, Presence)] = &[
-    (F::OrderNo, R),
-    (F::OrderDate, R),
-    (F::TotalAmount, R),
-    (F::TaxAmount, O),
-    (F::TermDays, O),
-    (F::TermBasis, O),
-];
+const ORDER: &[(Field, Presence)] =
+    &[(F::OrderNo, R), (F::OrderDate, R), (F::TotalAmount, R), (F::TaxAmount, O), (F::TermDays, O), (F::TermBasis, O)];
 const DELIVERY: &[(Field, Presence)] = &[
     (F::DeliveryNo, R),
     (F::DeliveryDate, R),
@@ -378,7 +372,8 @@ impl Validator<'_> {
 
     fn uscc(&mut self, field: Field) -> Option<Uscc> {
         self.field(field, |s| {
-            Uscc::parse(&value::normalize_width(s)).map_err(|e| ValueError::new("uscc_invalid", e.to_string(), e.message_zh()))
+            Uscc::parse(&value::normalize_width(s))
+                .map_err(|e| ValueError::new("uscc_invalid", e.to_string(), e.message_zh()))
         })
     }
 
@@ -477,7 +472,8 @@ impl Validator<'_> {
             RecordType::Delivery => self.delivery(&mut record, date),
             RecordType::Invoice => self.invoice(&mut record, date, &mut invoice_refs),
             RecordType::Payment => {
-                record.payment_method = self.labelled(F::PaymentMethod, payment_method_from, "银行转账/商业汇票/数字债权凭证/其他");
+                record.payment_method =
+                    self.labelled(F::PaymentMethod, payment_method_from, "银行转账/商业汇票/数字债权凭证/其他");
                 if record.payment_method.is_none() {
                     record.payment_method = Some(PaymentMethod::Transfer);
                 }
@@ -669,7 +665,9 @@ fn invoice_kind_from(s: &str) -> Option<InvoiceKind> {
 fn payment_method_from(s: &str) -> Option<PaymentMethod> {
     PaymentMethod::parse(s).ok().or(match s {
         "转账" | "银行转账" | "电汇" | "网银" | "汇款" => Some(PaymentMethod::Transfer),
-        "票据" | "汇票" | "承兑汇票" | "银行承兑汇票" | "商业承兑汇票" | "商业汇票" | "供应链票据" => Some(PaymentMethod::Bill),
+        "票据" | "汇票" | "承兑汇票" | "银行承兑汇票" | "商业承兑汇票" | "商业汇票" | "供应链票据" => {
+            Some(PaymentMethod::Bill)
+        }
         "债权凭证" | "数字债权凭证" | "云信" | "金单" => Some(PaymentMethod::Commitment),
         "其他" | "其它" => Some(PaymentMethod::Other),
         _ => None,
@@ -681,7 +679,9 @@ impl Field {
     pub fn format_hint(self) -> (&'static str, &'static str) {
         use Field as F;
         match self {
-            F::BuyerUscc | F::SellerUscc => ("18-character unified social credit code (GB 32100-2015)", "18位统一社会信用代码（GB 32100-2015）"),
+            F::BuyerUscc | F::SellerUscc => {
+                ("18-character unified social credit code (GB 32100-2015)", "18位统一社会信用代码（GB 32100-2015）")
+            }
             F::OrderDate | F::DeliveryDate | F::AcceptedDate | F::IssueDate | F::PaymentDate | F::CreditNoteDate => (
                 "date: YYYY-MM-DD (also YYYY/M/D, YYYYMMDD, 2026年11月5日, or an Excel date)",
                 "日期：YYYY-MM-DD（也接受 YYYY/M/D、YYYYMMDD、2026年11月5日 或 Excel 日期）",
@@ -690,14 +690,26 @@ impl Field {
                 "yuan with at most two decimals; thousands separators allowed; red invoices negative",
                 "以元为单位，最多两位小数，可含千分位；红字发票为负数",
             ),
-            F::InvoiceCode => ("legacy VAT invoice code, 10 or 12 digits; empty for fully digital e-invoices", "增值税发票代码10位或12位；数电票留空"),
-            F::InvoiceNo => ("20 digits for a fully digital e-invoice, 8 digits with an invoice code", "数电票20位；有发票代码时为8位"),
+            F::InvoiceCode => (
+                "legacy VAT invoice code, 10 or 12 digits; empty for fully digital e-invoices",
+                "增值税发票代码10位或12位；数电票留空",
+            ),
+            F::InvoiceNo => (
+                "20 digits for a fully digital e-invoice, 8 digits with an invoice code",
+                "数电票20位；有发票代码时为8位",
+            ),
             F::InvoiceKind => ("blue (蓝字) or red (红字)", "蓝字 或 红字"),
-            F::AcceptanceStatus => ("accepted, partial, rejected or pending (已验收/部分验收/拒收/待验收)", "已验收/部分验收/拒收/待验收"),
-            F::PaymentMethod => ("transfer, bill, commitment or other (转账/汇票/债权凭证/其他)", "转账/汇票/债权凭证/其他"),
+            F::AcceptanceStatus => {
+                ("accepted, partial, rejected or pending (已验收/部分验收/拒收/待验收)", "已验收/部分验收/拒收/待验收")
+            }
+            F::PaymentMethod => {
+                ("transfer, bill, commitment or other (转账/汇票/债权凭证/其他)", "转账/汇票/债权凭证/其他")
+            }
             F::TermDays => ("payment term in days, e.g. 60 or 月结60天", "账期天数，如 60 或 月结60天"),
             F::TermBasis => ("delivery, acceptance, invoice or month_end (货到/验收/票到/月结)", "货到/验收/票到/月结"),
-            F::OrderRefs | F::DeliveryRefs | F::InvoiceRefs => ("document numbers separated by commas", "多个单号以逗号分隔"),
+            F::OrderRefs | F::DeliveryRefs | F::InvoiceRefs => {
+                ("document numbers separated by commas", "多个单号以逗号分隔")
+            }
             F::Currency => ("CNY (default)", "人民币 CNY（默认）"),
             F::PayeeAccount => ("bank account number, 6–32 digits", "银行账号，6–32位数字"),
             F::RecordType => ("order, delivery, invoice, payment or credit_note", "采购订单/发货/发票/付款/扣款"),

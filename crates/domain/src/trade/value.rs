@@ -74,10 +74,7 @@ fn scientific_error() -> ValueError {
 /// decimals (trailing zeros beyond are fine); the magnitude is bounded by [`TRADE_AMOUNT_FEN_MAX`].
 pub fn parse_amount_fen(input: &str) -> Result<i64, ValueError> {
     let s = normalize_width(input);
-    let mut s: String = s
-        .chars()
-        .filter(|c| !matches!(c, ',' | '，' | ' ' | '¥' | '￥' | '\u{a0}' | '\''))
-        .collect();
+    let mut s: String = s.chars().filter(|c| !matches!(c, ',' | '，' | ' ' | '¥' | '￥' | '\u{a0}' | '\'')).collect();
     for prefix in ["RMB", "CNY", "rmb", "cny"] {
         if let Some(rest) = s.strip_prefix(prefix) {
             s = rest.to_string();
@@ -234,10 +231,7 @@ pub fn parse_date(input: &str) -> Result<Date, ValueError> {
 fn implausible(input: &str) -> ValueError {
     ValueError::new(
         "date_out_of_range",
-        format!(
-            "'{}' is outside the plausible years {TRADE_DATE_YEAR_MIN}–{TRADE_DATE_YEAR_MAX}",
-            excerpt(input)
-        ),
+        format!("'{}' is outside the plausible years {TRADE_DATE_YEAR_MIN}–{TRADE_DATE_YEAR_MAX}", excerpt(input)),
         format!("“{}”不在合理年份范围（{TRADE_DATE_YEAR_MIN}–{TRADE_DATE_YEAR_MAX}）内", excerpt(input)),
     )
 }
@@ -360,7 +354,8 @@ pub fn parse_term(input: &str) -> Result<(i64, Option<TermBasis>), ValueError> {
     let basis = TermBasis::from_phrase(&s);
     let digits: String = s.chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect();
     if digits.is_empty() {
-        if s.contains("货到付款") || s.contains("现款") || s.contains("款到发货") || s.eq_ignore_ascii_case("cash") {
+        if s.contains("货到付款") || s.contains("现款") || s.contains("款到发货") || s.eq_ignore_ascii_case("cash")
+        {
             return Ok((0, Some(TermBasis::Delivery)));
         }
         return Err(ValueError::new(
@@ -466,7 +461,8 @@ mod tests {
     #[test]
     fn dates_in_the_forms_people_type() {
         let d = Date::new(2026, 11, 5).unwrap();
-        for s in ["2026-11-05", "2026/11/5", "2026.11.05", "20261105", "2026年11月5日", "2026-11-05 13:45:00", "46331"] {
+        for s in ["2026-11-05", "2026/11/5", "2026.11.05", "20261105", "2026年11月5日", "2026-11-05 13:45:00", "46331"]
+        {
             assert_eq!(parse_date(s), Ok(d), "{s}");
         }
         assert_eq!(parse_date("46331.5"), Ok(d));

@@ -221,13 +221,19 @@ impl CsvRows {
             csv::ErrorKind::Io(io) if io.kind() == io::ErrorKind::InvalidData => FileError::at_row(
                 "csv_malformed",
                 row_no,
-                format!("a record is longer than {} KiB; a quote (\") is probably never closed.", CSV_RECORD_BYTES_MAX / 1024),
+                format!(
+                    "a record is longer than {} KiB; a quote (\") is probably never closed.",
+                    CSV_RECORD_BYTES_MAX / 1024
+                ),
                 format!("一条记录超过 {} KiB，可能有引号（\"）未闭合。", CSV_RECORD_BYTES_MAX / 1024),
             ),
-            csv::ErrorKind::Io(io) => {
-                FileError { row_no: Some(row_no), ..FileError::io(io) }
-            }
-            _ => FileError::at_row("csv_malformed", row_no, format!("the text cannot be read as CSV ({err})."), format!("无法按 CSV 读取（{err}）。")),
+            csv::ErrorKind::Io(io) => FileError { row_no: Some(row_no), ..FileError::io(io) },
+            _ => FileError::at_row(
+                "csv_malformed",
+                row_no,
+                format!("the text cannot be read as CSV ({err})."),
+                format!("无法按 CSV 读取（{err}）。"),
+            ),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod mailbox;
 pub mod me;
 pub mod org;
 pub mod standard;
@@ -43,6 +44,7 @@ use crate::state::AppState;
         standard::get, standard::template,
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
         submission::records, submission::record,
+        mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),
@@ -57,6 +59,7 @@ use crate::state::AppState;
         (name = "audit", description = "The audit trail"),
         (name = "standard", description = "The data standard and its templates"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
+        (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
     )
 )]
 pub struct ApiDoc;
@@ -125,6 +128,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/submissions/{id}/raw", get(submission::raw))
         .route("/trade-records", get(submission::records))
         .route("/trade-records/{id}", get(submission::record))
+        .route("/mailbox", get(mailbox::get))
+        .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
+        .route("/mailbox/senders/{address}", axum::routing::delete(mailbox::remove_sender))
+        .route("/mailbox/receipts", get(mailbox::list_receipts))
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
     Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }

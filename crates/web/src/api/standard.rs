@@ -140,5 +140,6 @@ pub async fn template(ApiActor(_actor): ApiActor, Path(name): Path<String>) -> A
         _ => return Err(not_found()),
     };
     let disposition = format!("attachment; filename=\"{}.{ext}\"", rt.code());
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, media.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, media.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
 }

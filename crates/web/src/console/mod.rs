@@ -11,6 +11,7 @@ mod core_library;
 mod form;
 mod home;
 mod login;
+mod mailbox;
 mod org;
 mod user;
 
@@ -60,6 +61,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/core-library/{id}/transition", post(core_library::transition))
         .route("/clusters", get(cluster::list))
         .route("/audit", get(audit::list))
+        .route("/mailbox", get(mailbox::page).post(mailbox::change))
+        .route("/mailbox/receipts", get(mailbox::receipts))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -189,6 +192,7 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "suspend" => ("已暂停该条目。", "Entry suspended."),
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
+        "removed" => ("已删除。", "Removed."),
         _ => return None,
     })
 }
@@ -211,6 +215,9 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     }
     if policy::allows(actor, Permission::ManageApiKeys) {
         nav.push(NavItem { key: "api_keys", href: "/api-keys", label: t("API密钥", "API keys") });
+    }
+    if policy::allows(actor, Permission::ReadMailbox) {
+        nav.push(NavItem { key: "mailbox", href: "/mailbox", label: t("定点邮箱", "Mailbox") });
     }
     if policy::allows(actor, Permission::ReadAudit) {
         nav.push(NavItem { key: "audit", href: "/audit", label: t("审计日志", "Audit log") });
