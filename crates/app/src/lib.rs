@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod core_library;
 pub mod demo;
 pub mod error;
+pub mod log;
 pub mod org;
 pub mod policy;
 pub mod stats;

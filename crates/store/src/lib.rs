@@ -9,6 +9,7 @@ pub mod chain;
 pub mod cluster;
 pub mod core_library;
 pub mod idempotency;
+pub mod log;
 pub mod org;
 pub mod session;
 pub mod user;
@@ -97,10 +98,14 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (3, "log", include_str!("../migrations/sqlite/0003_log.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (3, "log", include_str!("../migrations/postgres/0003_log.sql")),
+];
 
 impl Db {
     /// Connects to `sqlite://path` or `postgres://…`. SQLite is opened in WAL mode with foreign keys and
