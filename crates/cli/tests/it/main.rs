@@ -7,4 +7,5 @@ mod cli;
 mod common;
 mod foundation;
 mod library;
+mod log;
 mod tenancy;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod log;
 pub mod me;
 pub mod org;
 pub mod user;
@@ -38,6 +39,7 @@ use crate::state::AppState;
         chain::list, chain::get, chain::create, chain::set_pilot, chain::members, chain::add_member, chain::remove_member,
         core_library::list, core_library::get, core_library::history, core_library::apply, core_library::transition,
         audit::list,
+        log::tree_head, log::key, log::list, log::entry, log::consistency,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),
@@ -50,6 +52,7 @@ use crate::state::AppState;
         (name = "chain", description = "Industry chains and members"),
         (name = "core_library", description = "The core-enterprise library"),
         (name = "audit", description = "The audit trail"),
+        (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
     )
 )]
 pub struct ApiDoc;
@@ -99,6 +102,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/core-library/{id}/history", get(core_library::history))
         .route("/core-library/{id}/transitions", post(core_library::transition))
         .route("/audit-events", get(audit::list))
+        .route("/log/tree-head", get(log::tree_head))
+        .route("/log/key", get(log::key))
+        .route("/log/entries", get(log::list))
+        .route("/log/entries/{leaf_index}", get(log::entry))
+        .route("/log/consistency", get(log::consistency))
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
     Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }
