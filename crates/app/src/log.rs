@@ -357,7 +357,7 @@ async fn latest_head(conn: &mut Conn) -> AppResult<SignedTreeHead> {
     let key = platform_key(conn).await?;
     let key_id = key.public.key_id();
     let state = store::state(conn, false).await?;
-    if let Some(head) = store::latest_head(conn, &key_id).await?
+    if let Some(head) = store::latest_head(conn, &key_id, state.hash_alg).await?
         && head.tree_size == state.tree_size
     {
         return Ok(head.into());
@@ -374,7 +374,7 @@ async fn latest_head(conn: &mut Conn) -> AppResult<SignedTreeHead> {
         signature: key.sign(&message),
     };
     store::insert_head_if_absent(conn, &record).await?;
-    let kept = store::head_at(conn, state.tree_size, &key_id).await?;
+    let kept = store::head_at(conn, state.tree_size, &key_id, state.hash_alg).await?;
     Ok(kept.unwrap_or(record).into())
 }
 

@@ -15,7 +15,7 @@ use lianrong_store::Db;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `startup` (the only one so far).
+    /// Which benchmark: `startup`, or `log` (appends and proofs of the verifiable log).
     #[arg(default_value = "startup")]
     pub which: String,
     #[arg(long, default_value_t = 7)]
@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Working folder (a fresh one under the system temp folder by default).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Leaves appended by `bench log` (twice: one per transaction, then in batches).
+    #[arg(long, default_value_t = 2000)]
+    pub leaves: u32,
 }
 
 /// Kills the child server when the benchmark ends, however it ends.
@@ -42,8 +45,11 @@ impl Drop for ServerGuard {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if args.which == "log" {
+        return crate::bench_log::run(&args).await;
+    }
     if args.which != "startup" {
-        return Err(format!("unknown benchmark '{}'; available: startup", args.which));
+        return Err(format!("unknown benchmark '{}'; available: startup, log", args.which));
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_log;
 mod options;
 mod verify;
 

@@ -279,30 +279,35 @@ fn head_from_row(r: &AnyRow) -> Result<TreeHeadRecord> {
 
 const HEAD_COLUMNS: &str = "tree_size, key_id, root_hash, timestamp_ms, hash_alg, signature";
 
-/// The largest head signed by this key.
-pub async fn latest_head(conn: &mut Conn, key_id: &str) -> Result<Option<TreeHeadRecord>> {
-    let sql = format!("SELECT {HEAD_COLUMNS} FROM log_tree_head WHERE key_id = $1 ORDER BY tree_size DESC LIMIT 1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key_id).fetch_optional(&mut *conn).await?;
+/// The largest head signed by this key with this hash function. (Heads are kept per size, key and
+/// hash function: a rotated key or a hash function chosen for an empty log gets heads of its own.)
+pub async fn latest_head(conn: &mut Conn, key_id: &str, alg: HashAlg) -> Result<Option<TreeHeadRecord>> {
+    let sql = format!(
+        "SELECT {HEAD_COLUMNS} FROM log_tree_head WHERE key_id = $1 AND hash_alg = $2 ORDER BY tree_size DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key_id).bind(alg.code()).fetch_optional(&mut *conn).await?;
     row.as_ref().map(head_from_row).transpose()
 }
 
-/// The head of one size signed by this key, if one was signed.
-pub async fn head_at(conn: &mut Conn, tree_size: u64, key_id: &str) -> Result<Option<TreeHeadRecord>> {
-    let sql = format!("SELECT {HEAD_COLUMNS} FROM log_tree_head WHERE tree_size = $1 AND key_id = $2");
+/// The head of one size signed by this key with this hash function, if one was signed.
+pub async fn head_at(conn: &mut Conn, tree_size: u64, key_id: &str, alg: HashAlg) -> Result<Option<TreeHeadRecord>> {
+    let sql =
+        format!("SELECT {HEAD_COLUMNS} FROM log_tree_head WHERE tree_size = $1 AND key_id = $2 AND hash_alg = $3");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(to_db("log_tree_head.tree_size", tree_size)?)
         .bind(key_id)
+        .bind(alg.code())
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(head_from_row).transpose()
 }
 
-/// Keeps a signed head unless one of the same size and key is already kept (two servers signing at
-/// once); the caller then reads back the one that won.
+/// Keeps a signed head unless one of the same size, key and hash function is already kept (two
+/// servers signing at once); the caller then reads back the one that won.
 pub async fn insert_head_if_absent(conn: &mut Conn, h: &TreeHeadRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO log_tree_head (tree_size, key_id, root_hash, timestamp_ms, hash_alg, signature) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tree_size, key_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tree_size, key_id, hash_alg) DO NOTHING",
     )
     .bind(to_db("log_tree_head.tree_size", h.tree_size)?)
     .bind(&h.key_id)

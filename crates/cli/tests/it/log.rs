@@ -385,9 +385,18 @@ async fn concurrent_appends_are_serialised_into_one_tree() {
 async fn a_log_may_use_sha256_when_chosen_before_its_first_leaf() {
     let t = spawn_app().await;
     let (core, _, _) = parties(&t).await;
+    let system = lianrong_app::Actor::system("system");
+    let empty = log_app::tree_head(&t.app, &system).await.unwrap();
+    assert_eq!(empty.hash_alg, log_app::HashAlg::Sm3, "SM3 by default");
     let mut tx = t.app.db.begin_write().await.unwrap();
     log_app::choose_hash_alg(&mut tx, log_app::HashAlg::Sha256).await.unwrap();
     tx.commit().await.unwrap();
+    // The empty log's head is signed anew for the chosen function: SHA-256 of nothing.
+    let empty = log_app::tree_head(&t.app, &system).await.unwrap();
+    assert_eq!(
+        (empty.hash_alg, lianrong_domain::log::to_hex(&empty.root_hash).as_str()),
+        (log_app::HashAlg::Sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    );
     append_submissions(&t, 0, 5, &core).await;
     let mut tx = t.app.db.begin_write().await.unwrap();
     let e = log_app::choose_hash_alg(&mut tx, log_app::HashAlg::Sm3).await.unwrap_err();
@@ -405,4 +414,42 @@ async fn a_log_may_use_sha256_when_chosen_before_its_first_leaf() {
     assert_eq!(entry["leaf"]["leaf_hash"], lianrong_domain::log::to_hex(&want));
     let r = verify_inclusion(&dir.join("head.json"), &dir.join("entry.json"), Some(&dir.join("key.json")));
     assert!(r.0, "{}\n{}", r.1, r.2);
+}
+
+/// Runs `lianrong admin --data-dir <dir> log-key` with the given environment.
+fn admin_log_key(dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lianrong"));
+    cmd.args(["admin", "--data-dir"]).arg(dir).arg("log-key").env("RUST_LOG", "warn");
+    cmd.env_remove("LIANRONG_DATABASE_URL").env_remove(log_app::KEY_FILE_ENV);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run lianrong admin log-key");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix} in {out}"))
+}
+
+#[test]
+fn the_signing_key_comes_from_an_openssl_key_file_or_is_made_once_and_kept() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures");
+    let dir = temp_dir("log-key");
+    // A key made by `openssl genpkey -algorithm SM2` (PKCS#8 PEM) is used as is, and its public half is
+    // published exactly as `openssl pkey -pubout` writes it.
+    let key_file = fixtures.join("test_only_sm2_key.pem");
+    let out = admin_log_key(&dir, &[(log_app::KEY_FILE_ENV, key_file.as_os_str())]);
+    let openssl_pub = std::fs::read_to_string(fixtures.join("test_only_sm2_key.pub.pem")).unwrap();
+    assert!(out.contains(openssl_pub.trim()), "{out}\nwanted:\n{openssl_pub}");
+    let from_file = line(&out, "key_id: ").to_string();
+    assert_eq!(from_file, log_app::PublicKey::from_text(&openssl_pub).unwrap().key_id());
+    // Without a key file the platform makes a key once and keeps it in its database.
+    let first = admin_log_key(&dir, &[]);
+    let second = admin_log_key(&dir, &[]);
+    assert_eq!(line(&first, "key_id: "), line(&second, "key_id: "));
+    assert_ne!(line(&first, "key_id: "), from_file);
+    assert!(line(&first, "public_key_hex: ").starts_with("04"));
 }

@@ -20,6 +20,7 @@ struct Victim {
     chain_id: String,
     chain_name: String,
     entry_id: String,
+    leaf_index: u64,
 }
 
 impl Victim {
@@ -35,6 +36,7 @@ impl Victim {
             &self.chain_id,
             &self.chain_name,
             &self.entry_id,
+            "甲方应收账款确权",
         ]
     }
 }
@@ -62,6 +64,19 @@ async fn victim(t: &TestApp) -> Victim {
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &org_id, "core", None).await.unwrap();
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &supplier, "supplier", Some(1)).await.unwrap();
     let entry = lianrong_app::core_library::apply(&t.app, &system, &org_id, "nev", "链主").await.unwrap();
+    // A log leaf that concerns A and its supplier only.
+    let mut tx = t.app.db.begin_write().await.unwrap();
+    let leaf_index = lianrong_app::log::append(
+        &mut tx,
+        lianrong_app::log::LeafKind::Confirmation,
+        &format!("conf-{org_id}"),
+        &[&org_id, &supplier],
+        &json!({"note": "甲方应收账款确权", "chain_id": chain.id}),
+        lianrong_app::now_ms(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     Victim {
         org_id,
         uscc: code(100),
@@ -71,6 +86,7 @@ async fn victim(t: &TestApp) -> Victim {
         chain_id: chain.id,
         chain_name: chain.name,
         entry_id: entry.id,
+        leaf_index,
     }
 }
 
@@ -204,6 +220,19 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"action": "admit"})),
         ),
         c(Method::GET, "/api/v1/audit-events", "/api/v1/audit-events?page_size=200".into(), None),
+        // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
+        c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
+        c(Method::GET, "/api/v1/log/key", "/api/v1/log/key".into(), None),
+        c(Method::GET, "/api/v1/log/consistency", "/api/v1/log/consistency?first=0&second=1".into(), None),
+        c(Method::GET, "/api/v1/log/entries", "/api/v1/log/entries?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/log/entries", "/api/v1/log/entries?kind=confirmation".into(), None),
+        c(Method::GET, "/api/v1/log/entries/{leaf_index}", format!("/api/v1/log/entries/{}", v.leaf_index), None),
+        c(
+            Method::GET,
+            "/api/v1/log/entries/{leaf_index}",
+            format!("/api/v1/log/entries/{}?tree_size=1", v.leaf_index),
+            None,
+        ),
         // Logging in and out concern only the caller's own session; walked with a throw-away session below.
         c(
             Method::POST,
@@ -245,7 +274,7 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
         let ok = match (call.method.clone(), status) {
             // Reads of lists answer 200 with the caller's own items only (checked above); reads of the
             // victim's records answer 404 as if they did not exist.
-            (Method::GET, StatusCode::OK) => !call.template.contains("{id}"),
+            (Method::GET, StatusCode::OK) => !call.template.contains('{'),
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) => call.template == "/api/v1/api-keys",
@@ -471,6 +500,9 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         ),
         get("/clusters", "/clusters".into()),
         get("/audit", "/audit".into()),
+        get("/log", "/log".into()),
+        get("/log", "/log?kind=confirmation".into()),
+        get("/log/{leaf_index}", format!("/log/{}", v.leaf_index)),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();
@@ -500,7 +532,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 }
             }
             let ok = match (method.clone(), status) {
-                (Method::GET, StatusCode::OK) => !template.contains("{id}"),
+                (Method::GET, StatusCode::OK) => !template.contains('{'),
                 (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => true,
                 // A form refused as invalid changed nothing either (checked at the end).
                 (Method::POST, StatusCode::UNPROCESSABLE_ENTITY) => true,

@@ -48,7 +48,7 @@ CREATE TABLE log_tree_head (
     timestamp_ms INTEGER NOT NULL,
     hash_alg TEXT NOT NULL,
     signature BLOB NOT NULL,
-    PRIMARY KEY (tree_size, key_id)
+    PRIMARY KEY (tree_size, key_id, hash_alg)
 );
 
 -- The platform's SM2 signing key when no key file is configured: one row (id = 1), made on first use.
