@@ -12,6 +12,7 @@ pub mod core_library;
 pub mod curated;
 pub mod demo;
 pub mod error;
+pub mod log;
 pub mod mailbox;
 pub mod org;
 pub mod policy;

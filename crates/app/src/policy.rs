@@ -6,6 +6,7 @@ use lianrong_domain::org::OrgKind;
 use lianrong_domain::role::{Role, Scope};
 use lianrong_store::chain::ChainScope;
 use lianrong_store::core_library::LibraryScope;
+use lianrong_store::log::LogScope;
 use lianrong_store::org::OrgScope;
 
 use crate::error::{AppError, AppResult};
@@ -223,6 +224,15 @@ pub fn library_scope(actor: &Actor) -> LibraryScope {
         LibraryScope::DecidedAndOwn { org_id: actor.org_id.clone() }
     } else {
         LibraryScope::Own { org_id: actor.org_id.clone() }
+    }
+}
+
+/// Log leaves: the operator and the regulator see all; everyone else the leaves it is a party to.
+pub fn log_scope(actor: &Actor) -> LogScope {
+    if actor.sees_everything() || actor.system {
+        LogScope::All
+    } else {
+        LogScope::PartyOf { org_id: actor.org_id.clone() }
     }
 }
 

@@ -55,6 +55,9 @@ pub enum AdminCommand {
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
     },
+    /// Print the verifiable log's SM2 public key, to publish it: the key from LIANRONG_LOG_KEY_FILE when
+    /// set, otherwise the one kept in the database (made now if the platform has none yet).
+    LogKey,
 }
 
 fn read_password() -> Result<String, String> {
@@ -122,6 +125,13 @@ pub async fn run(db: DbOptions, command: AdminCommand) -> Result<(), String> {
                 "created API key {} for {} (shown once, store it now):\n{}",
                 created.record.name, o.name, created.plaintext
             );
+        }
+        AdminCommand::LogKey => {
+            let key = lianrong_app::log::public_key(&app, &system).await.map_err(app_error)?;
+            println!("key_id: {}", key.key_id());
+            println!("signature_alg: sm2-sm3 (distid {})", lianrong_app::log::SM2_DISTID);
+            println!("public_key_hex: {}", key.sec1_hex());
+            print!("{}", key.pem().map_err(app_error)?);
         }
     }
     Ok(())

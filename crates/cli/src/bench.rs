@@ -15,7 +15,7 @@ use lianrong_store::Db;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `startup` or `lake`.
+    /// Which benchmark: `startup`, `lake` (the data lake pipeline) or `log` (appends and proofs of the verifiable log).
     #[arg(default_value = "startup")]
     pub which: String,
     /// Rows of the generated invoice file (`lake`).
@@ -32,6 +32,9 @@ pub struct BenchArgs {
     /// Working folder (a fresh one under the system temp folder by default).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Leaves appended by `bench log` (twice: one per transaction, then in batches).
+    #[arg(long, default_value_t = 2000)]
+    pub leaves: u32,
 }
 
 /// Kills the child server when the benchmark ends, however it ends.
@@ -48,7 +51,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     match args.which.as_str() {
         "startup" => {}
         "lake" => return crate::bench_lake::run(args).await,
-        other => return Err(format!("unknown benchmark '{other}'; available: startup, lake")),
+        "log" => return crate::bench_log::run(&args).await,
+        other => return Err(format!("unknown benchmark '{other}'; available: startup, lake, log")),
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));

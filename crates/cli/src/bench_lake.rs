@@ -30,7 +30,10 @@ fn core_code() -> String {
 /// Writes the invoice file: a fully digital e-invoice per row, twelve months of 2026, 200 suppliers.
 fn generate(path: &Path, rows: u64) -> std::io::Result<u64> {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    writeln!(w, "发票号码,开票日期,销方统一社会信用代码,销方名称,购方统一社会信用代码,购方名称,金额,税额,价税合计,关联订单号,账期天数,备注")?;
+    writeln!(
+        w,
+        "发票号码,开票日期,销方统一社会信用代码,销方名称,购方统一社会信用代码,购方名称,金额,税额,价税合计,关联订单号,账期天数,备注"
+    )?;
     let core = core_code();
     let sellers: Vec<String> = (0..SUPPLIERS).map(supplier_code).collect();
     for i in 0..rows {
@@ -61,7 +64,9 @@ fn generate(path: &Path, rows: u64) -> std::io::Result<u64> {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kib| kib / 1024.0)
         .unwrap_or(0.0)
 }
@@ -167,12 +172,21 @@ fn report(label: &str, rows: u64, ours: &Figures, bare_s: f64, bare_name: &str) 
     let bare_rate = rows as f64 / bare_s;
     println!(
         "{label}: {} rows through the pipeline in {:.2} s = {:.0} rows/s; bare {bare_name} {:.2} s = {:.0} rows/s; speed ratio {:.2} (goal ≥ 0.5); peak RSS during ingest {:.0} MiB (goal < 300)",
-        ours.accepted, ours.seconds, ours_rate, bare_s, bare_rate, ours_rate / bare_rate, ours.peak_mib
+        ours.accepted,
+        ours.seconds,
+        ours_rate,
+        bare_s,
+        bare_rate,
+        ours_rate / bare_rate,
+        ours.peak_mib
     );
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let dir = args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-lake-{}", std::process::id())));
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-lake-{}", std::process::id())));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let file = dir.join("invoices.csv");
     let t = Instant::now();
@@ -193,7 +207,10 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         let url = format!("{prefix}/{name}");
         sqlx::any::install_default_drivers();
         let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(|e| e.to_string())?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.map_err(|e| e.to_string())?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| e.to_string())?;
         let result = async {
             let (app, actor) = platform(&url, &dir.join("lake-postgres")).await?;
             let ours = ingest(&app, &actor, &file).await?;

@@ -5,8 +5,10 @@
 mod admin;
 mod bench;
 mod bench_lake;
+mod bench_log;
 mod mail;
 mod options;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -53,6 +55,11 @@ enum Command {
     },
     /// Measure start-up, demo build time and memory; prints figures for docs/BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Check the verifiable log's proofs offline against saved tree heads (no network, no database).
+    Verify {
+        #[command(subcommand)]
+        command: verify::VerifyCommand,
+    },
 }
 
 fn init_logging() {
@@ -83,6 +90,7 @@ fn main() -> ExitCode {
             Command::Demo { seed, data_dir, serve, no_serve } => options::demo(seed, &data_dir, serve, no_serve).await,
             Command::Admin { db, command } => admin::run(db, command).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Verify { command } => verify::run(command),
         }
     });
     match result {

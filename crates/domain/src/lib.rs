@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod core_library;
 pub mod labelled;
 pub mod limits;
+pub mod log;
 pub mod mailbox;
 pub mod money;
 pub mod org;

@@ -12,6 +12,11 @@ pub const CLUSTER_NAME_CHARS_MAX: usize = 60;
 pub const REASON_CHARS_MAX: usize = 500;
 pub const API_KEY_NAME_CHARS_MAX: usize = 60;
 pub const NOTE_CHARS_MAX: usize = 500;
+/// A verifiable-log leaf: its data as canonical JSON (digests and identifiers, never whole files), the
+/// id of what it records, and the organisations it concerns.
+pub const LOG_LEAF_BYTES_MAX: usize = 32 * 1024;
+pub const LOG_SUBJECT_ID_CHARS_MAX: usize = 200;
+pub const LOG_PARTIES_MAX: usize = 16;
 /// Largest JSON or form body the HTTP layer accepts for the foundation endpoints.
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
 pub const PAGE_SIZE_DEFAULT: u32 = 50;

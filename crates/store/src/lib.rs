@@ -9,6 +9,7 @@ pub mod chain;
 pub mod cluster;
 pub mod core_library;
 pub mod idempotency;
+pub mod log;
 pub mod mailbox;
 pub mod org;
 pub mod session;
@@ -103,11 +104,13 @@ pub fn redact_url(url: &str) -> String {
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "lake", include_str!("../migrations/sqlite/0002_lake.sql")),
+    (3, "log", include_str!("../migrations/sqlite/0003_log.sql")),
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "lake", include_str!("../migrations/postgres/0002_lake.sql")),
+    (3, "log", include_str!("../migrations/postgres/0003_log.sql")),
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
 ];
 

@@ -245,8 +245,25 @@ pub(crate) async fn log_leaf(
     unchanged: u64,
     rejected: u64,
 ) -> AppResult<Option<u64>> {
-    let _ = (conn, sub, status, accepted, unchanged, rejected);
-    Ok(None)
+    // Only submissions that recorded something are leaves; a wholly rejected one changed nothing.
+    if accepted + unchanged == 0 {
+        return Ok(None);
+    }
+    let entry = serde_json::json!({
+        "raw_sm3": sub.raw_sm3,
+        "raw_size_bytes": sub.raw_size_bytes,
+        "media_type": sub.media_type,
+        "channel": sub.channel,
+        "org_id": sub.org_id,
+        "status": status.code(),
+        "accepted": accepted,
+        "unchanged": unchanged,
+        "rejected": rejected,
+    });
+    let index =
+        crate::log::append(conn, crate::log::LeafKind::Submission, &sub.id, &[sub.org_id.as_str()], &entry, now_ms())
+            .await?;
+    Ok(Some(index))
 }
 
 fn clip(s: &str) -> String {

@@ -8,5 +8,6 @@ mod common;
 mod foundation;
 mod lake;
 mod library;
+mod log;
 mod mailbox;
 mod tenancy;

@@ -23,6 +23,7 @@ struct Victim {
     sender: String,
     submission_id: String,
     record_id: String,
+    leaf_index: u64,
 }
 
 /// A's purchase order, shared with the lake by A; no one else may see it.
@@ -55,6 +56,7 @@ impl Victim {
             &self.submission_id,
             &self.record_id,
             VICTIM_ORDER_NO,
+            "甲方应收账款确权",
         ]
     }
 }
@@ -103,6 +105,19 @@ async fn victim(t: &TestApp) -> Victim {
         .fetch_one(&t.app.db.pool)
         .await
         .unwrap();
+    // A log leaf that concerns A and its supplier only.
+    let mut tx = t.app.db.begin_write().await.unwrap();
+    let leaf_index = lianrong_app::log::append(
+        &mut tx,
+        lianrong_app::log::LeafKind::Confirmation,
+        &format!("conf-{org_id}"),
+        &[&org_id, &supplier],
+        &json!({"note": "甲方应收账款确权", "chain_id": chain.id}),
+        lianrong_app::now_ms(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     Victim {
         org_id,
         uscc: code(100),
@@ -115,6 +130,7 @@ async fn victim(t: &TestApp) -> Victim {
         sender: "a-finance@victim-corp.cn".into(),
         submission_id: report.submission_id,
         record_id,
+        leaf_index,
     }
 }
 
@@ -286,6 +302,19 @@ fn calls(v: &Victim) -> Vec<Call> {
         c(Method::GET, "/api/v1/trade-records", "/api/v1/trade-records?page_size=200".into(), None),
         c(Method::GET, "/api/v1/trade-records", format!("/api/v1/trade-records?doc_no={VICTIM_ORDER_NO}"), None),
         c(Method::GET, "/api/v1/trade-records/{id}", format!("/api/v1/trade-records/{}", v.record_id), None),
+        // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
+        c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
+        c(Method::GET, "/api/v1/log/key", "/api/v1/log/key".into(), None),
+        c(Method::GET, "/api/v1/log/consistency", "/api/v1/log/consistency?first=0&second=1".into(), None),
+        c(Method::GET, "/api/v1/log/entries", "/api/v1/log/entries?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/log/entries", "/api/v1/log/entries?kind=confirmation".into(), None),
+        c(Method::GET, "/api/v1/log/entries/{leaf_index}", format!("/api/v1/log/entries/{}", v.leaf_index), None),
+        c(
+            Method::GET,
+            "/api/v1/log/entries/{leaf_index}",
+            format!("/api/v1/log/entries/{}?tree_size=1", v.leaf_index),
+            None,
+        ),
         // Logging in and out concern only the caller's own session; walked with a throw-away session below.
         c(
             Method::POST,
@@ -330,7 +359,10 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
         let ok = match (call.method.clone(), status) {
             // Reads of lists answer 200 with the caller's own items only (checked above); reads of the
             // victim's records answer 404 as if they did not exist.
-            (Method::GET, StatusCode::OK) => !call.template.contains("{id}"),
+            // The standard's templates are the same public documents for everyone.
+            (Method::GET, StatusCode::OK) => {
+                !call.template.contains('{') || call.template == "/api/v1/standard/templates/{name}"
+            }
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
@@ -582,6 +614,9 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             "/mailbox".into(),
             vec![("action", "remove".into()), ("address", v.sender.clone()), ("org_id", v.org_id.clone())],
         ),
+        get("/log", "/log".into()),
+        get("/log", "/log?kind=confirmation".into()),
+        get("/log/{leaf_index}", format!("/log/{}", v.leaf_index)),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();
@@ -611,7 +646,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 }
             }
             let ok = match (method.clone(), status) {
-                (Method::GET, StatusCode::OK) => !template.contains("{id}"),
+                (Method::GET, StatusCode::OK) => !template.contains('{'),
                 (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => true,
                 // A form refused as invalid changed nothing either (checked at the end).
                 (Method::POST, StatusCode::UNPROCESSABLE_ENTITY) => true,

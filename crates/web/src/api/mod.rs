@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod log;
 pub mod mailbox;
 pub mod me;
 pub mod org;
@@ -45,6 +46,7 @@ use crate::state::AppState;
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
         submission::records, submission::record,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
+        log::tree_head, log::key, log::list, log::entry, log::consistency,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),
@@ -60,6 +62,7 @@ use crate::state::AppState;
         (name = "standard", description = "The data standard and its templates"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
+        (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
     )
 )]
 pub struct ApiDoc;
@@ -132,6 +135,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
         .route("/mailbox/senders/{address}", axum::routing::delete(mailbox::remove_sender))
         .route("/mailbox/receipts", get(mailbox::list_receipts))
+        .route("/log/tree-head", get(log::tree_head))
+        .route("/log/key", get(log::key))
+        .route("/log/entries", get(log::list))
+        .route("/log/entries/{leaf_index}", get(log::entry))
+        .route("/log/consistency", get(log::consistency))
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
     Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }

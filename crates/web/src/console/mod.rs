@@ -10,6 +10,7 @@ mod cluster;
 mod core_library;
 mod form;
 mod home;
+mod log;
 mod login;
 mod mailbox;
 mod org;
@@ -63,6 +64,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/audit", get(audit::list))
         .route("/mailbox", get(mailbox::page).post(mailbox::change))
         .route("/mailbox/receipts", get(mailbox::receipts))
+        .route("/log", get(log::list))
+        .route("/log/{leaf_index}", get(log::detail))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -210,6 +213,7 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
         NavItem { key: "orgs", href: "/orgs", label: t("机构名录", "Organisations") },
         NavItem { key: "clusters", href: "/clusters", label: t("产业集群", "Clusters") },
     ];
+    nav.push(NavItem { key: "log", href: "/log", label: t("存证日志", "Verifiable log") });
     if policy::allows(actor, Permission::ReadUsers) {
         nav.push(NavItem { key: "users", href: "/users", label: t("用户管理", "Users") });
     }

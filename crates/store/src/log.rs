@@ -1,0 +1,358 @@
+//! The verifiable log's tables: the append state (one row), leaves and their parties, the hashes of
+//! perfect subtrees, signed tree heads and the platform's signing key. Nothing here reads all leaves:
+//! a root or a proof reads at most a few dozen rows by primary key.
+
+use std::collections::HashMap;
+
+use lianrong_domain::log::{HASH_BYTES, Hash, HashAlg, LeafKind, NodeId};
+use lianrong_domain::page::{Page, PageRequest};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, Result, StoreError, decode, map_write};
+
+/// Sizes and indexes are `u64` in the domain and `BIGINT` in the database.
+fn to_db(column: &'static str, value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| StoreError::Corrupt { column, value: value.to_string() })
+}
+
+fn from_db(column: &'static str, value: i64) -> Result<u64> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt { column, value: value.to_string() })
+}
+
+fn hash_from_db(column: &'static str, bytes: Vec<u8>) -> Result<Hash> {
+    <Hash>::try_from(bytes.as_slice())
+        .map_err(|_| StoreError::Corrupt { column, value: format!("{} bytes, not {HASH_BYTES}", bytes.len()) })
+}
+
+/// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the caller's `BEGIN IMMEDIATE` transaction
+/// already holds the write lock. Appends take a bare connection (inside the caller's transaction), so
+/// the backend is read from the connection rather than from `Db`.
+fn row_lock(conn: &Conn) -> &'static str {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") { " FOR UPDATE" } else { "" }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogState {
+    pub tree_size: u64,
+    /// The frontier's hashes concatenated, largest subtree first (`domain::log::Frontier::from_bytes`).
+    pub frontier: Vec<u8>,
+    pub hash_alg: HashAlg,
+}
+
+/// The append state. With `lock`, the row stays locked until the caller's transaction ends, so appends
+/// from any number of processes are serialised.
+pub async fn state(conn: &mut Conn, lock: bool) -> Result<LogState> {
+    let lock = if lock { row_lock(conn) } else { "" };
+    let sql = format!("SELECT tree_size, frontier, hash_alg FROM log_state WHERE id = 1{lock}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    Ok(LogState {
+        tree_size: from_db("log_state.tree_size", row.try_get("tree_size")?)?,
+        frontier: row.try_get("frontier")?,
+        hash_alg: decode("log_state.hash_alg", row.try_get("hash_alg")?, HashAlg::parse)?,
+    })
+}
+
+/// Moves the state from `expected_size` to `new_size`; `Conflict` if another append got there first.
+pub async fn save_state(
+    conn: &mut Conn,
+    expected_size: u64,
+    new_size: u64,
+    frontier: &[u8],
+    now_ms: i64,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE log_state SET tree_size = $2, frontier = $3, updated_at_ms = $4 WHERE id = 1 AND tree_size = $1",
+    )
+    .bind(to_db("log_state.tree_size", expected_size)?)
+    .bind(to_db("log_state.tree_size", new_size)?)
+    .bind(frontier.to_vec())
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 1 { Ok(()) } else { Err(StoreError::Conflict { constraint: "log_state.tree_size".into() }) }
+}
+
+/// Chooses the hash function while the log is still empty; `Conflict` once it holds a leaf.
+pub async fn set_hash_alg(conn: &mut Conn, alg: HashAlg, now_ms: i64) -> Result<()> {
+    let n = sqlx::query("UPDATE log_state SET hash_alg = $1, updated_at_ms = $2 WHERE id = 1 AND tree_size = 0")
+        .bind(alg.code())
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if n == 1 { Ok(()) } else { Err(StoreError::Conflict { constraint: "log_state.hash_alg".into() }) }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafRecord {
+    pub leaf_index: u64,
+    pub kind: LeafKind,
+    pub subject_id: String,
+    /// Canonical JSON: exactly the bytes the leaf hash covers.
+    pub data: String,
+    pub leaf_hash: Hash,
+    pub appended_at_ms: i64,
+}
+
+/// Writes a leaf and its parties (each organisation once).
+pub async fn insert_leaf(conn: &mut Conn, leaf: &LeafRecord, party_org_ids: &[&str]) -> Result<()> {
+    let index = to_db("log_leaf.leaf_index", leaf.leaf_index)?;
+    sqlx::query(
+        "INSERT INTO log_leaf (leaf_index, kind, subject_id, data, leaf_hash, appended_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(index)
+    .bind(leaf.kind.code())
+    .bind(&leaf.subject_id)
+    .bind(&leaf.data)
+    .bind(leaf.leaf_hash.to_vec())
+    .bind(leaf.appended_at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    let mut parties: Vec<&str> = party_org_ids.to_vec();
+    parties.sort_unstable();
+    parties.dedup();
+    for org_id in parties {
+        sqlx::query("INSERT INTO log_party (leaf_index, org_id) VALUES ($1, $2)")
+            .bind(index)
+            .bind(org_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// Keeps the perfect subtrees an append completed. Leaves (level 0) live in `log_leaf` already.
+pub async fn insert_nodes(conn: &mut Conn, nodes: &[(NodeId, Hash)]) -> Result<()> {
+    for (id, hash) in nodes.iter().filter(|(id, _)| id.level > 0) {
+        sqlx::query("INSERT INTO log_node (node_level, node_index, node_hash) VALUES ($1, $2, $3)")
+            .bind(i64::from(id.level))
+            .bind(to_db("log_node.node_index", id.index)?)
+            .bind(hash.to_vec())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// The hash of one perfect subtree, `None` if it is not (yet) complete.
+pub async fn node(conn: &mut Conn, id: NodeId) -> Result<Option<Hash>> {
+    let index = to_db("log_node.node_index", id.index)?;
+    let bytes: Option<Vec<u8>> = if id.level == 0 {
+        sqlx::query_scalar("SELECT leaf_hash FROM log_leaf WHERE leaf_index = $1")
+            .bind(index)
+            .fetch_optional(&mut *conn)
+            .await?
+    } else {
+        sqlx::query_scalar("SELECT node_hash FROM log_node WHERE node_level = $1 AND node_index = $2")
+            .bind(i64::from(id.level))
+            .bind(index)
+            .fetch_optional(&mut *conn)
+            .await?
+    };
+    bytes.map(|b| hash_from_db("log_node.node_hash", b)).transpose()
+}
+
+/// The hashes of the given perfect subtrees (one primary-key read each); missing ones are absent.
+pub async fn nodes(conn: &mut Conn, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(h) = node(conn, id).await? {
+            out.insert(id, h);
+        }
+    }
+    Ok(out)
+}
+
+/// Which leaves a query may return.
+#[derive(Debug, Clone)]
+pub enum LogScope {
+    /// The operator and the regulator.
+    All,
+    /// Leaves the organisation is a party to.
+    PartyOf { org_id: String },
+}
+
+fn scope_binds(scope: &LogScope) -> (i64, String) {
+    match scope {
+        LogScope::All => (1, String::new()),
+        LogScope::PartyOf { org_id } => (0, org_id.clone()),
+    }
+}
+
+const SELECT: &str = "SELECT l.leaf_index, l.kind, l.subject_id, l.data, l.leaf_hash, l.appended_at_ms FROM log_leaf l \
+     WHERE ($1 = 1 OR EXISTS (SELECT 1 FROM log_party p WHERE p.leaf_index = l.leaf_index AND p.org_id = $2))";
+
+fn from_row(r: &AnyRow) -> Result<LeafRecord> {
+    Ok(LeafRecord {
+        leaf_index: from_db("log_leaf.leaf_index", r.try_get("leaf_index")?)?,
+        kind: decode("log_leaf.kind", r.try_get("kind")?, LeafKind::parse)?,
+        subject_id: r.try_get("subject_id")?,
+        data: r.try_get("data")?,
+        leaf_hash: hash_from_db("log_leaf.leaf_hash", r.try_get("leaf_hash")?)?,
+        appended_at_ms: r.try_get("appended_at_ms")?,
+    })
+}
+
+/// A leaf if the scope may see it, else `NotFound`.
+pub async fn get_leaf(conn: &mut Conn, scope: &LogScope, leaf_index: u64) -> Result<LeafRecord> {
+    let (all, org) = scope_binds(scope);
+    let Ok(index) = i64::try_from(leaf_index) else { return Err(StoreError::NotFound) };
+    let sql = format!("{SELECT} AND l.leaf_index = $3");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(all).bind(org).bind(index).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+/// The organisations a leaf concerns.
+pub async fn parties(conn: &mut Conn, leaf_index: u64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT org_id FROM log_party WHERE leaf_index = $1 ORDER BY org_id")
+        .bind(to_db("log_party.leaf_index", leaf_index)?)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LeafFilter {
+    pub kind: Option<LeafKind>,
+    pub subject_id: Option<String>,
+}
+
+/// Leaves the scope may see, newest first.
+pub async fn list_leaves(
+    conn: &mut Conn,
+    scope: &LogScope,
+    filter: &LeafFilter,
+    page: PageRequest,
+) -> Result<Page<LeafRecord>> {
+    let (all, org) = scope_binds(scope);
+    let kind = filter.kind.map(|k| k.code()).unwrap_or("");
+    let subject = filter.subject_id.clone().unwrap_or_default();
+    let filt = " AND ($3 = '' OR l.kind = $3) AND ($4 = '' OR l.subject_id = $4)";
+    let count_sql = format!("SELECT COUNT(*) FROM ({SELECT}{filt}) t");
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+        .bind(all)
+        .bind(&org)
+        .bind(kind)
+        .bind(&subject)
+        .fetch_one(&mut *conn)
+        .await?;
+    let sql = format!("{SELECT}{filt} ORDER BY l.leaf_index DESC LIMIT $5 OFFSET $6");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(all)
+        .bind(&org)
+        .bind(kind)
+        .bind(&subject)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&mut *conn)
+        .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHeadRecord {
+    pub tree_size: u64,
+    /// Identifies the signing key (`app::log` derives it from the public key).
+    pub key_id: String,
+    pub root_hash: Hash,
+    pub timestamp_ms: i64,
+    pub hash_alg: HashAlg,
+    /// SM2 signature, `r ‖ s` (64 bytes).
+    pub signature: Vec<u8>,
+}
+
+fn head_from_row(r: &AnyRow) -> Result<TreeHeadRecord> {
+    Ok(TreeHeadRecord {
+        tree_size: from_db("log_tree_head.tree_size", r.try_get("tree_size")?)?,
+        key_id: r.try_get("key_id")?,
+        root_hash: hash_from_db("log_tree_head.root_hash", r.try_get("root_hash")?)?,
+        timestamp_ms: r.try_get("timestamp_ms")?,
+        hash_alg: decode("log_tree_head.hash_alg", r.try_get("hash_alg")?, HashAlg::parse)?,
+        signature: r.try_get("signature")?,
+    })
+}
+
+const HEAD_COLUMNS: &str = "tree_size, key_id, root_hash, timestamp_ms, hash_alg, signature";
+
+/// The largest head signed by this key with this hash function. (Heads are kept per size, key and
+/// hash function: a rotated key or a hash function chosen for an empty log gets heads of its own.)
+pub async fn latest_head(conn: &mut Conn, key_id: &str, alg: HashAlg) -> Result<Option<TreeHeadRecord>> {
+    let sql = format!(
+        "SELECT {HEAD_COLUMNS} FROM log_tree_head WHERE key_id = $1 AND hash_alg = $2 ORDER BY tree_size DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key_id).bind(alg.code()).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(head_from_row).transpose()
+}
+
+/// The head of one size signed by this key with this hash function, if one was signed.
+pub async fn head_at(conn: &mut Conn, tree_size: u64, key_id: &str, alg: HashAlg) -> Result<Option<TreeHeadRecord>> {
+    let sql =
+        format!("SELECT {HEAD_COLUMNS} FROM log_tree_head WHERE tree_size = $1 AND key_id = $2 AND hash_alg = $3");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_db("log_tree_head.tree_size", tree_size)?)
+        .bind(key_id)
+        .bind(alg.code())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(head_from_row).transpose()
+}
+
+/// Keeps a signed head unless one of the same size, key and hash function is already kept (two
+/// servers signing at once); the caller then reads back the one that won.
+pub async fn insert_head_if_absent(conn: &mut Conn, h: &TreeHeadRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO log_tree_head (tree_size, key_id, root_hash, timestamp_ms, hash_alg, signature) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tree_size, key_id, hash_alg) DO NOTHING",
+    )
+    .bind(to_db("log_tree_head.tree_size", h.tree_size)?)
+    .bind(&h.key_id)
+    .bind(h.root_hash.to_vec())
+    .bind(h.timestamp_ms)
+    .bind(h.hash_alg.code())
+    .bind(h.signature.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub private_key_hex: String,
+    pub public_key_hex: String,
+    pub created_at_ms: i64,
+}
+
+pub async fn key(conn: &mut Conn) -> Result<Option<KeyRecord>> {
+    let row = sqlx::query("SELECT private_key_hex, public_key_hex, created_at_ms FROM log_key WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        Ok(KeyRecord {
+            private_key_hex: r.try_get("private_key_hex")?,
+            public_key_hex: r.try_get("public_key_hex")?,
+            created_at_ms: r.try_get("created_at_ms")?,
+        })
+    })
+    .transpose()
+}
+
+/// Keeps the key unless another process kept one first; the caller then reads back the one that won.
+pub async fn insert_key_if_absent(conn: &mut Conn, k: &KeyRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO log_key (id, private_key_hex, public_key_hex, created_at_ms) VALUES (1, $1, $2, $3) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&k.private_key_hex)
+    .bind(&k.public_key_hex)
+    .bind(k.created_at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
