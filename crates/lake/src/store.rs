@@ -46,6 +46,9 @@ impl Lake {
             return open_s3(rest, url);
         }
         let path = if url.starts_with("file:") {
+            if !url.starts_with("file:///") {
+                return Err(LakeError::InvalidUrl(format!("{url}: a file URL needs an absolute path (file:///…)")));
+            }
             url::Url::parse(url)
                 .ok()
                 .and_then(|u| u.to_file_path().ok())
