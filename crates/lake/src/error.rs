@@ -22,10 +22,7 @@ impl FileError {
     /// The same error about one row; the row number is prefixed to both messages.
     pub fn at_row(code: &'static str, row_no: u64, en: impl fmt::Display, zh: impl fmt::Display) -> Self {
         FileError {
-            code,
-            row_no: Some(row_no),
-            en: format!("Row {row_no}: {en}"),
-            zh: format!("第 {row_no} 行：{zh}"),
+            code, row_no: Some(row_no), en: format!("Row {row_no}: {en}"), zh: format!("第 {row_no} 行：{zh}")
         }
     }
 

@@ -90,7 +90,10 @@ impl Lake {
 
 fn open_s3(rest: &str, url: &str) -> LakeResult<Lake> {
     let parsed = url::Url::parse(url).map_err(|e| LakeError::InvalidUrl(format!("{e}")))?;
-    let bucket = parsed.host_str().filter(|b| !b.is_empty()).ok_or_else(|| LakeError::InvalidUrl("s3:// needs a bucket".into()))?;
+    let bucket = parsed
+        .host_str()
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| LakeError::InvalidUrl("s3:// needs a bucket".into()))?;
     let prefix = parsed.path().trim_matches('/').to_owned();
     // One TLS provider for the whole process (ring, as elsewhere in Lianrong); an earlier install wins.
     let _ = rustls::crypto::ring::default_provider().install_default();

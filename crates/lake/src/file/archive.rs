@@ -168,7 +168,9 @@ impl ZipParts {
     fn read_entry(&mut self, index: usize) -> (String, Option<EntryOutcome>) {
         let mut entry = match self.archive.by_index(index) {
             Ok(entry) => entry,
-            Err(zip::result::ZipError::UnsupportedArchive(what)) if what.contains("assword") || what.contains("ncrypt") => {
+            Err(zip::result::ZipError::UnsupportedArchive(what))
+                if what.contains("assword") || what.contains("ncrypt") =>
+            {
                 return (format!("#{}", index + 1), Some(EntryOutcome::Refused(encrypted())));
             }
             Err(e) => return (format!("#{}", index + 1), Some(EntryOutcome::Refused(zip_unreadable(&e)))),
@@ -180,7 +182,9 @@ impl ZipParts {
         if entry.encrypted() {
             return (name, Some(EntryOutcome::Refused(encrypted())));
         }
-        if ["zip", "rar", "7z", "gz", "tgz", "tar", "bz2", "xz", "zipx"].contains(&super::detect::extension(&name).as_str()) {
+        if ["zip", "rar", "7z", "gz", "tgz", "tar", "bz2", "xz", "zipx"]
+            .contains(&super::detect::extension(&name).as_str())
+        {
             return (name, Some(EntryOutcome::Refused(nested())));
         }
         if entry.size() > ZIP_ENTRY_BYTES_MAX {
@@ -197,7 +201,10 @@ impl ZipParts {
             return (name, Some(EntryOutcome::Stop(FileError::zip_bomb("an entry inflates beyond what it declares"))));
         }
         if self.inflated_total > ZIP_UNCOMPRESSED_BYTES_MAX {
-            return (name, Some(EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit"))));
+            return (
+                name,
+                Some(EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit"))),
+            );
         }
         (name, Some(EntryOutcome::Bytes(bytes)))
     }

@@ -114,11 +114,7 @@ fn refuse_archive(kind: &str, depth: Depth) -> FileError {
 fn detect_zip_package(source: &mut Source, depth: Depth) -> Result<Format, FileError> {
     let names: Vec<Vec<u8>> = {
         let archive = zip::ZipArchive::new(&mut *source).map_err(|e| {
-            FileError::new(
-                "zip_unreadable",
-                format!("The ZIP file is damaged: {e}."),
-                format!("ZIP 文件已损坏：{e}。"),
-            )
+            FileError::new("zip_unreadable", format!("The ZIP file is damaged: {e}."), format!("ZIP 文件已损坏：{e}。"))
         })?;
         archive.file_names_raw().take(crate::limits::XLSX_ENTRIES_MAX + 1).map(<[u8]>::to_vec).collect()
     };
@@ -172,7 +168,10 @@ fn looks_like_markup(prefix: &[u8]) -> bool {
     let body = prefix.strip_prefix(b"\xef\xbb\xbf").unwrap_or(prefix);
     let start = body.iter().position(|b| !b.is_ascii_whitespace()).map(|i| &body[i..]).unwrap_or(&[]);
     let head: Vec<u8> = start.iter().take(14).map(u8::to_ascii_lowercase).collect();
-    head.starts_with(b"<?xml") || head.starts_with(b"<html") || head.starts_with(b"<!doctype html") || head.starts_with(b"<table")
+    head.starts_with(b"<?xml")
+        || head.starts_with(b"<html")
+        || head.starts_with(b"<!doctype html")
+        || head.starts_with(b"<table")
 }
 
 /// Text has no NUL bytes, except UTF-16 text, which starts with its byte-order mark.

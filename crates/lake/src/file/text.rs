@@ -7,7 +7,7 @@
 
 use std::io::{self, Read, SeekFrom};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use encoding_rs::{DecoderResult, GB18030, UTF_16BE, UTF_16LE};
 
@@ -235,13 +235,19 @@ impl CsvRows {
             csv::ErrorKind::Io(io) if io.kind() == io::ErrorKind::InvalidData => FileError::at_row(
                 "csv_malformed",
                 row_no,
-                format!("a record is longer than {} KiB; a quote (\") is probably never closed.", CSV_RECORD_BYTES_MAX / 1024),
+                format!(
+                    "a record is longer than {} KiB; a quote (\") is probably never closed.",
+                    CSV_RECORD_BYTES_MAX / 1024
+                ),
                 format!("一条记录超过 {} KiB，可能有引号（\"）未闭合。", CSV_RECORD_BYTES_MAX / 1024),
             ),
-            csv::ErrorKind::Io(io) => {
-                FileError { row_no: Some(row_no), ..FileError::io(io) }
-            }
-            _ => FileError::at_row("csv_malformed", row_no, format!("the text cannot be read as CSV ({err})."), format!("无法按 CSV 读取（{err}）。")),
+            csv::ErrorKind::Io(io) => FileError { row_no: Some(row_no), ..FileError::io(io) },
+            _ => FileError::at_row(
+                "csv_malformed",
+                row_no,
+                format!("the text cannot be read as CSV ({err})."),
+                format!("无法按 CSV 读取（{err}）。"),
+            ),
         }
     }
 
@@ -251,7 +257,8 @@ impl CsvRows {
         let end = self.reader.position();
         let newlines_total = end.line().saturating_sub(1);
         let inside = self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-        let at_end = self.stream.eof.load(Ordering::Relaxed) && end.byte() >= self.stream.read_total.load(Ordering::Relaxed);
+        let at_end =
+            self.stream.eof.load(Ordering::Relaxed) && end.byte() >= self.stream.read_total.load(Ordering::Relaxed);
         let terminator = u64::from(!at_end || self.stream.last_byte.load(Ordering::Relaxed) == b'\n');
         let blank = newlines_total.saturating_sub(self.newlines_consumed + inside + terminator);
         self.row_no += 1 + blank;

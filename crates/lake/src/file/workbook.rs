@@ -15,7 +15,7 @@ use super::cell::{format_datetime, format_number};
 use super::text::too_many_columns;
 use super::{Cell, CellKind, Format, MergedRange, Part, PartError, Parts, PartsInner, Row, Rows, Source, Table};
 use crate::error::FileError;
-use crate::limits::{COLUMNS_MAX, SHEETS_MAX, XLSX_ENTRIES_MAX, XLSX_UNCOMPRESSED_BYTES_MAX, XLS_BYTES_MAX};
+use crate::limits::{COLUMNS_MAX, SHEETS_MAX, XLS_BYTES_MAX, XLSX_ENTRIES_MAX, XLSX_UNCOMPRESSED_BYTES_MAX};
 
 mod xls_scan;
 
@@ -258,7 +258,8 @@ fn read_xls_sheet(book: &mut Xls<Source>, name: &str) -> Result<SheetData, FileE
     let formulas = book.worksheet_formula(name).map_err(|e| unreadable(format, &e))?;
     let mut builder = RowsBuilder::default();
     for (row, col, value) in values.used_cells() {
-        let (abs_row, abs_col) = (values.start().unwrap_or_default().0 + row as u32, values.start().unwrap_or_default().1 + col as u32);
+        let (abs_row, abs_col) =
+            (values.start().unwrap_or_default().0 + row as u32, values.start().unwrap_or_default().1 + col as u32);
         let is_formula = formulas.get_value((abs_row, abs_col)).is_some_and(|f| !f.is_empty());
         builder.push(abs_row, abs_col, cell_from_data(value, is_formula));
     }

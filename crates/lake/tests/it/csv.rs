@@ -7,14 +7,18 @@ const HEADER: &str = "发票号码,销方名称,购方名称,开票日期,金额
 
 #[test]
 fn utf8_with_bom_keeps_thousands_separators_as_text() {
-    let text = format!("\u{feff}{HEADER}00012345,重庆长安汽车股份有限公司,重庆某某配件有限公司,2026-11-05,\"1,234.56\"\n");
+    let text =
+        format!("\u{feff}{HEADER}00012345,重庆长安汽车股份有限公司,重庆某某配件有限公司,2026-11-05,\"1,234.56\"\n");
     let table = one_table("发票.csv", text.into_bytes());
     assert_eq!(table.format, Format::Csv);
     assert_eq!(table.encoding, Some(TextEncoding::Utf8Bom));
     assert_eq!(table.delimiter, Some(b','));
     let rows = table.texts();
     assert_eq!(rows[0], (1, vec!["发票号码", "销方名称", "购方名称", "开票日期", "金额"]));
-    assert_eq!(rows[1], (2, vec!["00012345", "重庆长安汽车股份有限公司", "重庆某某配件有限公司", "2026-11-05", "1,234.56"]));
+    assert_eq!(
+        rows[1],
+        (2, vec!["00012345", "重庆长安汽车股份有限公司", "重庆某某配件有限公司", "2026-11-05", "1,234.56"])
+    );
     assert_eq!(table.kind_at(2, 4), CellKind::Text);
 }
 

@@ -14,7 +14,11 @@ pub fn invoice_schema() -> SchemaRef {
 }
 
 /// `rows` invoices in batches of `batch_rows`, amounts 1..=rows fen.
-pub fn invoice_batches(schema: &SchemaRef, rows: usize, batch_rows: usize) -> impl Iterator<Item = RecordBatch> + use<> {
+pub fn invoice_batches(
+    schema: &SchemaRef,
+    rows: usize,
+    batch_rows: usize,
+) -> impl Iterator<Item = RecordBatch> + use<> {
     let schema = schema.clone();
     (0..rows).step_by(batch_rows.max(1)).map(move |start| {
         let end = (start + batch_rows).min(rows);
@@ -46,7 +50,8 @@ async fn partitions_round_trip_and_are_replaced_atomically() {
     let curated = lake.curated();
     let schema = invoice_schema();
     let november = PartitionKey::new("invoice", "chain-1", "2026-11").unwrap();
-    let written = curated.write_partition(&november, schema.clone(), invoice_batches(&schema, 300_000, 8192)).await.unwrap();
+    let written =
+        curated.write_partition(&november, schema.clone(), invoice_batches(&schema, 300_000, 8192)).await.unwrap();
     assert_eq!(written.rows, Some(300_000));
     assert_eq!(written.path, "curated/record=invoice/chain=chain-1/month=2026-11/data.parquet");
     let on_disk = dir.path().join(&written.path);

@@ -13,16 +13,17 @@ pub fn invoice_workbook() -> Vec<u8> {
     let sheet = book.add_worksheet();
     sheet.set_name("发票").unwrap();
     sheet.merge_range(0, 0, 0, 3, "2026年11月发票清单", &merged).unwrap();
-    for (col, title) in ["发票号码", "金额", "开票日期", "数量", "合计", "开票时间", "已核"].iter().enumerate() {
+    for (col, title) in ["发票号码", "金额", "开票日期", "数量", "合计", "开票时间", "已核"].iter().enumerate()
+    {
         sheet.write_string(1, col as u16, *title).unwrap();
     }
     sheet.write_string(2, 0, "00012345").unwrap();
     sheet.write_number(2, 1, 1234.56).unwrap();
-    sheet.write_datetime_with_format(2, 2, &ExcelDateTime::from_ymd(2026, 11, 5).unwrap(), &date).unwrap();
+    sheet.write_datetime_with_format(2, 2, ExcelDateTime::from_ymd(2026, 11, 5).unwrap(), &date).unwrap();
     sheet.write_number(2, 3, 42.0).unwrap();
     sheet.write_formula(2, 4, Formula::new("=B3*D3").set_result("51851.52")).unwrap();
     sheet
-        .write_datetime_with_format(2, 5, &ExcelDateTime::parse_from_str("2026-11-05 13:45:00").unwrap(), &datetime)
+        .write_datetime_with_format(2, 5, ExcelDateTime::parse_from_str("2026-11-05 13:45:00").unwrap(), &datetime)
         .unwrap();
     sheet.write_boolean(2, 6, true).unwrap();
     sheet.write_string(4, 0, "00012346").unwrap();
@@ -51,7 +52,10 @@ fn a_workbook_becomes_one_table_per_sheet_with_true_kinds() {
     assert!(sheet.merged[0].covers_row(1) && !sheet.merged[0].covers_row(2));
     let texts = sheet.texts();
     assert_eq!(texts[0], (1, vec!["2026年11月发票清单"]));
-    assert_eq!(texts[2], (3, vec!["00012345", "1234.56", "2026-11-05", "42", "51851.52", "2026-11-05 13:45:00", "TRUE"]));
+    assert_eq!(
+        texts[2],
+        (3, vec!["00012345", "1234.56", "2026-11-05", "42", "51851.52", "2026-11-05 13:45:00", "TRUE"])
+    );
     assert_eq!(texts[3], (5, vec!["00012346", "0.3", "46000", "7"]), "row 4 is empty and skipped, whitespace trims");
     assert_eq!(sheet.kind_at(3, 0), CellKind::Text);
     assert_eq!(sheet.kind_at(3, 1), CellKind::Number);
@@ -125,7 +129,10 @@ fn a_password_protected_or_damaged_workbook_is_an_error_not_a_crash() {
         Err(e) => e.code,
         Ok(parts) => read_all(parts).into_iter().find_map(|p| p.err()).map(|p| p.error.code).unwrap_or("none"),
     };
-    assert!(["zip_unreadable", "xlsx_unreadable", "unsupported_format", "csv_malformed", "encoding_invalid"].contains(&err), "{err}");
+    assert!(
+        ["zip_unreadable", "xlsx_unreadable", "unsupported_format", "csv_malformed", "encoding_invalid"].contains(&err),
+        "{err}"
+    );
 }
 
 #[test]
@@ -133,4 +140,34 @@ fn a_cfb_that_is_not_a_workbook_is_refused() {
     let mut fake = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     fake.extend(vec![0u8; 600]);
     assert_eq!(open_error("old.xls", fake).code, "xls_unreadable");
+}
+
+const LEGACY_XLS: &[u8] = include_bytes!("../fixtures/legacy.xls");
+
+#[test]
+fn a_legacy_xls_workbook_is_read_like_xlsx() {
+    let parts = read_all(open_bytes("旧版.xls", LEGACY_XLS.to_vec()).unwrap());
+    let sheet = parts[0].as_ref().unwrap();
+    assert_eq!(sheet.format, Format::Xls);
+    assert_eq!(sheet.sheet_name.as_deref(), Some("发票"));
+    assert_eq!(sheet.merged, vec![MergedRange { first_row_no: 1, last_row_no: 1, first_col: 0, last_col: 2 }]);
+    let texts = sheet.texts();
+    assert_eq!(texts[0], (1, vec!["2026年11月发票清单"]));
+    assert_eq!(&texts[2].1[..4], &["00012345", "1234.56", "2026-11-05", "42"]);
+    assert_eq!(sheet.kind_at(3, 2), CellKind::Date);
+    assert_eq!(sheet.kind_at(3, 4), CellKind::Formula);
+    assert_eq!(texts[3], (5, vec!["00012346", "0.5"]));
+    assert_eq!(parts[1].as_ref().unwrap_err().error.code, "sheet_empty");
+}
+
+#[test]
+fn a_legacy_xls_claiming_a_huge_sheet_is_refused_before_calamine_allocates() {
+    // Rewrite the sheet's DIMENSIONS record (type 0x0200, 14 bytes) to claim 1,000,000 rows × 256 columns.
+    let mut bytes = LEGACY_XLS.to_vec();
+    let at = bytes.windows(4).position(|w| w == [0x00, 0x02, 0x0E, 0x00]).expect("a DIMENSIONS record");
+    bytes[at + 4..at + 8].copy_from_slice(&0u32.to_le_bytes());
+    bytes[at + 8..at + 12].copy_from_slice(&1_000_000u32.to_le_bytes());
+    bytes[at + 12..at + 14].copy_from_slice(&0u16.to_le_bytes());
+    bytes[at + 14..at + 16].copy_from_slice(&256u16.to_le_bytes());
+    assert_eq!(open_error("huge.xls", bytes).code, "xls_too_large");
 }
