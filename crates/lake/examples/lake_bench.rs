@@ -2,7 +2,9 @@
 //! (12 columns, about 150 MB) from disk, then write 1,000,000 rows of Parquet to a local lake.
 //!
 //! `cargo run --release -p lianrong-lake --example lake_bench [rows]`; wrap it in `/usr/bin/time -v`
-//! for peak memory. Prints figures, asserts nothing about time.
+//! for peak memory. Prints figures, asserts nothing about time. Two more modes measure workbooks:
+//! `lake_bench make-xlsx <path> <rows>` writes an invoice workbook, `lake_bench read <path>` decodes any
+//! file (run it alone under `/usr/bin/time -v` for the decoder's own peak memory).
 
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
@@ -70,7 +72,56 @@ fn format_thousands(fen: u64) -> String {
     format!("{grouped}.{:02}", fen % 100)
 }
 
+fn make_xlsx(path: &str, rows: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, name) in COLUMNS.iter().enumerate() {
+        sheet.write_string(0, col as u16, *name)?;
+    }
+    for i in 0..rows {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, format!("5000{:08}", i % 1000))?;
+        sheet.write_string(r, 1, format!("{i:08}"))?;
+        sheet.write_string(r, 2, format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28))?;
+        sheet.write_string(r, 3, format!("91500000{:010}", i % 97))?;
+        sheet.write_string(r, 4, "重庆长安汽车股份有限公司")?;
+        sheet.write_string(r, 5, format!("91500112{:010}", i % 5000))?;
+        sheet.write_string(r, 6, format!("重庆两江新区{}号配件有限公司", i % 5000))?;
+        sheet.write_number(r, 7, (10_000 + (i as u64 * 7919) % 9_000_000) as f64 / 100.0)?;
+        sheet.write_string(r, 8, "13%")?;
+        sheet.write_number(r, 9, 13.0 + (i % 1000) as f64 / 100.0)?;
+        sheet.write_number(r, 10, 113.0 + (i % 1000) as f64 / 100.0)?;
+        sheet.write_string(r, 11, format!("第{}批", i % 40))?;
+    }
+    book.save(path)?;
+    Ok(())
+}
+
+fn read(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let (mut rows, mut cells) = (0u64, 0u64);
+    for part in open_path(std::path::Path::new(path))? {
+        let Ok(table) = part else { continue };
+        for row in table.rows.flatten() {
+            rows += 1;
+            cells += row.cells.len() as u64;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("read {path}: {rows} rows ({cells} cells) in {seconds:.2} s = {:.0} rows/s", rows as f64 / seconds);
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("make-xlsx") => {
+            let rows = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+            return make_xlsx(args.get(2).map_or("bench.xlsx", String::as_str), rows);
+        }
+        Some("read") => return read(args.get(2).map_or("bench.xlsx", String::as_str)),
+        _ => {}
+    }
     let rows: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
     // LAKE_BENCH_KEEP=/some/dir keeps the lake there (to inspect it with DuckDB).

@@ -171,3 +171,34 @@ fn a_legacy_xls_claiming_a_huge_sheet_is_refused_before_calamine_allocates() {
     bytes[at + 14..at + 16].copy_from_slice(&256u16.to_le_bytes());
     assert_eq!(open_error("huge.xls", bytes).code, "xls_too_large");
 }
+
+#[test]
+fn a_long_sheet_streams_and_a_table_dropped_early_does_not_disturb_the_next() {
+    let mut book = Workbook::new();
+    let first = book.add_worksheet();
+    first.set_name("长表").unwrap();
+    for row in 0..5000u32 {
+        first.write_number(row, 0, f64::from(row)).unwrap();
+        first.write_string(row, 1, format!("第{row}行")).unwrap();
+    }
+    let second = book.add_worksheet();
+    second.set_name("第二").unwrap();
+    second.write_string(2, 0, "尾").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+
+    let all = read_all(open_bytes("long.xlsx", bytes.clone()).unwrap());
+    let long = all[0].as_ref().unwrap();
+    assert_eq!(long.rows.len(), 5000);
+    assert_eq!(long.texts()[4999], (5000, vec!["4999", "第4999行"]));
+
+    let mut parts = open_bytes("long.xlsx", bytes).unwrap();
+    let table = parts.next().unwrap().unwrap();
+    let first_rows: Vec<_> = table.rows.take(3).map(Result::unwrap).collect();
+    assert_eq!(first_rows[2].row_no, 3);
+    let next = parts.next().unwrap().unwrap();
+    assert_eq!(next.sheet_name.as_deref(), Some("第二"));
+    let rows: Vec<_> = next.rows.map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].row_no, rows[0].cells[0].text.as_str()), (3, "尾"));
+    assert!(parts.next().is_none());
+}
