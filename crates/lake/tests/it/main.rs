@@ -6,5 +6,6 @@ mod csv;
 mod curated;
 mod fuzz;
 mod raw;
+mod s3;
 mod xlsx;
 mod zip;
