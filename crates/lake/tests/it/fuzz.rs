@@ -50,7 +50,8 @@ fn samples() -> &'static Vec<(&'static str, Vec<u8>)> {
             out.write_all(&xlsx).unwrap();
             out.finish().unwrap().into_inner()
         };
-        vec![("s.csv", csv), ("g.csv", gbk), ("s.xlsx", xlsx), ("s.zip", zip)]
+        let xls = include_bytes!("../fixtures/legacy.xls").to_vec();
+        vec![("s.csv", csv), ("g.csv", gbk), ("s.xlsx", xlsx), ("s.zip", zip), ("s.xls", xls)]
     })
 }
 
@@ -78,7 +79,7 @@ proptest! {
 
     #[test]
     fn mutated_valid_files_never_panic(
-        which in 0usize..4,
+        which in 0usize..5,
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),
