@@ -145,3 +145,15 @@ mod tests {
         assert_eq!(by_url.location(), lake.location());
     }
 }
+
+#[cfg(test)]
+mod send_tests {
+    /// The lake is shared across tasks.
+    #[test]
+    fn lake_handles_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::Lake>();
+        assert_send_sync::<crate::Raw>();
+        assert_send_sync::<crate::Curated>();
+    }
+}

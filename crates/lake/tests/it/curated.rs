@@ -102,3 +102,18 @@ async fn unsafe_partition_values_never_reach_a_path() {
     assert_eq!(err.code(), "partition_invalid");
     assert_eq!(curated.list_partitions(Some("../x")).await.unwrap_err().code(), "partition_invalid");
 }
+
+#[tokio::test]
+async fn writes_run_on_spawned_tasks() {
+    let lake = Lake::in_memory();
+    let schema = invoice_schema();
+    let curated = lake.curated();
+    let key = PartitionKey::new("invoice", "spawned", "2026-11").unwrap();
+    let batches = invoice_batches(&schema, 1000, 100);
+    let written =
+        tokio::spawn(async move { curated.write_partition(&key, schema, batches).await }).await.unwrap().unwrap();
+    assert_eq!(written.rows, Some(1000));
+    let raw = lake.raw();
+    let stored = tokio::spawn(async move { raw.put(b"spawned".to_vec()).await }).await.unwrap().unwrap();
+    assert_eq!(stored.size_bytes, 7);
+}
