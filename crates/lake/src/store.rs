@@ -46,6 +46,9 @@ impl Lake {
             return open_s3(rest, url);
         }
         let path = if url.starts_with("file:") {
+            if !url.starts_with("file:///") {
+                return Err(LakeError::InvalidUrl(format!("{url}: a file URL needs an absolute path (file:///…)")));
+            }
             url::Url::parse(url)
                 .ok()
                 .and_then(|u| u.to_file_path().ok())
@@ -140,5 +143,17 @@ mod tests {
         assert!(lake.location().starts_with("file://"));
         let by_url = Lake::open(&format!("file://{}", path.display())).unwrap();
         assert_eq!(by_url.location(), lake.location());
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    /// The lake is shared across tasks.
+    #[test]
+    fn lake_handles_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::Lake>();
+        assert_send_sync::<crate::Raw>();
+        assert_send_sync::<crate::Curated>();
     }
 }

@@ -139,10 +139,6 @@ impl ZipParts {
 
     fn open_entry(&mut self, index: usize) {
         let (name, outcome) = self.read_entry(index);
-        let outcome = match outcome {
-            Some(outcome) => outcome,
-            None => return,
-        };
         match outcome {
             EntryOutcome::Skip => {}
             EntryOutcome::Refused(error) => {
@@ -165,48 +161,45 @@ impl ZipParts {
         }
     }
 
-    fn read_entry(&mut self, index: usize) -> (String, Option<EntryOutcome>) {
+    fn read_entry(&mut self, index: usize) -> (String, EntryOutcome) {
         let mut entry = match self.archive.by_index(index) {
             Ok(entry) => entry,
             Err(zip::result::ZipError::UnsupportedArchive(what))
                 if what.contains("assword") || what.contains("ncrypt") =>
             {
-                return (format!("#{}", index + 1), Some(EntryOutcome::Refused(encrypted())));
+                return (format!("#{}", index + 1), EntryOutcome::Refused(encrypted()));
             }
-            Err(e) => return (format!("#{}", index + 1), Some(EntryOutcome::Refused(zip_unreadable(&e)))),
+            Err(e) => return (format!("#{}", index + 1), EntryOutcome::Refused(zip_unreadable(&e))),
         };
         let name = entry_name(entry.name_raw());
         if entry.is_dir() || is_litter(&name) {
-            return (name, Some(EntryOutcome::Skip));
+            return (name, EntryOutcome::Skip);
         }
         if entry.encrypted() {
-            return (name, Some(EntryOutcome::Refused(encrypted())));
+            return (name, EntryOutcome::Refused(encrypted()));
         }
         if ["zip", "rar", "7z", "gz", "tgz", "tar", "bz2", "xz", "zipx"]
             .contains(&super::detect::extension(&name).as_str())
         {
-            return (name, Some(EntryOutcome::Refused(nested())));
+            return (name, EntryOutcome::Refused(nested()));
         }
         if entry.size() > ZIP_ENTRY_BYTES_MAX {
-            return (name, Some(EntryOutcome::Refused(FileError::too_large(ZIP_ENTRY_BYTES_MAX))));
+            return (name, EntryOutcome::Refused(FileError::too_large(ZIP_ENTRY_BYTES_MAX)));
         }
         let compressed = entry.compressed_size();
         let mut bytes = Vec::with_capacity(entry.size().min(64 * 1024 * 1024) as usize);
         if let Err(e) = (&mut entry).take(ZIP_ENTRY_BYTES_MAX + 1).read_to_end(&mut bytes) {
-            return (name, Some(EntryOutcome::Refused(zip_unreadable(&e))));
+            return (name, EntryOutcome::Refused(zip_unreadable(&e)));
         }
         let inflated = bytes.len() as u64;
         self.inflated_total = self.inflated_total.saturating_add(inflated);
         if inflated > ZIP_ENTRY_BYTES_MAX || ratio_exceeded(inflated, compressed) {
-            return (name, Some(EntryOutcome::Stop(FileError::zip_bomb("an entry inflates beyond what it declares"))));
+            return (name, EntryOutcome::Stop(FileError::zip_bomb("an entry inflates beyond what it declares")));
         }
         if self.inflated_total > ZIP_UNCOMPRESSED_BYTES_MAX {
-            return (
-                name,
-                Some(EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit"))),
-            );
+            return (name, EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit")));
         }
-        (name, Some(EntryOutcome::Bytes(bytes)))
+        (name, EntryOutcome::Bytes(bytes))
     }
 }
 

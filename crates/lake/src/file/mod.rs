@@ -192,3 +192,18 @@ pub(crate) fn open_source(file_name: &str, mut source: Source, depth: Depth) -> 
         Format::Zip => archive::open_zip(file_name, source),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Callers move parts and tables into `spawn_blocking` and across threads.
+    #[test]
+    fn parts_and_tables_are_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Parts>();
+        assert_send::<Table>();
+        assert_send::<Rows>();
+        assert_send::<PartError>();
+    }
+}

@@ -7,7 +7,7 @@
 
 use std::io::{self, Read, SeekFrom};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use encoding_rs::{DecoderResult, GB18030, UTF_16BE, UTF_16LE};
 
@@ -184,22 +184,36 @@ struct CsvRows {
     record: csv::ByteRecord,
     codec: FieldCodec,
     encoding: TextEncoding,
-    record_start: Arc<AtomicU64>,
+    stream: Arc<StreamState>,
     /// Row number of the last record read, counting blank lines as the spreadsheet does.
     row_no: u64,
-    /// The line the next record starts on when no blank lines come between.
-    next_line: u64,
+    /// Line breaks consumed by the reader up to the end of the last record.
+    newlines_consumed: u64,
     done: bool,
+}
+
+/// What the reader below the csv parser has seen, shared with the row iterator: where the current
+/// record began (for the length guard), how much was read, whether the end was reached and the last
+/// byte (to tell a final record ended by a line break from one ended by the end of the file).
+#[derive(Default)]
+struct StreamState {
+    record_start: AtomicU64,
+    read_total: AtomicU64,
+    eof: AtomicBool,
+    last_byte: AtomicU8,
 }
 
 impl CsvRows {
     fn new(stream: Box<dyn Read + Send>, delimiter: u8, codec: FieldCodec, encoding: TextEncoding) -> Self {
-        let record_start = Arc::new(AtomicU64::new(0));
-        let guard = RecordGuard { inner: stream, read_total: 0, record_start: record_start.clone() };
+        let state = Arc::new(StreamState::default());
+        let guard = RecordGuard { inner: stream, state: state.clone() };
+        // Records end at LF only: a CR before it stays in the last field and is removed there, so each
+        // record consumes exactly one line break and blank lines can be counted.
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
+            .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(CSV_BUFFER_BYTES)
             .from_reader(guard);
         CsvRows {
@@ -207,9 +221,9 @@ impl CsvRows {
             record: csv::ByteRecord::new(),
             codec,
             encoding,
-            record_start,
+            stream: state,
             row_no: 0,
-            next_line: 1,
+            newlines_consumed: 0,
             done: false,
         }
     }
@@ -237,10 +251,27 @@ impl CsvRows {
         }
     }
 
+    /// Advances the row number past this record and the blank lines before it: the line breaks the
+    /// reader consumed, less those inside quoted fields and the record's own terminator.
+    fn count_row(&mut self) {
+        let end = self.reader.position();
+        let newlines_total = end.line().saturating_sub(1);
+        let inside = self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+        let at_end =
+            self.stream.eof.load(Ordering::Relaxed) && end.byte() >= self.stream.read_total.load(Ordering::Relaxed);
+        let terminator = u64::from(!at_end || self.stream.last_byte.load(Ordering::Relaxed) == b'\n');
+        let blank = newlines_total.saturating_sub(self.newlines_consumed + inside + terminator);
+        self.row_no += 1 + blank;
+        self.newlines_consumed = newlines_total;
+        self.stream.record_start.store(end.byte(), Ordering::Relaxed);
+    }
+
     fn decode_row(&self) -> Result<Option<Row>, FileError> {
         let row_no = self.row_no;
         let mut cells = Vec::with_capacity(self.record.len());
+        let last = self.record.len().saturating_sub(1);
         for (index, field) in self.record.iter().enumerate() {
+            let field = if index == last { field.strip_suffix(b"\r").unwrap_or(field) } else { field };
             if index >= COLUMNS_MAX {
                 if self.record.iter().skip(index).all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     break;
@@ -287,11 +318,7 @@ impl Iterator for CsvRows {
                 }
                 Err(err) => return Some(Err(self.read_error(&err))),
             }
-            let start_line = self.record.position().map_or(self.next_line, csv::Position::line);
-            self.row_no += 1 + start_line.saturating_sub(self.next_line);
-            let end = self.reader.position();
-            self.next_line = end.line();
-            self.record_start.store(end.byte(), Ordering::Relaxed);
+            self.count_row();
             match self.decode_row() {
                 Ok(Some(row)) => return Some(Ok(row)),
                 Ok(None) => continue,
@@ -344,18 +371,23 @@ pub(crate) fn cell_too_long(row_no: u64, index: usize) -> FileError {
 /// with `InvalidData`, which becomes `csv_malformed` for that row.
 struct RecordGuard<R> {
     inner: R,
-    read_total: u64,
-    record_start: Arc<AtomicU64>,
+    state: Arc<StreamState>,
 }
 
 impl<R: Read> Read for RecordGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let since_record = self.read_total.saturating_sub(self.record_start.load(Ordering::Relaxed));
+        let read_total = self.state.read_total.load(Ordering::Relaxed);
+        let since_record = read_total.saturating_sub(self.state.record_start.load(Ordering::Relaxed));
         if since_record > CSV_RECORD_BYTES_MAX + 2 * CSV_BUFFER_BYTES as u64 {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "record too long"));
         }
         let n = self.inner.read(buf)?;
-        self.read_total += n as u64;
+        if n == 0 {
+            self.state.eof.store(true, Ordering::Relaxed);
+        } else {
+            self.state.last_byte.store(buf[n - 1], Ordering::Relaxed);
+        }
+        self.state.read_total.store(read_total + n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }

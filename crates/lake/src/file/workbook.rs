@@ -1,11 +1,17 @@
-//! Workbooks: XLSX through calamine's streaming cell reader (values and formulas in one pass, stored
-//! sparsely so a stray far-away cell cannot force a huge allocation), legacy XLS through calamine after
-//! a pre-scan of its record stream. One sheet is read at a time; each calamine call is fenced with
-//! `catch_unwind` so a bug tripped by a hostile file is an error, not a crash.
+//! Workbooks: XLSX through calamine's streaming cell reader (values and formulas in one pass, rows
+//! built sparsely so a stray far-away cell cannot force a huge allocation), legacy XLS through calamine
+//! after a pre-scan of its record stream.
+//!
+//! calamine's cell reader borrows the workbook, so the workbook lives on a reading thread of its own
+//! that sends rows in small batches over a bounded channel: a sheet of a million rows streams in
+//! bounded memory like CSV. Each sheet's reading is fenced with `catch_unwind`, so a bug tripped by a
+//! hostile file is an error, not a crash.
 
 use std::collections::VecDeque;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use calamine::{Data, DataRef, Dimensions, Reader, SheetType, SheetVisible, Xls, Xlsx};
 use zip::ZipArchive;
@@ -27,20 +33,6 @@ enum Book {
 struct SheetInfo {
     name: String,
     hidden: bool,
-}
-
-pub(crate) struct WorkbookParts {
-    book: Book,
-    format: Format,
-    file_name: String,
-    sheets: Vec<SheetInfo>,
-    next_sheet: usize,
-    /// Empty sheets seen before any sheet with data: shown only if some sheet has data, otherwise the
-    /// whole workbook is reported once as `workbook_empty`.
-    empty_before_data: Vec<PartError>,
-    queued: VecDeque<Part>,
-    any_data: bool,
-    finished: bool,
 }
 
 fn unreadable(format: Format, detail: &dyn std::fmt::Display) -> FileError {
@@ -99,7 +91,7 @@ pub(crate) fn open_xlsx(file_name: &str, source: Source) -> Result<Parts, FileEr
         Err(e) => Err(unreadable(format, &e)),
     })?;
     let sheets = sheet_list(book.sheets_metadata())?;
-    Ok(workbook_parts(Book::Xlsx(Box::new(book)), format, file_name, sheets))
+    workbook_parts(Book::Xlsx(Box::new(book)), format, file_name, sheets)
 }
 
 pub(crate) fn open_xls(file_name: &str, mut source: Source) -> Result<Parts, FileError> {
@@ -117,7 +109,7 @@ pub(crate) fn open_xls(file_name: &str, mut source: Source) -> Result<Parts, Fil
         Err(e) => Err(unreadable(format, &e)),
     })?;
     let sheets = sheet_list(book.sheets_metadata())?;
-    Ok(workbook_parts(Book::Xls(Box::new(book)), format, file_name, sheets))
+    workbook_parts(Book::Xls(Box::new(book)), format, file_name, sheets)
 }
 
 fn sheet_list(metadata: &[calamine::Sheet]) -> Result<Vec<SheetInfo>, FileError> {
@@ -136,94 +128,161 @@ fn sheet_list(metadata: &[calamine::Sheet]) -> Result<Vec<SheetInfo>, FileError>
     Ok(sheets)
 }
 
-fn workbook_parts(book: Book, format: Format, file_name: &str, sheets: Vec<SheetInfo>) -> Parts {
-    Parts(PartsInner::Workbook(Box::new(WorkbookParts {
-        book,
+/// Rows per message from the reading thread and messages in flight: together they bound memory.
+const ROWS_PER_BATCH: usize = 512;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// What the reading thread sends, in order: per sheet a header, row batches, then an end or a failure;
+/// `Done` after the last sheet. `seq` is the sheet's index in the list of worksheets.
+enum Msg {
+    Sheet { seq: usize, merged: Vec<MergedRange> },
+    Rows { seq: usize, rows: Vec<Result<Row, FileError>> },
+    SheetEnd { seq: usize },
+    SheetFailed { seq: usize, error: FileError },
+    Done,
+}
+
+impl Msg {
+    fn seq(&self) -> Option<usize> {
+        match self {
+            Msg::Sheet { seq, .. } | Msg::Rows { seq, .. } | Msg::SheetEnd { seq } | Msg::SheetFailed { seq, .. } => {
+                Some(*seq)
+            }
+            Msg::Done => None,
+        }
+    }
+}
+
+/// The receiving end, shared by the parts iterator and the table being read, with one message of
+/// look-ahead.
+struct Feed {
+    rx: Receiver<Msg>,
+    back: Option<Msg>,
+}
+
+type SharedFeed = Arc<Mutex<Feed>>;
+
+fn recv(feed: &SharedFeed) -> Option<Msg> {
+    let mut feed = feed.lock().unwrap_or_else(PoisonError::into_inner);
+    feed.back.take().or_else(|| feed.rx.recv().ok())
+}
+
+fn put_back(feed: &SharedFeed, msg: Msg) {
+    feed.lock().unwrap_or_else(PoisonError::into_inner).back = Some(msg);
+}
+
+pub(crate) struct WorkbookParts {
+    feed: SharedFeed,
+    format: Format,
+    file_name: String,
+    sheets: Vec<SheetInfo>,
+    /// Sheets before this one have been handed out; their leftover rows are skipped.
+    next_seq: usize,
+    /// Empty sheets seen before any sheet with data: shown only if some sheet has data, otherwise the
+    /// whole workbook is reported once as `workbook_empty`.
+    empty_before_data: Vec<PartError>,
+    queued: VecDeque<Part>,
+    any_data: bool,
+    finished: bool,
+}
+
+fn workbook_parts(book: Book, format: Format, file_name: &str, sheets: Vec<SheetInfo>) -> Result<Parts, FileError> {
+    let names: Vec<String> = sheets.iter().map(|s| s.name.clone()).collect();
+    let (tx, rx) = sync_channel(BATCHES_IN_FLIGHT);
+    std::thread::Builder::new()
+        .name("lake-workbook".into())
+        .spawn(move || read_workbook(book, format, &names, &tx))
+        .map_err(|e| unreadable(format, &e))?;
+    Ok(Parts(PartsInner::Workbook(Box::new(WorkbookParts {
+        feed: Arc::new(Mutex::new(Feed { rx, back: None })),
         format,
         file_name: file_name.to_owned(),
         sheets,
-        next_sheet: 0,
+        next_seq: 0,
         empty_before_data: Vec::new(),
         queued: VecDeque::new(),
         any_data: false,
         finished: false,
-    })))
+    }))))
 }
 
-/// One sheet read into sparse rows.
-struct SheetData {
-    rows: Vec<Result<Row, FileError>>,
-    merged: Vec<MergedRange>,
-}
-
-impl WorkbookParts {
-    pub(crate) fn next(&mut self) -> Option<Part> {
-        loop {
-            if let Some(part) = self.queued.pop_front() {
-                return Some(part);
+/// The reading thread: streams every sheet, stopping early when the receiver is gone.
+fn read_workbook(mut book: Book, format: Format, names: &[String], tx: &SyncSender<Msg>) {
+    for (seq, name) in names.iter().enumerate() {
+        let outcome = catch_unwind(AssertUnwindSafe(|| stream_sheet(&mut book, seq, name, tx)));
+        let error = match outcome {
+            Ok(Ok(true)) => continue,
+            Ok(Ok(false)) => return,
+            Ok(Err(error)) => error,
+            Err(_) => {
+                // After a panic the workbook's state is unknown: report this sheet and stop.
+                let _ = tx.send(Msg::SheetFailed { seq, error: unreadable(format, &"internal reader failure") });
+                return;
             }
-            if self.next_sheet >= self.sheets.len() {
-                if !self.any_data && !self.finished {
-                    self.finished = true;
-                    return Some(Err(PartError {
-                        file_name: self.file_name.clone(),
-                        sheet_name: None,
-                        error: FileError::new(
-                            "workbook_empty",
-                            "The workbook has no data in any sheet.",
-                            "工作簿的所有工作表都没有数据。",
-                        ),
-                    }));
-                }
-                return None;
-            }
-            let index = self.next_sheet;
-            self.next_sheet += 1;
-            self.read_sheet(index);
+        };
+        if tx.send(Msg::SheetFailed { seq, error }).is_err() {
+            return;
         }
     }
+    let _ = tx.send(Msg::Done);
+}
 
-    fn read_sheet(&mut self, index: usize) {
-        let (name, hidden) = (self.sheets[index].name.clone(), self.sheets[index].hidden);
-        let format = self.format;
-        let book = &mut self.book;
-        let sheet = guarded(format, || match book {
-            Book::Xlsx(book) => read_xlsx_sheet(book, &name),
-            Book::Xls(book) => read_xls_sheet(book, &name),
-        });
-        let part_error = |error| PartError { file_name: self.file_name.clone(), sheet_name: Some(name.clone()), error };
-        match sheet {
-            Err(error) => {
-                self.any_data = true;
-                self.queued.push_back(Err(part_error(error)));
-            }
-            Ok(sheet) if sheet.rows.is_empty() => {
-                let error = part_error(FileError::new(
-                    "sheet_empty",
-                    format!("Sheet \"{name}\" has no data."),
-                    format!("工作表“{name}”没有数据。"),
-                ));
-                if self.any_data {
-                    self.queued.push_back(Err(error));
-                } else {
-                    self.empty_before_data.push(error);
-                }
-            }
-            Ok(sheet) => {
-                self.any_data = true;
-                self.queued.extend(self.empty_before_data.drain(..).map(Err));
-                self.queued.push_back(Ok(Table {
-                    file_name: self.file_name.clone(),
-                    sheet_name: Some(name),
-                    sheet_hidden: hidden,
-                    format,
-                    encoding: None,
-                    delimiter: None,
-                    merged: sheet.merged,
-                    rows: Rows::new(sheet.rows.into_iter()),
-                }));
+/// Groups cells arriving in row order into rows and sends them in batches. `push` and `finish`
+/// return false when the receiver is gone.
+struct RowSender<'a> {
+    tx: &'a SyncSender<Msg>,
+    seq: usize,
+    current: Option<(u32, Vec<(u32, Cell)>)>,
+    batch: Vec<Result<Row, FileError>>,
+}
+
+impl<'a> RowSender<'a> {
+    fn new(tx: &'a SyncSender<Msg>, seq: usize) -> Self {
+        RowSender { tx, seq, current: None, batch: Vec::with_capacity(ROWS_PER_BATCH) }
+    }
+
+    fn push(&mut self, row: u32, col: u32, cell: Cell) -> bool {
+        if cell.is_empty() {
+            return true;
+        }
+        if let Some((current_row, cells)) = &mut self.current
+            && *current_row == row
+        {
+            cells.push((col, cell));
+            return true;
+        }
+        let ok = self.flush_row();
+        self.current = Some((row, vec![(col, cell)]));
+        ok
+    }
+
+    fn flush_row(&mut self) -> bool {
+        if let Some((row, cells)) = self.current.take() {
+            self.batch.push(build_row(row, cells));
+            if self.batch.len() >= ROWS_PER_BATCH {
+                return self.send_batch();
             }
         }
+        true
+    }
+
+    fn send_batch(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(ROWS_PER_BATCH));
+        self.tx.send(Msg::Rows { seq: self.seq, rows }).is_ok()
+    }
+
+    fn finish(mut self) -> bool {
+        self.flush_row() && self.send_batch() && self.tx.send(Msg::SheetEnd { seq: self.seq }).is_ok()
+    }
+}
+
+fn stream_sheet(book: &mut Book, seq: usize, name: &str, tx: &SyncSender<Msg>) -> Result<bool, FileError> {
+    match book {
+        Book::Xlsx(book) => stream_xlsx_sheet(book, seq, name, tx),
+        Book::Xls(book) => stream_xls_sheet(book, seq, name, tx),
     }
 }
 
@@ -239,77 +298,167 @@ fn merged_ranges(dimensions: &[Dimensions]) -> Vec<MergedRange> {
         .collect()
 }
 
-fn read_xlsx_sheet(book: &mut Xlsx<Source>, name: &str) -> Result<SheetData, FileError> {
+fn stream_xlsx_sheet(book: &mut Xlsx<Source>, seq: usize, name: &str, tx: &SyncSender<Msg>) -> Result<bool, FileError> {
     let format = Format::Xlsx;
     let merged = book.merge_cells_by_sheet_name(name).map(|d| merged_ranges(&d)).unwrap_or_default();
     let mut reader = book.worksheet_cells_reader(name).map_err(|e| unreadable(format, &e))?;
-    let mut builder = RowsBuilder::default();
+    if tx.send(Msg::Sheet { seq, merged }).is_err() {
+        return Ok(false);
+    }
+    let mut sender = RowSender::new(tx, seq);
     while let Some(record) = reader.next_cell_with_formula_metadata().map_err(|e| unreadable(format, &e))? {
         let cell = cell_from_ref(&record.value, record.formula.is_some());
-        builder.push(record.pos.0, record.pos.1, cell);
+        if !sender.push(record.pos.0, record.pos.1, cell) {
+            return Ok(false);
+        }
     }
-    Ok(SheetData { rows: builder.finish(), merged })
+    Ok(sender.finish())
 }
 
-fn read_xls_sheet(book: &mut Xls<Source>, name: &str) -> Result<SheetData, FileError> {
+fn stream_xls_sheet(book: &mut Xls<Source>, seq: usize, name: &str, tx: &SyncSender<Msg>) -> Result<bool, FileError> {
     let format = Format::Xls;
     let merged = book.merge_cells_by_sheet_name(name).map(|d| merged_ranges(&d)).unwrap_or_default();
     let values = book.worksheet_range(name).map_err(|e| unreadable(format, &e))?;
     let formulas = book.worksheet_formula(name).map_err(|e| unreadable(format, &e))?;
-    let mut builder = RowsBuilder::default();
+    if tx.send(Msg::Sheet { seq, merged }).is_err() {
+        return Ok(false);
+    }
+    let start = values.start().unwrap_or_default();
+    let mut sender = RowSender::new(tx, seq);
     for (row, col, value) in values.used_cells() {
-        let (abs_row, abs_col) =
-            (values.start().unwrap_or_default().0 + row as u32, values.start().unwrap_or_default().1 + col as u32);
+        let (abs_row, abs_col) = (start.0 + row as u32, start.1 + col as u32);
         let is_formula = formulas.get_value((abs_row, abs_col)).is_some_and(|f| !f.is_empty());
-        builder.push(abs_row, abs_col, cell_from_data(value, is_formula));
-    }
-    Ok(SheetData { rows: builder.finish(), merged })
-}
-
-/// Groups cells into rows, tolerating out-of-order cells; rows and cells beyond the column limit
-/// become row errors.
-#[derive(Default)]
-struct RowsBuilder {
-    rows: Vec<(u32, Vec<(u32, Cell)>)>,
-    unsorted: bool,
-}
-
-impl RowsBuilder {
-    fn push(&mut self, row: u32, col: u32, cell: Cell) {
-        if cell.is_empty() {
-            return;
+        if !sender.push(abs_row, abs_col, cell_from_data(value, is_formula)) {
+            return Ok(false);
         }
-        match self.rows.last_mut() {
-            Some((last, cells)) if *last == row => cells.push((col, cell)),
-            Some((last, _)) if *last > row => {
-                self.unsorted = true;
-                self.rows.push((row, vec![(col, cell)]));
+    }
+    Ok(sender.finish())
+}
+
+impl WorkbookParts {
+    pub(crate) fn next(&mut self) -> Option<Part> {
+        loop {
+            if let Some(part) = self.queued.pop_front() {
+                return Some(part);
             }
-            _ => self.rows.push((row, vec![(col, cell)])),
-        }
-    }
-
-    fn finish(mut self) -> Vec<Result<Row, FileError>> {
-        if self.unsorted {
-            self.rows.sort_by_key(|(row, _)| *row);
-        }
-        let mut out: Vec<Result<Row, FileError>> = Vec::with_capacity(self.rows.len());
-        let mut pending: Option<(u32, Vec<(u32, Cell)>)> = None;
-        for (row, cells) in self.rows {
-            match &mut pending {
-                Some((r, acc)) if *r == row => acc.extend(cells),
-                _ => {
-                    if let Some((r, acc)) = pending.take() {
-                        out.push(build_row(r, acc));
+            if self.finished {
+                return None;
+            }
+            match self.next_header() {
+                Some(Msg::Sheet { seq, merged }) => self.open_sheet(seq, merged),
+                Some(Msg::Done) => {
+                    self.finished = true;
+                    if !self.any_data {
+                        self.queued.push_back(Err(self.part_error(None, workbook_empty())));
                     }
-                    pending = Some((row, cells));
+                }
+                Some(_) => {}
+                None => {
+                    self.finished = true;
+                    self.queued.push_back(Err(self.part_error(None, unreadable(self.format, &"reader stopped"))));
                 }
             }
         }
-        if let Some((r, acc)) = pending {
-            out.push(build_row(r, acc));
+    }
+
+    /// The next message that is not a leftover of a sheet already handed out.
+    fn next_header(&mut self) -> Option<Msg> {
+        loop {
+            let msg = recv(&self.feed)?;
+            match msg.seq() {
+                Some(seq) if seq < self.next_seq => continue,
+                _ => return Some(msg),
+            }
         }
-        out
+    }
+
+    fn part_error(&self, sheet: Option<&str>, error: FileError) -> PartError {
+        PartError { file_name: self.file_name.clone(), sheet_name: sheet.map(str::to_owned), error }
+    }
+
+    fn open_sheet(&mut self, seq: usize, merged: Vec<MergedRange>) {
+        self.next_seq = seq + 1;
+        let Some(info) = self.sheets.get(seq) else { return };
+        let (name, hidden) = (info.name.clone(), info.hidden);
+        match recv(&self.feed) {
+            Some(Msg::Rows { seq: s, rows }) if s == seq => {
+                self.any_data = true;
+                self.queued.extend(self.empty_before_data.drain(..).map(Err));
+                let rows = SheetRows { feed: self.feed.clone(), seq, buffer: rows.into_iter(), done: false };
+                self.queued.push_back(Ok(Table {
+                    file_name: self.file_name.clone(),
+                    sheet_name: Some(name),
+                    sheet_hidden: hidden,
+                    format: self.format,
+                    encoding: None,
+                    delimiter: None,
+                    merged,
+                    rows: Rows::new(rows),
+                }));
+            }
+            Some(Msg::SheetEnd { seq: s }) if s == seq => {
+                let error = self.part_error(
+                    Some(&name),
+                    FileError::new(
+                        "sheet_empty",
+                        format!("Sheet \"{name}\" has no data."),
+                        format!("工作表“{name}”没有数据。"),
+                    ),
+                );
+                if self.any_data {
+                    self.queued.push_back(Err(error));
+                } else {
+                    self.empty_before_data.push(error);
+                }
+            }
+            Some(Msg::SheetFailed { seq: s, error }) if s == seq => {
+                self.any_data = true;
+                self.queued.push_back(Err(self.part_error(Some(&name), error)));
+            }
+            Some(other) => put_back(&self.feed, other),
+            None => {}
+        }
+    }
+}
+
+fn workbook_empty() -> FileError {
+    FileError::new("workbook_empty", "The workbook has no data in any sheet.", "工作簿的所有工作表都没有数据。")
+}
+
+/// The rows of one sheet, pulled from the reading thread batch by batch.
+struct SheetRows {
+    feed: SharedFeed,
+    seq: usize,
+    buffer: std::vec::IntoIter<Result<Row, FileError>>,
+    done: bool,
+}
+
+impl Iterator for SheetRows {
+    type Item = Result<Row, FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.buffer.next() {
+                return Some(row);
+            }
+            if self.done {
+                return None;
+            }
+            self.done = true;
+            match recv(&self.feed) {
+                Some(Msg::Rows { seq, rows }) if seq == self.seq => {
+                    self.buffer = rows.into_iter();
+                    self.done = false;
+                }
+                Some(Msg::SheetFailed { seq, error }) if seq == self.seq => return Some(Err(error)),
+                Some(Msg::SheetEnd { seq }) if seq == self.seq => return None,
+                Some(other) => {
+                    put_back(&self.feed, other);
+                    return None;
+                }
+                None => return Some(Err(unreadable(Format::Xlsx, &"reader stopped"))),
+            }
+        }
     }
 }
 
