@@ -147,7 +147,7 @@ pub async fn publish_dirty(app: &App) -> AppResult<usize> {
         // own future, while this task reads the partition from the database in chunks.
         let handle = tokio::runtime::Handle::current();
         let writer = tokio::task::spawn_blocking(move || {
-            handle.block_on(lake.curated().write_partition(&partition, schema(), receiver.into_iter()))
+            handle.block_on(lake.curated().write_partition(&partition, schema(), receiver))
         });
         let mut after = String::new();
         let mut n: i64 = 0;

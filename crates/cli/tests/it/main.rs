@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod foundation;
 mod lake;
+mod lake_console;
 mod library;
 mod tenancy;

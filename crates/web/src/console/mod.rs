@@ -12,6 +12,9 @@ mod form;
 mod home;
 mod login;
 mod org;
+mod standard;
+mod submission;
+mod trade;
 mod user;
 
 use askama::Template;
@@ -23,6 +26,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use lianrong_app::{Actor, AppError, AppResult, Permission, policy};
+use lianrong_domain::org::OrgKind;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{ConsoleSession, urlencode};
@@ -60,6 +64,14 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/core-library/{id}/transition", post(core_library::transition))
         .route("/clusters", get(cluster::list))
         .route("/audit", get(audit::list))
+        // The data lake: submissions and their reports, the records they became, the data standard.
+        .route("/submissions", get(submission::list).post(submission::upload).layer(submission::upload_limit()))
+        .route("/submissions/{id}", get(submission::report))
+        .route("/submissions/{id}/raw", get(submission::raw))
+        .route("/trade-records", get(trade::list))
+        .route("/trade-records/{id}", get(trade::detail))
+        .route("/standard", get(standard::page))
+        .route("/standard/templates/{name}", get(standard::template))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -189,6 +201,9 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "suspend" => ("已暂停该条目。", "Entry suspended."),
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
+        "uploaded" => {
+            ("文件已接收并处理完毕，结果如下。", "The file was received and processed; the outcome is below.")
+        }
         _ => return None,
     })
 }
@@ -206,6 +221,10 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
         NavItem { key: "orgs", href: "/orgs", label: t("机构名录", "Organisations") },
         NavItem { key: "clusters", href: "/clusters", label: t("产业集群", "Clusters") },
     ];
+    // The data lake: those who share trade data, and the operator who keeps it.
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
+        nav.push(NavItem { key: "submissions", href: "/submissions", label: t("数据报送", "Data sharing") });
+    }
     if policy::allows(actor, Permission::ReadUsers) {
         nav.push(NavItem { key: "users", href: "/users", label: t("用户管理", "Users") });
     }
