@@ -1,5 +1,6 @@
 //! End to end in Debian's headless Chromium (`chromium`, `chromium-driver`): the operator logs in to the
-//! console and admits, from the library list, the core enterprise the demo world leaves waiting.
+//! console and admits, from the library list, the core enterprise the demo world leaves waiting; a core's
+//! finance user uploads a file of orders through the console's form and follows its report to the records.
 //! A missing chromedriver fails the test with what to install; it never skips silently.
 
 use std::net::{TcpListener, TcpStream};
@@ -120,17 +121,18 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
 }
 
 async fn log_in(c: &Client, base: &str) -> Result<(), String> {
-    c.goto(&format!("{base}/login")).await.context("open /login")?;
-    c.find(Locator::Id("login")).await.context("login field")?.send_keys("operator").await.context("type login")?;
-    let password = c.find(Locator::Id("password")).await.context("password field")?;
-    password.send_keys(lianrong_app::demo::DEMO_PASSWORD).await.context("type password")?;
-    c.find(Locator::Id("login-submit")).await.context("login button")?.click().await.context("click login")?;
     // The operator's home page offers the pending applications.
-    c.wait()
-        .at_most(PAGE_TIMEOUT)
-        .for_element(Locator::Id("pending-applications"))
-        .await
-        .context("home page after login")?;
+    log_in_as(c, base, "operator", lianrong_app::demo::DEMO_PASSWORD, "pending-applications").await
+}
+
+/// Logs in through the form and waits for the home page to show the element `home_element`.
+async fn log_in_as(c: &Client, base: &str, login: &str, password: &str, home_element: &str) -> Result<(), String> {
+    c.goto(&format!("{base}/login")).await.context("open /login")?;
+    c.find(Locator::Id("login")).await.context("login field")?.send_keys(login).await.context("type login")?;
+    let field = c.find(Locator::Id("password")).await.context("password field")?;
+    field.send_keys(password).await.context("type password")?;
+    c.find(Locator::Id("login-submit")).await.context("login button")?.click().await.context("click login")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id(home_element)).await.context("home page after login")?;
     Ok(())
 }
 
@@ -200,4 +202,106 @@ async fn operator_admits_the_waiting_core_enterprise_in_the_browser() {
     assert_eq!(entry.org_name, WAITING_CORE);
     assert_eq!(entry.status, LibraryStatus::Admitted, "the database records the decision");
     assert!(entry.admission_date.is_some(), "an admitted entry has an admission date");
+}
+
+/// A core's finance user; the core (code 100) buys from the supplier (code 101).
+const FINANCE_LOGIN: &str = "c.finance";
+const UPLOADED_ORDERS: [&str; 2] = ["PO-BROWSER-0001", "PO-BROWSER-0002"];
+
+fn orders_csv() -> String {
+    let mut csv = String::from("订单号,订单日期,购方统一社会信用代码,销方统一社会信用代码,价税合计\n");
+    for (i, no) in UPLOADED_ORDERS.iter().enumerate() {
+        csv.push_str(&format!("{no},2026-01-1{i},{},{},1{i}00.00\n", common::code(100), common::code(101)));
+    }
+    csv
+}
+
+/// Logs in as the finance user, uploads `file` through the console's form, checks the report, and
+/// follows its link to the records it became. Answers the submission id.
+async fn upload_in_browser(c: &Client, base: &str, file: &std::path::Path) -> Result<String, String> {
+    log_in_as(c, base, FINANCE_LOGIN, common::PASSWORD, "home-data-sharing").await?;
+    c.find(Locator::Css("#home-data-sharing a[href='/submissions']"))
+        .await
+        .context("data-sharing link")?
+        .click()
+        .await
+        .context("open data sharing")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("upload-form")).await.context("upload form")?;
+    let input = c.find(Locator::Id("upload-file")).await.context("file input")?;
+    input.send_keys(&file.display().to_string()).await.context("choose the file")?;
+    c.find(Locator::Id("upload-submit")).await.context("upload button")?.click().await.context("click upload")?;
+    let accepted =
+        c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("report-accepted")).await.context("report page")?;
+    let accepted = accepted.text().await.context("accepted count")?;
+    if accepted.trim() != UPLOADED_ORDERS.len().to_string() {
+        return Err(format!("the report should count {} accepted rows, it shows {accepted}", UPLOADED_ORDERS.len()));
+    }
+    let url = c.current_url().await.context("report address")?;
+    let id = url.path().trim_start_matches("/submissions/").to_string();
+    c.find(Locator::Id("report-records"))
+        .await
+        .context("link to the records")?
+        .click()
+        .await
+        .context("open the records")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("record-table")).await.context("records page")?;
+    let table =
+        c.find(Locator::Id("record-table")).await.context("records table")?.text().await.context("table text")?;
+    for no in UPLOADED_ORDERS {
+        if !table.contains(no) {
+            return Err(format!("the records list should show {no}, it reads: {table}"));
+        }
+    }
+    Ok(id)
+}
+
+#[tokio::test]
+async fn a_finance_user_uploads_orders_in_the_browser_and_sees_the_report_and_the_records() {
+    let test = common::spawn_app().await;
+    let core = test.org_with_admin(100, "core", "c.admin").await;
+    test.org_with_admin(101, "supplier", "s.admin").await;
+    lianrong_app::user::create(
+        &test.app,
+        &Actor::system("system"),
+        lianrong_app::user::NewUser {
+            org_id: core,
+            login: FINANCE_LOGIN.into(),
+            display_name: "应付会计".into(),
+            password: common::PASSWORD.into(),
+            roles: vec!["finance_staff".into()],
+        },
+    )
+    .await
+    .expect("finance user");
+    let dir = std::env::temp_dir().join("lianrong-tests").join(format!("upload-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("upload folder");
+    let file = dir.join("orders-2026-01.csv");
+    std::fs::write(&file, orders_csv()).expect("write the file to upload");
+
+    let driver = ChromeDriver::start();
+    let client = connect(&driver).await;
+    let outcome = upload_in_browser(&client, &test.base_url, &file).await;
+    if outcome.is_err()
+        && let Ok(url) = client.current_url().await
+    {
+        eprintln!("browser was at {url}");
+    }
+    let _ = client.close().await;
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&dir);
+    let submission_id = outcome.unwrap_or_else(|e| panic!("{e}"));
+
+    let (channel, source, by): (String, String, String) =
+        sqlx::query_as("SELECT channel, source, submitted_by FROM submission WHERE id = $1")
+            .bind(&submission_id)
+            .fetch_one(&test.app.db.pool)
+            .await
+            .expect("the submission is recorded");
+    assert_eq!((channel.as_str(), source.as_str(), by.as_str()), ("upload", "orders-2026-01.csv", FINANCE_LOGIN));
+    let records: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record WHERE submission_id = $1")
+        .bind(&submission_id)
+        .fetch_one(&test.app.db.pool)
+        .await
+        .expect("count records");
+    assert_eq!(records, UPLOADED_ORDERS.len() as i64);
 }

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod foundation;
 mod lake;
+mod lake_console;
 mod library;
 mod log;
 mod mailbox;

@@ -26,6 +26,9 @@ struct Victim {
     leaf_index: u64,
 }
 
+/// In the console walk, the form field that stands for a file sent through the upload form.
+const UPLOAD: &str = "__upload";
+
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
 
@@ -617,6 +620,22 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/log", "/log".into()),
         get("/log", "/log?kind=confirmation".into()),
         get("/log/{leaf_index}", format!("/log/{}", v.leaf_index)),
+        // The data lake. Uploading A's trade as someone else: received as the caller's own submission,
+        // every row refused (not a party); the banks may not submit at all.
+        post(
+            "/submissions",
+            "/submissions".into(),
+            vec![(UPLOAD, String::from_utf8(victim_trade_csv(&v.uscc)).unwrap())],
+        ),
+        get("/submissions", "/submissions?page_size=200".into()),
+        get("/submissions/{id}", format!("/submissions/{}", v.submission_id)),
+        get("/submissions/{id}/raw", format!("/submissions/{}/raw", v.submission_id)),
+        get("/trade-records", "/trade-records?page_size=200".into()),
+        get("/trade-records", format!("/trade-records?doc_no={VICTIM_ORDER_NO}")),
+        get("/trade-records", format!("/trade-records?submission_id={}", v.submission_id)),
+        get("/trade-records/{id}", format!("/trade-records/{}", v.record_id)),
+        get("/standard", "/standard".into()),
+        get("/standard/templates/{name}", "/standard/templates/order.xlsx".into()),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();
@@ -629,6 +648,11 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             let url = format!("{}{path}", t.base_url);
             let req = if *method == Method::GET {
                 api.http.get(&url)
+            } else if let Some((_, csv)) = form.iter().find(|(name, _)| *name == UPLOAD) {
+                // The console's upload form: the token first, then the file.
+                let file = reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name("orders.csv");
+                let multipart = reqwest::multipart::Form::new().text("csrf_token", csrf.clone()).part("file", file);
+                api.http.post(&url).multipart(multipart)
             } else {
                 let mut fields = form.clone();
                 fields.push(("csrf_token", csrf.clone()));
@@ -636,17 +660,30 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             };
             let resp = req.send().await.unwrap();
             let status = resp.status();
+            let landed = resp.url().path().to_string();
             let text = resp.text().await.unwrap();
             if *template != "/audit" {
-                // A value the caller sent itself (a searched code, a form field) may be echoed back in
-                // the form; everything else of A's must be absent.
-                let sent = |secret: &str| path.contains(secret) || form.iter().any(|(_, value)| value == secret);
+                // A value the caller sent itself (a searched code, a form field, the rows of an uploaded
+                // file shown in its report) may be echoed back; everything else of A's must be absent.
+                let sent = |secret: &str| {
+                    path.contains(secret)
+                        || form
+                            .iter()
+                            .any(|(name, value)| value == secret || (*name == UPLOAD && value.contains(secret)))
+                };
                 for secret in v.secrets().into_iter().filter(|s| !sent(s)) {
                     assert!(!text.contains(secret), "{login} {method} {path} revealed '{secret}'");
                 }
             }
             let ok = match (method.clone(), status) {
-                (Method::GET, StatusCode::OK) => !template.contains('{'),
+                // The upload lands, through the redirect, on the caller's own report: nothing accepted.
+                (Method::POST, StatusCode::OK) if *template == "/submissions" => {
+                    landed.starts_with("/submissions/")
+                        && !landed.contains(&v.submission_id)
+                        && text.contains("id=\"report-accepted\">0<")
+                        && text.contains("data-code=\"not_a_party\"")
+                }
+                (Method::GET, StatusCode::OK) => !template.contains('{') || *template == "/standard/templates/{name}",
                 (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => true,
                 // A form refused as invalid changed nothing either (checked at the end).
                 (Method::POST, StatusCode::UNPROCESSABLE_ENTITY) => true,

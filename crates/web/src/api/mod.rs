@@ -122,9 +122,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(
             "/submissions/upload",
-            post(submission::upload).layer(axum::extract::DefaultBodyLimit::max(
-                lianrong_domain::limits::UPLOAD_BYTES_MAX as usize + 64 * 1024,
-            )),
+            post(submission::upload).layer(axum::extract::DefaultBodyLimit::max(submission::UPLOAD_BODY_BYTES_MAX)),
         )
         .route("/submissions/{id}", get(submission::get))
         .route("/submissions/{id}/issues", get(submission::issues))

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::ApiActor;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FieldDto {
@@ -122,24 +122,43 @@ pub fn xlsx_template(rt: RecordType) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
     wb.save_to_buffer()
 }
 
-#[utoipa::path(get, path = "/api/v1/standard/templates/{name}", tag = "standard", params(("name" = String, Path, description = "e.g. invoice.csv or invoice.xlsx")),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
-pub async fn template(ApiActor(_actor): ApiActor, Path(name): Path<String>) -> ApiResult<Response> {
-    let not_found = || ApiError::from(lianrong_app::AppError::not_found("Template", "模板"));
+/// A template file ready to download: its bytes, media type and `Content-Disposition`.
+pub struct TemplateFile {
+    pub bytes: Vec<u8>,
+    pub media_type: &'static str,
+    pub disposition: String,
+}
+
+/// The template named `invoice.csv`, `order.xlsx` …; any other name is not found. The API and the
+/// console serve the same files.
+pub fn template_file(name: &str) -> Result<TemplateFile, lianrong_app::AppError> {
+    let not_found = || lianrong_app::AppError::not_found("Template", "模板");
     let (stem, ext) = name.rsplit_once('.').ok_or_else(not_found)?;
     let rt = RecordType::parse(stem).map_err(|_| not_found())?;
-    let (bytes, media) = match ext {
+    let (bytes, media_type) = match ext {
         "csv" => (csv_template(rt), "text/csv; charset=utf-8"),
         "xlsx" => (
             xlsx_template(rt).map_err(|e| {
                 tracing::error!(error = %e, "cannot build an XLSX template");
-                ApiError::from(lianrong_app::AppError::internal())
+                lianrong_app::AppError::internal()
             })?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),
         _ => return Err(not_found()),
     };
-    let disposition = format!("attachment; filename=\"{}.{ext}\"", rt.code());
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, media.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response())
+    Ok(TemplateFile { bytes, media_type, disposition: format!("attachment; filename=\"{}.{ext}\"", rt.code()) })
+}
+
+impl IntoResponse for TemplateFile {
+    fn into_response(self) -> Response {
+        let headers =
+            [(header::CONTENT_TYPE, self.media_type.to_string()), (header::CONTENT_DISPOSITION, self.disposition)];
+        (StatusCode::OK, headers, self.bytes).into_response()
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/standard/templates/{name}", tag = "standard", params(("name" = String, Path, description = "e.g. invoice.csv or invoice.xlsx")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
+pub async fn template(ApiActor(_actor): ApiActor, Path(name): Path<String>) -> ApiResult<Response> {
+    Ok(template_file(&name)?.into_response())
 }

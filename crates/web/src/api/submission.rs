@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::multipart::Field;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -299,57 +300,83 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(report.into())))
 }
 
+/// The whole body an upload may carry: the file at its limit and room for the form's other parts.
+pub const UPLOAD_BODY_BYTES_MAX: usize = UPLOAD_BYTES_MAX as usize + 64 * 1024;
+
+/// A file spooled to disk as it arrived, under the name it was sent with; the temporary file is removed
+/// when this is dropped.
+pub struct SpooledFile {
+    pub name: String,
+    pub file: tempfile::NamedTempFile,
+}
+
+fn bad_upload(code: &'static str, en: String, zh: &str) -> ApiError {
+    ApiError::with_status(StatusCode::BAD_REQUEST, code, en, zh.to_string())
+}
+
+/// The next part of a multipart form; a malformed body is a 400 naming the problem.
+pub async fn next_part(multipart: &mut Multipart) -> ApiResult<Option<Field<'_>>> {
+    multipart.next_field().await.map_err(|e| {
+        bad_upload(
+            "multipart_invalid",
+            format!("The upload is not a valid multipart form: {e}"),
+            "上传内容不是有效的 multipart 表单",
+        )
+    })
+}
+
+/// The answer when a form carries no file.
+pub fn file_missing() -> ApiError {
+    bad_upload("file_missing", "The form has no part named 'file'".into(), "表单中没有名为 file 的文件")
+}
+
+/// Writes one part to a temporary file chunk by chunk, so memory stays bounded whatever the file's size,
+/// refusing a file larger than [`UPLOAD_BYTES_MAX`]. The API's upload and the console's share it.
+pub async fn spool(mut field: Field<'_>) -> ApiResult<SpooledFile> {
+    use tokio::io::AsyncWriteExt;
+    let internal = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "cannot spool an upload");
+        ApiError::from(lianrong_app::AppError::internal())
+    };
+    let name =
+        field.file_name().map(str::to_string).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload".into());
+    let file = tempfile::NamedTempFile::new().map_err(|e| internal(&e))?;
+    let mut out = tokio::fs::File::create(file.path()).await.map_err(|e| internal(&e))?;
+    let mut size: u64 = 0;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| bad_upload("upload_interrupted", format!("The upload was interrupted: {e}"), "上传中断"))?
+    {
+        size += chunk.len() as u64;
+        if size > UPLOAD_BYTES_MAX {
+            return Err(ApiError::with_status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file_too_large",
+                format!("The file is larger than {} MiB", UPLOAD_BYTES_MAX / 1024 / 1024),
+                format!("文件超过 {} MiB", UPLOAD_BYTES_MAX / 1024 / 1024),
+            ));
+        }
+        out.write_all(&chunk).await.map_err(|e| internal(&e))?;
+    }
+    out.flush().await.map_err(|e| internal(&e))?;
+    Ok(SpooledFile { name, file })
+}
+
 /// Spools the `file` part to a temporary file (bounded memory), then runs the pipeline on it.
 pub async fn receive_upload(
     s: &AppState,
     actor: &lianrong_app::Actor,
     mut multipart: Multipart,
 ) -> ApiResult<SubmissionReport> {
-    use tokio::io::AsyncWriteExt;
-    let bad = |code: &'static str, en: &str, zh: &str| {
-        ApiError::with_status(StatusCode::BAD_REQUEST, code, en.to_string(), zh.to_string())
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| {
-        bad(
-            "multipart_invalid",
-            &format!("The upload is not a valid multipart form: {e}"),
-            "上传内容不是有效的 multipart 表单",
-        )
-    })? {
+    while let Some(field) = next_part(&mut multipart).await? {
         if field.name() != Some("file") {
             continue;
         }
-        let name =
-            field.file_name().map(str::to_string).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload".into());
-        let spool = tempfile::NamedTempFile::new().map_err(|e| {
-            tracing::error!(error = %e, "cannot create a spool file");
-            ApiError::from(lianrong_app::AppError::internal())
-        })?;
-        let mut out = tokio::fs::File::create(spool.path())
-            .await
-            .map_err(|_| ApiError::from(lianrong_app::AppError::internal()))?;
-        let mut size: u64 = 0;
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| bad("upload_interrupted", &format!("The upload was interrupted: {e}"), "上传中断"))?
-        {
-            size += chunk.len() as u64;
-            if size > UPLOAD_BYTES_MAX {
-                return Err(ApiError::with_status(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "file_too_large",
-                    format!("The file is larger than {} MiB", UPLOAD_BYTES_MAX / 1024 / 1024),
-                    format!("文件超过 {} MiB", UPLOAD_BYTES_MAX / 1024 / 1024),
-                ));
-            }
-            out.write_all(&chunk).await.map_err(|_| ApiError::from(lianrong_app::AppError::internal()))?;
-        }
-        out.flush().await.map_err(|_| ApiError::from(lianrong_app::AppError::internal()))?;
-        drop(out);
-        return Ok(app::submit_path(&s.app, actor, Channel::Upload, &name, spool.path()).await?);
+        let spooled = spool(field).await?;
+        return Ok(app::submit_path(&s.app, actor, Channel::Upload, &spooled.name, spooled.file.path()).await?);
     }
-    Err(bad("file_missing", "The form has no part named 'file'", "表单中没有名为 file 的文件"))
+    Err(file_missing())
 }
 
 #[utoipa::path(get, path = "/api/v1/submissions", tag = "submission", params(PageParams),

@@ -60,6 +60,8 @@ struct HomePage {
     entry: Option<EntryRow>,
     can_apply: bool,
     admitted: Option<i64>,
+    /// What a core or supplier has shared with the data lake.
+    lake: Option<super::submission::LakeTile>,
 }
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
@@ -74,6 +76,7 @@ async fn home(state: &AppState, ctx: &Ctx) -> AppResult<Response> {
     let enterprise = matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier);
     let entry = if enterprise { own_entry(state, ctx).await? } else { None };
     let admitted = if actor.org_kind == OrgKind::Bank { Some(count_admitted(state, ctx).await?) } else { None };
+    let lake = if enterprise { Some(super::submission::home_tile(state, ctx).await?) } else { None };
     let view = HomePage {
         ui: ctx.ui("home"),
         kind: actor.org_kind.code(),
@@ -84,6 +87,7 @@ async fn home(state: &AppState, ctx: &Ctx) -> AppResult<Response> {
         can_apply: enterprise && entry.is_none() && ctx.allows(Permission::ApplyLibrary),
         entry,
         admitted,
+        lake,
     };
     Ok(render(StatusCode::OK, &view))
 }

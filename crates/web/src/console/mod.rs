@@ -14,6 +14,9 @@ mod log;
 mod login;
 mod mailbox;
 mod org;
+mod standard;
+mod submission;
+mod trade;
 mod user;
 
 use askama::Template;
@@ -25,6 +28,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use lianrong_app::{Actor, AppError, AppResult, Permission, policy};
+use lianrong_domain::org::OrgKind;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{ConsoleSession, urlencode};
@@ -66,6 +70,14 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/mailbox/receipts", get(mailbox::receipts))
         .route("/log", get(log::list))
         .route("/log/{leaf_index}", get(log::detail))
+        // The data lake: submissions and their reports, the records they became, the data standard.
+        .route("/submissions", get(submission::list).post(submission::upload).layer(submission::upload_limit()))
+        .route("/submissions/{id}", get(submission::report))
+        .route("/submissions/{id}/raw", get(submission::raw))
+        .route("/trade-records", get(trade::list))
+        .route("/trade-records/{id}", get(trade::detail))
+        .route("/standard", get(standard::page))
+        .route("/standard/templates/{name}", get(standard::template))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -196,6 +208,9 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
+        "uploaded" => {
+            ("文件已接收并处理完毕，结果如下。", "The file was received and processed; the outcome is below.")
+        }
         _ => return None,
     })
 }
@@ -214,6 +229,10 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
         NavItem { key: "clusters", href: "/clusters", label: t("产业集群", "Clusters") },
     ];
     nav.push(NavItem { key: "log", href: "/log", label: t("存证日志", "Verifiable log") });
+    // The data lake: those who share trade data, and the operator who keeps it.
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
+        nav.push(NavItem { key: "submissions", href: "/submissions", label: t("数据报送", "Data sharing") });
+    }
     if policy::allows(actor, Permission::ReadUsers) {
         nav.push(NavItem { key: "users", href: "/users", label: t("用户管理", "Users") });
     }
