@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod core_library;
 pub mod curated;
 pub mod demo;
+pub mod demo_trade;
 pub mod error;
 pub mod log;
 pub mod mailbox;

@@ -123,11 +123,14 @@ fn fresh_demo_file(dir: &Path) -> Result<String, String> {
     sqlite_in(dir, "demo.db")
 }
 
-pub async fn build_demo(
-    seed: u64,
-    data_dir: &Path,
-    show_progress: bool,
-) -> Result<(App, lianrong_app::demo::DemoWorld), String> {
+/// The demo world and, when asked, its year of trade.
+pub struct Demo {
+    pub app: App,
+    pub world: lianrong_app::demo::DemoWorld,
+    pub trade: Option<lianrong_app::demo_trade::TradeSummary>,
+}
+
+pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_trade: bool) -> Result<Demo, String> {
     let url = fresh_demo_file(data_dir)?;
     let app = open(&url, &data_dir.join("demo-lake").display().to_string()).await?;
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
@@ -143,12 +146,30 @@ pub async fn build_demo(
     };
     let world = lianrong_app::demo::build(&app, seed, &progress).await.map_err(app_error)?;
     bar.finish();
-    Ok((app, world))
+    if !with_trade {
+        return Ok(Demo { app, world, trade: None });
+    }
+    let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "加载一年贸易数据 loading a year of trade through the three channels {bar:30.green/blue} {pos}/{len} {elapsed_precise}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let trade = lianrong_app::demo_trade::load(&app, seed, &progress, &lianrong_mail::mime::attachments)
+        .await
+        .map_err(app_error)?;
+    bar.finish();
+    Ok(Demo { app, world, trade: Some(trade) })
 }
 
 pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool) -> Result<(), String> {
     let started = Instant::now();
-    let (app, world) = build_demo(seed, data_dir, true).await?;
+    let Demo { app, world, trade } = build_demo(seed, data_dir, true, true).await?;
     println!(
         "\n演示数据已就绪 demo world ready in {:.1} s: {} chains, {} core enterprises, {} suppliers, {} banks (seed {seed})",
         started.elapsed().as_secs_f64(),
@@ -157,6 +178,16 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
         world.suppliers,
         world.banks
     );
+    if let Some(t) = trade {
+        let channels: Vec<String> = t.by_channel.iter().map(|(c, n)| format!("{} {n}", c.label_zh())).collect();
+        println!(
+            "  一年贸易数据 a year of trade: {} submissions ({}), {} rows accepted, {} rows refused with reasons (see 数据报送)",
+            t.submissions,
+            channels.join(" / "),
+            t.accepted,
+            t.rejected
+        );
+    }
     println!("\n  Console: http://{}/   API docs: http://{}/api/docs", opts.listen, opts.listen);
     println!("  Password for every demo login / 所有演示账号密码: {}\n", lianrong_app::demo::DEMO_PASSWORD);
     println!("  {:<22} {:<16} {:<16} organisation", "login", "kind", "role");

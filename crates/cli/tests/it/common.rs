@@ -109,6 +109,17 @@ pub async fn spawn_demo() -> TestApp {
     TestApp { base_url, app }
 }
 
+/// The demo world of seed 7 with its year of trade loaded through the three channels.
+pub async fn spawn_demo_with_trade() -> (TestApp, lianrong_app::demo_trade::TradeSummary) {
+    let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
+    lianrong_app::demo::build(&app, 7, &|_, _| {}).await.expect("demo world");
+    let trade = lianrong_app::demo_trade::load(&app, 7, &|_, _| {}, &lianrong_mail::mime::attachments)
+        .await
+        .expect("demo trade");
+    let base_url = serve(app.clone()).await;
+    (TestApp { base_url, app }, trade)
+}
+
 /// Makes a valid credit code from 17 characters by appending the check character.
 pub trait CodeExt {
     fn parse_code(&self) -> String;

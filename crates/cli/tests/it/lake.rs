@@ -391,3 +391,35 @@ async fn the_curated_parquet_files_read_back_in_duckdb_with_the_database_totals(
     let got: Vec<i64> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(got, vec![db_rows, db_total, 10], "DuckDB's count, sum and months against the database");
 }
+
+/// The demo's year of trade arrives through all three channels and exercises the pipeline's refusals.
+#[tokio::test]
+async fn the_demo_loads_a_year_of_trade_through_the_three_channels() {
+    let (t, summary) = crate::common::spawn_demo_with_trade().await;
+    for (channel, n) in &summary.by_channel {
+        assert!(*n > 0, "no demo submission through {channel:?}: {summary:?}");
+    }
+    assert!(summary.accepted > 3_000, "{summary:?}");
+    let pool = &t.app.db.pool;
+    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap() };
+    for rt in ["order", "delivery", "invoice", "payment"] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record WHERE record_type = $1")
+            .bind(rt)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(n > 100, "{rt}: {n}");
+    }
+    assert!(count("SELECT COUNT(*) FROM trade_record WHERE invoice_kind = 'red'").await > 0, "red-flushed invoices");
+    assert!(count("SELECT COUNT(*) FROM trade_record WHERE acceptance_status = 'rejected'").await > 0, "disputes");
+    assert!(count("SELECT COUNT(*) FROM trade_record WHERE term_days > 60").await > 0, "long terms");
+    assert!(count("SELECT COUNT(*) FROM submission_issue WHERE code = 'uscc_invalid'").await > 0, "typos refused");
+    assert!(count("SELECT COUNT(*) FROM mailbox_receipt").await >= 10, "monthly mail receipts");
+    assert!(count("SELECT COUNT(DISTINCT month) FROM trade_record").await >= 12, "a year of months");
+    let files = count("SELECT COUNT(*) FROM curated_partition WHERE dirty = 0").await;
+    assert!(files > 30, "curated partitions published: {files}");
+    // The core that shares by mail sees its submissions and records through the API.
+    let core = t.login("core31.admin", lianrong_app::demo::DEMO_PASSWORD).await;
+    let (_, subs) = core.get("/api/v1/submissions").await;
+    assert!(subs["items"].as_array().unwrap().iter().any(|s| s["channel"] == "mailbox"), "{subs}");
+}

@@ -1,0 +1,609 @@
+//! A year of trade for every demo chain, generated as the files and batches real enterprises would
+//! send, and loaded through the three channels so the demo exercises the real paths: the first chain's
+//! core shares through the direct link (monthly JSON batches), the second's uploads XLSX workbooks and a
+//! GBK CSV, the third's mails monthly CSVs to its designated mailbox; tier-1 and tier-2 suppliers, as
+//! buyers of the tier below, upload a CSV each. The trade has seasonality (the Spring Festival dip, a
+//! fourth-quarter peak), payment terms (some longer than the SME rule allows), late and missing payments,
+//! rejected and partial deliveries (disputes), red-flushed invoices, and a few deliberately inconsistent
+//! records: rows that fail validation, invoices that disagree with their delivery or predate it.
+
+use std::collections::HashMap;
+
+use jiff::civil::{Date, date};
+use lianrong_domain::chain::MemberRole;
+use lianrong_domain::page::PageRequest;
+use lianrong_domain::submission::Channel;
+use lianrong_store::StoreError;
+use lianrong_store::chain::{self as chain_store, ChainScope};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{AppError, AppResult};
+use crate::mailbox::{Attachment, AttachmentError};
+use crate::policy::Actor;
+use crate::submission::{InputFile, SubmissionInput};
+use crate::{App, mailbox, submission};
+
+/// The demo's trade runs over these twelve months; nothing is dated after the cut-off, so the world is
+/// the same whenever the demo is built.
+const FIRST_MONTH: (i16, i8) = (2025, 11);
+const MONTHS: i32 = 12;
+const CUTOFF: (i16, i8, i8) = (2026, 11, 20);
+
+/// What the trade loading did, for the demo's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradeSummary {
+    pub submissions: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub by_channel: Vec<(Channel, u64)>,
+}
+
+/// One party of the generated trade.
+#[derive(Debug, Clone)]
+struct Party {
+    org_id: String,
+    uscc: String,
+    name: String,
+    tier: i64,
+}
+
+/// A buyer–seller pair with its terms.
+struct Edge {
+    buyer: usize,
+    seller: usize,
+    term_days: i64,
+    basis: &'static str,
+    amount_scale_fen: i64,
+}
+
+/// One row of the standard, as (field code, value) pairs in column order.
+type Row = Vec<(&'static str, String)>;
+
+fn cutoff() -> Date {
+    date(CUTOFF.0, CUTOFF.1, CUTOFF.2)
+}
+
+fn month_start(m: i32) -> Date {
+    let idx = i32::from(FIRST_MONTH.1) - 1 + m;
+    date(FIRST_MONTH.0 + (idx / 12) as i16, (idx % 12 + 1) as i8, 1)
+}
+
+fn plus_days(d: Date, days: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(days)).unwrap_or(d)
+}
+
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+}
+
+/// Orders per month relative to normal: the Spring Festival (February) halves trade, the fourth quarter
+/// is busier.
+fn season(month: i8) -> f64 {
+    match month {
+        2 => 0.5,
+        1 => 0.8,
+        10..=12 => 1.3,
+        _ => 1.0,
+    }
+}
+
+/// The documents of one buyer's trade, grouped by record type.
+#[derive(Default)]
+struct Docs {
+    orders: Vec<Row>,
+    deliveries: Vec<Row>,
+    invoices: Vec<Row>,
+    payments: Vec<Row>,
+}
+
+impl Docs {
+    fn all(&self) -> impl Iterator<Item = (&'static str, &Row)> {
+        self.orders
+            .iter()
+            .map(|r| ("order", r))
+            .chain(self.deliveries.iter().map(|r| ("delivery", r)))
+            .chain(self.invoices.iter().map(|r| ("invoice", r)))
+            .chain(self.payments.iter().map(|r| ("payment", r)))
+    }
+}
+
+struct Generator {
+    rng: ChaCha8Rng,
+    invoice_seq: u64,
+    doc_seq: u64,
+}
+
+impl Generator {
+    fn next_doc(&mut self, prefix: &str) -> String {
+        self.doc_seq += 1;
+        format!("{prefix}{:07}", self.doc_seq)
+    }
+
+    /// A fully digital e-invoice number: two-digit year, Chongqing's province code 50, channel 0, and a
+    /// 15-digit sequence.
+    fn invoice_no(&mut self, issued: Date) -> String {
+        self.invoice_seq += 1;
+        format!("{:02}500{:015}", issued.year() % 100, self.invoice_seq)
+    }
+
+    fn edge_trade(&mut self, parties: &[Party], e: &Edge, docs: &mut Docs) {
+        let (b, s) = (&parties[e.buyer], &parties[e.seller]);
+        let account = format!("6222{:015}", self.rng.random_range(0..999_999_999_999_999u64));
+        for m in 0..MONTHS {
+            let start = month_start(m);
+            let expected = 1.5 * season(start.month());
+            let orders = (expected + self.rng.random_range(-0.7..0.7)).round().max(0.0) as usize;
+            for _ in 0..orders {
+                self.one_order(b, s, e, start, &account, docs);
+            }
+        }
+    }
+
+    fn party_cols(b: &Party, s: &Party) -> Row {
+        vec![
+            ("buyer_uscc", b.uscc.clone()),
+            ("buyer_name", b.name.clone()),
+            ("seller_uscc", s.uscc.clone()),
+            ("seller_name", s.name.clone()),
+        ]
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn one_order(&mut self, b: &Party, s: &Party, e: &Edge, month: Date, account: &str, docs: &mut Docs) {
+        let order_date = plus_days(month, self.rng.random_range(0..20));
+        if order_date > cutoff() {
+            return;
+        }
+        let total = e.amount_scale_fen * self.rng.random_range(20..200) / 100 * 100;
+        let tax = total * 13 / 113;
+        let order_no = self.next_doc("PO");
+        let mut order = vec![("order_no", order_no.clone()), ("order_date", order_date.to_string())];
+        order.extend(Self::party_cols(b, s));
+        order.extend([
+            ("total_amount", yuan(total)),
+            ("tax_amount", yuan(tax)),
+            ("term_days", e.term_days.to_string()),
+            ("term_basis", e.basis.to_string()),
+        ]);
+        docs.orders.push(order);
+
+        let delivered = plus_days(order_date, self.rng.random_range(3..15));
+        if delivered > cutoff() {
+            return;
+        }
+        let roll = self.rng.random_range(0..100);
+        // 2 % of deliveries are refused (a dispute), 3 % partly accepted.
+        let (status, delivered_fen) = match roll {
+            0..=1 => ("rejected", total),
+            2..=4 => ("partial", total * 8 / 10),
+            _ => ("accepted", total),
+        };
+        let accepted = plus_days(delivered, self.rng.random_range(1..5));
+        let delivery_no = self.next_doc("DN");
+        let mut delivery = vec![("delivery_no", delivery_no.clone()), ("delivery_date", delivered.to_string())];
+        delivery.extend(Self::party_cols(b, s));
+        delivery.extend([("order_refs", order_no.clone()), ("total_amount", yuan(delivered_fen))]);
+        if accepted <= cutoff() {
+            delivery.extend([("acceptance_status", status.to_string()), ("accepted_date", accepted.to_string())]);
+        } else {
+            delivery.push(("acceptance_status", "pending".to_string()));
+        }
+        docs.deliveries.push(delivery);
+        if status == "rejected" || accepted > cutoff() {
+            return;
+        }
+        self.invoice_and_payment(
+            b,
+            s,
+            e,
+            (&order_no, &delivery_no),
+            (delivered, accepted),
+            delivered_fen,
+            account,
+            docs,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn invoice_and_payment(
+        &mut self,
+        b: &Party,
+        s: &Party,
+        e: &Edge,
+        refs: (&str, &str),
+        (delivered, accepted): (Date, Date),
+        amount_fen: i64,
+        account: &str,
+        docs: &mut Docs,
+    ) {
+        let roll = self.rng.random_range(0..1000);
+        // A few invoices deliberately disagree with the trade: 0.5 % dated before the delivery, 0.5 % for
+        // 10 % more than was delivered.
+        let issued =
+            if roll < 5 { plus_days(delivered, -3) } else { plus_days(accepted, self.rng.random_range(0..10)) };
+        if issued > cutoff() {
+            return;
+        }
+        let invoiced = if (5..10).contains(&roll) { amount_fen * 11 / 10 } else { amount_fen };
+        let net = invoiced * 100 / 113;
+        let invoice_no = self.invoice_no(issued);
+        let invoice = |no: &str, day: Date, total: i64, net: i64, original: Option<&str>| {
+            let mut r = vec![("invoice_no", no.to_string()), ("issue_date", day.to_string())];
+            r.extend(Self::party_cols(b, s));
+            r.extend([
+                ("net_amount", yuan(net)),
+                ("tax_amount", yuan(total - net)),
+                ("total_amount", yuan(total)),
+                ("order_refs", refs.0.to_string()),
+                ("delivery_refs", refs.1.to_string()),
+            ]);
+            if let Some(o) = original {
+                r.extend([("invoice_kind", "red".to_string()), ("original_invoice_no", o.to_string())]);
+            }
+            r
+        };
+        docs.invoices.push(invoice(&invoice_no, issued, invoiced, net, None));
+        let mut payable_no = invoice_no.clone();
+        // 1 % of invoices are red-flushed (reversed in full) and issued again.
+        if (10..20).contains(&roll) {
+            let red_day = plus_days(issued, self.rng.random_range(5..15));
+            let again = plus_days(red_day, 1);
+            if again <= cutoff() {
+                let red_no = self.invoice_no(red_day);
+                docs.invoices.push(invoice(&red_no, red_day, -invoiced, -net, Some(&invoice_no)));
+                payable_no = self.invoice_no(again);
+                docs.invoices.push(invoice(&payable_no, again, invoiced, net, None));
+            }
+        }
+        let base = match e.basis {
+            "invoice" => issued,
+            "acceptance" => accepted,
+            _ => delivered,
+        };
+        let due = plus_days(base, e.term_days);
+        // 80 % pay on time, 15 % late by 10–60 days, 5 % not yet.
+        let delay = match self.rng.random_range(0..100) {
+            0..=79 => -self.rng.random_range(0..5),
+            80..=94 => self.rng.random_range(10..60),
+            _ => return,
+        };
+        let paid = plus_days(due, delay);
+        if paid > cutoff() {
+            return;
+        }
+        let mut p = vec![("payment_no", self.next_doc("PAY")), ("payment_date", paid.to_string())];
+        p.extend(Self::party_cols(b, s));
+        p.extend([
+            ("total_amount", yuan(invoiced)),
+            ("payment_method", if self.rng.random_range(0..10) == 0 { "bill" } else { "transfer" }.to_string()),
+            ("payee_account", account.to_string()),
+            ("invoice_refs", payable_no),
+        ]);
+        docs.payments.push(p);
+    }
+}
+
+/// The chain's parties and who buys from whom: tier 1 sells to a core, tier n to a supplier of tier n−1.
+async fn chain_parties(app: &App) -> AppResult<Vec<(Vec<Party>, Vec<Edge>)>> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut chains = chain_store::list(&mut conn, &ChainScope::All, PageRequest::all_small()).await?.items;
+    // In the order the demo made them, so each chain keeps its channel.
+    chains.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+    let mut out = Vec::new();
+    for c in chains {
+        let members = chain_store::list_members(&mut conn, &c.id, None, PageRequest::all_small()).await?;
+        let mut parties: Vec<Party> = Vec::new();
+        for m in members.items.iter().filter(|m| matches!(m.role, MemberRole::Core | MemberRole::Supplier)) {
+            parties.push(Party {
+                org_id: m.org_id.clone(),
+                uscc: m.org_uscc.clone(),
+                name: m.org_name.clone(),
+                tier: if m.role == MemberRole::Core { 0 } else { m.tier.unwrap_or(1) },
+            });
+        }
+        let by_tier = |t: i64| -> Vec<usize> { (0..parties.len()).filter(|i| parties[*i].tier == t).collect() };
+        let mut edges = Vec::new();
+        for tier in 1..=3 {
+            let buyers = by_tier(tier - 1);
+            if buyers.is_empty() {
+                continue;
+            }
+            for (k, seller) in by_tier(tier).into_iter().enumerate() {
+                // Cores pay tier 1 on 60 days from delivery, some on 90 (beyond the SME rule's 60 days);
+                // lower tiers trade on 30 days, some month-end.
+                let (term_days, basis) = match (tier, k % 5) {
+                    (1, 0) => (90, "delivery"),
+                    (1, 1) => (60, "invoice"),
+                    (1, _) => (60, "delivery"),
+                    (_, 0) => (30, "month_end"),
+                    _ => (30, "acceptance"),
+                };
+                edges.push(Edge {
+                    buyer: buyers[k % buyers.len()],
+                    seller,
+                    term_days,
+                    basis,
+                    amount_scale_fen: [0, 80_000_000, 15_000_000, 3_000_000][tier as usize],
+                });
+            }
+        }
+        out.push((parties, edges));
+    }
+    Ok(out)
+}
+
+fn csv_of(rows: &[(&'static str, &Row)]) -> String {
+    let mut columns: Vec<&'static str> = vec!["record_type"];
+    for (_, r) in rows {
+        for (k, _) in r.iter() {
+            if !columns.contains(k) {
+                columns.push(k);
+            }
+        }
+    }
+    let mut out = columns
+        .iter()
+        .map(|c| lianrong_domain::trade::Field::parse(c).map(|f| f.label_zh()).unwrap_or(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for (rt, r) in rows {
+        let map: HashMap<&str, &str> = r.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| if *c == "record_type" { rt.to_string() } else { map.get(c).copied().unwrap_or("").to_string() })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn xlsx_of(sheets: &[(&str, &[Row])]) -> AppResult<Vec<u8>> {
+    use rust_xlsxwriter::Workbook;
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "demo workbook");
+        AppError::internal()
+    };
+    let mut wb = Workbook::new();
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).map_err(fail)?;
+        // A title row above the header, as finance staff make them.
+        ws.write_string(0, 0, format!("{name}明细（演示数据）")).map_err(fail)?;
+        let mut columns: Vec<&'static str> = Vec::new();
+        for row in rows.iter() {
+            for (k, _) in row {
+                if !columns.contains(k) {
+                    columns.push(k);
+                }
+            }
+        }
+        for (c, k) in columns.iter().enumerate() {
+            let label = lianrong_domain::trade::Field::parse(k).map(|f| f.label_zh()).unwrap_or(k);
+            ws.write_string(1, c as u16, label).map_err(fail)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (k, v) in row {
+                let (rr, cc) = (r as u32 + 2, columns.iter().position(|c| c == k).unwrap_or(0) as u16);
+                if k.ends_with("amount") {
+                    let n: f64 = v.parse().unwrap_or(0.0);
+                    ws.write_number(rr, cc, n).map_err(fail)?;
+                } else {
+                    ws.write_string(rr, cc, v).map_err(fail)?;
+                }
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(fail)
+}
+
+/// A multipart message with CSV attachments, as a finance desk's mail client sends it.
+fn message(from: &str, to: &str, subject: &str, files: &[(String, Vec<u8>)], n: usize) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let boundary = format!("=_lianrong_demo_{n}");
+    let mut m = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: =?UTF-8?B?{}?=\r\nMessage-ID: <demo-{n}@demo.lianrong>\r\nDate: Mon, 2 Nov 2026 09:00:00 +0800\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        b64.encode(subject),
+        b64.encode("您好，附件为本月供应链贸易数据，请查收。")
+    );
+    for (name, bytes) in files {
+        let encoded: Vec<String> =
+            b64.encode(bytes).as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        m.push_str(&format!(
+            "--{boundary}\r\nContent-Type: text/csv; name=\"=?UTF-8?B?{0}?=\"\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?{0}?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{1}\r\n",
+            b64.encode(name),
+            encoded.join("\r\n")
+        ));
+    }
+    m.push_str(&format!("--{boundary}--\r\n"));
+    m.into_bytes()
+}
+
+fn actor_of(p: &Party, kind: lianrong_domain::org::OrgKind) -> Actor {
+    Actor {
+        org_id: p.org_id.clone(),
+        org_kind: kind,
+        org_name: p.name.clone(),
+        user_id: None,
+        login: Some("demo.erp".into()),
+        display_name: Some("演示ERP".into()),
+        api_key_id: None,
+        roles: vec![lianrong_domain::role::Role::FinanceStaff],
+        scopes: None,
+        system: false,
+    }
+}
+
+/// A row that will not pass validation, as real files carry: a mistyped credit code.
+fn typo_row(b: &Party, s: &Party) -> (&'static str, Row) {
+    let mut bad = s.uscc.clone();
+    let last = if bad.ends_with('1') { "2" } else { "1" };
+    bad.replace_range(17..18, last);
+    (
+        "order",
+        vec![
+            ("order_no", "PO-TYPO-0001".into()),
+            ("order_date", "2026-03-03".into()),
+            ("buyer_uscc", b.uscc.clone()),
+            ("buyer_name", b.name.clone()),
+            ("seller_uscc", bad),
+            ("seller_name", s.name.clone()),
+            ("total_amount", "12,345.678".into()),
+        ],
+    )
+}
+
+/// Generates the year of trade and loads it through the three channels. `extract` reads a message's
+/// attachments (the mail crate's MIME reader, the same the SMTP receiver uses).
+pub async fn load(
+    app: &App,
+    seed: u64,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    extract: &(dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync),
+) -> AppResult<TradeSummary> {
+    use lianrong_domain::org::OrgKind;
+    let chains = chain_parties(app).await?;
+    let mut generator = Generator { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7a11_e5a1), invoice_seq: 0, doc_seq: 0 };
+    let mut summary = TradeSummary::default();
+    let mut counts: HashMap<Channel, u64> = HashMap::new();
+    let total_steps = chains.iter().map(|(p, _)| p.iter().filter(|x| x.tier < 3).count() as u64).sum::<u64>();
+    let mut step = 0u64;
+    for (ci, (parties, edges)) in chains.iter().enumerate() {
+        // Each buyer's documents for the year.
+        let mut by_buyer: HashMap<usize, Docs> = HashMap::new();
+        for e in edges {
+            generator.edge_trade(parties, e, by_buyer.entry(e.buyer).or_default());
+        }
+        let mut buyers: Vec<usize> = by_buyer.keys().copied().collect();
+        buyers.sort();
+        for bi in buyers {
+            let docs = &by_buyer[&bi];
+            let buyer = &parties[bi];
+            let kind = if buyer.tier == 0 { OrgKind::Core } else { OrgKind::Supplier };
+            let actor = actor_of(buyer, kind);
+            let mut rows: Vec<(&'static str, &Row)> = docs.all().collect();
+            let seller = edges.iter().find(|e| e.buyer == bi).map(|e| &parties[e.seller]);
+            let typo = seller.map(|s| typo_row(buyer, s));
+            if let Some((rt, r)) = &typo {
+                rows.push((rt, r));
+            }
+            let reports = if buyer.tier > 0 {
+                let csv = csv_of(&rows);
+                vec![upload(app, &actor, &format!("{}-年度采购数据.csv", buyer.name), csv.into_bytes()).await?]
+            } else {
+                match ci % 3 {
+                    0 => api_batches(app, &actor, &rows).await?,
+                    1 => upload_workbooks(app, &actor, docs, &rows).await?,
+                    _ => mail_months(app, buyer, &rows, extract).await?,
+                }
+            };
+            let channel = match (buyer.tier, ci % 3) {
+                (0, 0) => Channel::Api,
+                (0, 2) => Channel::Mailbox,
+                _ => Channel::Upload,
+            };
+            for (accepted, rejected) in reports {
+                summary.submissions += 1;
+                summary.accepted += accepted;
+                summary.rejected += rejected;
+                *counts.entry(channel).or_default() += 1;
+            }
+            step += 1;
+            progress(step, total_steps.max(step));
+        }
+    }
+    summary.by_channel = Channel::ALL.iter().map(|c| (*c, counts.get(c).copied().unwrap_or(0))).collect();
+    Ok(summary)
+}
+
+async fn upload(app: &App, actor: &Actor, name: &str, bytes: Vec<u8>) -> AppResult<(u64, u64)> {
+    let input = SubmissionInput {
+        channel: Channel::Upload,
+        source: name.to_string(),
+        raw: bytes.clone(),
+        media_type: submission::media_type_of(name).to_string(),
+        files: vec![InputFile { name: name.to_string(), bytes }],
+    };
+    let r = submission::submit(app, actor, input).await?;
+    Ok((r.accepted, r.rejected))
+}
+
+/// The direct link: one JSON batch per month, as an ERP's nightly job would send.
+async fn api_batches(app: &App, actor: &Actor, rows: &[(&'static str, &Row)]) -> AppResult<Vec<(u64, u64)>> {
+    let mut by_month: std::collections::BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>> =
+        Default::default();
+    for (rt, r) in rows {
+        let date = r.iter().find(|(k, _)| k.ends_with("_date")).map(|(_, v)| v.clone()).unwrap_or_default();
+        let mut obj = serde_json::Map::new();
+        obj.insert("record_type".into(), serde_json::Value::String(rt.to_string()));
+        for (k, v) in r.iter() {
+            obj.insert(k.to_string(), serde_json::Value::String(v.clone()));
+        }
+        by_month.entry(date.get(..7).unwrap_or("").to_string()).or_default().push(obj);
+    }
+    let mut out = Vec::new();
+    for (month, records) in by_month {
+        let body = serde_json::to_vec(&serde_json::json!({"source": format!("ERP {month}"), "records": records}))
+            .unwrap_or_default();
+        let r = submission::submit_records(app, actor, body, &format!("ERP 月度同步 {month}"), records).await?;
+        out.push((r.accepted, r.rejected));
+    }
+    Ok(out)
+}
+
+/// The designated-account upload: one workbook with a sheet per record type, payments as a GBK CSV.
+async fn upload_workbooks(
+    app: &App,
+    actor: &Actor,
+    docs: &Docs,
+    rows: &[(&'static str, &Row)],
+) -> AppResult<Vec<(u64, u64)>> {
+    let typos: Vec<Row> =
+        rows.iter().filter(|(_, r)| r.iter().any(|(_, v)| v == "PO-TYPO-0001")).map(|(_, r)| (*r).clone()).collect();
+    let mut orders = docs.orders.clone();
+    orders.extend(typos);
+    let book = xlsx_of(&[("采购订单", &orders), ("发货验收", &docs.deliveries), ("发票", &docs.invoices)])?;
+    let mut out = vec![upload(app, actor, "2025-2026年度贸易数据.xlsx", book).await?];
+    let payments: Vec<(&'static str, &Row)> = docs.payments.iter().map(|r| ("payment", r)).collect();
+    let text = csv_of(&payments);
+    let gbk = encoding_rs::GBK.encode(&text).0.into_owned();
+    out.push(upload(app, actor, "付款流水.csv", gbk).await?);
+    Ok(out)
+}
+
+/// The designated mailbox: one message a month from the core's registered finance address.
+async fn mail_months(
+    app: &App,
+    core: &Party,
+    rows: &[(&'static str, &Row)],
+    extract: &(dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync),
+) -> AppResult<Vec<(u64, u64)>> {
+    let sender = format!("finance@{}.demo.cn", core.uscc.to_lowercase());
+    mailbox::add_sender(app, &Actor::system("system"), Some(&core.org_id), &sender).await?;
+    let to = lianrong_domain::mailbox::designated_address(&core.uscc, mailbox::MAIL_DOMAIN_DEFAULT);
+    let recipient = mailbox::resolve_recipient(app, &to, mailbox::MAIL_DOMAIN_DEFAULT).await?;
+    let mut by_month: std::collections::BTreeMap<String, Vec<(&'static str, &Row)>> = Default::default();
+    for (rt, r) in rows {
+        let date = r.iter().find(|(k, _)| k.ends_with("_date")).map(|(_, v)| v.clone()).unwrap_or_default();
+        by_month.entry(date.get(..7).unwrap_or("").to_string()).or_default().push((rt, r));
+    }
+    let mut out = Vec::new();
+    for (n, (month, rows)) in by_month.into_iter().enumerate() {
+        let files = vec![(format!("{month}供应链数据.csv"), csv_of(&rows).into_bytes())];
+        let raw = message(&sender, &to, &format!("{month} 供应链贸易数据报送"), &files, n);
+        let mail = mailbox::IncomingMail {
+            envelope_from: sender.clone(),
+            header_from: Some(sender.clone()),
+            subject: format!("{month} 供应链贸易数据报送"),
+            message_id: format!("<demo-{n}@demo.lianrong>"),
+            raw,
+        };
+        let d = mailbox::receive(app, &recipient, &mail, |raw| extract(raw)).await?;
+        out.push((d.accepted, d.rejected));
+    }
+    Ok(out)
+}
