@@ -134,7 +134,7 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;")
+                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;")
                                 .await?;
                             Ok(())
                         })
@@ -224,6 +224,11 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// Whether a connection is SQLite's (for the few statements whose placeholders differ for speed).
+pub(crate) fn is_sqlite(conn: &Conn) -> bool {
+    conn.backend_name() == "SQLite"
 }
 
 /// Counts rows for pagination: `total` for the same filter as a page query.

@@ -101,14 +101,27 @@ pub(super) async fn run(
         let mut p = Parser { tx, ctx, submitter_uscc, system, valid: Vec::new(), issues: Vec::new(), rows: 0 };
         p.run(source);
     });
+    let started = std::time::Instant::now();
     let result = write(app, actor, &received, rx).await;
+    let written_ms = started.elapsed().as_millis() as u64;
     if let Err(e) = parser.await {
         tracing::error!(error = %e, "the parser thread failed");
     }
-    let report = result?;
-    if let Err(e) = crate::curated::publish_dirty(app).await {
-        tracing::error!(code = e.code, "curated publication failed; partitions stay marked for the next run");
+    let (report, mut spool) = result?;
+    let published = std::time::Instant::now();
+    if let Err(e) = crate::curated::publish_spooled(app, &mut spool).await {
+        tracing::error!(code = e.code, "curated publication failed; partitions stay stale for the next run");
     }
+    drop(spool);
+    if let Err(e) = crate::curated::publish_stale(app).await {
+        tracing::error!(code = e.code, "curated publication failed; partitions stay stale for the next run");
+    }
+    tracing::info!(
+        submission = %report.submission_id,
+        written_ms,
+        published_ms = published.elapsed().as_millis() as u64,
+        "submission stored and published"
+    );
     Ok(report)
 }
 
@@ -629,7 +642,7 @@ async fn write(
     actor: &Actor,
     sub: &SubmissionRow,
     mut rx: mpsc::Receiver<Msg>,
-) -> AppResult<SubmissionReport> {
+) -> AppResult<(SubmissionReport, crate::curated::Spool)> {
     let mut tx = app.db.begin_write().await?;
     let chains = chain_map(&mut tx).await?;
     let channel = sub.channel.clone();
@@ -640,16 +653,22 @@ async fn write(
     let mut warnings = 0u64;
     let mut row_errors_total = 0u64;
     let mut first_errors: Vec<RowErrorReport> = Vec::new();
-    let mut dirty: HashSet<(String, String, String)> = HashSet::new();
+    let mut touched: HashSet<crate::curated::Key> = HashSet::new();
+    let mut spool = crate::curated::Spool::new(&sub.id);
     let mut seq = 0i64;
-    while let Some(msg) = rx.recv().await {
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        let wait_started = std::time::Instant::now();
+        let Some(msg) = rx.recv().await else { break };
+        waited += wait_started.elapsed();
         match msg {
             Msg::File(done) => files.push(done),
             Msg::Batch { valid, issues, rows } => {
                 totals.rows += rows;
                 let mut batch_rejects: Vec<Issue> = Vec::new();
                 let outcome =
-                    write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut dirty).await?;
+                    write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut touched, &mut spool)
+                        .await?;
                 for (file_no, c) in outcome {
                     let f = per_file.entry(file_no).or_default();
                     f.accepted += c.accepted;
@@ -698,6 +717,7 @@ async fn write(
             }
         }
     }
+    tracing::debug!(waited_ms = waited.as_millis() as u64, "the writer waited for the parser this long");
     let file_errors = files.iter().filter(|f| f.error.is_some()).count() as u64;
     for f in &files {
         let c = per_file.get(&f.file_no).copied().unwrap_or_default();
@@ -723,8 +743,9 @@ async fn write(
         .await?;
     }
     store::insert_issues(&mut tx, &sub.id, &kept).await?;
-    for (rt, chain, month) in &dirty {
-        trade_store::mark_dirty(&mut tx, rt, chain, month).await?;
+    for key in &touched {
+        let change = trade_store::touch_partition(&mut tx, &key.0, &key.1, &key.2).await?;
+        spool.set_change(key, change);
     }
     let status = if totals.rows == 0 && (file_errors > 0 || row_errors_total > 0) {
         SubmissionStatus::Rejected
@@ -787,7 +808,7 @@ async fn write(
         rejected = totals.rejected,
         "submission processed"
     );
-    Ok(SubmissionReport {
+    let report = SubmissionReport {
         submission_id: sub.id.clone(),
         status,
         raw_sm3: sub.raw_sm3.clone(),
@@ -800,7 +821,8 @@ async fn write(
         row_errors: first_errors,
         row_errors_total,
         log_leaf_index: leaf,
-    })
+    };
+    Ok((report, spool))
 }
 
 /// Credit code → the chains its organisation belongs to, in chain order.
@@ -833,7 +855,8 @@ async fn write_batch(
     chains: &HashMap<String, Vec<String>>,
     valid: Vec<Valid>,
     rejects: &mut Vec<Issue>,
-    dirty: &mut HashSet<(String, String, String)>,
+    touched: &mut HashSet<crate::curated::Key>,
+    spool: &mut crate::curated::Spool,
 ) -> AppResult<HashMap<usize, Counts>> {
     let mut out: HashMap<usize, Counts> = HashMap::new();
     if valid.is_empty() {
@@ -880,14 +903,20 @@ async fn write_batch(
             Some(e) if e.content_sm3 == v.content_sm3 => counts.unchanged += 1,
             Some(e) => {
                 let row = to_row(&v, e.id.clone(), e.version + 1, sub, channel, chain_id, now);
-                dirty.insert((row.record_type.clone(), e.chain_id.clone(), e.month.clone()));
-                dirty.insert((row.record_type.clone(), row.chain_id.clone(), row.month.clone()));
+                let old_key = (row.record_type.clone(), e.chain_id.clone(), e.month.clone());
+                let new_key = (row.record_type.clone(), row.chain_id.clone(), row.month.clone());
+                spool.superseded(&old_key);
+                spool.superseded(&new_key);
+                touched.insert(old_key);
+                touched.insert(new_key);
                 trade_store::supersede(tx, &row, now).await?;
                 counts.accepted += 1;
             }
             None => {
                 let row = to_row(&v, new_id(), 1, sub, channel, chain_id, now);
-                dirty.insert((row.record_type.clone(), row.chain_id.clone(), row.month.clone()));
+                let key = (row.record_type.clone(), row.chain_id.clone(), row.month.clone());
+                spool.add(&key, &row);
+                touched.insert(key);
                 inserts.push(row);
                 counts.accepted += 1;
             }

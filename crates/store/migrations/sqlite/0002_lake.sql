@@ -100,7 +100,7 @@ CREATE TABLE trade_record (
 );
 CREATE INDEX trade_record_buyer ON trade_record(buyer_uscc, record_type, doc_date);
 CREATE INDEX trade_record_seller ON trade_record(seller_uscc, record_type, doc_date);
-CREATE INDEX trade_record_partition ON trade_record(record_type, chain_id, month);
+CREATE INDEX trade_record_partition ON trade_record(record_type, chain_id, month, id);
 CREATE INDEX trade_record_submission ON trade_record(submission_id);
 
 -- Earlier versions of a record, written when a submission changes it; the current version stays in
@@ -117,14 +117,16 @@ CREATE TABLE trade_record_version (
     PRIMARY KEY (record_id, version)
 );
 
--- Curated-zone partitions (record type / chain / month) and whether they need rewriting from the database.
+-- Curated-zone partitions (record type / chain / month). Every submission that changes a partition
+-- increments `changes` in its own transaction; the partition's Parquet file reflects `published_changes`.
+-- A partition with changes <> published_changes is stale and is rewritten from the database.
 CREATE TABLE curated_partition (
     record_type TEXT NOT NULL,
     chain_id TEXT NOT NULL,
     month TEXT NOT NULL,
-    files INTEGER NOT NULL DEFAULT 0,
+    changes INTEGER NOT NULL DEFAULT 0,
+    published_changes INTEGER NOT NULL DEFAULT 0,
     rows_total INTEGER NOT NULL DEFAULT 0,
-    dirty INTEGER NOT NULL DEFAULT 0,
     published_at_ms INTEGER,
     PRIMARY KEY (record_type, chain_id, month)
 );
