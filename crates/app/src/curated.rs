@@ -140,6 +140,8 @@ pub type Key = (String, String, String);
 pub struct Spool {
     dir: std::path::PathBuf,
     files: std::collections::HashMap<Key, SpoolFile>,
+    /// Every partition the submission changed, spooled or not.
+    pub touched: std::collections::HashSet<Key>,
 }
 
 struct SpoolFile {
@@ -156,7 +158,11 @@ const SPOOLED_PARTITIONS_MAX: usize = 512;
 
 impl Spool {
     pub fn new(submission_id: &str) -> Spool {
-        Spool { dir: std::env::temp_dir().join(format!("lianrong-spool-{submission_id}")), files: Default::default() }
+        Spool {
+            dir: std::env::temp_dir().join(format!("lianrong-spool-{submission_id}")),
+            files: Default::default(),
+            touched: Default::default(),
+        }
     }
 
     fn file(&mut self, key: &Key) -> Option<&mut SpoolFile> {

@@ -30,6 +30,9 @@ const FIRST_MONTH: (i16, i8) = (2025, 11);
 const MONTHS: i32 = 12;
 const CUTOFF: (i16, i8, i8) = (2026, 11, 20);
 
+/// Reads a message's attachments (the mail crate's MIME reader in production).
+pub type Extract = dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync;
+
 /// What the trade loading did, for the demo's summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TradeSummary {
@@ -156,7 +159,8 @@ impl Generator {
         if order_date > cutoff() {
             return;
         }
-        let total = e.amount_scale_fen * self.rng.random_range(20..200) / 100 * 100;
+        // Whole yuan, between 0.2 and 2 times the edge's scale.
+        let total = e.amount_scale_fen * self.rng.random_range(20..200) / 100 / 100 * 100;
         let tax = total * 13 / 113;
         let order_no = self.next_doc("PO");
         let mut order = vec![("order_no", order_no.clone()), ("order_date", order_date.to_string())];
@@ -463,7 +467,7 @@ pub async fn load(
     app: &App,
     seed: u64,
     progress: &(dyn Fn(u64, u64) + Sync),
-    extract: &(dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync),
+    extract: &Extract,
 ) -> AppResult<TradeSummary> {
     use lianrong_domain::org::OrgKind;
     let chains = chain_parties(app).await?;
@@ -580,7 +584,7 @@ async fn mail_months(
     app: &App,
     core: &Party,
     rows: &[(&'static str, &Row)],
-    extract: &(dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync),
+    extract: &Extract,
 ) -> AppResult<Vec<(u64, u64)>> {
     let sender = format!("finance@{}.demo.cn", core.uscc.to_lowercase());
     mailbox::add_sender(app, &Actor::system("system"), Some(&core.org_id), &sender).await?;

@@ -653,7 +653,6 @@ async fn write(
     let mut warnings = 0u64;
     let mut row_errors_total = 0u64;
     let mut first_errors: Vec<RowErrorReport> = Vec::new();
-    let mut touched: HashSet<crate::curated::Key> = HashSet::new();
     let mut spool = crate::curated::Spool::new(&sub.id);
     let mut seq = 0i64;
     let mut waited = std::time::Duration::ZERO;
@@ -667,8 +666,7 @@ async fn write(
                 totals.rows += rows;
                 let mut batch_rejects: Vec<Issue> = Vec::new();
                 let outcome =
-                    write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut touched, &mut spool)
-                        .await?;
+                    write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut spool).await?;
                 for (file_no, c) in outcome {
                     let f = per_file.entry(file_no).or_default();
                     f.accepted += c.accepted;
@@ -743,6 +741,9 @@ async fn write(
         .await?;
     }
     store::insert_issues(&mut tx, &sub.id, &kept).await?;
+    let mut touched: Vec<crate::curated::Key> = spool.touched.iter().cloned().collect();
+    // A fixed order of row locks, so two submissions touching the same partitions cannot deadlock.
+    touched.sort();
     for key in &touched {
         let change = trade_store::touch_partition(&mut tx, &key.0, &key.1, &key.2).await?;
         spool.set_change(key, change);
@@ -855,7 +856,6 @@ async fn write_batch(
     chains: &HashMap<String, Vec<String>>,
     valid: Vec<Valid>,
     rejects: &mut Vec<Issue>,
-    touched: &mut HashSet<crate::curated::Key>,
     spool: &mut crate::curated::Spool,
 ) -> AppResult<HashMap<usize, Counts>> {
     let mut out: HashMap<usize, Counts> = HashMap::new();
@@ -907,8 +907,8 @@ async fn write_batch(
                 let new_key = (row.record_type.clone(), row.chain_id.clone(), row.month.clone());
                 spool.superseded(&old_key);
                 spool.superseded(&new_key);
-                touched.insert(old_key);
-                touched.insert(new_key);
+                spool.touched.insert(old_key);
+                spool.touched.insert(new_key);
                 trade_store::supersede(tx, &row, now).await?;
                 counts.accepted += 1;
             }
@@ -916,7 +916,7 @@ async fn write_batch(
                 let row = to_row(&v, new_id(), 1, sub, channel, chain_id, now);
                 let key = (row.record_type.clone(), row.chain_id.clone(), row.month.clone());
                 spool.add(&key, &row);
-                touched.insert(key);
+                spool.touched.insert(key);
                 inserts.push(row);
                 counts.accepted += 1;
             }

@@ -239,6 +239,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn header_matching_never_panics(cells in proptest::collection::vec("\\PC{0,24}", 0..30)) {
+            let map = map_headers(&cells);
+            proptest::prop_assert_eq!(map.columns.len(), cells.len());
+            let _ = infer_type(&map);
+            let _ = is_header_row(&cells);
+        }
+    }
+
     #[test]
     fn sheet_types_are_inferred_from_their_key_columns() {
         let m = map_headers(&row(&["付款流水号", "发票号码", "付款金额", "颜色"]));

@@ -738,6 +738,37 @@ mod tests {
         Uscc::with_check_char(&format!("91500112MA{n:07}")).unwrap().to_string()
     }
 
+    proptest::proptest! {
+        /// Any text in any field of any record type gives a record or named errors, never a panic, and an
+        /// accepted record keeps the standard's invariants (positive amounts except red invoices; tax
+        /// within the total).
+        #[test]
+        fn validation_never_panics_and_keeps_its_invariants(
+            rt in 0usize..5,
+            values in proptest::collection::vec((0usize..FIELD_COUNT, "\\PC{0,30}|[0-9.,-]{1,16}|2026-0[1-9]-[0-2][0-9]"), 0..20),
+        ) {
+            let rt = RecordType::ALL[rt];
+            let mut raw = RawRecord::new();
+            raw.set(Field::BuyerUscc, &uscc(1));
+            raw.set(Field::SellerUscc, &uscc(2));
+            for (f, v) in &values {
+                raw.set(Field::ALL[*f], v);
+            }
+            match validate(rt, &raw, &ctx()) {
+                Ok(rec) => {
+                    if rec.invoice_kind != Some(InvoiceKind::Red) {
+                        proptest::prop_assert!(rec.total_fen > 0);
+                    }
+                    if let Some(tax) = rec.tax_fen {
+                        proptest::prop_assert!(tax.abs() <= rec.total_fen.abs());
+                    }
+                    proptest::prop_assert!(!rec.doc_no.is_empty());
+                }
+                Err(errors) => proptest::prop_assert!(!errors.is_empty()),
+            }
+        }
+    }
+
     #[test]
     fn the_published_standard_names_every_field() {
         let doc = include_str!("../../../../docs/data-standard.md");
