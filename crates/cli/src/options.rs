@@ -78,8 +78,11 @@ async fn run_server(app: App, opts: ServeOptions, started: Instant) -> Result<()
     tracing::info!(%addr, backend = ?app.db.backend, ready_ms = started.elapsed().as_millis() as u64, "serving");
     println!("Lianrong 链融 serving on http://{addr}  (console /, API /api/v1, docs /api/docs; Ctrl-C stops)");
     let mail = crate::mail::start(&app, &opts.mail).await?;
-    let config =
-        lianrong_web::WebConfig { secure_cookies: opts.secure_cookies, mail_domain: opts.mail.mail_domain.clone() };
+    let config = lianrong_web::WebConfig {
+        secure_cookies: opts.secure_cookies,
+        mail_domain: opts.mail.mail_domain.clone(),
+        upload_answer_wait_ms: None,
+    };
     let served = lianrong_web::serve(listener, app, config, shutdown_signal()).await.map_err(|e| e.to_string());
     if let Some(mail) = mail {
         mail.stop().await;

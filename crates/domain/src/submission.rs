@@ -13,8 +13,8 @@ labelled_enum!(
 );
 
 labelled_enum!(
-    /// Where a submission stands. `Received` means its raw bytes are safe in the raw zone and parsing has
-    /// not finished (a crash leaves it here, to be processed again).
+    /// Where a submission stands. `Received` means its raw bytes are safe in the raw zone and processing
+    /// has not finished; a crash leaves it here with nothing of it recorded, and sending it again is safe.
     SubmissionStatus, "status" {
         Received => ("received", "已接收", "Received"),
         Accepted => ("accepted", "全部接收", "Accepted"),

@@ -13,6 +13,9 @@ pub struct WebConfig {
     /// The domain of the designated mailboxes' addresses (`<credit code>@<mail domain>`); empty means
     /// `app::mailbox::MAIL_DOMAIN_DEFAULT`.
     pub mail_domain: String,
+    /// How long an upload's request waits for its processing before answering 202 with the submission
+    /// id; `None` means `api::submission::UPLOAD_ANSWER_WAIT_MS`.
+    pub upload_answer_wait_ms: Option<u64>,
 }
 
 impl WebConfig {

@@ -98,12 +98,22 @@ pub async fn submit(app: &App, actor: &Actor, input: SubmissionInput) -> AppResu
         .iter()
         .map(|f| (f.name.clone(), ingest::FileSource::Bytes(bytes::Bytes::from(f.bytes.clone()))))
         .collect();
-    let received = receive(app, actor, &input, files.len()).await?;
+    let received = receive(app, actor, &input).await?;
     ingest::run(app, actor, received, RowSource::Files(files)).await
 }
 
-/// A large file on disk (an upload spooled while it arrived, or `lianrong ingest`): streamed into the raw
-/// zone and parsed from disk, so memory stays bounded whatever its size.
+/// A submission whose raw bytes are safe in the raw zone and whose processing has not run yet.
+#[derive(Debug)]
+pub struct Received(SubmissionRow);
+
+impl Received {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+}
+
+/// A large file on disk (an upload spooled while it arrived, or a benchmark's file): streamed into the
+/// raw zone and parsed from disk, so memory stays bounded whatever its size.
 pub async fn submit_path(
     app: &App,
     actor: &Actor,
@@ -111,9 +121,25 @@ pub async fn submit_path(
     name: &str,
     path: &std::path::Path,
 ) -> AppResult<SubmissionReport> {
+    let received = receive_path(app, actor, channel, name, path).await?;
+    process_path(app, actor, received, name, path).await
+}
+
+/// The first half of [`submit_path`]: checks, stores the raw bytes and records the submission as
+/// received, so a caller that cannot wait for the processing can answer with its id at once.
+pub async fn receive_path(
+    app: &App,
+    actor: &Actor,
+    channel: Channel,
+    name: &str,
+    path: &std::path::Path,
+) -> AppResult<Received> {
     let action = "submission.submit";
     audit::guard(app, actor, Permission::SubmitTrade, action, "submission", "").await?;
-    guard_kind(actor)?;
+    if let Err(e) = guard_kind(actor) {
+        audit::refused(app, actor, action, "submission", "", &e.en).await;
+        return Err(e);
+    }
     let size = tokio::fs::metadata(path).await.map_err(|e| unreadable(&e))?.len();
     if size > UPLOAD_BYTES_MAX {
         return Err(too_large());
@@ -127,9 +153,24 @@ pub async fn submit_path(
         media_type: media_type_of(name).to_string(),
         files: Vec::new(),
     };
-    let received = record_received(app, actor, &input, raw).await?;
-    ingest::run(app, actor, received, RowSource::Files(vec![(name.to_string(), ingest::FileSource::Path(path.into()))]))
-        .await
+    Ok(Received(record_received(app, actor, &input, raw).await?))
+}
+
+/// The second half of [`submit_path`]: parses the file and records its rows and report.
+pub async fn process_path(
+    app: &App,
+    actor: &Actor,
+    received: Received,
+    name: &str,
+    path: &std::path::Path,
+) -> AppResult<SubmissionReport> {
+    ingest::run(
+        app,
+        actor,
+        received.0,
+        RowSource::Files(vec![(name.to_string(), ingest::FileSource::Path(path.into()))]),
+    )
+    .await
 }
 
 /// A JSON batch through the direct link: `records` are objects keyed by the standard's field codes.
@@ -142,7 +183,10 @@ pub async fn submit_records(
 ) -> AppResult<SubmissionReport> {
     let action = "submission.submit";
     audit::guard(app, actor, Permission::SubmitTrade, action, "submission", "").await?;
-    guard_kind(actor)?;
+    if let Err(e) = guard_kind(actor) {
+        audit::refused(app, actor, action, "submission", "", &e.en).await;
+        return Err(e);
+    }
     let input = SubmissionInput {
         channel: Channel::Api,
         source: source.to_string(),
@@ -150,7 +194,7 @@ pub async fn submit_records(
         media_type: "application/json".into(),
         files: Vec::new(),
     };
-    let received = receive(app, actor, &input, 0).await?;
+    let received = receive(app, actor, &input).await?;
     ingest::run(app, actor, received, RowSource::Json(records)).await
 }
 
@@ -190,8 +234,7 @@ pub async fn refuse(app: &App, org_id: &str, input: SubmissionInput, reason: &Ap
 }
 
 /// Stores the raw bytes and every file's bytes in the raw zone, then records the submission as received.
-async fn receive(app: &App, actor: &Actor, input: &SubmissionInput, file_count: usize) -> AppResult<SubmissionRow> {
-    let _ = file_count;
+async fn receive(app: &App, actor: &Actor, input: &SubmissionInput) -> AppResult<SubmissionRow> {
     let raw = app.lake.raw().put(input.raw.clone()).await.map_err(lake_error)?;
     for f in &input.files {
         if f.bytes != input.raw {
@@ -328,10 +371,19 @@ pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<SubmissionRow> {
     crate::policy::require(actor, Permission::ReadTrade)?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    store::get(&mut conn, &scope(actor), id).await.map_err(|e| match e {
+    let row = store::get(&mut conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Submission", "报送批次"),
         other => other.into(),
-    })
+    })?;
+    // The operator reads other organisations' submissions as the lake's custodian: each read is audited.
+    if !actor.system && row.org_id != actor.org_id {
+        lianrong_store::audit::insert(
+            &mut conn,
+            &audit::record(actor, "submission.read", "submission", id, "ok", "custodian read"),
+        )
+        .await?;
+    }
+    Ok(row)
 }
 
 pub async fn files(app: &App, actor: &Actor, id: &str) -> AppResult<Vec<FileRow>> {

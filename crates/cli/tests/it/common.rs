@@ -49,12 +49,22 @@ pub fn fresh_lake_url() -> String {
 }
 
 async fn serve(app: App) -> String {
+    serve_with(app, lianrong_web::WebConfig::default()).await
+}
+
+/// A fresh platform like [`spawn_app`] served with its own web configuration.
+pub async fn spawn_app_with(config: lianrong_web::WebConfig) -> TestApp {
+    let t = spawn_app().await;
+    let base_url = serve_with(t.app.clone(), config).await;
+    TestApp { base_url, app: t.app }
+}
+
+async fn serve_with(app: App, config: lianrong_web::WebConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server_app = app.clone();
     tokio::spawn(async move {
-        let _ =
-            lianrong_web::serve(listener, server_app, lianrong_web::WebConfig::default(), std::future::pending()).await;
+        let _ = lianrong_web::serve(listener, server_app, config, std::future::pending()).await;
     });
     format!("http://{addr}")
 }

@@ -450,3 +450,28 @@ async fn the_demo_loads_a_year_of_trade_through_the_three_channels() {
     let (_, subs) = core.get("/api/v1/submissions").await;
     assert!(subs["items"].as_array().unwrap().iter().any(|s| s["channel"] == "mailbox"), "{subs}");
 }
+
+/// An upload whose processing outlasts the request's wait is answered 202 with its id, and the
+/// processing finishes on its own; the outcome is then polled.
+#[tokio::test]
+async fn a_slow_upload_is_answered_at_once_and_its_outcome_polled() {
+    let config = lianrong_web::WebConfig { upload_answer_wait_ms: Some(0), ..Default::default() };
+    let t = crate::common::spawn_app_with(config).await;
+    let w = world(&t).await;
+    let resp = w.core.upload("/api/v1/submissions/upload", "发票.csv", invoices_csv().into_bytes()).await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "received");
+    let poll = body["poll"].as_str().unwrap().to_string();
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (status, s) = w.core.get(&poll).await;
+        assert_eq!(status, StatusCode::OK, "{s}");
+        last = s;
+        if last["status"] != "received" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!((last["status"].as_str(), last["accepted"].as_i64()), (Some("accepted"), Some(12)), "{last}");
+}

@@ -290,14 +290,16 @@ pub struct UploadForm {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     description = "Channel 2, the designated-account upload: one CSV, XLSX or ZIP file in a part named `file`. \
                    The file is spooled to disk as it arrives, stored in the raw zone, then parsed.",
-    responses((status = 201, body = SubmissionReportDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem)))]
-pub async fn upload(
-    State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    multipart: Multipart,
-) -> ApiResult<(StatusCode, Json<SubmissionReportDto>)> {
-    let report = receive_upload(&s, &actor, multipart).await?;
-    Ok((StatusCode::CREATED, Json(report.into())))
+    responses((status = 201, body = SubmissionReportDto), (status = 202, body = PendingDto, description = "Still processing after 20 s: poll the submission"), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem)))]
+pub async fn upload(State(s): State<AppState>, ApiActor(actor): ApiActor, multipart: Multipart) -> ApiResult<Response> {
+    Ok(match receive_upload(&s, &actor, multipart).await? {
+        Processed::Done(report) => (StatusCode::CREATED, Json(SubmissionReportDto::from(report))).into_response(),
+        Processed::Pending(id) => {
+            let poll = format!("/api/v1/submissions/{id}");
+            (StatusCode::ACCEPTED, Json(PendingDto { submission_id: id, status: "received".into(), poll }))
+                .into_response()
+        }
+    })
 }
 
 /// The whole body an upload may carry: the file at its limit and room for the form's other parts.
@@ -368,15 +370,58 @@ pub async fn receive_upload(
     s: &AppState,
     actor: &lianrong_app::Actor,
     mut multipart: Multipart,
-) -> ApiResult<SubmissionReport> {
+) -> ApiResult<Processed> {
     while let Some(field) = next_part(&mut multipart).await? {
         if field.name() != Some("file") {
             continue;
         }
         let spooled = spool(field).await?;
-        return Ok(app::submit_path(&s.app, actor, Channel::Upload, &spooled.name, spooled.file.path()).await?);
+        return process_spooled(s, actor, spooled).await;
     }
     Err(file_missing())
+}
+
+/// How long an upload's request waits for the processing before answering with the submission's id
+/// (well below the server's request timeout); the processing goes on either way, and its outcome is
+/// polled at `/api/v1/submissions/{id}`.
+pub const UPLOAD_ANSWER_WAIT_MS: u64 = 20_000;
+
+/// What an upload's request can answer: the report, or the id of a submission still being processed.
+pub enum Processed {
+    Done(SubmissionReport),
+    Pending(String),
+}
+
+/// Stores the spooled file in the raw zone and records the submission, then processes it in a task of
+/// its own, so that a request timing out or a client hanging up cannot cut the processing short.
+pub async fn process_spooled(s: &AppState, actor: &lianrong_app::Actor, spooled: SpooledFile) -> ApiResult<Processed> {
+    let received = app::receive_path(&s.app, actor, Channel::Upload, &spooled.name, spooled.file.path()).await?;
+    let id = received.id().to_string();
+    let (app_state, task_actor) = (s.app.clone(), actor.clone());
+    let task = tokio::spawn(async move {
+        let report = app::process_path(&app_state, &task_actor, received, &spooled.name, spooled.file.path()).await;
+        drop(spooled);
+        report
+    });
+    let wait_ms = s.config.upload_answer_wait_ms.unwrap_or(UPLOAD_ANSWER_WAIT_MS);
+    match tokio::time::timeout(std::time::Duration::from_millis(wait_ms), task).await {
+        Ok(Ok(report)) => Ok(Processed::Done(report?)),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, submission = %id, "the processing task failed");
+            Err(lianrong_app::AppError::internal().into())
+        }
+        Err(_) => Ok(Processed::Pending(id)),
+    }
+}
+
+/// The answer to an upload still being processed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PendingDto {
+    pub submission_id: String,
+    /// `received`: the raw bytes are stored and the rows are being processed.
+    pub status: String,
+    /// Poll this for the outcome.
+    pub poll: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/submissions", tag = "submission", params(PageParams),

@@ -208,6 +208,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
+        "processing" => (
+            "文件已接收并安全保存，仍在处理中；请稍后刷新本页查看结果。",
+            "The file is received and stored safely and is still being processed; refresh this page shortly.",
+        ),
         "uploaded" => {
             ("文件已接收并处理完毕，结果如下。", "The file was received and processed; the outcome is below.")
         }

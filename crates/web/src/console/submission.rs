@@ -17,7 +17,7 @@ use lianrong_domain::trade::{Field as StdField, RecordType};
 use lianrong_store::submission::{FileRow, IssueRow, SubmissionRow};
 
 use super::{Ctx, Pager, Params, QueryData, Ui, render, see_other};
-use crate::api::submission::{self as api, SpooledFile, UPLOAD_BODY_BYTES_MAX};
+use crate::api::submission::{self as api, UPLOAD_BODY_BYTES_MAX};
 use crate::state::AppState;
 
 /// The upload route's body limit: a file at the upload limit, not the console's small-form limit.
@@ -199,13 +199,15 @@ pub async fn upload(
         })),
     };
     match outcome {
-        Ok(id) => see_other(&format!("/submissions/{id}?ok=uploaded")),
+        Ok((id, true)) => see_other(&format!("/submissions/{id}?ok=uploaded")),
+        Ok((id, false)) => see_other(&format!("/submissions/{id}?ok=processing")),
         Err(UploadError::Refused(r)) => r,
         Err(UploadError::Failed(f)) => ctx.respond(list_page(&state, &ctx, &Params::default(), Some(&f)).await),
     }
 }
 
-async fn receive(state: &AppState, ctx: &Ctx, mut multipart: Multipart) -> Result<String, UploadError> {
+/// Answers the submission's id and whether its processing finished while the request waited.
+async fn receive(state: &AppState, ctx: &Ctx, mut multipart: Multipart) -> Result<(String, bool), UploadError> {
     let mut token_checked = false;
     while let Some(field) = api::next_part(&mut multipart).await? {
         match field.name() {
@@ -221,9 +223,11 @@ async fn receive(state: &AppState, ctx: &Ctx, mut multipart: Multipart) -> Resul
                 if field.file_name().is_none_or(|n| n.trim().is_empty()) {
                     return Err(no_file().into());
                 }
-                let SpooledFile { name, file } = api::spool(field).await?;
-                let report = app::submit_path(&state.app, ctx.actor(), Channel::Upload, &name, file.path()).await?;
-                return Ok(report.submission_id);
+                let spooled = api::spool(field).await?;
+                return Ok(match api::process_spooled(state, ctx.actor(), spooled).await? {
+                    api::Processed::Done(report) => (report.submission_id, true),
+                    api::Processed::Pending(id) => (id, false),
+                });
             }
             _ => {}
         }
