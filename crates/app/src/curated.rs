@@ -142,6 +142,8 @@ pub struct Spool {
     files: std::collections::HashMap<Key, SpoolFile>,
     /// Every partition the submission changed, spooled or not.
     pub touched: std::collections::HashSet<Key>,
+    /// Every buyer–seller pair whose trade the submission changed (for four-flow verification).
+    pub pairs: std::collections::HashSet<(String, String)>,
 }
 
 struct SpoolFile {
@@ -162,6 +164,7 @@ impl Spool {
             dir: std::env::temp_dir().join(format!("lianrong-spool-{submission_id}")),
             files: Default::default(),
             touched: Default::default(),
+            pairs: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod curated;
 pub mod demo;
 pub mod demo_trade;
 pub mod error;
+pub mod four_flow;
 pub mod log;
 pub mod mailbox;
 pub mod org;

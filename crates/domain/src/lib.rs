@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod four_flow;
 pub mod labelled;
 pub mod limits;
 pub mod log;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod four_flow;
 pub mod idempotency;
 pub mod log;
 pub mod mailbox;
@@ -106,12 +107,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "lake", include_str!("../migrations/sqlite/0002_lake.sql")),
     (3, "log", include_str!("../migrations/sqlite/0003_log.sql")),
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
+    (5, "four_flow", include_str!("../migrations/sqlite/0005_four_flow.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "lake", include_str!("../migrations/postgres/0002_lake.sql")),
     (3, "log", include_str!("../migrations/postgres/0003_log.sql")),
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
+    (5, "four_flow", include_str!("../migrations/postgres/0005_four_flow.sql")),
 ];
 
 impl Db {

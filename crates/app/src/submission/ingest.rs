@@ -112,9 +112,14 @@ pub(super) async fn run(
     if let Err(e) = crate::curated::publish_spooled(app, &mut spool).await {
         tracing::error!(code = e.code, "curated publication failed; partitions stay stale for the next run");
     }
+    let mut pairs: Vec<(String, String)> = std::mem::take(&mut spool.pairs).into_iter().collect();
     drop(spool);
     if let Err(e) = crate::curated::publish_stale(app).await {
         tracing::error!(code = e.code, "curated publication failed; partitions stay stale for the next run");
+    }
+    pairs.sort();
+    if let Err(e) = crate::four_flow::verify_pairs(app, &pairs).await {
+        tracing::error!(code = e.code, "four-flow verification failed; it runs again with the pair's next change");
     }
     tracing::info!(
         submission = %report.submission_id,
@@ -907,6 +912,7 @@ async fn write_batch(
                 let new_key = (row.record_type.clone(), row.chain_id.clone(), row.month.clone());
                 spool.superseded(&old_key);
                 spool.superseded(&new_key);
+                spool.pairs.insert((row.buyer_uscc.clone(), row.seller_uscc.clone()));
                 spool.touched.insert(old_key);
                 spool.touched.insert(new_key);
                 trade_store::supersede(tx, &row, now).await?;
@@ -917,6 +923,7 @@ async fn write_batch(
                 let key = (row.record_type.clone(), row.chain_id.clone(), row.month.clone());
                 spool.add(&key, &row);
                 spool.touched.insert(key);
+                spool.pairs.insert((row.buyer_uscc.clone(), row.seller_uscc.clone()));
                 inserts.push(row);
                 counts.accepted += 1;
             }

@@ -475,3 +475,72 @@ async fn a_slow_upload_is_answered_at_once_and_its_outcome_polled() {
     }
     assert_eq!((last["status"].as_str(), last["accepted"].as_i64()), (Some("accepted"), Some(12)), "{last}");
 }
+
+/// Four-flow verification runs after each submission for the pairs it changed, and names why.
+#[tokio::test]
+async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records_arrive() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let (c100, c101) = (code(100), code(101));
+    let batch = |records: Value| json!({ "records": records });
+    let (status, r) = w
+        .core
+        .post(
+            "/api/v1/submissions",
+            batch(json!([
+                {"record_type": "order", "order_no": "PO-9", "order_date": "2026-05-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00"},
+                {"record_type": "invoice", "invoice_no": "26500000000000000901", "issue_date": "2026-05-12", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "order_refs": "PO-9"},
+                {"record_type": "invoice", "invoice_no": "26500000000000000902", "issue_date": "2026-05-02", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "300.00", "delivery_refs": "DN-8"},
+            ])),
+        )
+        .await;
+    assert_eq!((status, r["accepted"].as_u64()), (StatusCode::CREATED, Some(3)), "{r}");
+    let verdict = |no: &'static str| {
+        let core = w.core.clone();
+        async move {
+            let (_, list) = core.get(&format!("/api/v1/trade-records?doc_no={no}")).await;
+            let id = list["items"][0]["id"].as_str().unwrap().to_string();
+            let (status, v) = core.get(&format!("/api/v1/verifications/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            v
+        }
+    };
+    // An order but no delivery yet: partly verified, the gap named.
+    let v = verdict("26500000000000000901").await;
+    assert_eq!(v["status"], "partly_verified", "{v}");
+    let codes: Vec<&str> = v["discrepancies"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["no_delivery"]);
+    // The delivery arrives (and a late delivery for the other invoice): the verdicts follow.
+    let (_, r) = w
+        .core
+        .post(
+            "/api/v1/submissions",
+            batch(json!([
+                {"record_type": "delivery", "delivery_no": "DN-9", "delivery_date": "2026-05-05", "order_refs": "PO-9", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "acceptance_status": "accepted", "accepted_date": "2026-05-06"},
+                {"record_type": "delivery", "delivery_no": "DN-8", "delivery_date": "2026-05-04", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "300.00", "acceptance_status": "accepted", "accepted_date": "2026-05-05"},
+                {"record_type": "payment", "payment_no": "PAY-9", "payment_date": "2026-06-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "200.00", "invoice_refs": "26500000000000000901"},
+            ])),
+        )
+        .await;
+    assert_eq!(r["accepted"], 3, "{r}");
+    let v = verdict("26500000000000000901").await;
+    assert_eq!(v["status"], "verified", "{v}");
+    assert_eq!(
+        (v["paid_fen"].as_i64(), v["evidence"]["deliveries"][0]["doc_no"].as_str()),
+        (Some(20_000), Some("DN-9"))
+    );
+    let v = verdict("26500000000000000902").await;
+    assert_eq!(v["status"], "inconsistent", "{v}");
+    let found: Vec<(&str, bool)> = v["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["contradicts"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(found, vec![("no_order", false), ("invoice_before_delivery", true)], "{v}");
+    // The bank is a party to none of it.
+    let (_, bank) = w.bank.get("/api/v1/verifications").await;
+    assert_eq!(bank["total"], 0);
+    let (_, listed) = w.core.get("/api/v1/verifications?status=inconsistent").await;
+    assert_eq!(listed["total"], 1);
+}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod core_library;
+pub mod four_flow;
 pub mod log;
 pub mod mailbox;
 pub mod me;
@@ -45,6 +46,7 @@ use crate::state::AppState;
         standard::get, standard::template,
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
         submission::records, submission::record,
+        four_flow::list, four_flow::get,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
         log::tree_head, log::key, log::list, log::entry, log::consistency,
     ),
@@ -60,6 +62,7 @@ use crate::state::AppState;
         (name = "core_library", description = "The core-enterprise library"),
         (name = "audit", description = "The audit trail"),
         (name = "standard", description = "The data standard and its templates"),
+        (name = "four_flow", description = "Four-flow verification of invoices against orders, deliveries and payments"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
@@ -129,6 +132,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/submissions/{id}/raw", get(submission::raw))
         .route("/trade-records", get(submission::records))
         .route("/trade-records/{id}", get(submission::record))
+        .route("/verifications", get(four_flow::list))
+        .route("/verifications/{invoice_id}", get(four_flow::get))
         .route("/mailbox", get(mailbox::get))
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
         .route("/mailbox/senders/{address}", axum::routing::delete(mailbox::remove_sender))

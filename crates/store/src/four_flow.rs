@@ -1,0 +1,145 @@
+//! Four-flow verdicts, one per blue invoice, replaced pair by pair.
+
+use lianrong_domain::page::{Page, PageRequest};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::trade::{TradeRow, TradeScope};
+use crate::{Conn, Result, StoreError, map_write};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationRow {
+    pub invoice_id: String,
+    pub buyer_uscc: String,
+    pub seller_uscc: String,
+    pub status: String,
+    pub invoiced_fen: i64,
+    pub paid_fen: i64,
+    pub credited_fen: i64,
+    pub reversed_fen: i64,
+    /// Comma-joined discrepancy codes.
+    pub discrepancies: String,
+    /// JSON of the links found (orders, deliveries, payments, credit notes, reversals).
+    pub evidence: String,
+    pub verified_at_ms: i64,
+}
+
+const COLUMNS: &str = "invoice_id, buyer_uscc, seller_uscc, status, invoiced_fen, paid_fen, credited_fen, reversed_fen, \
+    discrepancies, evidence, verified_at_ms";
+
+fn from_row(r: &AnyRow) -> Result<VerificationRow> {
+    Ok(VerificationRow {
+        invoice_id: r.try_get("invoice_id")?,
+        buyer_uscc: r.try_get("buyer_uscc")?,
+        seller_uscc: r.try_get("seller_uscc")?,
+        status: r.try_get("status")?,
+        invoiced_fen: r.try_get("invoiced_fen")?,
+        paid_fen: r.try_get("paid_fen")?,
+        credited_fen: r.try_get("credited_fen")?,
+        reversed_fen: r.try_get("reversed_fen")?,
+        discrepancies: r.try_get("discrepancies")?,
+        evidence: r.try_get("evidence")?,
+        verified_at_ms: r.try_get("verified_at_ms")?,
+    })
+}
+
+/// Every current record between one buyer and one seller.
+pub async fn pair_records(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<TradeRow>> {
+    crate::trade::between(conn, buyer_uscc, seller_uscc).await
+}
+
+/// Every buyer–seller pair that has an invoice.
+pub async fn pairs(conn: &mut Conn) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT buyer_uscc, seller_uscc FROM trade_record WHERE record_type = 'invoice' \
+         ORDER BY buyer_uscc, seller_uscc",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("buyer_uscc")?, r.try_get("seller_uscc")?))).collect()
+}
+
+/// Replaces the verdicts of one pair.
+pub async fn replace_pair(
+    conn: &mut Conn,
+    buyer_uscc: &str,
+    seller_uscc: &str,
+    rows: &[VerificationRow],
+) -> Result<()> {
+    sqlx::query("DELETE FROM verification WHERE buyer_uscc = $1 AND seller_uscc = $2")
+        .bind(buyer_uscc.to_string())
+        .bind(seller_uscc.to_string())
+        .execute(&mut *conn)
+        .await?;
+    for chunk in rows.chunks(500) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| crate::trade::placeholders(conn, i * 11 + 1, 11)).collect();
+        let sql = format!("INSERT INTO verification ({COLUMNS}) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.invoice_id.clone())
+                .bind(r.buyer_uscc.clone())
+                .bind(r.seller_uscc.clone())
+                .bind(r.status.clone())
+                .bind(r.invoiced_fen)
+                .bind(r.paid_fen)
+                .bind(r.credited_fen)
+                .bind(r.reversed_fen)
+                .bind(r.discrepancies.clone())
+                .bind(r.evidence.clone())
+                .bind(r.verified_at_ms);
+        }
+        q.execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
+}
+
+fn scope_binds(scope: &TradeScope) -> (i64, String) {
+    match scope {
+        TradeScope::All => (1, String::new()),
+        TradeScope::Party { uscc } => (0, uscc.clone()),
+    }
+}
+
+pub async fn get(conn: &mut Conn, scope: &TradeScope, invoice_id: &str) -> Result<VerificationRow> {
+    let (all, uscc) = scope_binds(scope);
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM verification WHERE invoice_id = $3 AND ($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2)"
+    )))
+    .bind(all)
+    .bind(uscc)
+    .bind(invoice_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    from_row(&r)
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    scope: &TradeScope,
+    status: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<VerificationRow>> {
+    let (all, uscc) = scope_binds(scope);
+    let status = status.unwrap_or("").to_string();
+    let filter = "($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2) AND ($3 = '' OR status = $3)";
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM verification WHERE {filter}")))
+        .bind(all)
+        .bind(uscc.clone())
+        .bind(status.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM verification WHERE {filter} ORDER BY invoice_id DESC LIMIT $4 OFFSET $5"
+    )))
+    .bind(all)
+    .bind(uscc)
+    .bind(status)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}

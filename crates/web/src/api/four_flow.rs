@@ -1,0 +1,111 @@
+//! Four-flow verification verdicts: why each invoice is, or is not, proven by the trade data.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use lianrong_app::four_flow as app;
+use lianrong_domain::four_flow::Discrepancy;
+use lianrong_store::four_flow::VerificationRow;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{page_dto, rfc3339};
+use crate::auth::ApiActor;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiQuery, PageParams};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DiscrepancyDto {
+    pub code: String,
+    pub label_zh: String,
+    pub label_en: String,
+    /// True when the finding contradicts the trade (inconsistent); false for a missing link (partly).
+    pub contradicts: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerificationDto {
+    pub invoice_id: String,
+    pub buyer_uscc: String,
+    pub seller_uscc: String,
+    /// verified, partly_verified, inconsistent or unverified.
+    pub status: String,
+    pub invoiced_fen: i64,
+    pub paid_fen: i64,
+    pub credited_fen: i64,
+    /// Reversed by red invoices.
+    pub reversed_fen: i64,
+    pub discrepancies: Vec<DiscrepancyDto>,
+    /// The linked orders, deliveries, payments, credit notes and reversals, each with how it was linked
+    /// (`reference` or `inferred`) and the amount applied.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+    pub verified_at: String,
+}
+
+impl From<VerificationRow> for VerificationDto {
+    fn from(v: VerificationRow) -> Self {
+        let discrepancies = v
+            .discrepancies
+            .split(',')
+            .filter_map(|c| Discrepancy::parse(c).ok())
+            .map(|d| DiscrepancyDto {
+                code: d.code().into(),
+                label_zh: d.label_zh().into(),
+                label_en: d.label_en().into(),
+                contradicts: d.contradicts(),
+            })
+            .collect();
+        VerificationDto {
+            invoice_id: v.invoice_id,
+            buyer_uscc: v.buyer_uscc,
+            seller_uscc: v.seller_uscc,
+            status: v.status,
+            invoiced_fen: v.invoiced_fen,
+            paid_fen: v.paid_fen,
+            credited_fen: v.credited_fen,
+            reversed_fen: v.reversed_fen,
+            discrepancies,
+            evidence: serde_json::from_str(&v.evidence).unwrap_or(serde_json::Value::Null),
+            verified_at: rfc3339(v.verified_at_ms),
+        }
+    }
+}
+
+page_dto!(VerificationPage, VerificationDto);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerificationQuery {
+    /// verified, partly_verified, inconsistent or unverified.
+    pub status: Option<String>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/verifications", tag = "four_flow", params(VerificationQuery),
+    description = "Four-flow verdicts on the invoices to which your organisation is a party.",
+    responses((status = 200, body = VerificationPage), (status = 422, body = Problem)))]
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<VerificationQuery>,
+) -> ApiResult<Json<VerificationPage>> {
+    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
+    let status = q.status.filter(|x| !x.is_empty());
+    Ok(Json(VerificationPage::from_page(
+        app::list(&s.app, &actor, status.as_deref(), page).await?,
+        VerificationDto::from,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/verifications/{invoice_id}", tag = "four_flow", params(("invoice_id" = String, Path)),
+    description = "One invoice's verdict with its evidence and every discrepancy named.",
+    responses((status = 200, body = VerificationDto), (status = 404, body = Problem)))]
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(invoice_id): Path<String>,
+) -> ApiResult<Json<VerificationDto>> {
+    Ok(Json(app::get(&s.app, &actor, &invoice_id).await?.into()))
+}
