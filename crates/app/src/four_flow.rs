@@ -6,8 +6,8 @@ use lianrong_domain::four_flow::{self as domain, Doc, Verdict};
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::trade::{AcceptanceStatus, InvoiceKind, RecordType};
 use lianrong_store::StoreError;
-use lianrong_store::four_flow::{self as store, VerificationRow};
-use lianrong_store::trade::{TradeRow, TradeScope};
+use lianrong_store::four_flow::{self as store, PairRecord, VerificationRow};
+use lianrong_store::trade::TradeScope;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
@@ -19,7 +19,7 @@ fn refs(s: &str) -> Vec<String> {
 
 /// A stored record as verification sees it; a record whose stored codes do not parse is skipped (and
 /// logged), never a reason to fail the whole pair.
-fn doc_of(r: &TradeRow) -> Option<Doc> {
+fn doc_of(r: &PairRecord) -> Option<Doc> {
     Some(Doc {
         id: r.id.clone(),
         record_type: RecordType::parse(&r.record_type).ok()?,

@@ -15,10 +15,11 @@ use lianrong_store::Db;
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `startup`, `lake` (the data lake pipeline) or `log` (appends and proofs of the verifiable log).
+    /// Which benchmark: `startup`, `lake` (the data lake pipeline), `log` (appends and proofs of the verifiable
+    /// log) or `four-flow` (verifying invoices against orders, deliveries and payments).
     #[arg(default_value = "startup")]
     pub which: String,
-    /// Rows of the generated invoice file (`lake`).
+    /// Rows of the generated invoice file (`lake`), or invoices to verify (`four-flow`).
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: u64,
     #[arg(long, default_value_t = 7)]
@@ -52,7 +53,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         "startup" => {}
         "lake" => return crate::bench_lake::run(args).await,
         "log" => return crate::bench_log::run(&args).await,
-        other => return Err(format!("unknown benchmark '{other}'; available: startup, lake, log")),
+        "four-flow" => return crate::bench_four_flow::run(args).await,
+        other => return Err(format!("unknown benchmark '{other}'; available: startup, lake, log, four-flow")),
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));

@@ -4,7 +4,7 @@ use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::trade::{TradeRow, TradeScope};
+use crate::trade::TradeScope;
 use crate::{Conn, Result, StoreError, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +43,50 @@ fn from_row(r: &AnyRow) -> Result<VerificationRow> {
     })
 }
 
+/// The columns of a record that verification reads (a third of the record, which matters when a pair
+/// holds tens of thousands of records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairRecord {
+    pub id: String,
+    pub record_type: String,
+    pub doc_no: String,
+    pub doc_date: String,
+    pub total_fen: i64,
+    pub order_refs: String,
+    pub delivery_refs: String,
+    pub invoice_refs: String,
+    pub invoice_kind: Option<String>,
+    pub acceptance_status: Option<String>,
+    pub payee_account_sm3: Option<String>,
+}
+
 /// Every current record between one buyer and one seller.
-pub async fn pair_records(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<TradeRow>> {
-    crate::trade::between(conn, buyer_uscc, seller_uscc).await
+pub async fn pair_records(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<PairRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, invoice_kind, \
+         acceptance_status, payee_account_sm3 FROM trade_record WHERE buyer_uscc = $1 AND seller_uscc = $2",
+    )
+    .bind(buyer_uscc.to_string())
+    .bind(seller_uscc.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PairRecord {
+                id: r.try_get(0)?,
+                record_type: r.try_get(1)?,
+                doc_no: r.try_get(2)?,
+                doc_date: r.try_get(3)?,
+                total_fen: r.try_get(4)?,
+                order_refs: r.try_get(5)?,
+                delivery_refs: r.try_get(6)?,
+                invoice_refs: r.try_get(7)?,
+                invoice_kind: r.try_get(8)?,
+                acceptance_status: r.try_get(9)?,
+                payee_account_sm3: r.try_get(10)?,
+            })
+        })
+        .collect()
 }
 
 /// Every buyer–seller pair that has an invoice.

@@ -531,15 +531,3 @@ pub async fn mark_published(
     .await?;
     Ok(())
 }
-
-/// Every current record between one buyer and one seller (through the buyer index).
-pub async fn between(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<TradeRow>> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM trade_record WHERE buyer_uscc = $1 AND seller_uscc = $2"
-    )))
-    .bind(buyer_uscc.to_string())
-    .bind(seller_uscc.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(from_row).collect()
-}

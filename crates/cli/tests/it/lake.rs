@@ -538,6 +538,16 @@ async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records
         .map(|d| (d["code"].as_str().unwrap(), d["contradicts"].as_bool().unwrap()))
         .collect();
     assert_eq!(found, vec![("no_order", false), ("invoice_before_delivery", true)], "{v}");
+    // The console explains the verdict on the record's page.
+    let page = w
+        .core
+        .send(reqwest::Method::GET, &format!("/trade-records/{}", v["invoice_id"].as_str().unwrap()), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-status=\"inconsistent\""), "{page}");
+    assert!(page.contains("开票早于发货") && page.contains("DN-8"), "the finding and the linked delivery are shown");
     // The bank is a party to none of it.
     let (_, bank) = w.bank.get("/api/v1/verifications").await;
     assert_eq!(bank["total"], 0);

@@ -136,6 +136,58 @@ struct RecordPage {
     updated: String,
     chain: Option<(String, String)>,
     versions: Vec<VersionView>,
+    verification: Option<VerificationView>,
+}
+
+/// Why an invoice is or is not proven by the trade: its verdict, each finding, and the documents linked.
+pub struct VerificationView {
+    pub status_code: String,
+    pub status_label: &'static str,
+    pub findings: Vec<(&'static str, bool)>,
+    pub links: Vec<(&'static str, String, &'static str, String)>,
+    pub paid: String,
+    pub reversed: String,
+}
+
+fn verification_view(v: &lianrong_store::four_flow::VerificationRow, lang: bool) -> VerificationView {
+    use lianrong_domain::four_flow::{Discrepancy, VerificationStatus};
+    let t = |zh: &'static str, en: &'static str| if lang { en } else { zh };
+    let evidence: serde_json::Value = serde_json::from_str(&v.evidence).unwrap_or_default();
+    let mut links = Vec::new();
+    for (key, label) in [
+        ("orders", t("订单", "Order")),
+        ("deliveries", t("发货/验收", "Delivery")),
+        ("payments", t("付款", "Payment")),
+        ("credit_notes", t("扣款/折让", "Credit note")),
+        ("reversals", t("红字发票", "Red invoice")),
+    ] {
+        for l in evidence[key].as_array().into_iter().flatten() {
+            let method = if l["method"] == "inferred" {
+                t("按金额与日期推断", "inferred by amount and date")
+            } else {
+                t("单据引用", "by reference")
+            };
+            links.push((
+                label,
+                l["doc_no"].as_str().unwrap_or("").to_string(),
+                method,
+                Money::from_fen(l["applied_fen"].as_i64().unwrap_or(0)).display_yuan(),
+            ));
+        }
+    }
+    VerificationView {
+        status_code: v.status.clone(),
+        status_label: VerificationStatus::parse(&v.status).map_or("?", |s| s.label(lang)),
+        findings: v
+            .discrepancies
+            .split(',')
+            .filter_map(|c| Discrepancy::parse(c).ok())
+            .map(|d| (d.label(lang), d.contradicts()))
+            .collect(),
+        links,
+        paid: Money::from_fen(v.paid_fen).display_yuan(),
+        reversed: Money::from_fen(v.reversed_fen).display_yuan(),
+    }
 }
 
 pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
@@ -153,7 +205,14 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Respons
         lianrong_app::chain::get(&state.app, ctx.actor(), &row.chain_id).await.ok().map(|c| (c.id, c.name))
     };
     let current = serde_json::to_value(&row).unwrap_or_default();
+    // Only blue invoices have a verdict; any other record simply shows none.
+    let verification = if row.record_type == "invoice" {
+        lianrong_app::four_flow::get(&state.app, ctx.actor(), &row.id).await.ok().map(|v| verification_view(&v, lang))
+    } else {
+        None
+    };
     let view = RecordPage {
+        verification,
         ui: ctx.ui("submissions"),
         facts: facts(&row, lang),
         lineage_link,
