@@ -316,8 +316,7 @@ impl Parser {
                 return;
             }
             let row_merged = merged.iter().any(|m| m.covers_row(row.row_no));
-            let (map, sheet_type) = (map.clone(), *sheet_type);
-            self.data_row(file_no, &file_name, &sheet, &map, sheet_type, row, row_merged);
+            self.data_row(file_no, &file_name, &sheet, map, *sheet_type, row, row_merged);
             if self.valid.len() + self.issues.len() >= BATCH_ROWS {
                 self.flush();
             }
