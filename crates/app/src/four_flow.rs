@@ -31,6 +31,9 @@ fn doc_of(r: &PairRecord) -> Option<Doc> {
         invoice_refs: refs(&r.invoice_refs),
         invoice_kind: r.invoice_kind.as_deref().and_then(|k| InvoiceKind::parse(k).ok()),
         acceptance: r.acceptance_status.as_deref().and_then(|k| AcceptanceStatus::parse(k).ok()),
+        accepted_date: r.accepted_date.as_deref().and_then(|d| jiff::civil::Date::strptime("%Y-%m-%d", d).ok()),
+        term_days: r.term_days,
+        term_basis: r.term_basis.as_deref().and_then(|b| lianrong_domain::trade::TermBasis::parse(b).ok()),
         payee_account_sm3: r.payee_account_sm3.clone(),
     })
 }
@@ -55,6 +58,14 @@ fn row_of(v: &Verdict, buyer: &str, seller: &str, now: i64) -> VerificationRow {
         discrepancies: v.discrepancies.iter().map(|d| d.code()).collect::<Vec<_>>().join(","),
         evidence: evidence.to_string(),
         verified_at_ms: now,
+        delivered_date: v.delivered.map(|d| d.to_string()),
+        due_date: v.due.map(|d| d.to_string()),
+        outstanding_fen: lianrong_domain::receivable::outstanding_fen(
+            v.invoiced_fen,
+            v.paid_fen,
+            v.credited_fen,
+            v.reversed_fen,
+        ),
     }
 }
 

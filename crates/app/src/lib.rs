@@ -18,6 +18,7 @@ pub mod log;
 pub mod mailbox;
 pub mod org;
 pub mod policy;
+pub mod receivable;
 pub mod stats;
 pub mod submission;
 pub mod trade;

@@ -68,6 +68,9 @@ pub struct Doc {
     pub invoice_refs: Vec<String>,
     pub invoice_kind: Option<InvoiceKind>,
     pub acceptance: Option<AcceptanceStatus>,
+    pub accepted_date: Option<Date>,
+    pub term_days: Option<i64>,
+    pub term_basis: Option<crate::trade::TermBasis>,
     pub payee_account_sm3: Option<String>,
 }
 
@@ -97,6 +100,10 @@ pub struct Verdict {
     pub credited_fen: i64,
     pub reversed_fen: i64,
     pub discrepancies: Vec<Discrepancy>,
+    /// The earliest delivery of the goods invoiced, when one is linked.
+    pub delivered: Option<Date>,
+    /// When payment falls due under the invoice's term (or its order's), by `receivable::due_date`.
+    pub due: Option<Date>,
 }
 
 /// How far apart inferred links may be: goods are invoiced within this many days of delivery, and paid
@@ -162,6 +169,8 @@ pub fn verify_pair(docs: &[Doc], fixed_account_sm3: Option<&str>) -> Vec<Verdict
             credited_fen: 0,
             reversed_fen: 0,
             discrepancies: Vec::new(),
+            delivered: None,
+            due: None,
         };
         link_goods(inv, &goods, &claimed_deliveries, &mut v);
         for d in &v.deliveries {
@@ -177,8 +186,10 @@ pub fn verify_pair(docs: &[Doc], fixed_account_sm3: Option<&str>) -> Vec<Verdict
     }
     apply_reversals(&red, &blue, &mut verdicts);
     apply_settlements(&payments, &credits, &blue, fixed_account_sm3, &mut verdicts);
+    let order_by_id: HashMap<&str, &Doc> = orders.iter().map(|d| (d.id.as_str(), *d)).collect();
     for (inv, v) in blue.iter().zip(verdicts.iter_mut()) {
         judge(inv, &delivery_by_id, v);
+        dates(inv, &delivery_by_id, &order_by_id, v);
     }
     verdicts
 }
@@ -314,6 +325,21 @@ fn apply_settlements(
     }
 }
 
+/// The delivery and due dates: the term is the invoice's own, else its order's; it counts from the
+/// earliest linked delivery, the latest acceptance, or the invoice, as the term's basis says.
+fn dates(inv: &Doc, delivery_by_id: &HashMap<&str, &Doc>, order_by_id: &HashMap<&str, &Doc>, v: &mut Verdict) {
+    let linked: Vec<&Doc> = v.deliveries.iter().filter_map(|l| delivery_by_id.get(l.id.as_str()).copied()).collect();
+    v.delivered = linked.iter().map(|d| d.date).min();
+    let accepted = linked.iter().filter_map(|d| d.accepted_date).max();
+    let order = v.orders.iter().find_map(|l| order_by_id.get(l.id.as_str()).copied());
+    let (term, basis) = match (inv.term_days, order) {
+        (Some(t), _) => (Some(t), inv.term_basis),
+        (None, Some(o)) => (o.term_days, o.term_basis),
+        (None, None) => (None, None),
+    };
+    v.due = crate::receivable::due_date(basis, term, v.delivered, accepted, Some(inv.date));
+}
+
 /// The verdict from the links found.
 fn judge(inv: &Doc, delivery_by_id: &HashMap<&str, &Doc>, v: &mut Verdict) {
     let add = |d: Discrepancy, v: &mut Verdict| {
@@ -377,6 +403,9 @@ mod tests {
             invoice_refs: vec![],
             invoice_kind: None,
             acceptance: None,
+            accepted_date: None,
+            term_days: None,
+            term_basis: None,
             payee_account_sm3: None,
         }
     }
@@ -477,6 +506,17 @@ mod tests {
         let v = only(verify_pair(&lone, None));
         assert_eq!(v.status, VerificationStatus::Unverified);
         assert_eq!(v.discrepancies, vec![Discrepancy::NoOrder, Discrepancy::NoDelivery]);
+    }
+
+    #[test]
+    fn the_due_date_follows_the_orders_term_from_delivery() {
+        let mut docs = trade();
+        docs[0].term_days = Some(60);
+        let v = only(verify_pair(&docs, None));
+        assert_eq!((v.delivered, v.due), (Some(date(2026, 3, 5)), Some(date(2026, 5, 4))));
+        docs[2].term_days = Some(30);
+        docs[2].term_basis = Some(crate::trade::TermBasis::Invoice);
+        assert_eq!(only(verify_pair(&docs, None)).due, Some(date(2026, 4, 9)), "the invoice's own term wins");
     }
 
     #[test]

@@ -22,10 +22,14 @@ pub struct VerificationRow {
     /// JSON of the links found (orders, deliveries, payments, credit notes, reversals).
     pub evidence: String,
     pub verified_at_ms: i64,
+    pub delivered_date: Option<String>,
+    pub due_date: Option<String>,
+    pub outstanding_fen: i64,
 }
 
 const COLUMNS: &str = "invoice_id, buyer_uscc, seller_uscc, status, invoiced_fen, paid_fen, credited_fen, reversed_fen, \
-    discrepancies, evidence, verified_at_ms";
+    discrepancies, evidence, verified_at_ms, delivered_date, due_date, outstanding_fen";
+const COLUMN_COUNT: usize = 14;
 
 fn from_row(r: &AnyRow) -> Result<VerificationRow> {
     Ok(VerificationRow {
@@ -40,6 +44,9 @@ fn from_row(r: &AnyRow) -> Result<VerificationRow> {
         discrepancies: r.try_get("discrepancies")?,
         evidence: r.try_get("evidence")?,
         verified_at_ms: r.try_get("verified_at_ms")?,
+        delivered_date: r.try_get("delivered_date")?,
+        due_date: r.try_get("due_date")?,
+        outstanding_fen: r.try_get("outstanding_fen")?,
     })
 }
 
@@ -57,6 +64,9 @@ pub struct PairRecord {
     pub invoice_refs: String,
     pub invoice_kind: Option<String>,
     pub acceptance_status: Option<String>,
+    pub accepted_date: Option<String>,
+    pub term_days: Option<i64>,
+    pub term_basis: Option<String>,
     pub payee_account_sm3: Option<String>,
 }
 
@@ -64,7 +74,8 @@ pub struct PairRecord {
 pub async fn pair_records(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<PairRecord>> {
     let rows = sqlx::query(
         "SELECT id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, invoice_kind, \
-         acceptance_status, payee_account_sm3 FROM trade_record WHERE buyer_uscc = $1 AND seller_uscc = $2",
+         acceptance_status, payee_account_sm3, accepted_date, term_days, term_basis FROM trade_record \
+         WHERE buyer_uscc = $1 AND seller_uscc = $2",
     )
     .bind(buyer_uscc.to_string())
     .bind(seller_uscc.to_string())
@@ -84,6 +95,9 @@ pub async fn pair_records(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) 
                 invoice_kind: r.try_get(8)?,
                 acceptance_status: r.try_get(9)?,
                 payee_account_sm3: r.try_get(10)?,
+                accepted_date: r.try_get(11)?,
+                term_days: r.try_get(12)?,
+                term_basis: r.try_get(13)?,
             })
         })
         .collect()
@@ -113,7 +127,8 @@ pub async fn replace_pair(
         .execute(&mut *conn)
         .await?;
     for chunk in rows.chunks(500) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| crate::trade::placeholders(conn, i * 11 + 1, 11)).collect();
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| crate::trade::placeholders(conn, i * COLUMN_COUNT + 1, COLUMN_COUNT)).collect();
         let sql = format!("INSERT INTO verification ({COLUMNS}) VALUES {}", values.join(", "));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk {
@@ -128,7 +143,10 @@ pub async fn replace_pair(
                 .bind(r.reversed_fen)
                 .bind(r.discrepancies.clone())
                 .bind(r.evidence.clone())
-                .bind(r.verified_at_ms);
+                .bind(r.verified_at_ms)
+                .bind(r.delivered_date.clone())
+                .bind(r.due_date.clone())
+                .bind(r.outstanding_fen);
         }
         q.execute(&mut *conn).await.map_err(map_write)?;
     }
@@ -177,6 +195,51 @@ pub async fn list(
     .bind(all)
     .bind(uscc)
     .bind(status)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+/// Which receivables a list shows: those owed to the caller (as seller), owed by it (as buyer), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Creditor,
+    Debtor,
+    Both,
+}
+
+/// Verdicts with money still owed, for one organisation's side (the operator's scope sees all).
+pub async fn receivables(
+    conn: &mut Conn,
+    scope: &TradeScope,
+    side: Side,
+    page: PageRequest,
+) -> Result<Page<VerificationRow>> {
+    let (all, uscc) = scope_binds(scope);
+    let (as_seller, as_buyer) = match side {
+        Side::Creditor => (1, 0),
+        Side::Debtor => (0, 1),
+        Side::Both => (1, 1),
+    };
+    let filter = "outstanding_fen > 0 AND status <> 'inconsistent' AND \
+        ($1 = 1 OR ($3 = 1 AND seller_uscc = $2) OR ($4 = 1 AND buyer_uscc = $2))";
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM verification WHERE {filter}")))
+        .bind(all)
+        .bind(uscc.clone())
+        .bind(as_seller)
+        .bind(as_buyer)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM verification WHERE {filter} ORDER BY due_date, invoice_id LIMIT $5 OFFSET $6"
+    )))
+    .bind(all)
+    .bind(uscc)
+    .bind(as_seller)
+    .bind(as_buyer)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(&mut *conn)

@@ -108,6 +108,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "log", include_str!("../migrations/sqlite/0003_log.sql")),
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/sqlite/0005_four_flow.sql")),
+    (6, "receivable", include_str!("../migrations/sqlite/0006_receivable.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -115,6 +116,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "log", include_str!("../migrations/postgres/0003_log.sql")),
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/postgres/0005_four_flow.sql")),
+    (6, "receivable", include_str!("../migrations/postgres/0006_receivable.sql")),
 ];
 
 impl Db {

@@ -488,7 +488,7 @@ async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records
         .post(
             "/api/v1/submissions",
             batch(json!([
-                {"record_type": "order", "order_no": "PO-9", "order_date": "2026-05-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00"},
+                {"record_type": "order", "order_no": "PO-9", "order_date": "2026-05-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "term_days": "90"},
                 {"record_type": "invoice", "invoice_no": "26500000000000000901", "issue_date": "2026-05-12", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "order_refs": "PO-9"},
                 {"record_type": "invoice", "invoice_no": "26500000000000000902", "issue_date": "2026-05-02", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "300.00", "delivery_refs": "DN-8"},
             ])),
@@ -548,6 +548,22 @@ async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records
         .unwrap();
     assert!(page.contains("data-status=\"inconsistent\""), "{page}");
     assert!(page.contains("开票早于发货") && page.contains("DN-8"), "the finding and the linked delivery are shown");
+    // The verified invoice is a receivable of the supplier: ¥500 invoiced, ¥200 paid, due 90 days after
+    // delivery (the order's term), which breaks the 60 days a large core may take to pay an SME.
+    let (status, owed) = w.supplier.get("/api/v1/receivables?side=creditor").await;
+    assert_eq!(status, StatusCode::OK, "{owed}");
+    let items = owed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{owed}");
+    let r = &items[0];
+    assert_eq!((r["outstanding_fen"].as_i64(), r["due_date"].as_str()), (Some(30_000), Some("2026-08-03")), "{r}");
+    assert_eq!(r["sme_breach_days"], 30, "{r}");
+    // Overdue since 3 August: the bucket depends on today, so it is computed the way the platform does.
+    let today = jiff::civil::Date::strptime("%Y-%m-%d", lianrong_app::business_date(lianrong_app::now_ms())).unwrap();
+    let expected = lianrong_domain::receivable::ageing(jiff::civil::date(2026, 8, 3), today);
+    assert_eq!(r["ageing"], expected.code(), "{r}");
+    assert!(r["late_interest_fen"].as_i64().unwrap() > 0, "{r}");
+    let (_, theirs) = w.supplier.get("/api/v1/receivables?side=debtor").await;
+    assert_eq!(theirs["total"], 0);
     // The bank is a party to none of it.
     let (_, bank) = w.bank.get("/api/v1/verifications").await;
     assert_eq!(bank["total"], 0);

@@ -109,3 +109,64 @@ pub async fn get(
 ) -> ApiResult<Json<VerificationDto>> {
     Ok(Json(app::get(&s.app, &actor, &invoice_id).await?.into()))
 }
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceivableDto {
+    pub invoice_id: String,
+    /// The debtor.
+    pub buyer_uscc: String,
+    /// The creditor.
+    pub seller_uscc: String,
+    /// The invoice's four-flow verdict (inconsistent invoices are not receivables).
+    pub verification_status: String,
+    pub invoiced_fen: i64,
+    /// Invoiced less paid, credited and reversed.
+    pub outstanding_fen: i64,
+    pub delivered_date: Option<String>,
+    pub due_date: Option<String>,
+    pub overdue_days: i64,
+    /// not_due, 1_30, 31_60, 61_90, 91_180 or over_180; absent when no term is known.
+    pub ageing: Option<String>,
+    /// Statutory late interest to today at 0.05 % a day (Art. 17 of the SME payment regulation).
+    pub late_interest_fen: i64,
+    /// Days beyond the 60 days a large buyer may take to pay an SME (Art. 9), when the term breaks it.
+    pub sme_breach_days: Option<i64>,
+}
+
+page_dto!(ReceivablePage, ReceivableDto);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceivableQuery {
+    /// creditor (owed to you), debtor (owed by you) or both (the default).
+    pub side: Option<String>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/receivables", tag = "four_flow", params(ReceivableQuery),
+    description = "Verified invoices still owed, with due date, ageing, late interest and SME-rule breaches.",
+    responses((status = 200, body = ReceivablePage), (status = 422, body = Problem)))]
+pub async fn receivables(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ReceivableQuery>,
+) -> ApiResult<Json<ReceivablePage>> {
+    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
+    let side = lianrong_app::receivable::parse_side(q.side.as_deref())?;
+    let rows = lianrong_app::receivable::list(&s.app, &actor, side, page).await?;
+    Ok(Json(ReceivablePage::from_page(rows, |r| ReceivableDto {
+        invoice_id: r.verdict.invoice_id,
+        buyer_uscc: r.verdict.buyer_uscc,
+        seller_uscc: r.verdict.seller_uscc,
+        verification_status: r.verdict.status,
+        invoiced_fen: r.verdict.invoiced_fen,
+        outstanding_fen: r.verdict.outstanding_fen,
+        delivered_date: r.verdict.delivered_date,
+        due_date: r.verdict.due_date,
+        overdue_days: r.overdue_days,
+        ageing: r.ageing.map(|a| a.code().to_string()),
+        late_interest_fen: r.late_interest_fen,
+        sme_breach_days: r.sme_breach_days,
+    })))
+}

@@ -1,0 +1,86 @@
+//! Receivables: the verified invoices still owed, with their due dates, ageing, statutory late interest
+//! and any breach of the SME payment regulation's 60-day limit. Derived from the four-flow verdicts; a
+//! receivable is visible to its creditor (seller) and debtor (buyer).
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::receivable::{self as rules, AgeingBucket};
+use lianrong_store::StoreError;
+use lianrong_store::four_flow::{self as store, Side, VerificationRow};
+use lianrong_store::trade::TradeScope;
+
+use crate::error::{AppError, AppResult};
+use crate::policy::{self, Actor, Permission};
+use crate::{App, business_date, now_ms};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receivable {
+    pub verdict: VerificationRow,
+    pub overdue_days: i64,
+    pub ageing: Option<AgeingBucket>,
+    /// Statutory late interest to today at the default 0.05 % a day (no agreed rate is recorded yet).
+    pub late_interest_fen: i64,
+    /// Days by which the due date passes the 60 days a large buyer may take to pay an SME.
+    pub sme_breach_days: Option<i64>,
+}
+
+fn date(s: &Option<String>) -> Option<Date> {
+    s.as_deref().and_then(|d| Date::strptime("%Y-%m-%d", d).ok())
+}
+
+pub fn parse_side(side: Option<&str>) -> AppResult<Side> {
+    match side.unwrap_or("both") {
+        "creditor" => Ok(Side::Creditor),
+        "debtor" => Ok(Side::Debtor),
+        "both" | "" => Ok(Side::Both),
+        other => Err(AppError::invalid(
+            "side",
+            "side_unknown",
+            format!("side must be creditor, debtor or both, not '{}'", other.chars().take(20).collect::<String>()),
+            "side 须为 creditor（应收）、debtor（应付）或 both",
+        )),
+    }
+}
+
+pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> AppResult<Page<Receivable>> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let scope = if actor.system || actor.org_kind == lianrong_domain::org::OrgKind::Operator {
+        TradeScope::All
+    } else {
+        TradeScope::Party { uscc: lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc }
+    };
+    let rows = store::receivables(&mut conn, &scope, side, page).await?;
+    // Size classes of the parties on this page, for the SME rule (parties not on the platform are unknown).
+    let mut sizes: HashMap<String, Option<lianrong_domain::org::SizeClass>> = HashMap::new();
+    for r in &rows.items {
+        for uscc in [&r.buyer_uscc, &r.seller_uscc] {
+            if !sizes.contains_key(uscc) {
+                let size = lianrong_store::org::find_by_uscc(&mut conn, uscc).await?.map(|o| o.size_class);
+                sizes.insert(uscc.clone(), size);
+            }
+        }
+    }
+    let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
+    Ok(rows.map(|v| {
+        let due = date(&v.due_date);
+        let overdue = due.map(|d| rules::overdue_days(d, today)).unwrap_or(0);
+        let large = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| !s.is_sme());
+        let sme = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| s.is_sme());
+        let breach = match (date(&v.delivered_date), due) {
+            (Some(delivered), Some(due)) => {
+                rules::sme_term_breach(large(&v.buyer_uscc), sme(&v.seller_uscc), delivered, due)
+            }
+            _ => None,
+        };
+        Receivable {
+            overdue_days: overdue,
+            ageing: due.map(|d| rules::ageing(d, today)),
+            late_interest_fen: rules::late_interest_fen(v.outstanding_fen, overdue, None),
+            sme_breach_days: breach,
+            verdict: v,
+        }
+    }))
+}
