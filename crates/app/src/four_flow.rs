@@ -7,7 +7,6 @@ use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::trade::{AcceptanceStatus, InvoiceKind, RecordType};
 use lianrong_store::StoreError;
 use lianrong_store::four_flow::{self as store, PairRecord, VerificationRow};
-use lianrong_store::trade::TradeScope;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
@@ -103,18 +102,10 @@ pub async fn verify_all(app: &App) -> AppResult<u64> {
     verify_pairs(app, &pairs).await
 }
 
-async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
-    if actor.system || actor.org_kind == lianrong_domain::org::OrgKind::Operator {
-        return Ok(TradeScope::All);
-    }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    Ok(TradeScope::Party { uscc: lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc })
-}
-
 /// One invoice's verdict, for its two parties (and the operator).
 pub async fn get(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<VerificationRow> {
     policy::require(actor, Permission::ReadTrade)?;
-    let scope = scope(app, actor).await?;
+    let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     store::get(&mut conn, &scope, invoice_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Verification", "核验结果"),
@@ -132,7 +123,7 @@ pub async fn list(
     if let Some(s) = status {
         lianrong_domain::four_flow::VerificationStatus::parse(s)?;
     }
-    let scope = scope(app, actor).await?;
+    let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     Ok(store::list(&mut conn, &scope, status, page).await?)
 }

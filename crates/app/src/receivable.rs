@@ -9,7 +9,6 @@ use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::receivable::{self as rules, AgeingBucket};
 use lianrong_store::StoreError;
 use lianrong_store::four_flow::{self as store, Side, VerificationRow};
-use lianrong_store::trade::TradeScope;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
@@ -46,12 +45,8 @@ pub fn parse_side(side: Option<&str>) -> AppResult<Side> {
 
 pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> AppResult<Page<Receivable>> {
     policy::require(actor, Permission::ReadTrade)?;
+    let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    let scope = if actor.system || actor.org_kind == lianrong_domain::org::OrgKind::Operator {
-        TradeScope::All
-    } else {
-        TradeScope::Party { uscc: lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc }
-    };
     let rows = store::receivables(&mut conn, &scope, side, page).await?;
     // Size classes of the parties on this page, for the SME rule (parties not on the platform are unknown).
     let mut sizes: HashMap<String, Option<lianrong_domain::org::SizeClass>> = HashMap::new();

@@ -10,7 +10,9 @@ use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit};
 
-async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
+/// What trade the caller may see: the operator (the lake's custodian) all of it, everyone else the trade
+/// its organisation is a party to. Used by every reader of trade-derived data.
+pub(crate) async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
     if actor.system || actor.org_kind == OrgKind::Operator {
         return Ok(TradeScope::All);
     }
