@@ -17,6 +17,7 @@ pub mod four_flow;
 pub mod log;
 pub mod mailbox;
 pub mod org;
+pub mod penetration;
 pub mod policy;
 pub mod receivable;
 pub mod stats;

@@ -15,6 +15,7 @@ pub mod money;
 pub mod org;
 pub mod page;
 pub mod password;
+pub mod penetration;
 pub mod receivable;
 pub mod role;
 pub mod submission;

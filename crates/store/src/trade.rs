@@ -531,3 +531,16 @@ pub async fn mark_published(
     .await?;
     Ok(())
 }
+
+/// Invoiced volume and count between every buyer and seller (red invoices net against blue ones).
+pub async fn invoice_edges(conn: &mut Conn) -> Result<Vec<(String, String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT buyer_uscc, seller_uscc, CAST(SUM(total_fen) AS BIGINT) AS volume, COUNT(*) AS n FROM trade_record \
+         WHERE record_type = 'invoice' GROUP BY buyer_uscc, seller_uscc",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("buyer_uscc")?, r.try_get("seller_uscc")?, r.try_get("volume")?, r.try_get("n")?)))
+        .collect()
+}

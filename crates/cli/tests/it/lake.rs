@@ -570,3 +570,39 @@ async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records
     let (_, listed) = w.core.get("/api/v1/verifications?status=inconsistent").await;
     assert_eq!(listed["total"], 1);
 }
+
+/// The tier graph comes from invoices: who sells to whom, each supplier's tier relative to the core.
+#[tokio::test]
+async fn a_cores_credit_reach_is_derived_from_invoices_tier_by_tier() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let (c100, c101, c102) = (code(100), code(101), code(102));
+    let invoice = |no: &str, buyer: &str, seller: &str| json!({"record_type": "invoice", "invoice_no": no, "issue_date": "2026-05-12", "buyer_uscc": buyer, "seller_uscc": seller, "total_amount": "100.00"});
+    // The core buys from 101; 101 buys from 102 and reports it (102 is tier 2 of the core).
+    let (_, r) =
+        w.core.post("/api/v1/submissions", json!({"records": [invoice("26500000000000000801", &c100, &c101)]})).await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    let (_, r) = w
+        .supplier
+        .post("/api/v1/submissions", json!({"records": [invoice("26500000000000000802", &c101, &c102)]}))
+        .await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    let (_, me) = w.core.get("/api/v1/me").await;
+    let core_id = me["org_id"].as_str().unwrap().to_string();
+    let (status, p) = w.core.get(&format!("/api/v1/penetration/{core_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["depth"], 2, "{p}");
+    assert_eq!(
+        p["tiers"],
+        json!([{"tier": 1, "suppliers": 1, "volume_fen": 10_000}, {"tier": 2, "suppliers": 1, "volume_fen": 10_000}])
+    );
+    // The core names its own tier-1 supplier only; the operator sees every tier.
+    assert_eq!(p["suppliers"].as_array().unwrap().len(), 1, "{p}");
+    assert_eq!(p["suppliers"][0]["uscc"], c101.as_str());
+    let op = t.login("op.admin", crate::common::PASSWORD).await;
+    let (_, all) = op.get(&format!("/api/v1/penetration/{core_id}")).await;
+    assert_eq!(all["suppliers"].as_array().unwrap().len(), 2, "{all}");
+    // A supplier cannot look at the core's chain.
+    let (status, _) = w.supplier.get(&format!("/api/v1/penetration/{core_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -170,3 +170,56 @@ pub async fn receivables(
         sme_breach_days: r.sme_breach_days,
     })))
 }
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierDto {
+    /// 1 sells to the core, 2 to a tier-1 supplier, …
+    pub tier: u32,
+    pub suppliers: usize,
+    /// Invoiced by this tier's suppliers to the tier above.
+    pub volume_fen: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TierSupplierDto {
+    pub uscc: String,
+    pub name: Option<String>,
+    pub tier: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PenetrationDto {
+    pub core_org_id: String,
+    pub core_uscc: String,
+    /// The deepest tier the trade data reaches.
+    pub depth: u32,
+    pub tiers: Vec<TierDto>,
+    /// A core sees its tier-1 suppliers by name; the operator and the regulator see all.
+    pub suppliers: Vec<TierSupplierDto>,
+}
+
+#[utoipa::path(get, path = "/api/v1/penetration/{org_id}", tag = "four_flow", params(("org_id" = String, Path)),
+    description = "How deep a core enterprise's credit reaches: its suppliers' tiers derived from invoices.",
+    responses((status = 200, body = PenetrationDto), (status = 404, body = Problem)))]
+pub async fn penetration(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<PenetrationDto>> {
+    let p = lianrong_app::penetration::for_core(&s.app, &actor, &org_id).await?;
+    Ok(Json(PenetrationDto {
+        core_org_id: p.core_org_id,
+        core_uscc: p.core_uscc,
+        depth: p.depth,
+        tiers: p
+            .tiers
+            .into_iter()
+            .map(|t| TierDto { tier: t.tier, suppliers: t.suppliers, volume_fen: t.volume_fen })
+            .collect(),
+        suppliers: p
+            .suppliers
+            .into_iter()
+            .map(|x| TierSupplierDto { uscc: x.uscc, name: x.name, tier: x.tier })
+            .collect(),
+    }))
+}
