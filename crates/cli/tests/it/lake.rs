@@ -605,4 +605,9 @@ async fn a_cores_credit_reach_is_derived_from_invoices_tier_by_tier() {
     // A supplier cannot look at the core's chain.
     let (status, _) = w.supplier.get(&format!("/api/v1/penetration/{core_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The console draws it: the core, tier 1 with its named supplier, tier 2 counted.
+    let page = w.core.send(reqwest::Method::GET, "/penetration", None).await.text().await.unwrap();
+    assert!(page.contains("id=\"penetration-graph\""), "{page}");
+    assert!(page.contains("第1级供应商") && page.contains("第2级供应商"), "{page}");
+    assert!(page.contains("测试supplier101有限公司") && !page.contains("测试supplier102有限公司"), "{page}");
 }

@@ -660,6 +660,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/trade-records/{id}", format!("/trade-records/{}", v.record_id)),
         get("/standard", "/standard".into()),
         get("/standard/templates/{name}", "/standard/templates/order.xlsx".into()),
+        get("/penetration", format!("/penetration?org_id={}", v.org_id)),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();

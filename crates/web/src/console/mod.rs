@@ -14,6 +14,7 @@ mod log;
 mod login;
 mod mailbox;
 mod org;
+mod penetration;
 mod standard;
 mod submission;
 mod trade;
@@ -78,6 +79,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/trade-records/{id}", get(trade::detail))
         .route("/standard", get(standard::page))
         .route("/standard/templates/{name}", get(standard::template))
+        .route("/penetration", get(penetration::page))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -236,6 +238,9 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     // The data lake: those who share trade data, and the operator who keeps it.
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
         nav.push(NavItem { key: "submissions", href: "/submissions", label: t("数据报送", "Data sharing") });
+    }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
+        nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
     }
     if policy::allows(actor, Permission::ReadUsers) {
         nav.push(NavItem { key: "users", href: "/users", label: t("用户管理", "Users") });

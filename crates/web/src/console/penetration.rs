@@ -1,0 +1,94 @@
+//! How deep a core's credit reaches, drawn as an SVG of tiers (the core on the left, tier 1, 2, 3 … to
+//! the right), from the same use case as `/api/v1/penetration/{org_id}`.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use lianrong_app::AppResult;
+use lianrong_domain::Money;
+
+use super::{Ctx, Params, QueryData, Ui, render};
+use crate::state::AppState;
+
+/// Names drawn per tier column; the rest are counted.
+const NAMES_PER_TIER_MAX: usize = 12;
+const COLUMN_WIDTH: u32 = 210;
+const ROW_HEIGHT: u32 = 22;
+
+pub struct Column {
+    pub x: u32,
+    pub title: String,
+    pub subtitle: String,
+    /// (y, shown text, full name for the tooltip).
+    pub names: Vec<(u32, String, String)>,
+    pub more: Option<(u32, usize)>,
+}
+
+#[derive(Template)]
+#[template(path = "penetration.html")]
+struct PenetrationPage {
+    ui: Ui,
+    core_name: String,
+    depth: u32,
+    columns: Vec<Column>,
+    width: u32,
+    height: u32,
+    /// Arrows between neighbouring columns: (x1, x2).
+    links: Vec<(u32, u32)>,
+}
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx, QueryData(q): QueryData) -> Response {
+    ctx.respond(page_of(&state, &ctx, &q).await)
+}
+
+async fn page_of(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Response> {
+    let lang = ctx.lang_en();
+    let org_id = if q.get("org_id").is_empty() { ctx.actor().org_id.clone() } else { q.get("org_id").to_string() };
+    let p = lianrong_app::penetration::for_core(&state.app, ctx.actor(), &org_id).await?;
+    let core =
+        lianrong_app::org::get(&state.app, ctx.actor(), &org_id).await.map(|o| o.name).unwrap_or(p.core_uscc.clone());
+    let t = |zh: &str, en: &str| if lang { en.to_string() } else { zh.to_string() };
+    let mut columns =
+        vec![Column { x: 20, title: core.clone(), subtitle: t("链主", "Core"), names: vec![], more: None }];
+    for tier in &p.tiers {
+        let x = 20 + tier.tier * COLUMN_WIDTH;
+        let names: Vec<String> = p
+            .suppliers
+            .iter()
+            .filter(|s| s.tier == tier.tier)
+            .map(|s| s.name.clone().unwrap_or_else(|| s.uscc.clone()))
+            .collect();
+        let shown: Vec<(u32, String, String)> = names
+            .iter()
+            .take(NAMES_PER_TIER_MAX)
+            .enumerate()
+            .map(|(i, n)| (80 + i as u32 * ROW_HEIGHT, n.chars().take(14).collect(), n.clone()))
+            .collect();
+        let hidden = tier.suppliers.saturating_sub(shown.len());
+        let more = (hidden > 0).then(|| (80 + shown.len() as u32 * ROW_HEIGHT, hidden));
+        columns.push(Column {
+            x,
+            title: if lang { format!("Tier {}", tier.tier) } else { format!("第{}级供应商", tier.tier) },
+            subtitle: format!(
+                "{} · {}",
+                if lang { format!("{} suppliers", tier.suppliers) } else { format!("{}家", tier.suppliers) },
+                Money::from_fen(tier.volume_fen).display_wan()
+            ),
+            names: shown,
+            more,
+        });
+    }
+    let rows = columns.iter().map(|c| c.names.len() + usize::from(c.more.is_some())).max().unwrap_or(0) as u32;
+    let links = columns.windows(2).map(|w| (w[0].x + 180, w[1].x)).collect();
+    let view = PenetrationPage {
+        ui: ctx.ui("penetration"),
+        core_name: core,
+        depth: p.depth,
+        width: 40 + columns.len() as u32 * COLUMN_WIDTH,
+        height: 100 + rows * ROW_HEIGHT,
+        columns,
+        links,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
