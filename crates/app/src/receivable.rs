@@ -79,3 +79,59 @@ pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> Ap
         }
     }))
 }
+
+/// One counterparty's receivables by ageing bucket (`unknown` when no term is known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterpartyTotal {
+    pub counterparty_uscc: String,
+    pub counterparty_name: Option<String>,
+    pub invoices: i64,
+    pub outstanding_fen: i64,
+    /// (bucket code, invoices, outstanding fen).
+    pub buckets: Vec<(String, i64, i64)>,
+}
+
+/// The caller's receivables (creditor) or payables (debtor) per counterparty and ageing bucket.
+pub async fn totals(app: &App, actor: &Actor, side: Side) -> AppResult<Vec<CounterpartyTotal>> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let creditor = match side {
+        Side::Creditor => true,
+        Side::Debtor => false,
+        Side::Both => {
+            return Err(AppError::invalid(
+                "side",
+                "side_required",
+                "Totals are per side: choose creditor or debtor",
+                "汇总须指定方向：creditor（应收）或 debtor（应付）",
+            ));
+        }
+    };
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
+    let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
+    let back = |days: i64| {
+        today.checked_sub(jiff::Span::new().days(days)).map(|d| d.to_string()).unwrap_or_else(|_| "0000-00-00".into())
+    };
+    let (d30, d60, d90, d180) = (back(30), back(60), back(90), back(180));
+    let today_s = today.to_string();
+    let rows = store::receivable_totals(&mut conn, &uscc, creditor, [&today_s, &d30, &d60, &d90, &d180]).await?;
+    let mut out: Vec<CounterpartyTotal> = Vec::new();
+    for (counterparty, bucket, n, owed) in rows {
+        if out.last().is_none_or(|t| t.counterparty_uscc != counterparty) {
+            let name = lianrong_store::org::find_by_uscc(&mut conn, &counterparty).await?.map(|o| o.name);
+            out.push(CounterpartyTotal {
+                counterparty_uscc: counterparty.clone(),
+                counterparty_name: name,
+                invoices: 0,
+                outstanding_fen: 0,
+                buckets: Vec::new(),
+            });
+        }
+        if let Some(t) = out.last_mut() {
+            t.invoices += n;
+            t.outstanding_fen += owed;
+            t.buckets.push((bucket, n, owed));
+        }
+    }
+    Ok(out)
+}

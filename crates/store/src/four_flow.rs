@@ -247,3 +247,29 @@ pub async fn receivables(
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, page: page.page, page_size: page.page_size, total })
 }
+
+/// Outstanding totals per counterparty and ageing bucket for one side of one organisation's receivables.
+/// `bounds` are the dates (YYYY-MM-DD) that end each bucket: today, today−30, −60, −90, −180.
+pub async fn receivable_totals(
+    conn: &mut Conn,
+    uscc: &str,
+    creditor: bool,
+    bounds: [&str; 5],
+) -> Result<Vec<(String, String, i64, i64)>> {
+    let (me, other) = if creditor { ("seller_uscc", "buyer_uscc") } else { ("buyer_uscc", "seller_uscc") };
+    let sql = format!(
+        "SELECT {other} AS counterparty, CASE WHEN due_date IS NULL THEN 'unknown' WHEN due_date >= $2 THEN 'not_due' \
+         WHEN due_date >= $3 THEN '1_30' WHEN due_date >= $4 THEN '31_60' WHEN due_date >= $5 THEN '61_90' \
+         WHEN due_date >= $6 THEN '91_180' ELSE 'over_180' END AS bucket, COUNT(*) AS n, \
+         CAST(SUM(outstanding_fen) AS BIGINT) AS owed FROM verification \
+         WHERE {me} = $1 AND outstanding_fen > 0 AND status <> 'inconsistent' GROUP BY 1, 2 ORDER BY 1, 2"
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(uscc.to_string());
+    for b in bounds {
+        q = q.bind(b.to_string());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("counterparty")?, r.try_get("bucket")?, r.try_get("n")?, r.try_get("owed")?)))
+        .collect()
+}

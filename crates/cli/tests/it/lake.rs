@@ -564,6 +564,17 @@ async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records
     assert!(r["late_interest_fen"].as_i64().unwrap() > 0, "{r}");
     let (_, theirs) = w.supplier.get("/api/v1/receivables?side=debtor").await;
     assert_eq!(theirs["total"], 0);
+    // Per debtor and ageing bucket: the core owes the supplier ¥300, in the bucket of its due date.
+    let (status, totals) = w.supplier.get("/api/v1/receivables/totals?side=creditor").await;
+    assert_eq!(status, StatusCode::OK, "{totals}");
+    assert_eq!(totals.as_array().unwrap().len(), 1, "{totals}");
+    assert_eq!(
+        (totals[0]["counterparty_uscc"].as_str(), totals[0]["outstanding_fen"].as_i64()),
+        (Some(c100.as_str()), Some(30_000))
+    );
+    assert_eq!(totals[0]["buckets"][0]["ageing"], expected.code(), "{totals}");
+    let (status, _) = w.supplier.get("/api/v1/receivables/totals?side=both").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // The bank is a party to none of it.
     let (_, bank) = w.bank.get("/api/v1/verifications").await;
     assert_eq!(bank["total"], 0);

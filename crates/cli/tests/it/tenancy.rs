@@ -325,6 +325,7 @@ fn calls(v: &Victim) -> Vec<Call> {
         c(Method::GET, "/api/v1/trade-records/{id}", format!("/api/v1/trade-records/{}", v.record_id), None),
         c(Method::GET, "/api/v1/verifications", "/api/v1/verifications?page_size=200".into(), None),
         c(Method::GET, "/api/v1/receivables", "/api/v1/receivables?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/receivables/totals", "/api/v1/receivables/totals?side=creditor".into(), None),
         c(Method::GET, "/api/v1/penetration/{org_id}", format!("/api/v1/penetration/{}", v.org_id), None),
         c(Method::GET, "/api/v1/verifications/{invoice_id}", format!("/api/v1/verifications/{}", v.invoice_id), None),
         // Tree heads, the key and consistency proofs hold only hashes and are for every caller.

@@ -223,3 +223,55 @@ pub async fn penetration(
             .collect(),
     }))
 }
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BucketDto {
+    /// unknown, not_due, 1_30, 31_60, 61_90, 91_180 or over_180.
+    pub ageing: String,
+    pub invoices: i64,
+    pub outstanding_fen: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CounterpartyTotalDto {
+    pub counterparty_uscc: String,
+    pub counterparty_name: Option<String>,
+    pub invoices: i64,
+    pub outstanding_fen: i64,
+    pub buckets: Vec<BucketDto>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TotalsQuery {
+    /// creditor (owed to you, per debtor) or debtor (owed by you, per supplier).
+    pub side: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/receivables/totals", tag = "four_flow", params(TotalsQuery),
+    description = "Outstanding amounts per counterparty and ageing bucket, for one side.",
+    responses((status = 200, body = Vec<CounterpartyTotalDto>), (status = 422, body = Problem)))]
+pub async fn receivable_totals(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<TotalsQuery>,
+) -> ApiResult<Json<Vec<CounterpartyTotalDto>>> {
+    let side = lianrong_app::receivable::parse_side(Some(q.side.as_deref().unwrap_or("")))?;
+    let totals = lianrong_app::receivable::totals(&s.app, &actor, side).await?;
+    Ok(Json(
+        totals
+            .into_iter()
+            .map(|t| CounterpartyTotalDto {
+                counterparty_uscc: t.counterparty_uscc,
+                counterparty_name: t.counterparty_name,
+                invoices: t.invoices,
+                outstanding_fen: t.outstanding_fen,
+                buckets: t
+                    .buckets
+                    .into_iter()
+                    .map(|(ageing, invoices, outstanding_fen)| BucketDto { ageing, invoices, outstanding_fen })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}

@@ -46,7 +46,7 @@ use crate::state::AppState;
         standard::get, standard::template,
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
         submission::records, submission::record,
-        four_flow::list, four_flow::get, four_flow::receivables, four_flow::penetration,
+        four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
         log::tree_head, log::key, log::list, log::entry, log::consistency,
     ),
@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/verifications", get(four_flow::list))
         .route("/verifications/{invoice_id}", get(four_flow::get))
         .route("/receivables", get(four_flow::receivables))
+        .route("/receivables/totals", get(four_flow::receivable_totals))
         .route("/penetration/{org_id}", get(four_flow::penetration))
         .route("/mailbox", get(mailbox::get))
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
