@@ -181,18 +181,6 @@ pub async fn list(conn: &mut Conn, scope: &SubmissionScope, page: PageRequest) -
     Ok(Page { items, page: page.page, page_size: page.page_size, total })
 }
 
-/// The submission that first brought these raw bytes from this organisation, if any.
-pub async fn find_by_raw(conn: &mut Conn, org_id: &str, raw_sm3: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM submission WHERE org_id = $1 AND raw_sm3 = $2 AND status <> 'received' \
-         ORDER BY received_at_ms LIMIT 1",
-    )
-    .bind(org_id.to_string())
-    .bind(raw_sm3.to_string())
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRow {
     pub submission_id: String,

@@ -487,15 +487,6 @@ pub async fn stale_partitions(conn: &mut Conn, limit: i64) -> Result<Vec<Partiti
     rows.iter().map(partition_from_row).collect()
 }
 
-pub async fn partitions(conn: &mut Conn) -> Result<Vec<PartitionRow>> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {PARTITION_COLUMNS} FROM curated_partition ORDER BY record_type, chain_id, month"
-    )))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(partition_from_row).collect()
-}
-
 fn partition_from_row(r: &AnyRow) -> Result<PartitionRow> {
     Ok(PartitionRow {
         record_type: r.try_get("record_type")?,

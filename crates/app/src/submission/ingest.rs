@@ -752,11 +752,7 @@ async fn write(
         let change = trade_store::touch_partition(&mut tx, &key.0, &key.1, &key.2).await?;
         spool.set_change(key, change);
     }
-    let status = if totals.rows == 0 && (file_errors > 0 || row_errors_total > 0) {
-        SubmissionStatus::Rejected
-    } else {
-        SubmissionStatus::from_counts(totals.accepted + totals.unchanged, totals.rejected, file_errors)
-    };
+    let status = SubmissionStatus::from_counts(totals.accepted + totals.unchanged, totals.rejected, file_errors);
     let (error_code, error_en, error_zh) = match files.iter().find_map(|f| f.error.clone()) {
         Some((c, en, zh)) => (Some(c), Some(en), Some(zh)),
         None if totals.rows == 0 => (
