@@ -104,6 +104,14 @@ pub enum Permission {
     ManageMailbox,
     /// See an organisation's designated address, registered senders and receipts.
     ReadMailbox,
+    /// A creditor asks its debtor to confirm receivables (确权申请).
+    RequestConfirmation,
+    /// A debtor confirms or rejects receivables, signing with its SM2 key (确权).
+    DecideConfirmation,
+    /// Bind a receivable to a fixed repayment account, or consent to changing it (回款账户确定).
+    ManageCollectionAccount,
+    /// Register receivables against double financing, and release registrations (登记).
+    RegisterReceivable,
 }
 
 impl Permission {
@@ -117,6 +125,10 @@ impl Permission {
             Permission::ApplyLibrary | Permission::DecideLibrary => Some(Scope::CoreLibraryWrite),
             Permission::ReadTrade => Some(Scope::TradeRead),
             Permission::SubmitTrade => Some(Scope::TradeWrite),
+            Permission::RequestConfirmation
+            | Permission::DecideConfirmation
+            | Permission::ManageCollectionAccount
+            | Permission::RegisterReceivable => Some(Scope::ReceivableWrite),
             _ => None,
         }
     }
@@ -153,6 +165,16 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
         P::ReadMailbox => {
             actor.is_operator_manager() || (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
         }
+        // Cores and suppliers act on their own receivables and payables; a bank consents to account
+        // changes and registers the receivables it finances. Finance staff do this work, admins may too.
+        P::RequestConfirmation | P::DecideConfirmation => {
+            actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff))
+        }
+        P::ManageCollectionAccount | P::RegisterReceivable => {
+            (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
+                || (actor.org_kind == OrgKind::Bank
+                    && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover)))
+        }
         P::ApplyLibrary => {
             actor.is_operator_manager()
                 || (matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier)
@@ -180,7 +202,12 @@ fn kind_may_write_with_key(kind: OrgKind, p: Permission) -> bool {
     match p {
         Permission::ManageChains | Permission::DecideLibrary => kind == OrgKind::Operator,
         Permission::ApplyLibrary => matches!(kind, OrgKind::Operator | OrgKind::Core | OrgKind::Supplier),
-        Permission::SubmitTrade => matches!(kind, OrgKind::Core | OrgKind::Supplier),
+        Permission::SubmitTrade | Permission::RequestConfirmation | Permission::DecideConfirmation => {
+            matches!(kind, OrgKind::Core | OrgKind::Supplier)
+        }
+        Permission::ManageCollectionAccount | Permission::RegisterReceivable => {
+            matches!(kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Bank)
+        }
         _ => false,
     }
 }

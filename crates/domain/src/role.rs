@@ -36,6 +36,7 @@ labelled_enum!(
         CoreLibraryWrite => ("core_library:write", "申报/维护核心企业库", "Apply to or manage the core-enterprise library"),
         TradeRead => ("trade:read", "读取报送与贸易数据", "Read submissions and trade records"),
         TradeWrite => ("trade:write", "报送贸易数据", "Submit trade data"),
+        ReceivableWrite => ("receivable:write", "应收账款确权、回款账户与登记", "Confirm, bind accounts and register receivables"),
     }
 );
 
