@@ -83,8 +83,9 @@ pub async fn verify_pairs(app: &App, pairs: &[(String, String)]) -> AppResult<u6
                 "records with unreadable codes skipped"
             );
         }
-        // The repayment account is fixed per receivable by a later capability; until then none is known.
-        let verdicts = domain::verify_pair(&docs, None);
+        // Fixed repayment accounts are bound per receivable by `collection_account` (issue 4, item 4);
+        // until that lands none is known, so no payment is flagged as going elsewhere.
+        let verdicts = domain::verify_pair(&docs, &domain::FixedAccounts::new());
         let now = now_ms();
         let rows: Vec<VerificationRow> = verdicts.iter().map(|v| row_of(v, buyer, seller, now)).collect();
         store::replace_pair(&mut tx, buyer, seller, &rows).await?;

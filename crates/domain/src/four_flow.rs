@@ -115,9 +115,14 @@ fn days_between(a: Date, b: Date) -> i64 {
     b.since(a).map(|s| i64::from(s.get_days())).unwrap_or(i64::MAX)
 }
 
-/// Verifies every blue invoice between one buyer and one seller. `fixed_account_sm3` is the digest of
-/// the repayment account the parties fixed, when there is one.
-pub fn verify_pair(docs: &[Doc], fixed_account_sm3: Option<&str>) -> Vec<Verdict> {
+/// The SM3 digests of the fixed repayment accounts (回款账户) bound to receivables, by invoice record id.
+/// A payment to any other account than its invoice's fixed one is flagged; an invoice with no fixed
+/// account accepts payment anywhere.
+pub type FixedAccounts = HashMap<String, String>;
+
+/// Verifies every blue invoice between one buyer and one seller, against the repayment accounts fixed
+/// for its receivables.
+pub fn verify_pair(docs: &[Doc], fixed_accounts: &FixedAccounts) -> Vec<Verdict> {
     let of = |t: RecordType| -> Vec<&Doc> { docs.iter().filter(|d| d.record_type == t).collect() };
     let (orders, deliveries, invoices, payments, credits) = (
         of(RecordType::Order),
@@ -185,7 +190,7 @@ pub fn verify_pair(docs: &[Doc], fixed_account_sm3: Option<&str>) -> Vec<Verdict
         verdicts.push(v);
     }
     apply_reversals(&red, &blue, &mut verdicts);
-    apply_settlements(&payments, &credits, &blue, fixed_account_sm3, &mut verdicts);
+    apply_settlements(&payments, &credits, &blue, fixed_accounts, &mut verdicts);
     let order_by_id: HashMap<&str, &Doc> = orders.iter().map(|d| (d.id.as_str(), *d)).collect();
     for (inv, v) in blue.iter().zip(verdicts.iter_mut()) {
         judge(inv, &delivery_by_id, v);
@@ -275,7 +280,7 @@ fn apply_settlements(
     payments: &[&Doc],
     credits: &[&Doc],
     blue: &[&Doc],
-    fixed_account_sm3: Option<&str>,
+    fixed_accounts: &FixedAccounts,
     verdicts: &mut [Verdict],
 ) {
     let index: HashMap<&str, usize> = blue.iter().enumerate().map(|(i, b)| (b.doc_no.as_str(), i)).collect();
@@ -314,7 +319,7 @@ fn apply_settlements(
             } else {
                 v.paid_fen += applied;
                 v.payments.push(link);
-                if let (Some(fixed), Some(paid_to)) = (fixed_account_sm3, p.payee_account_sm3.as_deref())
+                if let (Some(fixed), Some(paid_to)) = (fixed_accounts.get(&blue[i].id), p.payee_account_sm3.as_deref())
                     && fixed != paid_to
                     && !v.discrepancies.contains(&Discrepancy::PaymentOtherAccount)
                 {
@@ -410,6 +415,10 @@ mod tests {
         }
     }
 
+    fn fixed(invoice_id: &str, account_sm3: &str) -> FixedAccounts {
+        FixedAccounts::from([(invoice_id.to_string(), account_sm3.to_string())])
+    }
+
     fn trade() -> Vec<Doc> {
         let order = doc("o1", RecordType::Order, "PO1", date(2026, 3, 1), 10_000);
         let mut delivery = doc("d1", RecordType::Delivery, "DN1", date(2026, 3, 5), 10_000);
@@ -432,7 +441,7 @@ mod tests {
         let mut pay = doc("p1", RecordType::Payment, "PAY1", date(2026, 4, 1), 4_000);
         pay.invoice_refs = vec!["INV1".into()];
         docs.push(pay);
-        let v = only(verify_pair(&docs, None));
+        let v = only(verify_pair(&docs, &FixedAccounts::new()));
         assert_eq!(v.status, VerificationStatus::Verified, "{v:?}");
         assert_eq!((v.orders[0].id.as_str(), v.deliveries[0].id.as_str()), ("o1", "d1"));
         assert_eq!((v.paid_fen, v.payments[0].method), (4_000, LinkMethod::Reference));
@@ -444,16 +453,16 @@ mod tests {
         let mut docs = trade();
         docs[2].date = date(2026, 3, 2);
         docs[2].total_fen = 11_000;
-        let v = only(verify_pair(&docs, None));
+        let v = only(verify_pair(&docs, &FixedAccounts::new()));
         assert_eq!(v.status, VerificationStatus::Inconsistent);
         assert_eq!(v.discrepancies, vec![Discrepancy::AmountMismatch, Discrepancy::InvoiceBeforeDelivery]);
 
         // A delivery never accepted leaves the invoice partly verified; a rejected one makes it inconsistent.
         let mut docs = trade();
         docs[1].acceptance = Some(AcceptanceStatus::Pending);
-        assert_eq!(only(verify_pair(&docs, None)).status, VerificationStatus::Partly);
+        assert_eq!(only(verify_pair(&docs, &FixedAccounts::new())).status, VerificationStatus::Partly);
         docs[1].acceptance = Some(AcceptanceStatus::Rejected);
-        assert_eq!(only(verify_pair(&docs, None)).discrepancies, vec![Discrepancy::DeliveryRejected]);
+        assert_eq!(only(verify_pair(&docs, &FixedAccounts::new())).discrepancies, vec![Discrepancy::DeliveryRejected]);
 
         // Paid to another account than the fixed one.
         let mut docs = trade();
@@ -461,8 +470,16 @@ mod tests {
         pay.invoice_refs = vec!["INV1".into()];
         pay.payee_account_sm3 = Some("other".into());
         docs.push(pay);
-        assert_eq!(only(verify_pair(&docs, Some("fixed"))).discrepancies, vec![Discrepancy::PaymentOtherAccount]);
-        assert_eq!(only(verify_pair(&docs, Some("other"))).status, VerificationStatus::Verified);
+        assert_eq!(
+            only(verify_pair(&docs, &fixed("i1", "fixed"))).discrepancies,
+            vec![Discrepancy::PaymentOtherAccount]
+        );
+        assert_eq!(only(verify_pair(&docs, &fixed("i1", "other"))).status, VerificationStatus::Verified);
+        assert_eq!(
+            only(verify_pair(&docs, &fixed("another-invoice", "fixed"))).status,
+            VerificationStatus::Verified,
+            "another receivable's fixed account does not bind this one"
+        );
     }
 
     #[test]
@@ -472,7 +489,7 @@ mod tests {
         red.invoice_kind = Some(InvoiceKind::Red);
         red.invoice_refs = vec!["INV1".into()];
         docs.push(red);
-        let verdicts = verify_pair(&docs, None);
+        let verdicts = verify_pair(&docs, &FixedAccounts::new());
         assert_eq!(verdicts.len(), 1, "red invoices are evidence, not invoices to verify");
         assert_eq!(verdicts[0].discrepancies, vec![Discrepancy::RedFlushed]);
         assert_eq!(verdicts[0].reversed_fen, 10_000);
@@ -483,7 +500,7 @@ mod tests {
         dup.doc_no = "INV2".into();
         dup.date = date(2026, 3, 11);
         docs.push(dup);
-        let verdicts = verify_pair(&docs, None);
+        let verdicts = verify_pair(&docs, &FixedAccounts::new());
         assert_eq!(verdicts[0].status, VerificationStatus::Verified);
         assert_eq!(verdicts[1].discrepancies, vec![Discrepancy::DuplicateInvoice]);
     }
@@ -495,7 +512,7 @@ mod tests {
         let mut pay = doc("p1", RecordType::Payment, "PAY1", date(2026, 5, 1), 10_000);
         pay.payee_account_sm3 = None;
         docs.push(pay);
-        let v = only(verify_pair(&docs, None));
+        let v = only(verify_pair(&docs, &FixedAccounts::new()));
         assert_eq!(v.deliveries[0].method, LinkMethod::Inferred);
         assert_eq!(v.orders[0].id, "o1", "the order comes through the delivery's reference");
         assert_eq!((v.paid_fen, v.payments[0].method), (10_000, LinkMethod::Inferred));
@@ -512,11 +529,15 @@ mod tests {
     fn the_due_date_follows_the_orders_term_from_delivery() {
         let mut docs = trade();
         docs[0].term_days = Some(60);
-        let v = only(verify_pair(&docs, None));
+        let v = only(verify_pair(&docs, &FixedAccounts::new()));
         assert_eq!((v.delivered, v.due), (Some(date(2026, 3, 5)), Some(date(2026, 5, 4))));
         docs[2].term_days = Some(30);
         docs[2].term_basis = Some(crate::trade::TermBasis::Invoice);
-        assert_eq!(only(verify_pair(&docs, None)).due, Some(date(2026, 4, 9)), "the invoice's own term wins");
+        assert_eq!(
+            only(verify_pair(&docs, &FixedAccounts::new())).due,
+            Some(date(2026, 4, 9)),
+            "the invoice's own term wins"
+        );
     }
 
     #[test]
@@ -525,7 +546,7 @@ mod tests {
         let mut pay = doc("p1", RecordType::Payment, "PAY1", date(2026, 4, 1), 15_000);
         pay.invoice_refs = vec!["INV1".into()];
         docs.push(pay);
-        let v = only(verify_pair(&docs, None));
+        let v = only(verify_pair(&docs, &FixedAccounts::new()));
         assert_eq!(v.discrepancies, vec![Discrepancy::Overpaid]);
         assert_eq!(v.paid_fen, 15_000);
     }

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod log;
 pub mod mailbox;
 pub mod org;
+pub mod registration;
 pub mod session;
 pub mod submission;
 pub mod trade;

@@ -1,0 +1,40 @@
+-- Debtor confirmation (确权, issue 4 item 3). Each organisation has an SM2 key pair for signing its
+-- confirmations: generated and held by the platform (the private key sealed under the platform's SM4
+-- field key), or supplied by the organisation (only its public key is kept and it signs itself).
+CREATE TABLE org_key (
+    org_id TEXT PRIMARY KEY REFERENCES organisation(id),
+    public_key_hex TEXT NOT NULL,
+    held_by TEXT NOT NULL,
+    private_key_sealed TEXT,
+    created_at_ms INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+);
+
+-- One row per request to confirm one receivable (an invoice the creditor holds against the debtor).
+-- Requests asked together share a batch id. The statement the debtor signs is kept byte for byte with
+-- its signature and the public key that verifies it.
+CREATE TABLE confirmation (
+    id TEXT PRIMARY KEY,
+    invoice_id TEXT NOT NULL REFERENCES trade_record(id),
+    invoice_no TEXT NOT NULL,
+    creditor_org_id TEXT NOT NULL REFERENCES organisation(id),
+    debtor_org_id TEXT NOT NULL REFERENCES organisation(id),
+    batch_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    amount_fen INTEGER NOT NULL,
+    due_date TEXT,
+    requested_by TEXT NOT NULL,
+    requested_at_ms INTEGER NOT NULL,
+    decided_by TEXT,
+    decided_at_ms INTEGER,
+    reason TEXT,
+    statement TEXT,
+    signature_hex TEXT,
+    public_key_hex TEXT,
+    leaf_index INTEGER
+);
+-- A receivable has at most one open or confirmed request: asking twice, or confirming twice, is refused.
+CREATE UNIQUE INDEX confirmation_live ON confirmation(invoice_id) WHERE status IN ('requested', 'confirmed');
+CREATE INDEX confirmation_debtor ON confirmation(debtor_org_id, status, requested_at_ms);
+CREATE INDEX confirmation_creditor ON confirmation(creditor_org_id, status, requested_at_ms);
+CREATE INDEX confirmation_batch ON confirmation(batch_id);
