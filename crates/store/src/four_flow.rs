@@ -51,8 +51,9 @@ fn from_row(r: &AnyRow) -> Result<VerificationRow> {
 }
 
 /// The columns of a record that verification reads (a third of the record, which matters when a pair
-/// holds tens of thousands of records).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// holds tens of thousands of records). Deserialised from the array the database builds for each record,
+/// in this field order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct PairRecord {
     pub id: String,
     pub record_type: String,
@@ -70,37 +71,44 @@ pub struct PairRecord {
     pub payee_account_sm3: Option<String>,
 }
 
+/// The record columns in `PairRecord`'s field order.
+const RECORD_COLUMNS: &str = "id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, \
+    invoice_kind, acceptance_status, accepted_date, term_days, term_basis, payee_account_sm3";
+
+/// The database's aggregate that folds rows into one JSON array of arrays (`[]` when there are none).
+/// A pair can hold tens of thousands of records; fetched row by row each would cross the driver's
+/// channel (sqlx runs SQLite on a worker thread) and be copied into a generic row, which cost most of the
+/// verification time. One text value per pair crosses once.
+fn json_rows(conn: &Conn, columns: &str) -> String {
+    if crate::is_sqlite(conn) {
+        format!("json_group_array(json_array({columns}))")
+    } else {
+        format!("COALESCE(json_agg(json_build_array({columns})), '[]'::json)::text")
+    }
+}
+
+/// Every current record between one buyer and one seller, as the JSON array that `parse_pair_records`
+/// reads (kept apart so a caller can parse off the async runtime while the connection does other work).
+pub async fn pair_records_json(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<String> {
+    let sql = format!(
+        "SELECT {} FROM trade_record WHERE buyer_uscc = $1 AND seller_uscc = $2",
+        json_rows(conn, RECORD_COLUMNS)
+    );
+    Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(buyer_uscc.to_string())
+        .bind(seller_uscc.to_string())
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Reads what `pair_records_json` answered.
+pub fn parse_pair_records(json: &str) -> Result<Vec<PairRecord>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt { column: "trade_record", value: e.to_string() })
+}
+
 /// Every current record between one buyer and one seller.
 pub async fn pair_records(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<PairRecord>> {
-    let rows = sqlx::query(
-        "SELECT id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, invoice_kind, \
-         acceptance_status, payee_account_sm3, accepted_date, term_days, term_basis FROM trade_record \
-         WHERE buyer_uscc = $1 AND seller_uscc = $2",
-    )
-    .bind(buyer_uscc.to_string())
-    .bind(seller_uscc.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PairRecord {
-                id: r.try_get(0)?,
-                record_type: r.try_get(1)?,
-                doc_no: r.try_get(2)?,
-                doc_date: r.try_get(3)?,
-                total_fen: r.try_get(4)?,
-                order_refs: r.try_get(5)?,
-                delivery_refs: r.try_get(6)?,
-                invoice_refs: r.try_get(7)?,
-                invoice_kind: r.try_get(8)?,
-                acceptance_status: r.try_get(9)?,
-                payee_account_sm3: r.try_get(10)?,
-                accepted_date: r.try_get(11)?,
-                term_days: r.try_get(12)?,
-                term_basis: r.try_get(13)?,
-            })
-        })
-        .collect()
+    parse_pair_records(&pair_records_json(conn, buyer_uscc, seller_uscc).await?)
 }
 
 /// Every buyer–seller pair that has an invoice.
@@ -114,43 +122,188 @@ pub async fn pairs(conn: &mut Conn) -> Result<Vec<(String, String)>> {
     rows.iter().map(|r| Ok((r.try_get("buyer_uscc")?, r.try_get("seller_uscc")?))).collect()
 }
 
-/// Replaces the verdicts of one pair.
+/// A stored verdict as `pair_verdicts_json` lists it, in `COLUMNS` order.
+type VerdictTuple =
+    (String, String, String, String, i64, i64, i64, i64, String, String, i64, Option<String>, Option<String>, i64);
+
+/// The stored verdicts of one pair, as the JSON array that `parse_verdicts` reads.
+pub async fn pair_verdicts_json(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<String> {
+    let sql =
+        format!("SELECT {} FROM verification WHERE buyer_uscc = $1 AND seller_uscc = $2", json_rows(conn, COLUMNS));
+    Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(buyer_uscc.to_string())
+        .bind(seller_uscc.to_string())
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Reads what `pair_verdicts_json` answered.
+pub fn parse_verdicts(json: &str) -> Result<Vec<VerificationRow>> {
+    let tuples: Vec<VerdictTuple> =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt { column: "verification", value: e.to_string() })?;
+    Ok(tuples
+        .into_iter()
+        .map(|t| VerificationRow {
+            invoice_id: t.0,
+            buyer_uscc: t.1,
+            seller_uscc: t.2,
+            status: t.3,
+            invoiced_fen: t.4,
+            paid_fen: t.5,
+            credited_fen: t.6,
+            reversed_fen: t.7,
+            discrepancies: t.8,
+            evidence: t.9,
+            verified_at_ms: t.10,
+            delivered_date: t.11,
+            due_date: t.12,
+            outstanding_fen: t.13,
+        })
+        .collect())
+}
+
+/// What to write for one pair: the verdicts that are new or changed, and the invoices that no longer
+/// have one. Built off the connection (`pair_changes`) and written by `write_changes`.
+#[derive(Debug, Default)]
+pub struct PairChanges {
+    /// JSON arrays of verdict rows in `COLUMNS` order, at most `ROWS_PER_STATEMENT` each.
+    upserts: Vec<String>,
+    deletes: Vec<String>,
+    pub upserted: usize,
+}
+
+impl PairChanges {
+    pub fn deleted(&self) -> usize {
+        self.deletes.len()
+    }
+}
+
+/// Verdict rows per upsert statement: each statement carries its rows as one JSON text, so its size is
+/// bounded by memory rather than by the number of placeholders.
+const ROWS_PER_STATEMENT: usize = 5_000;
+
+/// Whether a stored verdict says the same as a fresh one (the time it was written aside).
+fn same_verdict(a: &VerificationRow, b: &VerificationRow) -> bool {
+    a.invoice_id == b.invoice_id
+        && a.buyer_uscc == b.buyer_uscc
+        && a.seller_uscc == b.seller_uscc
+        && a.status == b.status
+        && a.invoiced_fen == b.invoiced_fen
+        && a.paid_fen == b.paid_fen
+        && a.credited_fen == b.credited_fen
+        && a.reversed_fen == b.reversed_fen
+        && a.discrepancies == b.discrepancies
+        && a.evidence == b.evidence
+        && a.delivered_date == b.delivered_date
+        && a.due_date == b.due_date
+        && a.outstanding_fen == b.outstanding_fen
+}
+
+/// Compares a pair's fresh verdicts with its stored ones: only verdicts that changed are written (a
+/// re-run after a submission that touched a few invoices of a large pair writes those few), and
+/// `verified_at_ms` is the time the verdict last changed.
+pub fn pair_changes(fresh: &[VerificationRow], stored: Vec<VerificationRow>) -> PairChanges {
+    let mut stored: std::collections::HashMap<String, VerificationRow> =
+        stored.into_iter().map(|r| (r.invoice_id.clone(), r)).collect();
+    let mut changes = PairChanges::default();
+    let mut batch: Vec<&VerificationRow> = Vec::new();
+    let flush = |batch: &mut Vec<&VerificationRow>, changes: &mut PairChanges| {
+        if batch.is_empty() {
+            return;
+        }
+        let tuples: Vec<_> = batch
+            .iter()
+            .map(|r| {
+                (
+                    &r.invoice_id,
+                    &r.buyer_uscc,
+                    &r.seller_uscc,
+                    &r.status,
+                    r.invoiced_fen,
+                    r.paid_fen,
+                    r.credited_fen,
+                    r.reversed_fen,
+                    &r.discrepancies,
+                    &r.evidence,
+                    r.verified_at_ms,
+                    &r.delivered_date,
+                    &r.due_date,
+                    r.outstanding_fen,
+                )
+            })
+            .collect();
+        // Serialising plain strings and integers cannot fail.
+        changes.upserts.push(serde_json::to_string(&tuples).unwrap_or_default());
+        changes.upserted += batch.len();
+        batch.clear();
+    };
+    for r in fresh {
+        match stored.remove(&r.invoice_id) {
+            Some(old) if same_verdict(&old, r) => {}
+            _ => {
+                batch.push(r);
+                if batch.len() == ROWS_PER_STATEMENT {
+                    flush(&mut batch, &mut changes);
+                }
+            }
+        }
+    }
+    flush(&mut batch, &mut changes);
+    let mut gone: Vec<String> = stored.into_keys().collect();
+    gone.sort();
+    changes.deletes = gone;
+    changes
+}
+
+/// Writes one pair's changes (from `pair_changes`) inside the caller's transaction.
+pub async fn write_changes(conn: &mut Conn, changes: &PairChanges) -> Result<()> {
+    for chunk in changes.deletes.chunks(500) {
+        let sql = format!(
+            "DELETE FROM verification WHERE invoice_id IN {}",
+            crate::trade::placeholders(conn, 1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    // Each statement reads its rows from one JSON parameter: binding fourteen values per row was most
+    // of the cost of writing. `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join
+    // constraint.
+    let sqlite = crate::is_sqlite(conn);
+    let each = if sqlite { "json_each($1)" } else { "json_array_elements($1::json) AS e" };
+    let ints = [4, 5, 6, 7, 10, 13];
+    let select: Vec<String> = (0..COLUMN_COUNT)
+        .map(|i| match (sqlite, ints.contains(&i)) {
+            (true, _) => format!("value->>{i}"),
+            (false, true) => format!("(e->>{i})::bigint"),
+            (false, false) => format!("e->>{i}"),
+        })
+        .collect();
+    let update: Vec<String> =
+        COLUMNS.split(", ").filter(|c| *c != "invoice_id").map(|c| format!("{c} = excluded.{c}")).collect();
+    let sql = format!(
+        "INSERT INTO verification ({COLUMNS}) SELECT {} FROM {each} WHERE true \
+         ON CONFLICT (invoice_id) DO UPDATE SET {}",
+        select.join(", "),
+        update.join(", ")
+    );
+    for json in &changes.upserts {
+        sqlx::query(AssertSqlSafe(sql.clone())).bind(json.clone()).execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// Replaces the verdicts of one pair, writing only those that changed.
 pub async fn replace_pair(
     conn: &mut Conn,
     buyer_uscc: &str,
     seller_uscc: &str,
     rows: &[VerificationRow],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM verification WHERE buyer_uscc = $1 AND seller_uscc = $2")
-        .bind(buyer_uscc.to_string())
-        .bind(seller_uscc.to_string())
-        .execute(&mut *conn)
-        .await?;
-    for chunk in rows.chunks(500) {
-        let values: Vec<String> =
-            (0..chunk.len()).map(|i| crate::trade::placeholders(conn, i * COLUMN_COUNT + 1, COLUMN_COUNT)).collect();
-        let sql = format!("INSERT INTO verification ({COLUMNS}) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for r in chunk {
-            q = q
-                .bind(r.invoice_id.clone())
-                .bind(r.buyer_uscc.clone())
-                .bind(r.seller_uscc.clone())
-                .bind(r.status.clone())
-                .bind(r.invoiced_fen)
-                .bind(r.paid_fen)
-                .bind(r.credited_fen)
-                .bind(r.reversed_fen)
-                .bind(r.discrepancies.clone())
-                .bind(r.evidence.clone())
-                .bind(r.verified_at_ms)
-                .bind(r.delivered_date.clone())
-                .bind(r.due_date.clone())
-                .bind(r.outstanding_fen);
-        }
-        q.execute(&mut *conn).await.map_err(map_write)?;
-    }
-    Ok(())
+    let stored = parse_verdicts(&pair_verdicts_json(conn, buyer_uscc, seller_uscc).await?)?;
+    write_changes(conn, &pair_changes(rows, stored)).await
 }
 
 fn scope_binds(scope: &TradeScope) -> (i64, String) {
