@@ -174,23 +174,27 @@ pub async fn verify_pairs(app: &App, pairs: &[(String, String)]) -> AppResult<u6
     let mut tx: Option<lianrong_store::Tx> = None;
     let mut in_tx = 0usize;
     let mut judging: Option<tokio::task::JoinHandle<AppResult<(store::PairChanges, u64)>>> = None;
+    // Where the time goes, for the log: reading, waiting for judging, writing.
+    let mut spent = [std::time::Duration::ZERO; 3];
     for (buyer, seller) in pairs {
         let conn = match &mut tx {
             Some(tx) => tx,
             None => tx.insert(app.db.begin_write().await?),
         };
+        let t = std::time::Instant::now();
         let input = read_pair(conn, buyer, seller).await?;
+        spent[0] += t.elapsed();
         in_tx += input.records.len();
         let now = now_ms();
         let next = tokio::task::spawn_blocking(move || judge_pair(input, now));
         if let Some(previous) = judging.replace(next) {
-            judged += write_judged(conn, previous).await?;
+            judged += write_judged(conn, previous, &mut spent).await?;
         }
         // The transaction ends once its pair is written; the one just read stays in it.
         if in_tx >= BYTES_PER_TRANSACTION
             && let Some(current) = judging.take()
         {
-            judged += write_judged(conn, current).await?;
+            judged += write_judged(conn, current, &mut spent).await?;
             if let Some(done) = tx.take() {
                 done.commit().await.map_err(StoreError::from)?;
             }
@@ -198,21 +202,34 @@ pub async fn verify_pairs(app: &App, pairs: &[(String, String)]) -> AppResult<u6
         }
     }
     if let (Some(mut open), Some(last)) = (tx.take(), judging.take()) {
-        judged += write_judged(&mut open, last).await?;
+        judged += write_judged(&mut open, last, &mut spent).await?;
         open.commit().await.map_err(StoreError::from)?;
     }
+    tracing::debug!(
+        pairs = pairs.len(),
+        judged,
+        read_ms = spent[0].as_millis() as u64,
+        waited_ms = spent[1].as_millis() as u64,
+        written_ms = spent[2].as_millis() as u64,
+        "four-flow verification"
+    );
     Ok(judged)
 }
 
 async fn write_judged(
     conn: &mut lianrong_store::Conn,
     judging: tokio::task::JoinHandle<AppResult<(store::PairChanges, u64)>>,
+    spent: &mut [std::time::Duration; 3],
 ) -> AppResult<u64> {
+    let t = std::time::Instant::now();
     let (changes, judged) = judging.await.map_err(|e| {
         tracing::error!(error = %e, "four-flow verification thread failed");
         AppError::internal()
     })??;
+    spent[1] += t.elapsed();
+    let t = std::time::Instant::now();
     store::write_changes(conn, &changes).await?;
+    spent[2] += t.elapsed();
     Ok(judged)
 }
 

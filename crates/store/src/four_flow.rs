@@ -237,15 +237,14 @@ pub fn pair_changes(fresh: &[VerificationRow], stored: Vec<VerificationRow>) -> 
         changes.upserted += batch.len();
         batch.clear();
     };
-    for r in fresh {
-        match stored.remove(&r.invoice_id) {
-            Some(old) if same_verdict(&old, r) => {}
-            _ => {
-                batch.push(r);
-                if batch.len() == ROWS_PER_STATEMENT {
-                    flush(&mut batch, &mut changes);
-                }
-            }
+    let mut changed: Vec<&VerificationRow> =
+        fresh.iter().filter(|r| !matches!(stored.remove(&r.invoice_id), Some(old) if same_verdict(&old, r))).collect();
+    // In key order, consecutive inserts land on neighbouring pages of the primary key's index.
+    changed.sort_by(|a, b| a.invoice_id.cmp(&b.invoice_id));
+    for r in changed {
+        batch.push(r);
+        if batch.len() == ROWS_PER_STATEMENT {
+            flush(&mut batch, &mut changes);
         }
     }
     flush(&mut batch, &mut changes);
