@@ -24,10 +24,12 @@ fn date_of(s: &str) -> Option<jiff::civil::Date> {
     let digits = |r: std::ops::Range<usize>| -> Option<i64> {
         b[r].iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
     };
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
-            return jiff::civil::Date::new(y as i16, m as i8, d as i8).ok();
-        }
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return jiff::civil::Date::new(y as i16, m as i8, d as i8).ok();
     }
     jiff::civil::Date::strptime("%Y-%m-%d", s).ok()
 }

@@ -114,9 +114,10 @@ async fn measure(
     app.db.pool.close().await;
     let bare_s = bare()?;
     println!(
-        "{label}: verified {judged} invoices ({records} records) in {s:.2} s = {:.0} invoices/s, {:.0} records/s; bare read of the same rows {bare_s:.2} s; verdicts {by_status:?}",
+        "{label}: verified {judged} invoices ({records} records) in {s:.2} s = {:.0} invoices/s, {:.0} records/s; bare read of the same rows {bare_s:.2} s (verification takes {:.1}× the bare read); verdicts {by_status:?}",
         judged as f64 / s,
-        records as f64 / s
+        records as f64 / s,
+        s / bare_s
     );
     Ok(())
 }
