@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod confirmation;
 pub mod cluster;
 pub mod core_library;
 pub mod four_flow;

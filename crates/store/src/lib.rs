@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
+pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
 pub mod idempotency;

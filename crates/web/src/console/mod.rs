@@ -6,6 +6,7 @@
 mod api_key;
 mod audit;
 mod chain;
+mod confirmation;
 mod cluster;
 mod core_library;
 mod form;
@@ -80,6 +81,9 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/standard", get(standard::page))
         .route("/standard/templates/{name}", get(standard::template))
         .route("/penetration", get(penetration::page))
+        .route("/receivables", get(confirmation::receivables))
+        .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
+        .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -210,6 +214,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
+        "requested" => ("确权申请已发送给债务人。", "Confirmation asked of the debtors."),
+        "confirmed" => ("已签名确认所选应收账款，确权记录已写入存证日志。", "Signed and confirmed; each confirmation is now a leaf of the verifiable log."),
+        "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
+        "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
         "processing" => (
             "文件已接收并安全保存，仍在处理中；请稍后刷新本页查看结果。",
             "The file is received and stored safely and is still being processed; refresh this page shortly.",
@@ -238,6 +246,12 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     // The data lake: those who share trade data, and the operator who keeps it.
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
         nav.push(NavItem { key: "submissions", href: "/submissions", label: t("数据报送", "Data sharing") });
+    }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
+        nav.push(NavItem { key: "receivables", href: "/receivables", label: t("应收账款", "Receivables") });
+    }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator | OrgKind::Regulator) {
+        nav.push(NavItem { key: "confirmations", href: "/confirmations", label: t("确权", "Confirmation") });
     }
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
