@@ -111,6 +111,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/sqlite/0005_four_flow.sql")),
     (6, "receivable", include_str!("../migrations/sqlite/0006_receivable.sql")),
+    (7, "confirmation", include_str!("../migrations/sqlite/0007_confirmation.sql")),
+    (8, "registration", include_str!("../migrations/sqlite/0008_registration.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -119,6 +121,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/postgres/0005_four_flow.sql")),
     (6, "receivable", include_str!("../migrations/postgres/0006_receivable.sql")),
+    (7, "confirmation", include_str!("../migrations/postgres/0007_confirmation.sql")),
+    (8, "registration", include_str!("../migrations/postgres/0008_registration.sql")),
 ];
 
 impl Db {

@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod common;
+mod confirmation;
 mod foundation;
 mod lake;
 mod lake_console;
