@@ -174,7 +174,8 @@ pub async fn use_platform_key(app: &App, actor: &Actor) -> AppResult<SigningKeyI
 async fn replace_key(app: &App, actor: &Actor, record: &OrgKeyRecord, action: &str) -> AppResult<SigningKeyInfo> {
     let mut tx = app.db.begin_write().await?;
     store::replace_org_key(&mut tx, record).await?;
-    let detail = format!("{} key {}", record.held_by.code(), &record.public_key_hex[..16.min(record.public_key_hex.len())]);
+    let detail =
+        format!("{} key {}", record.held_by.code(), &record.public_key_hex[..16.min(record.public_key_hex.len())]);
     lianrong_store::audit::insert(&mut tx, &audit::record(actor, action, "org_key", &actor.org_id, "ok", &detail))
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -304,8 +305,7 @@ pub async fn request(app: &App, actor: &Actor, invoice_ids: &[String]) -> AppRes
     let result = request_checked(app, actor, invoice_ids).await;
     if let Err(e) = &result {
         let first = invoice_ids.first().map(String::as_str).unwrap_or("");
-        audit::refused(app, actor, "confirmation.request", "receivable", first, &format!("{}: {}", e.code, e.en))
-            .await;
+        audit::refused(app, actor, "confirmation.request", "receivable", first, &format!("{}: {}", e.code, e.en)).await;
     }
     result
 }
@@ -367,15 +367,18 @@ async fn request_checked(app: &App, actor: &Actor, invoice_ids: &[String]) -> Ap
             Err(StoreError::Conflict { .. }) => {
                 drop(tx);
                 let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-                let live = store::live_for_invoices(&mut conn, std::slice::from_ref(id)).await?;
-                return Err(already(&field, live.first()));
+                let asked = store::for_invoices(&mut conn, std::slice::from_ref(id)).await?;
+                return Err(already(&field, asked.iter().find(|c| c.status == ConfirmationStatus::Confirmed)));
             }
             Err(e) => return Err(e.into()),
         }
     }
     let detail = format!("batch {batch_id}: {} receivable(s)", made.len());
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "confirmation.request", OBJECT, &batch_id, "ok", &detail))
-        .await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "confirmation.request", OBJECT, &batch_id, "ok", &detail),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(made)
 }
@@ -504,7 +507,12 @@ async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> A
         let field = format!("decisions[{i}]");
         let named = |e: AppError| AppError { field: Some(field.clone()), ..e };
         if !seen.insert(input.confirmation_id.as_str()) {
-            return Err(named(AppError::invalid(&field, "duplicate", "The same request is named twice", "同一确权申请出现了两次")));
+            return Err(named(AppError::invalid(
+                &field,
+                "duplicate",
+                "The same request is named twice",
+                "同一确权申请出现了两次",
+            )));
         }
         let mut c = store::get(&mut tx, &party(actor), &input.confirmation_id).await.map_err(|e| match e {
             StoreError::NotFound => named(not_found()),
@@ -567,8 +575,11 @@ async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> A
         decided.push(c);
     }
     let detail = decided.iter().map(|c| format!("{} {}", c.id, c.status.code())).collect::<Vec<_>>().join(", ");
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "confirmation.decide", OBJECT, "batch", "ok", &detail))
-        .await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "confirmation.decide", OBJECT, "batch", "ok", &detail),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(decided)
 }
@@ -618,7 +629,9 @@ fn sign_or_verify(
 
 /// Checks a decided request's signature against the public key recorded with it (what a bank does).
 pub fn verify_recorded(c: &ConfirmationRecord) -> AppResult<()> {
-    let bad = || AppError::invalid("signature", "bad_signature", "The recorded signature does not verify", "记录的签名无法验证");
+    let bad = || {
+        AppError::invalid("signature", "bad_signature", "The recorded signature does not verify", "记录的签名无法验证")
+    };
     let (Some(statement), Some(sig), Some(key)) = (&c.statement, &c.signature_hex, &c.public_key_hex) else {
         return Err(bad());
     };
@@ -705,8 +718,8 @@ pub struct ConfirmationState {
     pub decided_at_ms: Option<i64>,
 }
 
-/// The confirmation state of each of these invoices that has one: a live request or a signed
-/// confirmation, or the debtor's own sharing of the invoice.
+/// The confirmation state of each of these invoices that has one: the debtor's own sharing of the
+/// invoice, else a live request or signed confirmation, else the latest rejected or withdrawn request.
 pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMap<String, ConfirmationState>> {
     let mut out = HashMap::new();
     for id in store::debtor_shared(conn, invoice_ids).await? {
@@ -720,14 +733,23 @@ pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMa
             },
         );
     }
-    for c in store::live_for_invoices(conn, invoice_ids).await? {
-        let source = (c.status == ConfirmationStatus::Confirmed).then_some(ConfirmationSource::Signed);
-        out.entry(c.invoice_id.clone()).or_insert(ConfirmationState {
+    // Oldest first, so a later request replaces an earlier one, but a closed request never replaces
+    // a live one (there is at most one live request per receivable).
+    for c in store::for_invoices(conn, invoice_ids).await? {
+        let live = |s: ConfirmationStatus| matches!(s, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed);
+        let state = ConfirmationState {
             status: c.status,
-            source,
-            confirmation_id: Some(c.id),
+            source: (c.status == ConfirmationStatus::Confirmed).then_some(ConfirmationSource::Signed),
+            confirmation_id: Some(c.id.clone()),
             decided_at_ms: c.decided_at_ms,
-        });
+        };
+        match out.get(&c.invoice_id) {
+            Some(existing) if existing.source == Some(ConfirmationSource::DebtorUpload) => {}
+            Some(existing) if live(existing.status) && !live(c.status) => {}
+            _ => {
+                out.insert(c.invoice_id.clone(), state);
+            }
+        }
     }
     Ok(out)
 }

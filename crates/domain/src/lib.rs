@@ -4,8 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
-pub mod confirmation;
 pub mod cluster;
+pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
 pub mod labelled;

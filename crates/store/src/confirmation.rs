@@ -4,8 +4,8 @@
 
 use lianrong_domain::confirmation::{ConfirmationStatus, KeyHolder};
 use lianrong_domain::page::{Page, PageRequest};
-use sqlx::{AssertSqlSafe, Row};
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Conn, Result, StoreError, decode, map_write};
 
@@ -174,7 +174,9 @@ pub async fn decide(conn: &mut Conn, c: &ConfirmationRecord) -> Result<bool> {
 pub enum ConfirmationScope {
     All,
     /// The requests where this organisation is the creditor or the debtor.
-    Party { org_id: String },
+    Party {
+        org_id: String,
+    },
 }
 
 fn scope_binds(scope: &ConfirmationScope) -> (i64, String) {
@@ -252,15 +254,15 @@ pub async fn list(
     Ok(Page { items, page: page.page, page_size: page.page_size, total })
 }
 
-/// The live (requested or confirmed) request of each of these invoices, by invoice id.
-pub async fn live_for_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<ConfirmationRecord>> {
+/// Every request about these invoices, oldest first (a receivable asked again after a rejection has
+/// several).
+pub async fn for_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<ConfirmationRecord>> {
     let mut out = Vec::new();
     // Bounded IN lists keep each statement small on both databases.
     for chunk in invoice_ids.chunks(200) {
         let marks = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {COLUMNS} FROM confirmation WHERE status IN ('requested', 'confirmed') AND invoice_id IN ({marks})"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM confirmation WHERE invoice_id IN ({marks}) ORDER BY requested_at_ms, id");
         let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
         for id in chunk {
             q = q.bind(id.clone());

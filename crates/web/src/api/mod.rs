@@ -6,8 +6,8 @@ pub mod api_key;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
-pub mod core_library;
 pub mod confirmation;
+pub mod core_library;
 pub mod four_flow;
 pub mod log;
 pub mod mailbox;
@@ -149,10 +149,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/confirmations/{id}/statement", get(confirmation::statement))
         .route("/confirmations/{id}/decision", post(confirmation::decide))
         .route("/confirmations/{id}/withdraw", post(confirmation::withdraw))
-        .route(
-            "/signing-key",
-            get(confirmation::signing_key).put(confirmation::supply_key),
-        )
+        .route("/signing-key", get(confirmation::signing_key).put(confirmation::supply_key))
         .route("/signing-key/platform", post(confirmation::use_platform_key))
         .route("/mailbox", get(mailbox::get))
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))

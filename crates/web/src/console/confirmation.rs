@@ -52,9 +52,10 @@ fn receivable_row(r: &Receivable, side: Side, lang_en: bool) -> ReceivableRow {
         };
         (class, label)
     });
-    let live = r.confirmation.as_ref().is_some_and(|c| {
-        matches!(c.status, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed)
-    });
+    let live = r
+        .confirmation
+        .as_ref()
+        .is_some_and(|c| matches!(c.status, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed));
     ReceivableRow {
         invoice_id: v.invoice_id.clone(),
         counterparty: if side == Side::Debtor { v.seller_uscc.clone() } else { v.buyer_uscc.clone() },

@@ -6,8 +6,8 @@
 mod api_key;
 mod audit;
 mod chain;
-mod confirmation;
 mod cluster;
+mod confirmation;
 mod core_library;
 mod form;
 mod home;
@@ -215,7 +215,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
         "requested" => ("确权申请已发送给债务人。", "Confirmation asked of the debtors."),
-        "confirmed" => ("已签名确认所选应收账款，确权记录已写入存证日志。", "Signed and confirmed; each confirmation is now a leaf of the verifiable log."),
+        "confirmed" => (
+            "已签名确认所选应收账款，确权记录已写入存证日志。",
+            "Signed and confirmed; each confirmation is now a leaf of the verifiable log.",
+        ),
         "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
         "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
         "processing" => (
