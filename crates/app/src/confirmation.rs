@@ -8,15 +8,15 @@
 //! organisation may instead supply its public key; it then signs the statement itself
 //! (`GET …/statement`) and sends the signature with its decision, and the platform only verifies.
 //!
-//! A debtor that shared an invoice itself has confirmed it (as on the central bank's platform); such a
-//! receivable needs no request. The data-only path is in `receivable` (eligibility) and needs no
-//! confirmation at all.
+//! A debtor may also confirm unasked by uploading its payables (as on the central bank's platform).
+//! Sharing trade data with the lake is not confirmation. The data-only path is in `receivable`
+//! (eligibility) and needs no confirmation at all.
 
 use std::collections::{HashMap, HashSet};
 
 use lianrong_domain::confirmation::{
-    self as domain, CONFIRMATION_BATCH_MAX, CONFIRMATION_REASON_CHARS_MAX, ConfirmationSource, ConfirmationStatus,
-    Decision, KeyHolder, Statement, WaitFigures,
+    self as domain, CONFIRMATION_BATCH_MAX, CONFIRMATION_REASON_CHARS_MAX, ConfirmationKind, ConfirmationSource,
+    ConfirmationStatus, Decision, KeyHolder, Statement, WaitFigures,
 };
 use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
@@ -215,38 +215,56 @@ fn reason_checked(field: &str, reason: Option<&str>) -> AppResult<Option<String>
     Ok(reason.map(str::to_string))
 }
 
-/// One receivable checked for a request: the facts the request records.
+/// One receivable checked for confirmation: the facts its row records.
 struct Asked {
     invoice_id: String,
     invoice_no: String,
+    creditor_org_id: String,
     debtor_org_id: String,
     amount_fen: i64,
     due_date: Option<String>,
 }
 
-/// Checks that `invoice_id` is a receivable the actor holds and may ask its debtor to confirm.
+/// Which party acts on the receivable.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Acting {
+    /// The creditor asks for confirmation.
+    Creditor,
+    /// The debtor confirms its payable unasked.
+    Debtor,
+}
+
+/// Checks that `invoice_id` is a receivable the actor may act on as `acting`: visible to it, its
+/// party on that side, not contradicted by the trade data, still owed, both parties on the platform.
 async fn check_receivable(
     conn: &mut Conn,
     actor_uscc: &str,
     scope: &lianrong_store::trade::TradeScope,
     field: &str,
     invoice_id: &str,
+    acting: Acting,
 ) -> AppResult<Asked> {
     let gone = || AppError { field: Some(field.to_string()), ..AppError::not_found("Receivable", "应收账款") };
     let v = lianrong_store::four_flow::get(conn, scope, invoice_id).await.map_err(|e| match e {
         StoreError::NotFound => gone(),
         other => other.into(),
     })?;
-    if v.seller_uscc != actor_uscc {
-        return Err(AppError {
-            field: Some(field.to_string()),
-            ..AppError::new(
-                ErrorKind::Forbidden,
-                "not_your_receivable",
-                "Only the creditor (the invoice's seller) asks for confirmation",
-                "只有债权人（发票销售方）可以发起确权申请",
-            )
-        });
+    let refused = |code: &'static str, en: &str, zh: &str| {
+        Err(AppError { field: Some(field.to_string()), ..AppError::new(ErrorKind::Forbidden, code, en, zh) })
+    };
+    if acting == Acting::Creditor && v.seller_uscc != actor_uscc {
+        return refused(
+            "not_your_receivable",
+            "Only the creditor (the invoice's seller) asks for confirmation",
+            "只有债权人（发票销售方）可以发起确权申请",
+        );
+    }
+    if acting == Acting::Debtor && v.buyer_uscc != actor_uscc {
+        return refused(
+            "not_your_payable",
+            "Only the debtor (the invoice's buyer) confirms its payables",
+            "只有债务人（发票购买方）可以确认其应付账款",
+        );
     }
     if v.status == VerificationStatus::Inconsistent.code() {
         return Err(AppError::invalid(
@@ -272,10 +290,19 @@ async fn check_receivable(
             "债务人尚未入驻平台，无法在线确权",
         )
     })?;
+    let creditor = lianrong_store::org::find_by_uscc(conn, &v.seller_uscc).await?.ok_or_else(|| {
+        AppError::invalid(
+            field,
+            "creditor_not_on_platform",
+            "The creditor is not on the platform, so the receivable cannot be confirmed to it here",
+            "债权人尚未入驻平台，无法在线确权",
+        )
+    })?;
     let record = lianrong_store::trade::get(conn, scope, invoice_id).await?;
     Ok(Asked {
         invoice_id: v.invoice_id,
         invoice_no: record.doc_no,
+        creditor_org_id: creditor.id,
         debtor_org_id: debtor.id,
         amount_fen: v.outstanding_fen,
         due_date: v.due_date,
@@ -326,29 +353,19 @@ async fn request_checked(app: &App, actor: &Actor, invoice_ids: &[String]) -> Ap
     let scope = crate::trade::scope(app, actor).await?;
     let mut tx = app.db.begin_write().await?;
     let me = lianrong_store::org::get(&mut tx, &actor.org_id).await?;
-    let shared = store::debtor_shared(&mut tx, invoice_ids).await?;
     let (batch_id, now, by) = (new_id(), now_ms(), who(actor));
     let mut made = Vec::with_capacity(invoice_ids.len());
     for (i, id) in invoice_ids.iter().enumerate() {
         let field = format!("invoice_ids[{i}]");
-        let asked = check_receivable(&mut tx, &me.uscc, &scope, &field, id).await?;
-        if shared.contains(id) {
-            return Err(AppError {
-                field: Some(field),
-                ..AppError::conflict(
-                    "already_confirmed",
-                    "The debtor shared this invoice itself, which confirms it; no request is needed",
-                    "该发票由债务人自行报送，视同已确权，无需再申请",
-                )
-            });
-        }
+        let asked = check_receivable(&mut tx, &me.uscc, &scope, &field, id, Acting::Creditor).await?;
         let c = ConfirmationRecord {
             id: new_id(),
             invoice_id: asked.invoice_id,
             invoice_no: asked.invoice_no,
-            creditor_org_id: actor.org_id.clone(),
+            creditor_org_id: asked.creditor_org_id,
             debtor_org_id: asked.debtor_org_id,
             batch_id: batch_id.clone(),
+            kind: ConfirmationKind::Request,
             status: ConfirmationStatus::Requested,
             amount_fen: asked.amount_fen,
             due_date: asked.due_date,
@@ -495,12 +512,7 @@ pub async fn decide(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> AppRe
 async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> AppResult<Vec<ConfirmationRecord>> {
     batch_size_checked("decisions", inputs.len())?;
     let mut tx = app.db.begin_write().await?;
-    let key = ensure_key(app, &mut tx, &actor.org_id, &who(actor)).await?;
-    let signer = match key.held_by {
-        KeyHolder::Platform => Some(open_private_key(app, &key)?),
-        KeyHolder::Organisation => None,
-    };
-    let public = PublicKey::from_text(&key.public_key_hex)?;
+    let (key, signer, public) = signing_parts(app, &mut tx, actor).await?;
     let mut seen = HashSet::new();
     let mut decided = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
@@ -538,37 +550,10 @@ async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> A
                 "拒绝确权须填写理由，便于债权人处理",
             ));
         }
-        let (debtor_uscc, creditor_uscc) = parties_uscc(&mut tx, &c).await?;
-        let text = statement_of(&c, &debtor_uscc, &creditor_uscc, input.decision);
-        let signature = sign_or_verify(signer.as_ref(), &public, &text, input.signature_hex.as_deref(), &field)?;
-        let now = now_ms();
-        let entry = serde_json::json!({
-            "confirmation_id": c.id,
-            "decision": input.decision.code(),
-            "statement_sm3": crate::sm3_hex(text.as_bytes()),
-            "statement": text,
-            "signature": hex::encode(&signature),
-            "public_key": key.public_key_hex,
-            "key_held_by": key.held_by.code(),
-            "requested_at_ms": c.requested_at_ms,
-        });
-        let leaf = crate::log::append(
-            &mut tx,
-            LeafKind::Confirmation,
-            &c.id,
-            &[c.creditor_org_id.as_str(), c.debtor_org_id.as_str()],
-            &entry,
-            now,
-        )
-        .await?;
-        c.status = input.decision.status();
-        c.decided_by = Some(who(actor));
-        c.decided_at_ms = Some(now);
+        let signing = Signing { key: &key, signer: signer.as_ref(), public: &public };
+        sign_decision(&mut tx, &signing, &mut c, input.decision, input.signature_hex.as_deref(), &field, who(actor))
+            .await?;
         c.reason = reason;
-        c.statement = Some(text);
-        c.signature_hex = Some(hex::encode(&signature));
-        c.public_key_hex = Some(key.public_key_hex.clone());
-        c.leaf_index = Some(i64::try_from(leaf).unwrap_or(i64::MAX));
         if !store::decide(&mut tx, &c).await? {
             return Err(named(already_decided()));
         }
@@ -582,6 +567,180 @@ async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> A
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(decided)
+}
+
+/// The debtor's key as a decision is signed with it.
+struct Signing<'a> {
+    key: &'a OrgKeyRecord,
+    /// The private key, when the platform holds it.
+    signer: Option<&'a SigningKey>,
+    public: &'a PublicKey,
+}
+
+/// Records `decision` on `c`: builds the statement, signs it (or checks the debtor's own signature),
+/// appends the log leaf in the caller's transaction, and fills in the decision's fields.
+async fn sign_decision(
+    tx: &mut Conn,
+    signing: &Signing<'_>,
+    c: &mut ConfirmationRecord,
+    decision: Decision,
+    signature_hex: Option<&str>,
+    field: &str,
+    by: String,
+) -> AppResult<()> {
+    let (debtor_uscc, creditor_uscc) = parties_uscc(tx, c).await?;
+    let text = statement_of(c, &debtor_uscc, &creditor_uscc, decision);
+    let signature = sign_or_verify(signing.signer, signing.public, &text, signature_hex, field)?;
+    let now = now_ms();
+    let entry = serde_json::json!({
+        "confirmation_id": c.id,
+        "kind": c.kind.code(),
+        "decision": decision.code(),
+        "statement_sm3": crate::sm3_hex(text.as_bytes()),
+        "statement": text,
+        "signature": hex::encode(&signature),
+        "public_key": signing.key.public_key_hex,
+        "key_held_by": signing.key.held_by.code(),
+        "requested_at_ms": c.requested_at_ms,
+    });
+    let parties = [c.creditor_org_id.as_str(), c.debtor_org_id.as_str()];
+    let leaf = crate::log::append(tx, LeafKind::Confirmation, &c.id, &parties, &entry, now).await?;
+    c.status = decision.status();
+    c.decided_by = Some(by);
+    c.decided_at_ms = Some(now);
+    c.statement = Some(text);
+    c.signature_hex = Some(hex::encode(&signature));
+    c.public_key_hex = Some(signing.key.public_key_hex.clone());
+    c.leaf_index = Some(i64::try_from(leaf).unwrap_or(i64::MAX));
+    Ok(())
+}
+
+/// The debtor's key, ready to sign: the private key when the platform holds it.
+async fn signing_parts(
+    app: &App,
+    tx: &mut Conn,
+    actor: &Actor,
+) -> AppResult<(OrgKeyRecord, Option<SigningKey>, PublicKey)> {
+    let key = ensure_key(app, tx, &actor.org_id, &who(actor)).await?;
+    let signer = match key.held_by {
+        KeyHolder::Platform => Some(open_private_key(app, &key)?),
+        KeyHolder::Organisation => None,
+    };
+    let public = PublicKey::from_text(&key.public_key_hex)?;
+    Ok((key, signer, public))
+}
+
+/// One payable the debtor confirms unasked; `signature_hex` as for a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayableInput {
+    pub invoice_id: String,
+    pub signature_hex: Option<String>,
+}
+
+/// The debtor uploads its payables, which confirms them (as on the central bank's platform): each is
+/// checked, signed, a log leaf, in one transaction (all or none). A payable with a request pending is
+/// refused by name: decide that request instead.
+pub async fn confirm_payables(app: &App, actor: &Actor, inputs: &[PayableInput]) -> AppResult<Vec<ConfirmationRecord>> {
+    audit::guard(app, actor, Permission::DecideConfirmation, "confirmation.payables", OBJECT, "").await?;
+    let result = confirm_payables_checked(app, actor, inputs).await;
+    if let Err(e) = &result {
+        let first = inputs.first().map(|i| i.invoice_id.as_str()).unwrap_or("");
+        audit::refused(app, actor, "confirmation.payables", "receivable", first, &format!("{}: {}", e.code, e.en))
+            .await;
+    }
+    result
+}
+
+/// The statement a debtor holding its own key signs for a payable it confirms unasked: the row's id is
+/// not known before, so the statement names the invoice instead (`confirmation_id` is the invoice id).
+pub async fn payable_statement(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<String> {
+    policy::require(actor, Permission::DecideConfirmation)?;
+    let scope = crate::trade::scope(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let me = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
+    let asked = check_receivable(&mut conn, &me.uscc, &scope, "invoice_id", invoice_id, Acting::Debtor).await?;
+    let c = payable_row(asked, "", "", 0);
+    let (debtor, creditor) = parties_uscc(&mut conn, &c).await?;
+    Ok(statement_of(&c, &debtor, &creditor, Decision::Confirm))
+}
+
+/// A debtor-upload row: its id is the invoice's, so the statement can be known before it is made.
+fn payable_row(asked: Asked, batch_id: &str, by: &str, now: i64) -> ConfirmationRecord {
+    ConfirmationRecord {
+        id: asked.invoice_id.clone(),
+        invoice_id: asked.invoice_id,
+        invoice_no: asked.invoice_no,
+        creditor_org_id: asked.creditor_org_id,
+        debtor_org_id: asked.debtor_org_id,
+        batch_id: batch_id.to_string(),
+        kind: ConfirmationKind::DebtorUpload,
+        status: ConfirmationStatus::Requested,
+        amount_fen: asked.amount_fen,
+        due_date: asked.due_date,
+        requested_by: by.to_string(),
+        requested_at_ms: now,
+        decided_by: None,
+        decided_at_ms: None,
+        reason: None,
+        statement: None,
+        signature_hex: None,
+        public_key_hex: None,
+        leaf_index: None,
+    }
+}
+
+async fn confirm_payables_checked(
+    app: &App,
+    actor: &Actor,
+    inputs: &[PayableInput],
+) -> AppResult<Vec<ConfirmationRecord>> {
+    batch_size_checked("payables", inputs.len())?;
+    let scope = crate::trade::scope(app, actor).await?;
+    let mut tx = app.db.begin_write().await?;
+    let me = lianrong_store::org::get(&mut tx, &actor.org_id).await?;
+    let (key, signer, public) = signing_parts(app, &mut tx, actor).await?;
+    let signing = Signing { key: &key, signer: signer.as_ref(), public: &public };
+    let (batch_id, by) = (new_id(), who(actor));
+    let mut seen = HashSet::new();
+    let mut made = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let field = format!("payables[{i}]");
+        if !seen.insert(input.invoice_id.as_str()) {
+            return Err(AppError::invalid(
+                &field,
+                "duplicate",
+                "The same payable is named twice",
+                "同一笔应付账款出现了两次",
+            ));
+        }
+        let asked = check_receivable(&mut tx, &me.uscc, &scope, &field, &input.invoice_id, Acting::Debtor).await?;
+        let mut c = payable_row(asked, &batch_id, &by, now_ms());
+        let live = store::for_invoices(&mut tx, std::slice::from_ref(&input.invoice_id)).await?;
+        if let Some(l) =
+            live.iter().find(|l| matches!(l.status, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed))
+        {
+            return Err(already(&field, Some(l)));
+        }
+        // A payable confirmed, later released by a rejection and uploaded again needs a fresh row id.
+        if live.iter().any(|l| l.id == c.id) {
+            c.id = new_id();
+        }
+        sign_decision(&mut tx, &signing, &mut c, Decision::Confirm, input.signature_hex.as_deref(), &field, by.clone())
+            .await?;
+        store::insert(&mut tx, &c).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => already(&field, None),
+            other => other.into(),
+        })?;
+        made.push(c);
+    }
+    let detail = format!("batch {batch_id}: {} payable(s) confirmed", made.len());
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "confirmation.payables", OBJECT, &batch_id, "ok", &detail),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(made)
 }
 
 /// Signs with the platform-held key, or checks the organisation's own signature over the statement.
@@ -718,38 +877,29 @@ pub struct ConfirmationState {
     pub decided_at_ms: Option<i64>,
 }
 
-/// The confirmation state of each of these invoices that has one: the debtor's own sharing of the
-/// invoice, else a live request or signed confirmation, else the latest rejected or withdrawn request.
+/// The confirmation state of each of these invoices that has one: a live request or confirmation
+/// (signed on request, or by the debtor's payables upload), else the latest rejected or withdrawn one.
 pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMap<String, ConfirmationState>> {
-    let mut out = HashMap::new();
-    for id in store::debtor_shared(conn, invoice_ids).await? {
-        out.insert(
-            id,
-            ConfirmationState {
-                status: ConfirmationStatus::Confirmed,
-                source: Some(ConfirmationSource::DebtorUpload),
-                confirmation_id: None,
-                decided_at_ms: None,
-            },
-        );
-    }
-    // Oldest first, so a later request replaces an earlier one, but a closed request never replaces
-    // a live one (there is at most one live request per receivable).
+    let mut out: HashMap<String, ConfirmationState> = HashMap::new();
+    let live = |s: ConfirmationStatus| matches!(s, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed);
+    // Oldest first, so a later request replaces an earlier one, but a closed request never replaces a
+    // live one (there is at most one live request per receivable).
     for c in store::for_invoices(conn, invoice_ids).await? {
-        let live = |s: ConfirmationStatus| matches!(s, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed);
+        if out.get(&c.invoice_id).is_some_and(|e| live(e.status) && !live(c.status)) {
+            continue;
+        }
+        let source = match (c.status, c.kind) {
+            (ConfirmationStatus::Confirmed, ConfirmationKind::Request) => Some(ConfirmationSource::Signed),
+            (ConfirmationStatus::Confirmed, ConfirmationKind::DebtorUpload) => Some(ConfirmationSource::DebtorUpload),
+            _ => None,
+        };
         let state = ConfirmationState {
             status: c.status,
-            source: (c.status == ConfirmationStatus::Confirmed).then_some(ConfirmationSource::Signed),
+            source,
             confirmation_id: Some(c.id.clone()),
             decided_at_ms: c.decided_at_ms,
         };
-        match out.get(&c.invoice_id) {
-            Some(existing) if existing.source == Some(ConfirmationSource::DebtorUpload) => {}
-            Some(existing) if live(existing.status) && !live(c.status) => {}
-            _ => {
-                out.insert(c.invoice_id.clone(), state);
-            }
-        }
+        out.insert(c.invoice_id.clone(), state);
     }
     Ok(out)
 }

@@ -1,9 +1,11 @@
 //! Debtor confirmation (确权) and the data-only "four no's" path (M15): the two ways a receivable earns
 //! credit, kept apart on purpose.
 //!
-//! - **Confirmed** (确权): the debtor — usually a core enterprise — signs that it owes the receivable.
-//!   The core's own credit then stands behind it. A debtor that shared the invoice itself has confirmed
-//!   it by doing so, as on the central bank's receivables financing platform (DOMAIN_FACTS A5).
+//! - **Confirmed** (确权): the debtor — usually a core enterprise — signs that it owes the receivable,
+//!   asked by the creditor or unasked by uploading its payables (which counts as confirming them, as on
+//!   the central bank's receivables financing platform, DOMAIN_FACTS A5). The core's own credit then
+//!   stands behind it. Sharing trade data with the lake is NOT confirmation: that is what the
+//!   data-only path rests on, and it must add no liability to the core.
 //! - **Data-only** (数据确真, "four no's"): the trade data prove the receivable (four-flow verified, no
 //!   discrepancy), so it may be financed without asking anything of the core: no confirmation, none of
 //!   its credit line, none of its systems, no liability added.
@@ -50,6 +52,14 @@ impl Decision {
 }
 
 labelled_enum!(
+    /// How a confirmation row came about.
+    ConfirmationKind, "kind" {
+        Request => ("request", "债权人申请", "Asked by the creditor"),
+        DebtorUpload => ("debtor_upload", "债务人上传应付", "Payables uploaded by the debtor"),
+    }
+);
+
+labelled_enum!(
     /// Who holds an organisation's SM2 signing key.
     KeyHolder, "held_by" {
         Platform => ("platform", "平台托管", "Held by the platform"),
@@ -61,7 +71,7 @@ labelled_enum!(
     /// How a receivable came to be confirmed by its debtor.
     ConfirmationSource, "source" {
         Signed => ("signed", "债务人签名确权", "Signed by the debtor"),
-        DebtorUpload => ("debtor_upload", "债务人报送即确权", "Shared by the debtor itself"),
+        DebtorUpload => ("debtor_upload", "债务人上传应付即确权", "Confirmed by the debtor's payables upload"),
         Crcrfsp => ("crcrfsp", "中征平台确权", "Confirmed on the CRCRFSP platform"),
     }
 );

@@ -2,7 +2,7 @@
 //! names the organisation asking, as creditor or debtor, unless the caller is the operator or regulator
 //! (`ConfirmationScope::All`).
 
-use lianrong_domain::confirmation::{ConfirmationStatus, KeyHolder};
+use lianrong_domain::confirmation::{ConfirmationKind, ConfirmationStatus, KeyHolder};
 use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -74,6 +74,7 @@ pub struct ConfirmationRecord {
     pub creditor_org_id: String,
     pub debtor_org_id: String,
     pub batch_id: String,
+    pub kind: ConfirmationKind,
     pub status: ConfirmationStatus,
     pub amount_fen: i64,
     pub due_date: Option<String>,
@@ -89,7 +90,7 @@ pub struct ConfirmationRecord {
     pub leaf_index: Option<i64>,
 }
 
-const COLUMNS: &str = "id, invoice_id, invoice_no, creditor_org_id, debtor_org_id, batch_id, status, amount_fen, \
+const COLUMNS: &str = "id, invoice_id, invoice_no, creditor_org_id, debtor_org_id, batch_id, kind, status, amount_fen, \
     due_date, requested_by, requested_at_ms, decided_by, decided_at_ms, reason, statement, signature_hex, \
     public_key_hex, leaf_index";
 
@@ -101,6 +102,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
         creditor_org_id: r.try_get("creditor_org_id")?,
         debtor_org_id: r.try_get("debtor_org_id")?,
         batch_id: r.try_get("batch_id")?,
+        kind: decode("confirmation.kind", r.try_get("kind")?, ConfirmationKind::parse)?,
         status: decode("confirmation.status", r.try_get("status")?, ConfirmationStatus::parse)?,
         amount_fen: r.try_get("amount_fen")?,
         due_date: r.try_get("due_date")?,
@@ -121,7 +123,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
 pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO confirmation ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18)"
+         $15, $16, $17, $18, $19)"
     )))
     .bind(c.id.clone())
     .bind(c.invoice_id.clone())
@@ -129,6 +131,7 @@ pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     .bind(c.creditor_org_id.clone())
     .bind(c.debtor_org_id.clone())
     .bind(c.batch_id.clone())
+    .bind(c.kind.code())
     .bind(c.status.code())
     .bind(c.amount_fen)
     .bind(c.due_date.clone())
@@ -274,33 +277,13 @@ pub async fn for_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec
     Ok(out)
 }
 
-/// Of these invoices, those the debtor shared itself (its organisation submitted the record): sharing
-/// one's own payables confirms them.
-pub async fn debtor_shared(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for chunk in invoice_ids.chunks(200) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT t.id FROM trade_record t JOIN organisation o ON o.id = t.submitter_org_id \
-             WHERE o.uscc = t.buyer_uscc AND t.id IN ({marks})"
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
-        for id in chunk {
-            q = q.bind(id.clone());
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            out.push(r.try_get(0)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The waits (decided − requested, in ms) of decided requests, for the time-to-confirm figures; with
-/// `debtor_org_id` only that debtor's.
+/// The waits (decided − requested, in ms) of decided requests, for the time-to-confirm figures (a
+/// debtor's unasked payables upload has no wait and is left out); with `debtor_org_id` only that
+/// debtor's.
 pub async fn decided_waits(conn: &mut Conn, debtor_org_id: Option<&str>) -> Result<Vec<i64>> {
     let rows = sqlx::query(
         "SELECT decided_at_ms - requested_at_ms FROM confirmation WHERE decided_at_ms IS NOT NULL \
-         AND status IN ('confirmed', 'rejected') AND ($1 = '' OR debtor_org_id = $1)",
+         AND kind = 'request' AND status IN ('confirmed', 'rejected') AND ($1 = '' OR debtor_org_id = $1)",
     )
     .bind(debtor_org_id.unwrap_or("").to_string())
     .fetch_all(&mut *conn)

@@ -35,7 +35,7 @@ async fn world(t: &TestApp) -> World {
 }
 
 /// The supplier shares four invoices to the core, delivered and accepted, due in a year (so not yet
-/// overdue); the core shares a fifth itself, which confirms it.
+/// overdue); the core shares a fifth itself (sharing data is not confirming it).
 async fn trade(w: &World) -> Vec<String> {
     let (c100, c101) = (code(100), code(101));
     let mut records = vec![];
@@ -84,7 +84,7 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
     let ids = trade(&w).await;
 
     // Before anything is asked: both paths are shown apart. The verified, current receivables are
-    // eligible for data-only financing; the one the core shared itself is already confirmed.
+    // eligible for data-only financing; none is confirmed, not even the one the core shared itself.
     let (status, owed) = w.supplier.get("/api/v1/receivables?side=creditor").await;
     assert_eq!(status, StatusCode::OK, "{owed}");
     let first = receivable(&owed, &ids[0]);
@@ -94,12 +94,28 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
     );
     assert_eq!(first["data_only_eligible"], true, "{first}");
     let shared = receivable(&owed, &ids[4]);
+    assert_eq!(shared["confirmation_status"], Value::Null, "sharing trade data is not confirmation: {shared}");
+    assert_eq!(shared["data_only_eligible"], false, "no order or delivery proves it: {shared}");
+    assert!(shared["data_only_ineligibility"].as_array().unwrap().contains(&json!("not_verified")), "{shared}");
+
+    // The core uploads that payable, which confirms it unasked; the supplier cannot do that for it.
+    let (s, e) = w.supplier.post("/api/v1/confirmations/payables", json!({"payables": [{"invoice_id": ids[4]}]})).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "not_your_payable");
+    let (s, up) = w.core.post("/api/v1/confirmations/payables", json!({"payables": [{"invoice_id": ids[4]}]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{up}");
+    assert_eq!(
+        (up["items"][0]["status"].as_str(), up["items"][0]["kind"].as_str()),
+        (Some("confirmed"), Some("debtor_upload"))
+    );
+    assert!(signature_verifies(&up["items"][0]), "{up}");
+    let (s, e) = w.core.post("/api/v1/confirmations/payables", json!({"payables": [{"invoice_id": ids[4]}]})).await;
+    assert_problem(s, &e, StatusCode::CONFLICT, "already_confirmed");
+    let (_, owed) = w.supplier.get("/api/v1/receivables?side=creditor").await;
+    let shared = receivable(&owed, &ids[4]);
     assert_eq!(
         (shared["confirmation_status"].as_str(), shared["confirmation_source"].as_str()),
         (Some("confirmed"), Some("debtor_upload"))
     );
-    assert_eq!(shared["data_only_eligible"], false, "no order or delivery proves it: {shared}");
-    assert!(shared["data_only_ineligibility"].as_array().unwrap().contains(&json!("not_verified")), "{shared}");
 
     // The supplier asks for a batch of two.
     let (status, asked) = w.supplier.post("/api/v1/confirmations", json!({"invoice_ids": [ids[0], ids[1]]})).await;
@@ -124,8 +140,10 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
     assert_problem(s, &e, StatusCode::NOT_FOUND, "not_found");
     let (s, e) = w.core.post("/api/v1/confirmations", json!({"invoice_ids": [ids[2]]})).await;
     assert_problem(s, &e, StatusCode::FORBIDDEN, "not_your_receivable");
+    let (s, e) = w.core.post("/api/v1/confirmations/payables", json!({"payables": [{"invoice_id": ids[0]}]})).await;
+    assert_problem(s, &e, StatusCode::CONFLICT, "already_requested");
     let (_, sent) = w.supplier.get("/api/v1/confirmations?role=sent").await;
-    assert_eq!(sent["total"], 2, "the refused batch left nothing behind: {sent}");
+    assert_eq!(sent["total"], 3, "two asked, one uploaded by the core; the refused batch left nothing: {sent}");
 
     // The core sees what it is asked; the supplier cannot decide its own request, nor a stranger.
     let (_, inbox) = w.core.get("/api/v1/confirmations?role=received&status=requested").await;
@@ -185,7 +203,7 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
     assert_eq!(first["data_only_eligible"], true, "confirmation and data-only are separate marks: {first}");
     assert_eq!(receivable(&owed, &ids[1])["confirmation_status"], "rejected");
 
-    // Time to confirm: two decided, none pending.
+    // Time to confirm: two decided on request, none pending (the unasked upload has no wait to count).
     let (s, ttc) = w.core.get("/api/v1/confirmations/time-to-confirm").await;
     assert_eq!(s, StatusCode::OK, "{ttc}");
     assert_eq!((ttc["decided"].as_u64(), ttc["pending"].as_i64()), (Some(2), Some(0)), "{ttc}");
@@ -264,7 +282,7 @@ async fn the_console_asks_and_confirms_a_batch() {
     // The supplier's receivables page shows both paths and offers the request.
     let page = w.supplier.send(reqwest::Method::GET, "/receivables?side=creditor", None).await.text().await.unwrap();
     assert!(page.contains("receivable-table") && page.contains("可数据融资"), "{page}");
-    assert!(page.contains("债务人报送即确权"), "the core's own invoice shows as confirmed by its sharing");
+    assert!(page.contains("未申请"), "nothing is confirmed yet: {page}");
     let r = form(
         &w.supplier,
         "/receivables/confirmation-requests",
@@ -295,4 +313,14 @@ async fn the_console_asks_and_confirms_a_batch() {
     assert!(r.text().await.unwrap().contains("拒绝确权须填写理由"));
     let (_, c) = w.core.get(&format!("/api/v1/confirmations/{id}")).await;
     assert_eq!(c["status"], "requested");
+    // The core confirms a payable of its own from its side of the receivables page.
+    let page = w.core.send(reqwest::Method::GET, "/receivables?side=debtor", None).await.text().await.unwrap();
+    assert!(page.contains("confirm-payables"), "{page}");
+    let page = form(&w.core, "/receivables/payables-confirmations", vec![("invoice_id", ids[4].clone())])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("债务人上传应付即确权"), "{page}");
 }

@@ -143,8 +143,8 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    // A request that A confirm the invoice (written directly: A shared the invoice itself, which already
-    // confirms it, so the supplier could not ask); and A's signing key.
+    // A request that A confirm the invoice (written directly, as the supplier would ask); and A's
+    // signing key.
     let confirmation_id = lianrong_app::new_id();
     let mut conn = t.app.db.pool.acquire().await.unwrap();
     lianrong_store::confirmation::insert(
@@ -156,6 +156,7 @@ async fn victim(t: &TestApp) -> Victim {
             creditor_org_id: supplier.clone(),
             debtor_org_id: org_id.clone(),
             batch_id: lianrong_app::new_id(),
+            kind: lianrong_domain::confirmation::ConfirmationKind::Request,
             status: lianrong_domain::confirmation::ConfirmationStatus::Requested,
             amount_fen: 100_000,
             due_date: None,
@@ -401,6 +402,18 @@ fn calls(v: &Victim) -> Vec<Call> {
         ),
         c(
             Method::POST,
+            "/api/v1/confirmations/payables",
+            "/api/v1/confirmations/payables".into(),
+            Some(json!({"payables": [{"invoice_id": v.invoice_id}]})),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/payables/{invoice_id}/statement",
+            format!("/api/v1/confirmations/payables/{}/statement", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::POST,
             "/api/v1/confirmations/{id}/withdraw",
             format!("/api/v1/confirmations/{}/withdraw", v.confirmation_id),
             None,
@@ -413,7 +426,12 @@ fn calls(v: &Victim) -> Vec<Call> {
         ),
         // The signing key is always the caller's own organisation's; setting it changes only that.
         c(Method::GET, "/api/v1/signing-key", "/api/v1/signing-key".into(), None),
-        c(Method::PUT, "/api/v1/signing-key", "/api/v1/signing-key".into(), Some(json!({"public_key": own_public_key()}))),
+        c(
+            Method::PUT,
+            "/api/v1/signing-key",
+            "/api/v1/signing-key".into(),
+            Some(json!({"public_key": own_public_key()})),
+        ),
         c(Method::POST, "/api/v1/signing-key/platform", "/api/v1/signing-key/platform".into(), None),
         // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
         c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
@@ -764,6 +782,11 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         post(
             "/receivables/confirmation-requests",
             "/receivables/confirmation-requests".into(),
+            vec![("invoice_id", v.invoice_id.clone())],
+        ),
+        post(
+            "/receivables/payables-confirmations",
+            "/receivables/payables-confirmations".into(),
             vec![("invoice_id", v.invoice_id.clone())],
         ),
         get("/confirmations", "/confirmations?role=received".into()),

@@ -26,6 +26,8 @@ pub struct ConfirmationDto {
     pub debtor_org_id: String,
     /// Requests asked together share a batch.
     pub batch_id: String,
+    /// request (asked by the creditor) or debtor_upload (the debtor confirmed its payable unasked).
+    pub kind: String,
     /// requested, confirmed, rejected or withdrawn.
     pub status: String,
     /// The amount outstanding when confirmation was asked.
@@ -58,6 +60,7 @@ impl From<ConfirmationRecord> for ConfirmationDto {
             creditor_org_id: c.creditor_org_id,
             debtor_org_id: c.debtor_org_id,
             batch_id: c.batch_id,
+            kind: c.kind.code().to_string(),
             status: c.status.code().to_string(),
             amount_fen: c.amount_fen,
             due_date: c.due_date,
@@ -115,6 +118,23 @@ pub struct BatchDecisionItemDto {
 pub struct BatchDecisionDto {
     /// At most 500; decided all together or, when one is refused, not at all.
     pub decisions: Vec<BatchDecisionItemDto>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayableDto {
+    /// The invoice record id of the payable.
+    pub invoice_id: String,
+    /// Only when your organisation holds its own key: the SM2 signature over
+    /// `GET /api/v1/confirmations/payables/{invoice_id}/statement`.
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayablesDto {
+    /// At most 500; all confirmed, or — when one is refused — none, the refusal naming it (`payables[i]`).
+    pub payables: Vec<PayableDto>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -321,6 +341,37 @@ pub async fn decide_batch(
     }
     let decided = app::decide(&s.app, &actor, &inputs).await?;
     Ok(Json(ConfirmationBatchDto { items: decided.into_iter().map(Into::into).collect() }))
+}
+
+#[utoipa::path(post, path = "/api/v1/confirmations/payables", tag = "confirmation", request_body = PayablesDto,
+    description = "The debtor uploads its payables, which confirms them unasked (as on the central bank's receivables platform). Sharing trade data is not confirmation.",
+    responses((status = 201, body = ConfirmationBatchDto), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn confirm_payables(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<PayablesDto>,
+) -> ApiResult<(StatusCode, Json<ConfirmationBatchDto>)> {
+    let inputs: Vec<app::PayableInput> = b
+        .payables
+        .into_iter()
+        .map(|p| app::PayableInput { invoice_id: p.invoice_id, signature_hex: p.signature })
+        .collect();
+    let made = app::confirm_payables(&s.app, &actor, &inputs).await?;
+    Ok((StatusCode::CREATED, Json(ConfirmationBatchDto { items: made.into_iter().map(Into::into).collect() })))
+}
+
+#[utoipa::path(get, path = "/api/v1/confirmations/payables/{invoice_id}/statement", tag = "confirmation",
+    params(("invoice_id" = String, Path)),
+    description = "The exact bytes a debtor holding its own key signs to confirm one of its payables unasked.",
+    responses((status = 200, body = StatementDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn payable_statement(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(invoice_id): Path<String>,
+) -> ApiResult<Json<StatementDto>> {
+    let statement = app::payable_statement(&s.app, &actor, &invoice_id).await?;
+    Ok(Json(StatementDto { statement, sm2_user_id: lianrong_app::log::SM2_DISTID.to_string() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/confirmations/{id}/withdraw", tag = "confirmation", params(("id" = String, Path)),

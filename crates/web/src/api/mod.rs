@@ -49,7 +49,7 @@ use crate::state::AppState;
         submission::records, submission::record,
         four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
-        confirmation::decide_batch, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
+        confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
         log::tree_head, log::key, log::list, log::entry, log::consistency,
@@ -144,6 +144,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/penetration/{org_id}", get(four_flow::penetration))
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
+        .route("/confirmations/payables", post(confirmation::confirm_payables))
+        .route("/confirmations/payables/{invoice_id}/statement", get(confirmation::payable_statement))
         .route("/confirmations/time-to-confirm", get(confirmation::time_to_confirm))
         .route("/confirmations/{id}", get(confirmation::get))
         .route("/confirmations/{id}/statement", get(confirmation::statement))

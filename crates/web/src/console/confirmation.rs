@@ -33,7 +33,7 @@ pub struct ReceivableRow {
     pub data_only: bool,
     pub data_only_reasons: String,
     pub sme_breach: String,
-    /// The creditor may ask for confirmation now.
+    /// The creditor may ask for confirmation now (or, on the debtor's side, the debtor may confirm).
     pub can_request: bool,
 }
 
@@ -72,10 +72,7 @@ fn receivable_row(r: &Receivable, side: Side, lang_en: bool) -> ReceivableRow {
             .sme_breach_days
             .map(|d| if lang_en { format!("{d} days over") } else { format!("超{d}天") })
             .unwrap_or_default(),
-        can_request: side == Side::Creditor
-            && !live
-            && status != VerificationStatus::Inconsistent
-            && v.outstanding_fen > 0,
+        can_request: !live && status != VerificationStatus::Inconsistent && v.outstanding_fen > 0,
     }
 }
 
@@ -118,7 +115,11 @@ async fn receivables_page(state: &AppState, ctx: &Ctx, q: &Params, failed: Optio
         side: side_code,
         rows: page.items.iter().map(|r| receivable_row(r, side, lang_en)).collect(),
         pager: Pager::new(&page, "/receivables", &[("side", side_code)]),
-        can_request: side == Side::Creditor && ctx.allows(Permission::RequestConfirmation),
+        can_request: if side == Side::Creditor {
+            ctx.allows(Permission::RequestConfirmation)
+        } else {
+            ctx.allows(Permission::DecideConfirmation)
+        },
     };
     Ok(render(status_for(failed), &view))
 }
@@ -136,6 +137,22 @@ pub async fn request(State(state): State<AppState>, ctx: Ctx, FormData(f): FormD
         }
         Err(e) => {
             let q = Params(vec![("side".into(), "creditor".into())]);
+            ctx.respond(receivables_page(&state, &ctx, &q, Some(&e)).await)
+        }
+    }
+}
+
+/// The debtor confirms the ticked payables unasked, signing each (uploading its payables).
+pub async fn confirm_payables(State(state): State<AppState>, ctx: Ctx, FormData(f): FormData) -> Response {
+    if let Some(refusal) = ctx.csrf_refusal(&f) {
+        return refusal;
+    }
+    let inputs: Vec<app::PayableInput> =
+        f.all("invoice_id").into_iter().map(|id| app::PayableInput { invoice_id: id, signature_hex: None }).collect();
+    match app::confirm_payables(&state.app, ctx.actor(), &inputs).await {
+        Ok(_) => see_other("/receivables?side=debtor&ok=confirmed"),
+        Err(e) => {
+            let q = Params(vec![("side".into(), "debtor".into())]);
             ctx.respond(receivables_page(&state, &ctx, &q, Some(&e)).await)
         }
     }

@@ -83,6 +83,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/penetration", get(penetration::page))
         .route("/receivables", get(confirmation::receivables))
         .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
+        .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
