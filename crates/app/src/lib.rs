@@ -12,6 +12,7 @@ pub mod confirmation;
 pub mod core_library;
 pub mod curated;
 pub mod demo;
+pub mod demo_credit;
 pub mod demo_trade;
 pub mod error;
 pub mod four_flow;

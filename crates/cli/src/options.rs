@@ -131,6 +131,7 @@ pub struct Demo {
     pub app: App,
     pub world: lianrong_app::demo::DemoWorld,
     pub trade: Option<lianrong_app::demo_trade::TradeSummary>,
+    pub credit: Option<lianrong_app::demo_credit::CreditSummary>,
 }
 
 pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_trade: bool) -> Result<Demo, String> {
@@ -150,7 +151,7 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
     let world = lianrong_app::demo::build(&app, seed, &progress).await.map_err(app_error)?;
     bar.finish();
     if !with_trade {
-        return Ok(Demo { app, world, trade: None });
+        return Ok(Demo { app, world, trade: None, credit: None });
     }
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -167,12 +168,13 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
         .await
         .map_err(app_error)?;
     bar.finish();
-    Ok(Demo { app, world, trade: Some(trade) })
+    let credit = lianrong_app::demo_credit::load(&app).await.map_err(app_error)?;
+    Ok(Demo { app, world, trade: Some(trade), credit: Some(credit) })
 }
 
 pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool) -> Result<(), String> {
     let started = Instant::now();
-    let Demo { app, world, trade } = build_demo(seed, data_dir, true, true).await?;
+    let Demo { app, world, trade, credit } = build_demo(seed, data_dir, true, true).await?;
     println!(
         "\n演示数据已就绪 demo world ready in {:.1} s: {} chains, {} core enterprises, {} suppliers, {} banks (seed {seed})",
         started.elapsed().as_secs_f64(),
@@ -189,6 +191,12 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
             channels.join(" / "),
             t.accepted,
             t.rejected
+        );
+    }
+    if let Some(c) = credit {
+        println!(
+            "  确权 confirmation: {} asked by suppliers ({} signed by the cores, {} rejected, {} pending), {} payables confirmed by upload",
+            c.requested, c.confirmed, c.rejected, c.pending, c.payables_confirmed
         );
     }
     println!("\n  Console: http://{}/   API docs: http://{}/api/docs", opts.listen, opts.listen);

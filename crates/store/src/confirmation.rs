@@ -303,3 +303,15 @@ pub async fn pending(conn: &mut Conn, debtor_org_id: Option<&str>) -> Result<(i6
     .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
+
+/// Moves a request's time back, so the demo world's time-to-confirm figures look like a working week
+/// rather than the milliseconds it takes to build them. Only the demo builder calls it, before the
+/// request is decided (the decision's log leaf records the moved time).
+pub async fn backdate_request_for_demo(conn: &mut Conn, id: &str, requested_at_ms: i64) -> Result<()> {
+    sqlx::query("UPDATE confirmation SET requested_at_ms = $1 WHERE id = $2 AND status = 'requested'")
+        .bind(requested_at_ms)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

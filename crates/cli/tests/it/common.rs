@@ -126,6 +126,7 @@ pub async fn spawn_demo_with_trade() -> (TestApp, lianrong_app::demo_trade::Trad
     let trade = lianrong_app::demo_trade::load(&app, 7, &|_, _| {}, &lianrong_mail::mime::attachments)
         .await
         .expect("demo trade");
+    lianrong_app::demo_credit::load(&app).await.expect("demo credit");
     let base_url = serve(app.clone()).await;
     (TestApp { base_url, app }, trade)
 }
