@@ -321,8 +321,8 @@ async fn confirm_in_browser(c: &Client, base: &str, core_login: &str) -> Result<
     tick.click().await.context("tick it")?;
     c.find(Locator::Id("ask-confirmation")).await.context("ask button")?.click().await.context("ask")?;
     c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Css("#flash.flash-ok")).await.context("asked")?;
-    c.goto(&format!("{base}/logout")).await.ok();
-    c.delete_all_cookies().await.context("log out")?;
+    c.find(Locator::Id("logout")).await.context("log-out button")?.click().await.context("log out")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("login")).await.context("back at the login page")?;
     log_in_as(c, base, core_login, lianrong_app::demo::DEMO_PASSWORD, "home-data-sharing").await?;
     c.goto(&format!("{base}/confirmations?role=received&status=requested")).await.context("open the inbox")?;
     c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("confirmation-table")).await.context("inbox")?;
@@ -375,6 +375,7 @@ async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
             .fetch_one(&test.app.db.pool)
             .await
             .expect("the core's finance login");
+    assert_eq!(core_login, "core11.finance", "the README names this login");
 
     let driver = ChromeDriver::start();
     let client = connect(&driver).await;
@@ -406,7 +407,7 @@ async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
     // The core's time to confirm counts the demo's history and this decision.
     let core = test.login(&core_login, lianrong_app::demo::DEMO_PASSWORD).await;
     let (_, ttc) = core.get("/api/v1/confirmations/time-to-confirm").await;
-    assert!(ttc["decided"].as_u64().unwrap() >= 3 && ttc["median_ms"].as_i64().unwrap() > 0, "{ttc}");
+    assert!(ttc["decided"].as_u64().unwrap() >= 2 && ttc["median_ms"].as_i64().unwrap() > 0, "{ttc}");
     // The chain's tier graph reaches tier 3.
     let (status, reach) = core.get(&format!("/api/v1/penetration/{debtor}")).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{reach}");
