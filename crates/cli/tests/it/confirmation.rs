@@ -303,6 +303,11 @@ async fn the_console_asks_and_confirms_a_batch() {
     fields.push(("action", "confirm".into()));
     let page = form(&w.core, "/confirmations", fields).await.unwrap().text().await.unwrap();
     assert_eq!(page.matches("data-status=\"confirmed\"").count(), 2, "{page}");
+    // The invoice's own page shows both paths apart.
+    let page =
+        w.supplier.send(reqwest::Method::GET, &format!("/trade-records/{}", ids[0]), None).await.text().await.unwrap();
+    assert!(page.contains("id=\"credit-confirmation\" data-status=\"confirmed\""), "{page}");
+    assert!(page.contains("id=\"credit-data-only\" data-eligible=\"true\""), "{page}");
     // A rejection without a reason is refused on the page, and nothing is decided.
     let (_, asked) = w.supplier.post("/api/v1/confirmations", json!({"invoice_ids": [ids[2]]})).await;
     let id = asked["items"][0]["id"].as_str().unwrap().to_string();
