@@ -7,6 +7,7 @@ mod api_key;
 mod audit;
 mod chain;
 mod cluster;
+mod collection_account;
 mod core_library;
 mod form;
 mod home;
@@ -80,6 +81,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/standard", get(standard::page))
         .route("/standard/templates/{name}", get(standard::template))
         .route("/penetration", get(penetration::page))
+        .route("/receivables/{invoice_id}/account", get(collection_account::page).post(collection_account::act))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -210,6 +212,14 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
+        "bound" => ("回款账户已绑定。", "Repayment account bound."),
+        "proposed" => (
+            "变更申请已提出，待其他各方同意后生效。",
+            "Change proposed; it applies once the other parties consent.",
+        ),
+        "consented" => ("已同意该变更申请。", "Consent given."),
+        "change_withdrawn" => ("变更申请已撤回。", "Change request withdrawn."),
+        "declined" => ("已拒绝该变更申请。", "Change request declined."),
         "processing" => (
             "文件已接收并安全保存，仍在处理中；请稍后刷新本页查看结果。",
             "The file is received and stored safely and is still being processed; refresh this page shortly.",
