@@ -181,7 +181,8 @@ fn who(actor: &Actor) -> String {
 }
 
 fn validated(a: &NewAccount) -> AppResult<rules::Account> {
-    rules::validate(&a.account_no, &a.bank_name, &a.holder_name).map_err(|e| AppError::invalid(e.field, e.code, e.en, e.zh))
+    rules::validate(&a.account_no, &a.bank_name, &a.holder_name)
+        .map_err(|e| AppError::invalid(e.field, e.code, e.en, e.zh))
 }
 
 fn reason_text(reason: Option<&str>) -> AppResult<String> {
@@ -341,8 +342,9 @@ fn already_bound() -> AppError {
 }
 
 fn change_of(row: ChangeRow, consents: Vec<ConsentRow>, current_required: Option<Vec<String>>) -> AppResult<Change> {
-    let status = ChangeStatus::parse(&row.status)
-        .map_err(|_| AppError::from(StoreError::Corrupt { column: "collection_account_change.status", value: row.status.clone() }))?;
+    let status = ChangeStatus::parse(&row.status).map_err(|_| {
+        AppError::from(StoreError::Corrupt { column: "collection_account_change.status", value: row.status.clone() })
+    })?;
     let stored: Vec<String> = row.required_org_ids.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let required = match (status, current_required) {
         (ChangeStatus::Pending, Some(now)) => now,
@@ -480,8 +482,12 @@ pub async fn propose(
             StoreError::Conflict { .. } => change_pending(),
             other => other.into(),
         })?;
-        let consent =
-            ConsentRow { change_id: id.clone(), org_id: actor.org_id.clone(), consented_by: who(actor), consented_at_ms: now };
+        let consent = ConsentRow {
+            change_id: id.clone(),
+            org_id: actor.org_id.clone(),
+            consented_by: who(actor),
+            consented_at_ms: now,
+        };
         store::insert_consent(&mut tx, &consent).await?;
         let detail = format!(
             "change {id} proposed: {} at {}; consent needed from {}",
@@ -515,20 +521,17 @@ fn change_closed(status: &str) -> AppError {
     AppError::conflict(
         "change_closed",
         format!("The change request is no longer awaiting consent (it is {status})"),
-        format!("该变更申请已不在待同意状态（当前：{}）", ChangeStatus::parse(status).map(|s| s.label_zh()).unwrap_or(status)),
+        format!(
+            "该变更申请已不在待同意状态（当前：{}）",
+            ChangeStatus::parse(status).map(|s| s.label_zh()).unwrap_or(status)
+        ),
     )
 }
 
 /// Applies the change when every organisation required *now* has consented: the set is computed again
 /// here, inside the transaction, so a registration made after the proposal adds its bank. The account is
 /// replaced only if it is still the version the change was proposed against. Answers whether it applied.
-async fn apply_if_complete(
-    app: &App,
-    tx: &mut Conn,
-    actor: &Actor,
-    ctx: &Context,
-    change_id: &str,
-) -> AppResult<bool> {
+async fn apply_if_complete(app: &App, tx: &mut Conn, actor: &Actor, ctx: &Context, change_id: &str) -> AppResult<bool> {
     let Some(required) = ctx.required() else { return Ok(false) };
     let consents = store::consents(tx, change_id).await?;
     let given: Vec<String> = consents.into_iter().map(|c| c.org_id).collect();
@@ -542,7 +545,8 @@ async fn apply_if_complete(
         return Err(stale());
     }
     // Re-sealed for the account row: a sealed value opens only in the place it was sealed for.
-    let number = app.secret().open(&change.account_sealed, &aad("collection_account_change", "account_sealed", change_id))?;
+    let number =
+        app.secret().open(&change.account_sealed, &aad("collection_account_change", "account_sealed", change_id))?;
     let now = now_ms();
     let row = AccountRow {
         account_sealed: app.secret().seal(&number, &aad(OBJECT, "account_sealed", invoice_id))?,
@@ -569,7 +573,8 @@ async fn apply_if_complete(
         row.version,
         given.join(",")
     );
-    audit_store::insert(tx, &audit::record(actor, "collection_account.apply", OBJECT, invoice_id, "ok", &detail)).await?;
+    audit_store::insert(tx, &audit::record(actor, "collection_account.apply", OBJECT, invoice_id, "ok", &detail))
+        .await?;
     Ok(true)
 }
 
@@ -601,8 +606,12 @@ pub async fn consent(app: &App, actor: &Actor, invoice_id: &str, change_id: &str
         if given.iter().any(|c| c.org_id == actor.org_id) {
             return Err(already_consented());
         }
-        let row =
-            ConsentRow { change_id: change_id.to_string(), org_id: actor.org_id.clone(), consented_by: who(actor), consented_at_ms: now_ms() };
+        let row = ConsentRow {
+            change_id: change_id.to_string(),
+            org_id: actor.org_id.clone(),
+            consented_by: who(actor),
+            consented_at_ms: now_ms(),
+        };
         store::insert_consent(&mut tx, &row).await.map_err(|e| match e {
             StoreError::Conflict { .. } => already_consented(),
             other => other.into(),
@@ -646,7 +655,13 @@ pub async fn withdraw(app: &App, actor: &Actor, invoice_id: &str, change_id: &st
 
 /// Declines a pending change on behalf of a required organisation other than the proposer's (which
 /// withdraws instead): the change is refused and the account stays as it is.
-pub async fn decline(app: &App, actor: &Actor, invoice_id: &str, change_id: &str, reason: Option<&str>) -> AppResult<Change> {
+pub async fn decline(
+    app: &App,
+    actor: &Actor,
+    invoice_id: &str,
+    change_id: &str,
+    reason: Option<&str>,
+) -> AppResult<Change> {
     close(app, actor, invoice_id, change_id, ChangeStatus::Refused, reason).await
 }
 
@@ -658,7 +673,8 @@ async fn close(
     to: ChangeStatus,
     reason: Option<&str>,
 ) -> AppResult<Change> {
-    let action = if to == ChangeStatus::Withdrawn { "collection_account.withdraw" } else { "collection_account.decline" };
+    let action =
+        if to == ChangeStatus::Withdrawn { "collection_account.withdraw" } else { "collection_account.decline" };
     audit::guard(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id).await?;
     audited(app, actor, action, invoice_id, async {
         let mut tx = app.db.begin_write().await?;

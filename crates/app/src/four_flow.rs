@@ -85,7 +85,10 @@ pub async fn verify_pairs(app: &App, pairs: &[(String, String)]) -> AppResult<u6
         }
         // The pair's fixed repayment accounts (`collection_account`): payments made elsewhere are flagged.
         let fixed: domain::FixedAccounts =
-            lianrong_store::collection_account::fixed_accounts_of_pair(&mut tx, buyer, seller).await?.into_iter().collect();
+            lianrong_store::collection_account::fixed_accounts_of_pair(&mut tx, buyer, seller)
+                .await?
+                .into_iter()
+                .collect();
         let verdicts = domain::verify_pair(&docs, &fixed);
         let now = now_ms();
         let rows: Vec<VerificationRow> = verdicts.iter().map(|v| row_of(v, buyer, seller, now)).collect();

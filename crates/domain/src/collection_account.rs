@@ -131,12 +131,7 @@ fn name(field: &'static str, zh_name: &str, input: &str, max: usize) -> Result<S
     let s = normalize_width(input);
     let s = s.trim();
     if s.is_empty() {
-        return Err(err(
-            field,
-            "name_required",
-            format!("{field}: required"),
-            format!("{field}：请填写{zh_name}"),
-        ));
+        return Err(err(field, "name_required", format!("{field}: required"), format!("{field}：请填写{zh_name}")));
     }
     let n = s.chars().count();
     if n > max {
@@ -183,7 +178,8 @@ mod tests {
 
     #[test]
     fn accounts_are_normalised_like_the_lake_normalises_payee_accounts() {
-        for input in ["6222 0202 0011 2233 445", "6222-0202-0011-2233-445", "６２２２０２０２００１１２２３３４４５"] {
+        for input in ["6222 0202 0011 2233 445", "6222-0202-0011-2233-445", "６２２２０２０２００１１２２３３４４５"]
+        {
             let a = validate(input, "中国工商银行重庆分行", "重庆某某供应链有限公司").unwrap();
             assert_eq!(a.number, "6222020200112233445");
             // The lake's own parser gives the same string, so the digests agree.

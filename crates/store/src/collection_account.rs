@@ -137,11 +137,16 @@ pub async fn replace(conn: &mut Conn, a: &AccountRow) -> Result<bool> {
 }
 
 /// The fixed accounts of one buyer–seller pair's invoices: (invoice record id, account SM3), for
-/// four-flow verification.
-pub async fn fixed_accounts_of_pair(conn: &mut Conn, buyer_uscc: &str, seller_uscc: &str) -> Result<Vec<(String, String)>> {
+/// four-flow verification. Driven from the pair's invoices (index `trade_record_buyer`), so its cost
+/// follows the pair's size, not the number of accounts bound platform-wide.
+pub async fn fixed_accounts_of_pair(
+    conn: &mut Conn,
+    buyer_uscc: &str,
+    seller_uscc: &str,
+) -> Result<Vec<(String, String)>> {
     let rows = sqlx::query(
         "SELECT c.invoice_id, c.account_sm3 FROM collection_account c JOIN trade_record t ON t.id = c.invoice_id \
-         WHERE t.buyer_uscc = $1 AND t.seller_uscc = $2",
+         WHERE t.buyer_uscc = $1 AND t.seller_uscc = $2 AND t.record_type = 'invoice'",
     )
     .bind(buyer_uscc.to_string())
     .bind(seller_uscc.to_string())
@@ -230,8 +235,7 @@ pub async fn insert_change(conn: &mut Conn, c: &ChangeRow) -> Result<()> {
 /// One change of one receivable; `locked` as for [`get`].
 pub async fn get_change(conn: &mut Conn, invoice_id: &str, change_id: &str, locked: bool) -> Result<ChangeRow> {
     let lock = if locked { lock(conn) } else { "" };
-    let sql =
-        format!("SELECT {CHANGE_COLUMNS} FROM collection_account_change WHERE id = $1 AND invoice_id = $2{lock}");
+    let sql = format!("SELECT {CHANGE_COLUMNS} FROM collection_account_change WHERE id = $1 AND invoice_id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(change_id.to_string())
         .bind(invoice_id.to_string())

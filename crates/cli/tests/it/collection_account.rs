@@ -108,14 +108,12 @@ async fn register_financing(t: &TestApp, w: &World) {
 }
 
 async fn refusals(t: &TestApp, action: &str, code: &str) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_event WHERE action = $1 AND outcome = 'refused' AND detail LIKE $2",
-    )
-    .bind(action)
-    .bind(format!("{code}%"))
-    .fetch_one(&t.app.db.pool)
-    .await
-    .unwrap()
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_event WHERE action = $1 AND outcome = 'refused' AND detail LIKE $2")
+        .bind(action)
+        .bind(format!("{code}%"))
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -211,13 +209,20 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
     assert_problem(status, &e, StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(refusals(&t, "collection_account.consent", "Your role does not allow").await, 1);
     let (_, s) = w.core.get(&path).await;
-    assert_eq!((s["account"]["masked"].as_str(), s["pending_change_id"].as_str()), (Some("**** 3445"), Some(change_id.as_str())));
+    assert_eq!(
+        (s["account"]["masked"].as_str(), s["pending_change_id"].as_str()),
+        (Some("**** 3445"), Some(change_id.as_str()))
+    );
 
     // The debtor consents: the change applies, as version 2.
     let (status, c) = w.core.post(&format!("{changes}/{change_id}/consent"), json!({})).await;
     assert_eq!((status, c["status"].as_str()), (StatusCode::OK, Some("applied")), "{c}");
     let (_, s) = w.core.get(&path).await;
-    assert_eq!((s["account"]["masked"].as_str(), s["account"]["version"].as_i64()), (Some("**** 0123"), Some(2)), "{s}");
+    assert_eq!(
+        (s["account"]["masked"].as_str(), s["account"]["version"].as_i64()),
+        (Some("**** 0123"), Some(2)),
+        "{s}"
+    );
     let (_, s) = w.supplier.get(&format!("{path}?reveal=true")).await;
     assert_eq!(s["account"]["account_no"], ACCOUNT_B, "re-sealed for the account row, it opens there");
     let (status, e) = w.core.post(&format!("{changes}/{change_id}/consent"), json!({})).await;
@@ -257,7 +262,11 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
     let (_, c) = w.supplier.post(&changes, account(ACCOUNT_A)).await;
     let id = c["id"].as_str().unwrap().to_string();
     let (status, c) = w.bank.post(&format!("{changes}/{id}/decline"), json!({"reason": "须经银行监管账户"})).await;
-    assert_eq!((status, c["status"].as_str(), c["close_reason"].as_str()), (StatusCode::OK, Some("refused"), Some("须经银行监管账户")), "{c}");
+    assert_eq!(
+        (status, c["status"].as_str(), c["close_reason"].as_str()),
+        (StatusCode::OK, Some("refused"), Some("须经银行监管账户")),
+        "{c}"
+    );
     let (_, list) = w.core.get(&changes).await;
     let statuses: Vec<&str> = list["items"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, vec!["refused", "withdrawn", "applied", "applied"], "{list}");
@@ -265,13 +274,8 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
     assert_eq!(s["account"]["version"], 3);
 
     // The console shows the masked account to the debtor, never the number.
-    let page = w
-        .core
-        .send(Method::GET, &format!("/receivables/{}/account", w.invoice_id), None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page =
+        w.core.send(Method::GET, &format!("/receivables/{}/account", w.invoice_id), None).await.text().await.unwrap();
     assert!(page.contains("**** 2345") && !page.contains(ACCOUNT_C), "{page}");
     assert!(page.contains("data-status=\"refused\""), "{page}");
 }
@@ -279,7 +283,8 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
 async fn verdict(api: &Api, invoice_id: &str) -> (String, Vec<String>) {
     let (status, v) = api.get(&format!("/api/v1/verifications/{invoice_id}")).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    let codes = v["discrepancies"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_string()).collect();
+    let codes =
+        v["discrepancies"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_string()).collect();
     (v["status"].as_str().unwrap().to_string(), codes)
 }
 
@@ -303,7 +308,10 @@ async fn a_payment_to_an_account_other_than_the_fixed_one_is_flagged() {
     // The creditor fixes account A: the pair is verified again at once, and the payment into B is flagged.
     let (status, s) = put(&w.supplier, &path, account(ACCOUNT_A)).await;
     assert_eq!(status, StatusCode::CREATED, "{s}");
-    assert_eq!(verdict(&w.core, &w.invoice_id).await, ("inconsistent".to_string(), vec!["payment_other_account".to_string()]));
+    assert_eq!(
+        verdict(&w.core, &w.invoice_id).await,
+        ("inconsistent".to_string(), vec!["payment_other_account".to_string()])
+    );
 
     // A later payment into A (typed with spaces) is not flagged by itself, but B's still is.
     let (_, r) = w
@@ -337,7 +345,42 @@ async fn a_payment_to_an_account_other_than_the_fixed_one_is_flagged() {
     assert_eq!(r["accepted"], 2, "{r}");
     let (_, list) = w.core.get("/api/v1/trade-records?doc_no=26500000000000000952").await;
     let second = list["items"][0]["id"].as_str().unwrap().to_string();
-    let (status, _) = put(&w.supplier, &format!("/api/v1/receivables/{second}/collection-account"), account(ACCOUNT_C)).await;
+    let (status, _) =
+        put(&w.supplier, &format!("/api/v1/receivables/{second}/collection-account"), account(ACCOUNT_C)).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(!verdict(&w.core, &second).await.1.contains(&"payment_other_account".to_string()));
+}
+
+#[tokio::test]
+async fn a_database_opens_only_under_the_key_its_fields_were_sealed_with() {
+    use lianrong_app::App;
+    use lianrong_app::secret::SecretKey;
+    let url = crate::common::fresh_database_url().await;
+    let lake = crate::common::fresh_lake_url();
+    let key = SecretKey::random().unwrap();
+    let app = App::open_with(&url, &lake, &key).await.unwrap();
+    let sealed = app.secret().seal(ACCOUNT_A.as_bytes(), "t.c:1").unwrap();
+    app.db.pool.close().await;
+    // Another key is refused at start, before it could seal anything beside the old values.
+    let e = App::open_with(&url, &lake, &SecretKey::random().unwrap()).await.unwrap_err();
+    assert_eq!(e.code, "secret_key_mismatch", "{e:?}");
+    // The right key opens the database and its values again.
+    let app = App::open_with(&url, &lake, &key).await.unwrap();
+    assert_eq!(app.secret().open(&sealed, "t.c:1").unwrap().as_slice(), ACCOUNT_A.as_bytes());
+}
+
+#[tokio::test]
+async fn two_changes_proposed_at_once_cannot_both_be_pending() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let path = format!("/api/v1/receivables/{}/collection-account", w.invoice_id);
+    let (status, _) = put(&w.supplier, &path, account(ACCOUNT_A)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let changes = format!("{path}/changes");
+    let (a, b) = tokio::join!(w.supplier.post(&changes, account(ACCOUNT_B)), w.core.post(&changes, account(ACCOUNT_C)));
+    let mut statuses = vec![a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::CREATED, StatusCode::CONFLICT], "{} {}", a.1, b.1);
+    let loser = if a.0 == StatusCode::CONFLICT { &a.1 } else { &b.1 };
+    assert_eq!(loser["code"], "change_pending", "{loser}");
 }

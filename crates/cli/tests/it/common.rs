@@ -17,7 +17,7 @@ static LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// A database URL for one test: a new PostgreSQL database when `LIANRONG_TEST_DATABASE_URL` is set,
 /// otherwise a new SQLite file.
-async fn fresh_database_url() -> String {
+pub async fn fresh_database_url() -> String {
     let name = format!("lr_test_{}", uuid::Uuid::now_v7().simple());
     match std::env::var("LIANRONG_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {

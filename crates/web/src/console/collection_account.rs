@@ -82,7 +82,8 @@ fn change_view(c: &Change, s: &AccountState, me: &str, manage: bool, lang_en: bo
     let pending = c.status == ChangeStatus::Pending;
     let proposer = c.proposed_by_org_id == me;
     let required = c.required_org_ids.iter().any(|r| r == me);
-    let join = |ids: &mut dyn Iterator<Item = &String>| ids.map(|id| party(s, id, lang_en)).collect::<Vec<_>>().join("、");
+    let join =
+        |ids: &mut dyn Iterator<Item = &String>| ids.map(|id| party(s, id, lang_en)).collect::<Vec<_>>().join("、");
     ChangeRowView {
         id: c.id.clone(),
         status_label: c.status.label(lang_en),

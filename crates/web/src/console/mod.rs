@@ -213,10 +213,9 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
         "bound" => ("回款账户已绑定。", "Repayment account bound."),
-        "proposed" => (
-            "变更申请已提出，待其他各方同意后生效。",
-            "Change proposed; it applies once the other parties consent.",
-        ),
+        "proposed" => {
+            ("变更申请已提出，待其他各方同意后生效。", "Change proposed; it applies once the other parties consent.")
+        }
         "consented" => ("已同意该变更申请。", "Consent given."),
         "change_withdrawn" => ("变更申请已撤回。", "Change request withdrawn."),
         "declined" => ("已拒绝该变更申请。", "Change request declined."),
