@@ -186,8 +186,8 @@ impl std::fmt::Debug for Secret {
 
 /// The associated data for a value kept in `table.column` of the row `row_id`: what binds a sealed value
 /// to its place.
-pub fn aad(table: &str, column: &str, row_id: &str) -> String {
-    format!("{table}.{column}:{row_id}")
+pub fn aad(table: &str, column: &str, row_id: &str) -> Vec<u8> {
+    format!("{table}.{column}:{row_id}").into_bytes()
 }
 
 fn unreadable(reason: &str) -> AppError {
@@ -214,14 +214,14 @@ impl Secret {
 
     /// Seals `plaintext` for the place `aad` names (see [`aad`]); every call draws a new nonce, so sealing
     /// the same value twice gives different texts (use an SM3 digest to compare values).
-    pub fn seal(&self, plaintext: &[u8], aad: &str) -> AppResult<String> {
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> AppResult<String> {
         if plaintext.len() > PLAINTEXT_BYTES_MAX {
             tracing::error!(bytes = plaintext.len(), "a value too long to seal");
             return Err(AppError::internal());
         }
         let nonce_bytes = random_bytes::<NONCE_BYTES>()?;
         let nonce = Nonce::<U12>::from(nonce_bytes);
-        let sealed = self.cipher.encrypt(&nonce, Payload { msg: plaintext, aad: aad.as_bytes() }).map_err(|_| {
+        let sealed = self.cipher.encrypt(&nonce, Payload { msg: plaintext, aad }).map_err(|_| {
             tracing::error!("SM4-GCM refused to seal a value");
             AppError::internal()
         })?;
@@ -230,7 +230,7 @@ impl Secret {
 
     /// Opens a value sealed by [`Secret::seal`] for the same `aad`. Fails when the key differs, when the
     /// text was altered, or when it was sealed for another place.
-    pub fn open(&self, sealed: &str, aad: &str) -> AppResult<Zeroizing<Vec<u8>>> {
+    pub fn open(&self, sealed: &str, aad: &[u8]) -> AppResult<Zeroizing<Vec<u8>>> {
         let mut parts = sealed.split(':');
         let (Some(version), Some(nonce_hex), Some(body_hex), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -245,13 +245,13 @@ impl Secret {
         let body = hex::decode(body_hex).map_err(|_| unreadable("body is not hex"))?;
         let nonce = Nonce::<U12>::from(nonce_bytes);
         self.cipher
-            .decrypt(&nonce, Payload { msg: &body, aad: aad.as_bytes() })
+            .decrypt(&nonce, Payload { msg: &body, aad })
             .map(Zeroizing::new)
             .map_err(|_| unreadable("authentication failed"))
     }
 
     /// [`Secret::open`] for values that were sealed from UTF-8 text.
-    pub fn open_text(&self, sealed: &str, aad: &str) -> AppResult<Zeroizing<String>> {
+    pub fn open_text(&self, sealed: &str, aad: &[u8]) -> AppResult<Zeroizing<String>> {
         let bytes = self.open(sealed, aad)?;
         String::from_utf8(bytes.to_vec()).map(Zeroizing::new).map_err(|_| unreadable("not UTF-8"))
     }
@@ -259,7 +259,7 @@ impl Secret {
 
 /// What the check row seals: any fixed text does; opening it proves the key is the database's.
 const CHECK_PLAINTEXT: &[u8] = b"lianrong secret key check";
-const CHECK_AAD: &str = "secret_key_check.sealed:1";
+const CHECK_AAD: &[u8] = b"secret_key_check.sealed:1";
 
 /// Binds a database to its key: on the first start the check value is sealed and stored; on every later
 /// start it must open, else the server refuses to start (a wrong key would make every sealed field
@@ -338,19 +338,19 @@ mod tests {
     #[test]
     fn tampering_and_a_wrong_key_are_detected() {
         let s = secret();
-        let sealed = s.seal(b"12345678901", "t.c:1").unwrap();
+        let sealed = s.seal(b"12345678901", b"t.c:1").unwrap();
         // Flip one bit in each part of the body in turn.
         let (head, body) = sealed.rsplit_once(':').unwrap();
         for i in 0..body.len() {
             let mut chars: Vec<char> = body.chars().collect();
             chars[i] = if chars[i] == '0' { '1' } else { '0' };
             let forged = format!("{head}:{}", chars.into_iter().collect::<String>());
-            assert!(s.open(&forged, "t.c:1").is_err(), "a change at {i} went unnoticed");
+            assert!(s.open(&forged, b"t.c:1").is_err(), "a change at {i} went unnoticed");
         }
         let other = Secret::new(&SecretKey::from_hex("00112233445566778899aabbccddeeff").unwrap());
-        assert!(other.open(&sealed, "t.c:1").is_err());
+        assert!(other.open(&sealed, b"t.c:1").is_err());
         for broken in ["", "v1", "v2:00:00", "v1:zz:00", "v1:000000000000000000000000:", "v1:a:b:c"] {
-            assert!(s.open(broken, "t.c:1").is_err(), "{broken}");
+            assert!(s.open(broken, b"t.c:1").is_err(), "{broken}");
         }
     }
 

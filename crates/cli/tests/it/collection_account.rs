@@ -359,14 +359,14 @@ async fn a_database_opens_only_under_the_key_its_fields_were_sealed_with() {
     let lake = crate::common::fresh_lake_url();
     let key = SecretKey::random().unwrap();
     let app = App::open_with(&url, &lake, &key).await.unwrap();
-    let sealed = app.secret().seal(ACCOUNT_A.as_bytes(), "t.c:1").unwrap();
+    let sealed = app.secret().seal(ACCOUNT_A.as_bytes(), b"t.c:1").unwrap();
     app.db.pool.close().await;
     // Another key is refused at start, before it could seal anything beside the old values.
     let e = App::open_with(&url, &lake, &SecretKey::random().unwrap()).await.unwrap_err();
     assert_eq!(e.code, "secret_key_mismatch", "{e:?}");
     // The right key opens the database and its values again.
     let app = App::open_with(&url, &lake, &key).await.unwrap();
-    assert_eq!(app.secret().open(&sealed, "t.c:1").unwrap().as_slice(), ACCOUNT_A.as_bytes());
+    assert_eq!(app.secret().open(&sealed, b"t.c:1").unwrap().as_slice(), ACCOUNT_A.as_bytes());
 }
 
 #[tokio::test]
