@@ -9,6 +9,7 @@ pub mod auth;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod confirmation;
 pub mod core_library;
 pub mod curated;
 pub mod demo;

@@ -10,6 +10,10 @@ use lianrong_domain::receivable::{self as rules, AgeingBucket};
 use lianrong_store::StoreError;
 use lianrong_store::four_flow::{self as store, Side, VerificationRow};
 
+use lianrong_domain::confirmation::{ConfirmationStatus, Ineligibility};
+use lianrong_domain::four_flow::VerificationStatus;
+
+use crate::confirmation::ConfirmationState;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, business_date, now_ms};
@@ -23,6 +27,21 @@ pub struct Receivable {
     pub late_interest_fen: i64,
     /// Days by which the due date passes the 60 days a large buyer may take to pay an SME.
     pub sme_breach_days: Option<i64>,
+    /// The core's path: a request to the debtor, its signed confirmation, or its own sharing of the
+    /// invoice. `None` when confirmation was never asked.
+    pub confirmation: Option<ConfirmationState>,
+    /// The data-only ("four no's") path: empty when the data alone prove the receivable, else why not.
+    pub data_only_ineligibility: Vec<Ineligibility>,
+}
+
+impl Receivable {
+    pub fn data_only_eligible(&self) -> bool {
+        self.data_only_ineligibility.is_empty()
+    }
+
+    pub fn confirmed(&self) -> bool {
+        self.confirmation.as_ref().is_some_and(|c| c.status == ConfirmationStatus::Confirmed)
+    }
 }
 
 fn date(s: &Option<String>) -> Option<Date> {
@@ -58,6 +77,8 @@ pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> Ap
             }
         }
     }
+    let ids: Vec<String> = rows.items.iter().map(|v| v.invoice_id.clone()).collect();
+    let mut confirmations = crate::confirmation::states(&mut conn, &ids).await?;
     let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
     Ok(rows.map(|v| {
         let due = date(&v.due_date);
@@ -70,7 +91,17 @@ pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> Ap
             }
             _ => None,
         };
+        let status = VerificationStatus::parse(&v.status).unwrap_or(VerificationStatus::Unverified);
+        let discrepancies = v.discrepancies.split(',').filter(|d| !d.is_empty()).count();
         Receivable {
+            confirmation: confirmations.remove(&v.invoice_id),
+            data_only_ineligibility: lianrong_domain::confirmation::data_only_ineligibility(
+                status,
+                discrepancies,
+                v.outstanding_fen,
+                due.is_some(),
+                overdue,
+            ),
             overdue_days: overdue,
             ageing: due.map(|d| rules::ageing(d, today)),
             late_interest_fen: rules::late_interest_fen(v.outstanding_fen, overdue, None),

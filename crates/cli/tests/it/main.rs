@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod collection_account;
 mod common;
+mod confirmation;
 mod foundation;
 mod lake;
 mod lake_console;

@@ -27,6 +27,9 @@ struct Victim {
     leaf_index: u64,
     /// A's supplier's pending change of the receivable's repayment account.
     change_id: String,
+    /// The supplier's request that A confirm the invoice, and A's signing key.
+    confirmation_id: String,
+    signing_key: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -68,6 +71,8 @@ impl Victim {
             &self.submission_id,
             &self.record_id,
             &self.invoice_id,
+            &self.confirmation_id,
+            &self.signing_key,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
             "甲方应收账款确权",
@@ -166,7 +171,41 @@ async fn victim(t: &TestApp) -> Victim {
         lianrong_app::collection_account::propose(&t.app, &as_supplier, &invoice_id, &fixed(VICTIM_NEW_ACCOUNT), None)
             .await
             .unwrap();
+    // A request that A confirm the invoice (written directly, as the supplier would ask); and A's
+    // signing key.
+    let confirmation_id = lianrong_app::new_id();
+    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    lianrong_store::confirmation::insert(
+        &mut conn,
+        &lianrong_store::confirmation::ConfirmationRecord {
+            id: confirmation_id.clone(),
+            invoice_id: invoice_id.clone(),
+            invoice_no: VICTIM_INVOICE_NO.into(),
+            creditor_org_id: supplier.clone(),
+            debtor_org_id: org_id.clone(),
+            batch_id: lianrong_app::new_id(),
+            kind: lianrong_domain::confirmation::ConfirmationKind::Request,
+            status: lianrong_domain::confirmation::ConfirmationStatus::Requested,
+            amount_fen: 100_000,
+            due_date: None,
+            requested_by: "a.supplier".into(),
+            requested_at_ms: lianrong_app::now_ms(),
+            decided_by: None,
+            decided_at_ms: None,
+            reason: None,
+            statement: None,
+            signature_hex: None,
+            public_key_hex: None,
+            leaf_index: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let signing_key = lianrong_app::confirmation::signing_key(&t.app, &a_admin).await.unwrap().public_key_hex;
     Victim {
+        confirmation_id,
+        signing_key,
         org_id,
         uscc: code(100),
         name: "测试core100有限公司".into(),
@@ -182,6 +221,12 @@ async fn victim(t: &TestApp) -> Victim {
         leaf_index,
         change_id: change.id,
     }
+}
+
+/// A public key of the caller's own, for the walk's attempt to set its signing key.
+fn own_public_key() -> String {
+    let secret = sm2::dsa::SigningKey::from_slice("1234567812345678", &[9u8; 32]).unwrap();
+    hex::encode(secret.verifying_key().to_sec1_bytes())
 }
 
 /// One request of the walk: the operation it covers and the concrete call.
@@ -399,6 +444,66 @@ fn calls(v: &Victim) -> Vec<Call> {
             format!("/api/v1/receivables/{}/collection-account/changes/{}/decline", v.invoice_id, v.change_id),
             Some(json!({"reason": "恶意拒绝"})),
         ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations",
+            "/api/v1/confirmations".into(),
+            Some(json!({"invoice_ids": [v.invoice_id]})),
+        ),
+        c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?role=received&status=requested".into(), None),
+        c(Method::GET, "/api/v1/confirmations/{id}", format!("/api/v1/confirmations/{}", v.confirmation_id), None),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/{id}/statement",
+            format!("/api/v1/confirmations/{}/statement?decision=confirm", v.confirmation_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/{id}/decision",
+            format!("/api/v1/confirmations/{}/decision", v.confirmation_id),
+            Some(json!({"decision": "confirm"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/decisions",
+            "/api/v1/confirmations/decisions".into(),
+            Some(json!({"decisions": [{"confirmation_id": v.confirmation_id, "decision": "reject", "reason": "x"}]})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/payables",
+            "/api/v1/confirmations/payables".into(),
+            Some(json!({"payables": [{"invoice_id": v.invoice_id}]})),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/payables/{invoice_id}/statement",
+            format!("/api/v1/confirmations/payables/{}/statement", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/{id}/withdraw",
+            format!("/api/v1/confirmations/{}/withdraw", v.confirmation_id),
+            None,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/time-to-confirm",
+            format!("/api/v1/confirmations/time-to-confirm?debtor_org_id={}", v.org_id),
+            None,
+        ),
+        // The signing key is always the caller's own organisation's; setting it changes only that.
+        c(Method::GET, "/api/v1/signing-key", "/api/v1/signing-key".into(), None),
+        c(
+            Method::PUT,
+            "/api/v1/signing-key",
+            "/api/v1/signing-key".into(),
+            Some(json!({"public_key": own_public_key()})),
+        ),
+        c(Method::POST, "/api/v1/signing-key/platform", "/api/v1/signing-key/platform".into(), None),
         // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
         c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
         c(Method::GET, "/api/v1/log/key", "/api/v1/log/key".into(), None),
@@ -463,6 +568,8 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
+            // So is setting the caller's own signing key (never another's).
+            (Method::PUT | Method::POST, StatusCode::OK) if call.template.starts_with("/api/v1/signing-key") => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
             (Method::POST, StatusCode::CREATED) if call.template.starts_with("/api/v1/submissions") => {
                 let body: Value = serde_json::from_str(&text).unwrap();
@@ -551,6 +658,14 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     .await
     .unwrap();
     assert_eq!((status.as_str(), consents), ("pending", 1), "the change is pending with the proposer's consent only");
+    let c = lianrong_app::confirmation::get(&t.app, &system, &v.confirmation_id).await.unwrap();
+    assert_eq!(c.status, lianrong_domain::confirmation::ConfirmationStatus::Requested, "still awaiting A");
+    let keys: Vec<String> = sqlx::query_scalar("SELECT public_key_hex FROM org_key WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_all(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, vec![v.signing_key.clone()], "A's signing key is unchanged");
 }
 
 #[tokio::test]
@@ -763,6 +878,30 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 ("bank_name", "冒名银行".into()),
                 ("holder_name", "冒名户".into()),
             ],
+        ),
+        get("/receivables", "/receivables?side=debtor".into()),
+        get("/receivables", "/receivables?side=creditor".into()),
+        post(
+            "/receivables/confirmation-requests",
+            "/receivables/confirmation-requests".into(),
+            vec![("invoice_id", v.invoice_id.clone())],
+        ),
+        post(
+            "/receivables/payables-confirmations",
+            "/receivables/payables-confirmations".into(),
+            vec![("invoice_id", v.invoice_id.clone())],
+        ),
+        get("/confirmations", "/confirmations?role=received".into()),
+        get("/confirmations", "/confirmations?role=sent".into()),
+        post(
+            "/confirmations",
+            "/confirmations".into(),
+            vec![("confirmation_id", v.confirmation_id.clone()), ("action", "confirm".into())],
+        ),
+        post(
+            "/confirmations",
+            "/confirmations".into(),
+            vec![("confirmation_id", v.confirmation_id.clone()), ("action", "withdraw".into())],
         ),
     ];
     let walked: BTreeSet<(String, String)> =

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
 pub mod log;
@@ -50,6 +51,9 @@ use crate::state::AppState;
         four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
         collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
         collection_account::consent, collection_account::withdraw, collection_account::decline,
+        confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
+        confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
+        confirmation::supply_key, confirmation::use_platform_key,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
         log::tree_head, log::key, log::list, log::entry, log::consistency,
     ),
@@ -68,6 +72,7 @@ use crate::state::AppState;
         (name = "four_flow", description = "Four-flow verification of invoices against orders, deliveries and payments"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
+        (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
     )
@@ -161,6 +166,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/receivables/{invoice_id}/collection-account/changes/{change_id}/decline",
             post(collection_account::decline),
         )
+        .route("/confirmations", get(confirmation::list).post(confirmation::request))
+        .route("/confirmations/decisions", post(confirmation::decide_batch))
+        .route("/confirmations/payables", post(confirmation::confirm_payables))
+        .route("/confirmations/payables/{invoice_id}/statement", get(confirmation::payable_statement))
+        .route("/confirmations/time-to-confirm", get(confirmation::time_to_confirm))
+        .route("/confirmations/{id}", get(confirmation::get))
+        .route("/confirmations/{id}/statement", get(confirmation::statement))
+        .route("/confirmations/{id}/decision", post(confirmation::decide))
+        .route("/confirmations/{id}/withdraw", post(confirmation::withdraw))
+        .route("/signing-key", get(confirmation::signing_key).put(confirmation::supply_key))
+        .route("/signing-key/platform", post(confirmation::use_platform_key))
         .route("/mailbox", get(mailbox::get))
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
         .route("/mailbox/senders/{address}", axum::routing::delete(mailbox::remove_sender))

@@ -8,6 +8,7 @@ mod audit;
 mod chain;
 mod cluster;
 mod collection_account;
+mod confirmation;
 mod core_library;
 mod form;
 mod home;
@@ -82,6 +83,10 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/standard/templates/{name}", get(standard::template))
         .route("/penetration", get(penetration::page))
         .route("/receivables/{invoice_id}/account", get(collection_account::page).post(collection_account::act))
+        .route("/receivables", get(confirmation::receivables))
+        .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
+        .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
+        .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -219,6 +224,13 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "consented" => ("已同意该变更申请。", "Consent given."),
         "change_withdrawn" => ("变更申请已撤回。", "Change request withdrawn."),
         "declined" => ("已拒绝该变更申请。", "Change request declined."),
+        "requested" => ("确权申请已发送给债务人。", "Confirmation asked of the debtors."),
+        "confirmed" => (
+            "已签名确认所选应收账款，确权记录已写入存证日志。",
+            "Signed and confirmed; each confirmation is now a leaf of the verifiable log.",
+        ),
+        "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
+        "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
         "processing" => (
             "文件已接收并安全保存，仍在处理中；请稍后刷新本页查看结果。",
             "The file is received and stored safely and is still being processed; refresh this page shortly.",
@@ -247,6 +259,12 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     // The data lake: those who share trade data, and the operator who keeps it.
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
         nav.push(NavItem { key: "submissions", href: "/submissions", label: t("数据报送", "Data sharing") });
+    }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
+        nav.push(NavItem { key: "receivables", href: "/receivables", label: t("应收账款", "Receivables") });
+    }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator | OrgKind::Regulator) {
+        nav.push(NavItem { key: "confirmations", href: "/confirmations", label: t("确权", "Confirmation") });
     }
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
