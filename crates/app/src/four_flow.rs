@@ -83,9 +83,13 @@ pub async fn verify_pairs(app: &App, pairs: &[(String, String)]) -> AppResult<u6
                 "records with unreadable codes skipped"
             );
         }
-        // Fixed repayment accounts are bound per receivable by `collection_account` (issue 4, item 4);
-        // until that lands none is known, so no payment is flagged as going elsewhere.
-        let verdicts = domain::verify_pair(&docs, &domain::FixedAccounts::new());
+        // The pair's fixed repayment accounts (`collection_account`): payments made elsewhere are flagged.
+        let fixed: domain::FixedAccounts =
+            lianrong_store::collection_account::fixed_accounts_of_pair(&mut tx, buyer, seller)
+                .await?
+                .into_iter()
+                .collect();
+        let verdicts = domain::verify_pair(&docs, &fixed);
         let now = now_ms();
         let rows: Vec<VerificationRow> = verdicts.iter().map(|v| row_of(v, buyer, seller, now)).collect();
         store::replace_pair(&mut tx, buyer, seller, &rows).await?;

@@ -60,13 +60,27 @@ pub fn app_error(e: AppError) -> String {
     format!("{} / {}", e.zh, e.en)
 }
 
+/// Opens the app under the environment's secret key, else a throw-away one (benchmarks on fresh databases).
 pub async fn open(url: &str, lake_url: &str) -> Result<App, String> {
     App::open(url, lake_url).await.map_err(app_error)
 }
 
+/// Opens the app for a server or an administrator: the field-encryption key comes from
+/// `LIANRONG_SECRET_KEY` or `LIANRONG_SECRET_KEY_FILE`, else from `<data_dir>/secret.key`, made on first start.
+pub async fn open_in(url: &str, lake_url: &str, data_dir: &Path) -> Result<App, String> {
+    let (key, source) = lianrong_app::secret::SecretKey::resolve(data_dir).map_err(app_error)?;
+    match &source {
+        lianrong_app::secret::KeySource::Created(path) => {
+            tracing::warn!(path = %path.display(), key_id = key.key_id(), "created a new field-encryption key: back it up, the encrypted fields cannot be read without it");
+        }
+        other => tracing::info!(source = ?other, key_id = key.key_id(), "field-encryption key loaded"),
+    }
+    App::open_with(url, lake_url, &key).await.map_err(app_error)
+}
+
 pub async fn serve(db: DbOptions, opts: ServeOptions) -> Result<(), String> {
     let started = Instant::now();
-    let app = open(&db.url()?, &db.lake()).await?;
+    let app = open_in(&db.url()?, &db.lake(), &db.data_dir).await?;
     run_server(app, opts, started).await
 }
 
@@ -136,7 +150,7 @@ pub struct Demo {
 
 pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_trade: bool) -> Result<Demo, String> {
     let url = fresh_demo_file(data_dir)?;
-    let app = open(&url, &data_dir.join("demo-lake").display().to_string()).await?;
+    let app = open_in(&url, &data_dir.join("demo-lake").display().to_string(), data_dir).await?;
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(

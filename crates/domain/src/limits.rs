@@ -44,6 +44,14 @@ pub const REFS_PER_FIELD_MAX: usize = 100;
 /// Longest payment term the standard accepts (three years); the SME rule is checked separately.
 pub const TERM_DAYS_MAX: i64 = 1095;
 pub const PARTY_NAME_CHARS_MAX: usize = 100;
+// ---- Fixed repayment accounts (issue 4 item 4) ----
+/// Digits of a bank account number once spaces and hyphens are dropped. Corporate settlement accounts run
+/// from 9 digits (some city and rural banks) to over 20 (the large banks); 30 leaves room for sub-account
+/// suffixes. Shorter or longer is a typing error.
+pub const ACCOUNT_NO_DIGITS_MIN: usize = 9;
+pub const ACCOUNT_NO_DIGITS_MAX: usize = 30;
+/// The bank and branch an account is held at (开户行), e.g. 中国工商银行股份有限公司重庆解放碑支行.
+pub const BANK_NAME_CHARS_MAX: usize = 60;
 pub const REMARKS_CHARS_MAX: usize = 500;
 /// Any single cell; longer cells are refused before parsing.
 pub const CELL_CHARS_MAX: usize = 2_000;

@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
+pub mod collection_account;
 pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
@@ -15,6 +16,7 @@ pub mod log;
 pub mod mailbox;
 pub mod org;
 pub mod registration;
+pub mod secret;
 pub mod session;
 pub mod submission;
 pub mod trade;
@@ -113,6 +115,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "receivable", include_str!("../migrations/sqlite/0006_receivable.sql")),
     (7, "confirmation", include_str!("../migrations/sqlite/0007_confirmation.sql")),
     (8, "registration", include_str!("../migrations/sqlite/0008_registration.sql")),
+    (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -123,6 +126,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "receivable", include_str!("../migrations/postgres/0006_receivable.sql")),
     (7, "confirmation", include_str!("../migrations/postgres/0007_confirmation.sql")),
     (8, "registration", include_str!("../migrations/postgres/0008_registration.sql")),
+    (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
 ];
 
 impl Db {

@@ -4,6 +4,7 @@
 
 mod browser;
 mod cli;
+mod collection_account;
 mod common;
 mod confirmation;
 mod foundation;

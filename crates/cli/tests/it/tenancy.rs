@@ -25,6 +25,8 @@ struct Victim {
     record_id: String,
     invoice_id: String,
     leaf_index: u64,
+    /// A's supplier's pending change of the receivable's repayment account.
+    change_id: String,
     /// The supplier's request that A confirm the invoice, and A's signing key.
     confirmation_id: String,
     signing_key: String,
@@ -36,6 +38,9 @@ const UPLOAD: &str = "__upload";
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
 const VICTIM_INVOICE_NO: &str = "26500000000000000777";
+/// The repayment account A's supplier fixed for A's invoice, and the one it proposes instead.
+const VICTIM_ACCOUNT: &str = "6222020200117777777";
+const VICTIM_NEW_ACCOUNT: &str = "6222020200118888888";
 
 fn victim_trade_json(v_uscc: &str) -> Value {
     json!({"records": [{"record_type": "order", "order_no": VICTIM_ORDER_NO, "order_date": "2026-01-15",
@@ -71,6 +76,10 @@ impl Victim {
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
             "甲方应收账款确权",
+            VICTIM_ACCOUNT,
+            VICTIM_NEW_ACCOUNT,
+            "甲方供应商回款专户",
+            &self.change_id,
         ]
     }
 }
@@ -143,6 +152,25 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // The supplier fixed the invoice's repayment account and proposes another, awaiting A's consent.
+    let as_supplier = Actor {
+        org_id: supplier.clone(),
+        org_kind: lianrong_domain::org::OrgKind::Supplier,
+        system: false,
+        scopes: None,
+        roles: vec![lianrong_domain::role::Role::OrgAdmin],
+        ..system.clone()
+    };
+    let fixed = |no: &str| lianrong_app::collection_account::NewAccount {
+        account_no: no.into(),
+        bank_name: "重庆农村商业银行".into(),
+        holder_name: "甲方供应商回款专户".into(),
+    };
+    lianrong_app::collection_account::bind(&t.app, &as_supplier, &invoice_id, &fixed(VICTIM_ACCOUNT)).await.unwrap();
+    let change =
+        lianrong_app::collection_account::propose(&t.app, &as_supplier, &invoice_id, &fixed(VICTIM_NEW_ACCOUNT), None)
+            .await
+            .unwrap();
     // A request that A confirm the invoice (written directly, as the supplier would ask); and A's
     // signing key.
     let confirmation_id = lianrong_app::new_id();
@@ -191,6 +219,7 @@ async fn victim(t: &TestApp) -> Victim {
         record_id,
         invoice_id,
         leaf_index,
+        change_id: change.id,
     }
 }
 
@@ -373,6 +402,48 @@ fn calls(v: &Victim) -> Vec<Call> {
         c(Method::GET, "/api/v1/receivables/totals", "/api/v1/receivables/totals?side=creditor".into(), None),
         c(Method::GET, "/api/v1/penetration/{org_id}", format!("/api/v1/penetration/{}", v.org_id), None),
         c(Method::GET, "/api/v1/verifications/{invoice_id}", format!("/api/v1/verifications/{}", v.invoice_id), None),
+        c(
+            Method::GET,
+            "/api/v1/receivables/{invoice_id}/collection-account",
+            format!("/api/v1/receivables/{}/collection-account?reveal=true", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/receivables/{invoice_id}/collection-account",
+            format!("/api/v1/receivables/{}/collection-account", v.invoice_id),
+            Some(json!({"account_no": "6222020200119999999", "bank_name": "冒名银行", "holder_name": "冒名户"})),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes",
+            format!("/api/v1/receivables/{}/collection-account/changes", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes",
+            format!("/api/v1/receivables/{}/collection-account/changes", v.invoice_id),
+            Some(json!({"account_no": "6222020200119999999", "bank_name": "冒名银行", "holder_name": "冒名户"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes/{change_id}/consent",
+            format!("/api/v1/receivables/{}/collection-account/changes/{}/consent", v.invoice_id, v.change_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes/{change_id}/withdraw",
+            format!("/api/v1/receivables/{}/collection-account/changes/{}/withdraw", v.invoice_id, v.change_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes/{change_id}/decline",
+            format!("/api/v1/receivables/{}/collection-account/changes/{}/decline", v.invoice_id, v.change_id),
+            Some(json!({"reason": "恶意拒绝"})),
+        ),
         c(
             Method::POST,
             "/api/v1/confirmations",
@@ -572,6 +643,21 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
     let trade: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(trade, 2, "no trade record was written in A's name by anyone else");
+    let version: i64 = sqlx::query_scalar("SELECT version FROM collection_account WHERE invoice_id = $1")
+        .bind(&v.invoice_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(version, 1, "the repayment account is unchanged");
+    let (status, consents): (String, i64) = sqlx::query_as(
+        "SELECT c.status, (SELECT COUNT(*) FROM collection_account_consent k WHERE k.change_id = c.id) \
+         FROM collection_account_change c WHERE c.id = $1",
+    )
+    .bind(&v.change_id)
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), consents), ("pending", 1), "the change is pending with the proposer's consent only");
     let c = lianrong_app::confirmation::get(&t.app, &system, &v.confirmation_id).await.unwrap();
     assert_eq!(c.status, lianrong_domain::confirmation::ConfirmationStatus::Requested, "still awaiting A");
     let keys: Vec<String> = sqlx::query_scalar("SELECT public_key_hex FROM org_key WHERE org_id = $1")
@@ -777,6 +863,22 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/standard", "/standard".into()),
         get("/standard/templates/{name}", "/standard/templates/order.xlsx".into()),
         get("/penetration", format!("/penetration?org_id={}", v.org_id)),
+        get("/receivables/{invoice_id}/account", format!("/receivables/{}/account", v.invoice_id)),
+        post(
+            "/receivables/{invoice_id}/account",
+            format!("/receivables/{}/account", v.invoice_id),
+            vec![("action", "consent".into()), ("change_id", v.change_id.clone())],
+        ),
+        post(
+            "/receivables/{invoice_id}/account",
+            format!("/receivables/{}/account", v.invoice_id),
+            vec![
+                ("action", "bind".into()),
+                ("account_no", "6222020200119999999".into()),
+                ("bank_name", "冒名银行".into()),
+                ("holder_name", "冒名户".into()),
+            ],
+        ),
         get("/receivables", "/receivables?side=debtor".into()),
         get("/receivables", "/receivables?side=creditor".into()),
         post(

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
+pub mod collection_account;
 pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
@@ -48,6 +49,8 @@ use crate::state::AppState;
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
         submission::records, submission::record,
         four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
+        collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
+        collection_account::consent, collection_account::withdraw, collection_account::decline,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
@@ -68,6 +71,7 @@ use crate::state::AppState;
         (name = "standard", description = "The data standard and its templates"),
         (name = "four_flow", description = "Four-flow verification of invoices against orders, deliveries and payments"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
+        (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
@@ -142,6 +146,26 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receivables", get(four_flow::receivables))
         .route("/receivables/totals", get(four_flow::receivable_totals))
         .route("/penetration/{org_id}", get(four_flow::penetration))
+        .route(
+            "/receivables/{invoice_id}/collection-account",
+            get(collection_account::get).put(collection_account::bind),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes",
+            get(collection_account::list_changes).post(collection_account::propose),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes/{change_id}/consent",
+            post(collection_account::consent),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes/{change_id}/withdraw",
+            post(collection_account::withdraw),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes/{change_id}/decline",
+            post(collection_account::decline),
+        )
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
         .route("/confirmations/payables", post(confirmation::confirm_payables))

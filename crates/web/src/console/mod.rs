@@ -7,6 +7,7 @@ mod api_key;
 mod audit;
 mod chain;
 mod cluster;
+mod collection_account;
 mod confirmation;
 mod core_library;
 mod form;
@@ -81,6 +82,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/standard", get(standard::page))
         .route("/standard/templates/{name}", get(standard::template))
         .route("/penetration", get(penetration::page))
+        .route("/receivables/{invoice_id}/account", get(collection_account::page).post(collection_account::act))
         .route("/receivables", get(confirmation::receivables))
         .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
         .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
@@ -215,6 +217,13 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
+        "bound" => ("回款账户已绑定。", "Repayment account bound."),
+        "proposed" => {
+            ("变更申请已提出，待其他各方同意后生效。", "Change proposed; it applies once the other parties consent.")
+        }
+        "consented" => ("已同意该变更申请。", "Consent given."),
+        "change_withdrawn" => ("变更申请已撤回。", "Change request withdrawn."),
+        "declined" => ("已拒绝该变更申请。", "Change request declined."),
         "requested" => ("确权申请已发送给债务人。", "Confirmation asked of the debtors."),
         "confirmed" => (
             "已签名确认所选应收账款，确权记录已写入存证日志。",
