@@ -25,13 +25,16 @@ pub struct AppError {
     pub en: String,
     pub zh: String,
     pub retry_after_s: Option<u64>,
+    /// The reference of the record a conflict is with, when the caller needs it to act (e.g. the
+    /// registration that already claims a receivable).
+    pub reference: Option<String>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(kind: ErrorKind, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
-        AppError { kind, code, field: None, en: en.into(), zh: zh.into(), retry_after_s: None }
+        AppError { kind, code, field: None, en: en.into(), zh: zh.into(), retry_after_s: None, reference: None }
     }
 
     pub fn invalid(field: &str, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
@@ -70,6 +73,11 @@ impl AppError {
 
     pub fn with_field(mut self, field: &str) -> AppError {
         self.field = Some(field.to_string());
+        self
+    }
+
+    pub fn with_reference(mut self, reference: &str) -> AppError {
+        self.reference = Some(reference.to_string());
         self
     }
 

@@ -20,6 +20,7 @@ pub mod org;
 pub mod penetration;
 pub mod policy;
 pub mod receivable;
+pub mod registration;
 pub mod stats;
 pub mod submission;
 pub mod trade;

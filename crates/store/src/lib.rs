@@ -110,6 +110,9 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/sqlite/0005_four_flow.sql")),
     (6, "receivable", include_str!("../migrations/sqlite/0006_receivable.sql")),
+    (7, "confirmation", include_str!("../migrations/sqlite/0007_confirmation.sql")),
+    (8, "registration", include_str!("../migrations/sqlite/0008_registration.sql")),
+    (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -118,6 +121,9 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/postgres/0005_four_flow.sql")),
     (6, "receivable", include_str!("../migrations/postgres/0006_receivable.sql")),
+    (7, "confirmation", include_str!("../migrations/postgres/0007_confirmation.sql")),
+    (8, "registration", include_str!("../migrations/postgres/0008_registration.sql")),
+    (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
 ];
 
 impl Db {
