@@ -182,7 +182,10 @@ async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<C
             return Err(AppError::invalid(
                 "invoice_ids",
                 "invoice_inconsistent",
-                format!("Invoice {} contradicts the trade data (four-flow: inconsistent) and is not a receivable", f.invoice_no),
+                format!(
+                    "Invoice {} contradicts the trade data (four-flow: inconsistent) and is not a receivable",
+                    f.invoice_no
+                ),
                 format!("发票 {} 与贸易数据相矛盾（四流核验：不一致），不构成应收账款", f.invoice_no),
             ));
         }
@@ -398,8 +401,11 @@ pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registrati
     let parties: Vec<&str> = parties.iter().map(String::as_str).collect();
     let entry = json!({"action": "release", "reference": row.reference, "fingerprint": row.fingerprint});
     crate::log::append(&mut tx, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, ACTION, "registration", &row.id, "ok", &row.reference))
-        .await?;
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, ACTION, "registration", &row.id, "ok", &row.reference),
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     get(app, actor, id).await
 }
@@ -537,7 +543,12 @@ pub fn parse_export(format: Option<&str>, file: Option<&str>) -> AppResult<(Expo
         "csv" | "" => ExportFile::Csv,
         "xlsx" => ExportFile::Xlsx,
         _ => {
-            return Err(AppError::invalid("file", "unknown_file_type", "file must be csv or xlsx", "file 须为 csv 或 xlsx"));
+            return Err(AppError::invalid(
+                "file",
+                "unknown_file_type",
+                "file must be csv or xlsx",
+                "file 须为 csv 或 xlsx",
+            ));
         }
     };
     Ok((format, file))
@@ -800,7 +811,14 @@ pub async fn import_confirmations(
         let (row_no, cells) = match row {
             Ok(r) => r,
             Err((row_no, e)) => {
-                issues.push(ImportIssue { row_no, field: None, code: e.code.into(), en: e.en, zh: e.zh, raw: String::new() });
+                issues.push(ImportIssue {
+                    row_no,
+                    field: None,
+                    code: e.code.into(),
+                    en: e.en,
+                    zh: e.zh,
+                    raw: String::new(),
+                });
                 continue;
             }
         };
@@ -920,7 +938,11 @@ pub async fn import_confirmations(
 
 /// The current result on the financing platform for an invoice the actor may see (for the receivables
 /// view: "confirmed on 中征平台").
-pub async fn external_confirmation(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Option<ExternalConfirmation>> {
+pub async fn external_confirmation(
+    app: &App,
+    actor: &Actor,
+    invoice_id: &str,
+) -> AppResult<Option<ExternalConfirmation>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
@@ -929,4 +951,29 @@ pub async fn external_confirmation(app: &App, actor: &Actor, invoice_id: &str) -
         other => other.into(),
     })?;
     Ok(store::external_confirmation(&mut conn, invoice_id).await?)
+}
+
+/// How many of a creditor's receivables the console's register form offers.
+const REGISTRABLE_SHOWN_MAX: i64 = 500;
+
+/// The actor's own invoices with money still owed (as creditor), each with the reference of the
+/// registration already claiming it, for the register form.
+pub async fn registrable(app: &App, actor: &Actor) -> AppResult<Vec<(InvoiceFacts, Option<String>)>> {
+    policy::require(actor, Permission::ReadTrade)?;
+    if !actor.submits_trade_data() {
+        return Ok(Vec::new());
+    }
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
+    Ok(store::registrable_invoices(&mut conn, &uscc, REGISTRABLE_SHOWN_MAX).await?)
+}
+
+/// The banks a creditor may name as financier. Banks are public institutions, so every caller may list
+/// them whatever its chains.
+pub async fn banks(app: &App, actor: &Actor) -> AppResult<Vec<lianrong_store::org::OrgRecord>> {
+    policy::require(actor, Permission::ReadDirectory)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let filter = lianrong_store::org::OrgFilter { kind: Some(OrgKind::Bank), query: None };
+    let page = PageRequest::new(Some(1), Some(lianrong_domain::limits::PAGE_SIZE_MAX))?;
+    Ok(lianrong_store::org::list(&mut conn, &lianrong_store::org::OrgScope::All, &filter, page).await?.items)
 }

@@ -242,11 +242,7 @@ pub fn csv_cell(value: &str) -> String {
     let formula_like = value.starts_with(['=', '+', '@', '\t', '\r'])
         || (value.starts_with('-') && value[1..].parse::<f64>().is_err());
     let value = if formula_like { format!("'{value}") } else { value.to_string() };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
 /// A CSV file: UTF-8 with a byte-order mark (so spreadsheets in China open it as UTF-8), CRLF lines.
@@ -322,7 +318,9 @@ impl ConfirmationField {
     /// The headers (after [`normalize_header`]) that name this field.
     fn aliases(self) -> &'static [&'static str] {
         match self {
-            ConfirmationField::DebtorUscc => &["债务人统一社会信用代码", "债务人社会信用代码", "债务人信用代码", "debtoruscc"],
+            ConfirmationField::DebtorUscc => {
+                &["债务人统一社会信用代码", "债务人社会信用代码", "债务人信用代码", "debtoruscc"]
+            }
             ConfirmationField::CreditorUscc => {
                 &["债权人统一社会信用代码", "债权人社会信用代码", "债权人信用代码", "creditoruscc"]
             }
@@ -343,7 +341,9 @@ pub fn normalize_header(input: &str) -> String {
     let s = normalize_width(input).to_lowercase();
     let s = s.trim_end_matches(['）', ')']).to_string();
     let s = s.strip_suffix("(元").or_else(|| s.strip_suffix("（元")).unwrap_or(&s).to_string();
-    s.chars().filter(|c| !c.is_whitespace() && !matches!(c, '*' | '_' | '-' | '(' | ')' | '（' | '）' | ':' | '：')).collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '*' | '_' | '-' | '(' | ')' | '（' | '）' | ':' | '：'))
+        .collect()
 }
 
 /// Which column holds which field, for a header row; `None` for an unknown header.
@@ -408,10 +408,7 @@ pub fn read_confirmation_row(get: impl Fn(ConfirmationField) -> String) -> Resul
         let v = normalize_width(&get(f));
         if v.is_empty() {
             if f.required() {
-                errors.push(FieldError::of(
-                    f,
-                    ValueError::new("required", "a value is required", "必填，不能为空"),
-                ));
+                errors.push(FieldError::of(f, ValueError::new("required", "a value is required", "必填，不能为空")));
             }
             None
         } else {
@@ -571,11 +568,19 @@ mod tests {
 
     #[test]
     fn confirmation_headers_and_rows_are_read_with_every_fault_named() {
-        let headers: Vec<String> =
-            ["债务人统一社会信用代码", "债权人统一社会信用代码", "发票号码", "金额(元)", "确认结果", "确认日期", "平台编号", "备注"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+        let headers: Vec<String> = [
+            "债务人统一社会信用代码",
+            "债权人统一社会信用代码",
+            "发票号码",
+            "金额(元)",
+            "确认结果",
+            "确认日期",
+            "平台编号",
+            "备注",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let map = map_confirmation_headers(&headers);
         assert_eq!(map[3], Some(ConfirmationField::Amount));
         assert_eq!(map[7], None);

@@ -393,14 +393,13 @@ pub async fn invoice_facts_by_number(
     buyer_uscc: &str,
     invoice_no: &str,
 ) -> Result<Option<InvoiceFacts>> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "{FACTS} WHERE v.seller_uscc = $1 AND v.buyer_uscc = $2 AND t.doc_no = $3"
-    )))
-    .bind(seller_uscc.to_string())
-    .bind(buyer_uscc.to_string())
-    .bind(invoice_no.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row =
+        sqlx::query(AssertSqlSafe(format!("{FACTS} WHERE v.seller_uscc = $1 AND v.buyer_uscc = $2 AND t.doc_no = $3")))
+            .bind(seller_uscc.to_string())
+            .bind(buyer_uscc.to_string())
+            .bind(invoice_no.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
     row.as_ref().map(facts_row).transpose()
 }
 
@@ -535,7 +534,11 @@ pub async fn external_confirmations(conn: &mut Conn, invoice_ids: &[String]) -> 
 }
 
 /// The confirmation imports of an organisation (all for `None`), newest first.
-pub async fn list_imports(conn: &mut Conn, org_id: Option<&str>, page: PageRequest) -> Result<Page<ConfirmationImport>> {
+pub async fn list_imports(
+    conn: &mut Conn,
+    org_id: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<ConfirmationImport>> {
     let org = org_id.unwrap_or("").to_string();
     let total: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation_import WHERE ($1 = '' OR org_id = $1)")
@@ -571,4 +574,26 @@ pub async fn list_imports(conn: &mut Conn, org_id: Option<&str>, page: PageReque
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+/// A creditor's invoices with money still owed, each with the reference of the active registration
+/// claiming it (if any), by debtor and due date: what the console offers to register.
+pub async fn registrable_invoices(
+    conn: &mut Conn,
+    seller_uscc: &str,
+    limit: i64,
+) -> Result<Vec<(InvoiceFacts, Option<String>)>> {
+    let rows = sqlx::query(
+        "SELECT v.invoice_id, t.doc_no, v.seller_uscc, v.buyer_uscc, v.status, v.outstanding_fen, v.invoiced_fen, \
+         v.due_date, r.reference FROM verification v JOIN trade_record t ON t.id = v.invoice_id \
+         LEFT JOIN registration_claim c ON c.invoice_id = v.invoice_id \
+         LEFT JOIN registration r ON r.id = c.registration_id \
+         WHERE v.seller_uscc = $1 AND v.outstanding_fen > 0 AND v.status <> 'inconsistent' \
+         ORDER BY v.buyer_uscc, v.due_date, t.doc_no LIMIT $2",
+    )
+    .bind(seller_uscc.to_string())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((facts_row(r)?, r.try_get::<Option<String>, _>(8)?))).collect()
 }
