@@ -52,7 +52,7 @@ pub struct NewRegistration {
     pub financier_org_id: Option<String>,
     /// `pledge` (the default) or `factoring`.
     pub kind: Option<String>,
-    /// The registration period in months (1–360); by default until the due date, else 12.
+    /// The registration period in months (1–360); by default 12, or until the due date when later.
     pub term_months: Option<i64>,
     pub note: Option<String>,
 }
@@ -228,10 +228,13 @@ async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<C
     };
     let debtor_org_id = lianrong_store::org::find_by_uscc(&mut conn, &first.buyer_uscc).await?.map(|o| o.id);
     let due = facts.iter().filter_map(|f| f.due_date.clone()).max();
+    // By default a year, or until the due date when that is later: the registration must outlast the
+    // financing it protects.
     let term_months = input.term_months.unwrap_or_else(|| {
         due.as_deref()
             .and_then(|d| rules::months_until(&business_date(now_ms()), d))
-            .unwrap_or(rules::TERM_MONTHS_DEFAULT)
+            .unwrap_or(0)
+            .max(rules::TERM_MONTHS_DEFAULT)
     });
     Ok(Checked { facts, kind, term_months, note, financier_org_id, creditor_uscc: me.uscc, debtor_org_id })
 }

@@ -11,4 +11,5 @@ mod lake_console;
 mod library;
 mod log;
 mod mailbox;
+mod registration;
 mod tenancy;

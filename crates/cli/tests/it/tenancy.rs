@@ -25,6 +25,8 @@ struct Victim {
     record_id: String,
     invoice_id: String,
     leaf_index: u64,
+    registration_id: String,
+    registration_reference: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -65,6 +67,8 @@ impl Victim {
             &self.invoice_id,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
+            &self.registration_id,
+            &self.registration_reference,
             "甲方应收账款确权",
         ]
     }
@@ -138,6 +142,22 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // A's supplier registers its receivable against A for financing.
+    let as_supplier = Actor {
+        org_id: supplier.clone(),
+        org_kind: lianrong_domain::org::OrgKind::Supplier,
+        system: false,
+        scopes: None,
+        roles: vec![lianrong_domain::role::Role::OrgAdmin],
+        ..system.clone()
+    };
+    let registration = lianrong_app::registration::register(
+        &t.app,
+        &as_supplier,
+        lianrong_app::registration::NewRegistration { invoice_ids: vec![invoice_id.clone()], ..Default::default() },
+    )
+    .await
+    .unwrap();
     Victim {
         org_id,
         uscc: code(100),
@@ -152,6 +172,8 @@ async fn victim(t: &TestApp) -> Victim {
         record_id,
         invoice_id,
         leaf_index,
+        registration_id: registration.row.id,
+        registration_reference: registration.row.reference,
     }
 }
 
@@ -328,6 +350,43 @@ fn calls(v: &Victim) -> Vec<Call> {
         c(Method::GET, "/api/v1/receivables/totals", "/api/v1/receivables/totals?side=creditor".into(), None),
         c(Method::GET, "/api/v1/penetration/{org_id}", format!("/api/v1/penetration/{}", v.org_id), None),
         c(Method::GET, "/api/v1/verifications/{invoice_id}", format!("/api/v1/verifications/{}", v.invoice_id), None),
+        // Registrations: registering or releasing A's receivable, or reading its registration, is refused
+        // as if it did not exist; the lists and exports hold the caller's own registrations only.
+        c(
+            Method::POST,
+            "/api/v1/registrations",
+            "/api/v1/registrations".into(),
+            Some(json!({"invoice_ids": [v.invoice_id]})),
+        ),
+        c(Method::GET, "/api/v1/registrations", "/api/v1/registrations?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/registrations/{id}", format!("/api/v1/registrations/{}", v.registration_id), None),
+        c(
+            Method::POST,
+            "/api/v1/registrations/{id}/release",
+            format!("/api/v1/registrations/{}/release", v.registration_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/registrations/{id}/certificate",
+            format!("/api/v1/registrations/{}/certificate", v.registration_id),
+            Some(json!({"registry_certificate_no": "FORGED-0001"})),
+        ),
+        c(Method::GET, "/api/v1/registrations/export", "/api/v1/registrations/export?format=zhongdeng".into(), None),
+        c(
+            Method::GET,
+            "/api/v1/registrations/export",
+            "/api/v1/registrations/export?format=crcrfsp&file=xlsx".into(),
+            None,
+        ),
+        // A file that is not the platform's confirmation file is refused whole (422), or the caller may
+        // not import at all (403).
+        c(
+            Method::POST,
+            "/api/v1/registrations/confirmations/import",
+            "/api/v1/registrations/confirmations/import".into(),
+            Some(json!({"__upload": String::from_utf8(victim_trade_csv(&v.uscc)).unwrap()})),
+        ),
         // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
         c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
         c(Method::GET, "/api/v1/log/key", "/api/v1/log/key".into(), None),
@@ -390,6 +449,13 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
                 !call.template.contains('{') || call.template == "/api/v1/standard/templates/{name}"
             }
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
+            // A file that is not a confirmation file is refused whole; it changes nothing.
+            (Method::POST, StatusCode::UNPROCESSABLE_ENTITY)
+                if call.template == "/api/v1/registrations/confirmations/import" =>
+            {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                body["code"] == "header_not_found"
+            }
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
@@ -465,6 +531,18 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
     let trade: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(trade, 2, "no trade record was written in A's name by anyone else");
+    let reg = lianrong_app::registration::get(&t.app, &system, &v.registration_id).await.unwrap();
+    assert_eq!(
+        (reg.row.status.as_str(), reg.row.registry_certificate_no),
+        ("active", None),
+        "A's registration is untouched"
+    );
+    let registrations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM registration").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(registrations, 1, "no one else registered A's receivable");
+    let imported: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(imported, 0);
 }
 
 #[tokio::test]
@@ -662,6 +740,20 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/standard", "/standard".into()),
         get("/standard/templates/{name}", "/standard/templates/order.xlsx".into()),
         get("/penetration", format!("/penetration?org_id={}", v.org_id)),
+        get("/registrations", "/registrations?page_size=200".into()),
+        post("/registrations", "/registrations".into(), vec![("invoice_ids", v.invoice_id.clone())]),
+        post("/registrations/{id}/release", format!("/registrations/{}/release", v.registration_id), vec![]),
+        post(
+            "/registrations/{id}/certificate",
+            format!("/registrations/{}/certificate", v.registration_id),
+            vec![("registry_certificate_no", "FORGED-0001".into())],
+        ),
+        get("/registrations/export", "/registrations/export?format=crcrfsp&file=csv".into()),
+        post(
+            "/registrations/import",
+            "/registrations/import".into(),
+            vec![(UPLOAD, String::from_utf8(victim_trade_csv(&v.uscc)).unwrap())],
+        ),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();

@@ -116,7 +116,7 @@ pub struct NewRegistrationDto {
     pub financier_org_id: Option<String>,
     /// pledge (default) or factoring.
     pub kind: Option<String>,
-    /// Registration period in months, 1–360; by default until the due date.
+    /// Registration period in months, 1–360; by default 12, or until the due date when later.
     pub term_months: Option<i64>,
     pub note: Option<String>,
 }
