@@ -26,7 +26,7 @@ use lianrong_store::registration::{
 };
 use serde_json::json;
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult};
 use crate::log::LeafKind;
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, business_date, new_id, now_ms};
@@ -87,15 +87,9 @@ fn not_found() -> AppError {
     AppError::not_found("The registration", "登记")
 }
 
-fn invoice_not_found(id: &str) -> AppError {
-    let id: String = id.chars().take(64).collect();
-    AppError::new(
-        ErrorKind::NotFound,
-        "not_found",
-        format!("Invoice {id} not found, or not visible to your organisation"),
-        format!("发票 {id} 不存在，或您的机构无权查看"),
-    )
-    .with_field("invoice_ids")
+/// Names no id: the answer must not tell whether someone else's invoice exists.
+fn invoice_not_found() -> AppError {
+    AppError::not_found("An invoice of the receivable", "应收账款中的发票").with_field("invoice_ids")
 }
 
 async fn named(app: &App, row: RegistrationRow) -> AppResult<Registration> {
@@ -176,7 +170,7 @@ async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<C
                 )
                 .with_field("invoice_ids"));
             }
-            _ => return Err(invoice_not_found(id)),
+            _ => return Err(invoice_not_found()),
         };
         if f.status == "inconsistent" {
             return Err(AppError::invalid(
@@ -705,10 +699,13 @@ fn file_problem(code: &'static str, en: impl Into<String>, zh: impl Into<String>
     AppError::invalid("file", code, en, zh)
 }
 
+/// One data row as text with its row number, or the reason it could not be read.
+type TextRow = Result<(u64, Vec<String>), (u64, lianrong_lake::FileError)>;
+
 /// A table's rows as text: the header row's mapping and the data rows (or their read errors).
 struct ReadTable {
     columns: Vec<Option<ConfirmationField>>,
-    rows: Vec<Result<(u64, Vec<String>), (u64, lianrong_lake::FileError)>>,
+    rows: Vec<TextRow>,
 }
 
 fn read_table(file_name: &str, bytes: Vec<u8>) -> AppResult<ReadTable> {

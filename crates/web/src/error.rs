@@ -80,7 +80,7 @@ pub fn problem_response(status: StatusCode, e: &AppError) -> Response {
         field: e.field.clone(),
         message_zh: e.zh.clone(),
         message_en: e.en.clone(),
-        reference: e.reference.clone(),
+        reference: e.reference().map(str::to_string),
     };
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
