@@ -23,6 +23,7 @@ pub mod org;
 pub mod penetration;
 pub mod policy;
 pub mod receivable;
+pub mod registration;
 pub mod secret;
 pub mod stats;
 pub mod submission;

@@ -19,6 +19,7 @@ pub mod page;
 pub mod password;
 pub mod penetration;
 pub mod receivable;
+pub mod registration;
 pub mod role;
 pub mod submission;
 pub mod text;

@@ -103,3 +103,15 @@ pub const MAILDIR_POLL_MS: u64 = 5_000;
 pub const MAILDIR_BATCH_MAX: usize = 100;
 /// Rejected rows listed in a receipt mail (the console shows them all).
 pub const RECEIPT_ROW_ERRORS_MAX: usize = 50;
+
+// Registration of receivables (M9).
+/// Most invoices one registration may claim.
+pub const REGISTRATION_INVOICES_MAX: usize = 100;
+/// Longest 登记证明编号 (the national registry's certificate number) recorded on a registration.
+pub const REGISTRY_CERTIFICATE_NO_CHARS_MAX: usize = 64;
+/// Most registrations one export lists (one file for the registries' batch upload).
+pub const REGISTRATION_EXPORT_ROWS_MAX: i64 = 10_000;
+/// Largest confirmation file from the receivables financing platform that is imported.
+pub const CONFIRMATION_FILE_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Most rows one confirmation file may hold.
+pub const CONFIRMATION_ROWS_MAX: u64 = 10_000;

@@ -116,6 +116,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "confirmation", include_str!("../migrations/sqlite/0007_confirmation.sql")),
     (8, "registration", include_str!("../migrations/sqlite/0008_registration.sql")),
     (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
+    (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -127,6 +128,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "confirmation", include_str!("../migrations/postgres/0007_confirmation.sql")),
     (8, "registration", include_str!("../migrations/postgres/0008_registration.sql")),
     (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
+    (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
 ];
 
 impl Db {

@@ -13,4 +13,5 @@ mod lake_console;
 mod library;
 mod log;
 mod mailbox;
+mod registration;
 mod tenancy;

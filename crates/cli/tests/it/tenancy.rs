@@ -30,6 +30,8 @@ struct Victim {
     /// The supplier's request that A confirm the invoice, and A's signing key.
     confirmation_id: String,
     signing_key: String,
+    registration_id: String,
+    registration_reference: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -75,6 +77,8 @@ impl Victim {
             &self.signing_key,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
+            &self.registration_id,
+            &self.registration_reference,
             "甲方应收账款确权",
             VICTIM_ACCOUNT,
             VICTIM_NEW_ACCOUNT,
@@ -153,6 +157,7 @@ async fn victim(t: &TestApp) -> Victim {
     .unwrap();
     tx.commit().await.unwrap();
     // The supplier fixed the invoice's repayment account and proposes another, awaiting A's consent.
+    // A's supplier registers its receivable against A for financing.
     let as_supplier = Actor {
         org_id: supplier.clone(),
         org_kind: lianrong_domain::org::OrgKind::Supplier,
@@ -203,6 +208,13 @@ async fn victim(t: &TestApp) -> Victim {
     .unwrap();
     drop(conn);
     let signing_key = lianrong_app::confirmation::signing_key(&t.app, &a_admin).await.unwrap().public_key_hex;
+    let registration = lianrong_app::registration::register(
+        &t.app,
+        &as_supplier,
+        lianrong_app::registration::NewRegistration { invoice_ids: vec![invoice_id.clone()], ..Default::default() },
+    )
+    .await
+    .unwrap();
     Victim {
         confirmation_id,
         signing_key,
@@ -220,6 +232,8 @@ async fn victim(t: &TestApp) -> Victim {
         invoice_id,
         leaf_index,
         change_id: change.id,
+        registration_id: registration.row.id,
+        registration_reference: registration.row.reference,
     }
 }
 
@@ -504,6 +518,43 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"public_key": own_public_key()})),
         ),
         c(Method::POST, "/api/v1/signing-key/platform", "/api/v1/signing-key/platform".into(), None),
+        // Registrations: registering or releasing A's receivable, or reading its registration, is refused
+        // as if it did not exist; the lists and exports hold the caller's own registrations only.
+        c(
+            Method::POST,
+            "/api/v1/registrations",
+            "/api/v1/registrations".into(),
+            Some(json!({"invoice_ids": [v.invoice_id]})),
+        ),
+        c(Method::GET, "/api/v1/registrations", "/api/v1/registrations?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/registrations/{id}", format!("/api/v1/registrations/{}", v.registration_id), None),
+        c(
+            Method::POST,
+            "/api/v1/registrations/{id}/release",
+            format!("/api/v1/registrations/{}/release", v.registration_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/registrations/{id}/certificate",
+            format!("/api/v1/registrations/{}/certificate", v.registration_id),
+            Some(json!({"registry_certificate_no": "FORGED-0001"})),
+        ),
+        c(Method::GET, "/api/v1/registrations/export", "/api/v1/registrations/export?format=zhongdeng".into(), None),
+        c(
+            Method::GET,
+            "/api/v1/registrations/export",
+            "/api/v1/registrations/export?format=crcrfsp&file=xlsx".into(),
+            None,
+        ),
+        // A file that is not the platform's confirmation file is refused whole (422), or the caller may
+        // not import at all (403).
+        c(
+            Method::POST,
+            "/api/v1/registrations/confirmations/import",
+            "/api/v1/registrations/confirmations/import".into(),
+            Some(json!({"__upload": String::from_utf8(victim_trade_csv(&v.uscc)).unwrap()})),
+        ),
         // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
         c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
         c(Method::GET, "/api/v1/log/key", "/api/v1/log/key".into(), None),
@@ -566,6 +617,13 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
                 !call.template.contains('{') || call.template == "/api/v1/standard/templates/{name}"
             }
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
+            // A file that is not a confirmation file is refused whole; it changes nothing.
+            (Method::POST, StatusCode::UNPROCESSABLE_ENTITY)
+                if call.template == "/api/v1/registrations/confirmations/import" =>
+            {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                body["code"] == "header_not_found"
+            }
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
             // So is setting the caller's own signing key (never another's).
@@ -666,6 +724,18 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
         .await
         .unwrap();
     assert_eq!(keys, vec![v.signing_key.clone()], "A's signing key is unchanged");
+    let reg = lianrong_app::registration::get(&t.app, &system, &v.registration_id).await.unwrap();
+    assert_eq!(
+        (reg.row.status.as_str(), reg.row.registry_certificate_no),
+        ("active", None),
+        "A's registration is untouched"
+    );
+    let registrations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM registration").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(registrations, 1, "no one else registered A's receivable");
+    let imported: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(imported, 0);
 }
 
 #[tokio::test]
@@ -902,6 +972,20 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             "/confirmations",
             "/confirmations".into(),
             vec![("confirmation_id", v.confirmation_id.clone()), ("action", "withdraw".into())],
+        ),
+        get("/registrations", "/registrations?page_size=200".into()),
+        post("/registrations", "/registrations".into(), vec![("invoice_ids", v.invoice_id.clone())]),
+        post("/registrations/{id}/release", format!("/registrations/{}/release", v.registration_id), vec![]),
+        post(
+            "/registrations/{id}/certificate",
+            format!("/registrations/{}/certificate", v.registration_id),
+            vec![("registry_certificate_no", "FORGED-0001".into())],
+        ),
+        get("/registrations/export", "/registrations/export?format=crcrfsp&file=csv".into()),
+        post(
+            "/registrations/import",
+            "/registrations/import".into(),
+            vec![(UPLOAD, String::from_utf8(victim_trade_csv(&v.uscc)).unwrap())],
         ),
     ];
     let walked: BTreeSet<(String, String)> =

@@ -14,6 +14,7 @@ pub mod log;
 pub mod mailbox;
 pub mod me;
 pub mod org;
+pub mod registration;
 pub mod standard;
 pub mod submission;
 pub mod user;
@@ -56,6 +57,8 @@ use crate::state::AppState;
         confirmation::supply_key, confirmation::use_platform_key,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
         log::tree_head, log::key, log::list, log::entry, log::consistency,
+        registration::register, registration::list, registration::get, registration::release, registration::certificate,
+        registration::export, registration::import,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),
@@ -75,6 +78,7 @@ use crate::state::AppState;
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
+        (name = "registration", description = "Registration of receivables against double financing; exports for the national registry and the receivables financing platform"),
     )
 )]
 pub struct ApiDoc;
@@ -186,6 +190,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/log/entries", get(log::list))
         .route("/log/entries/{leaf_index}", get(log::entry))
         .route("/log/consistency", get(log::consistency))
+        .route("/registrations", get(registration::list).post(registration::register))
+        .route("/registrations/export", get(registration::export))
+        .route(
+            "/registrations/confirmations/import",
+            post(registration::import).layer(axum::extract::DefaultBodyLimit::max(registration::IMPORT_BODY_BYTES_MAX)),
+        )
+        .route("/registrations/{id}", get(registration::get))
+        .route("/registrations/{id}/release", post(registration::release))
+        .route("/registrations/{id}/certificate", post(registration::certificate))
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
     Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }
