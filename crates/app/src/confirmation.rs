@@ -878,7 +878,8 @@ pub struct ConfirmationState {
 }
 
 /// The confirmation state of each of these invoices that has one: a live request or confirmation
-/// (signed on request, or by the debtor's payables upload), else the latest rejected or withdrawn one.
+/// (signed on request, or by the debtor's payables upload), else a result imported from the central
+/// bank's platform, else the latest rejected or withdrawn request.
 pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMap<String, ConfirmationState>> {
     let mut out: HashMap<String, ConfirmationState> = HashMap::new();
     let live = |s: ConfirmationStatus| matches!(s, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed);
@@ -900,6 +901,20 @@ pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMa
             decided_at_ms: c.decided_at_ms,
         };
         out.insert(c.invoice_id.clone(), state);
+    }
+    // A result imported from the central bank's platform (中征平台) stands where nothing live does here.
+    for e in lianrong_store::registration::external_confirmations(conn, invoice_ids).await? {
+        if out.get(&e.invoice_id).is_some_and(|s| live(s.status)) {
+            continue;
+        }
+        let status = if e.confirmed { ConfirmationStatus::Confirmed } else { ConfirmationStatus::Rejected };
+        let state = ConfirmationState {
+            status,
+            source: e.confirmed.then_some(ConfirmationSource::Crcrfsp),
+            confirmation_id: None,
+            decided_at_ms: Some(e.imported_at_ms),
+        };
+        out.insert(e.invoice_id.clone(), state);
     }
     Ok(out)
 }

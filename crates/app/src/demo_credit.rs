@@ -2,7 +2,8 @@
 //! some receivables over the past fortnight; the cores confirmed most (signed), rejected some with a
 //! reason, left some pending, and uploaded a few payables themselves. The demo login of the chain's
 //! first tier-1 supplier (`sup1.t1`) has one signed and one pending, and keeps the rest un-asked, so
-//! a visitor can ask for confirmation and watch the core sign.
+//! a visitor can ask for confirmation and watch the core sign. Each supplier's first signed receivable
+//! is registered against double financing with one of the chain's banks.
 
 use lianrong_domain::chain::MemberRole;
 use lianrong_domain::confirmation::Decision;
@@ -31,6 +32,8 @@ pub struct CreditSummary {
     pub pending: usize,
     /// Payables the cores confirmed unasked.
     pub payables_confirmed: usize,
+    /// Receivables registered against double financing.
+    pub registered: usize,
 }
 
 fn actor(org_id: &str, kind: OrgKind, name: &str) -> Actor {
@@ -119,11 +122,27 @@ pub async fn load(app: &App) -> AppResult<CreditSummary> {
                 signature_hex: None,
             })
             .collect();
-        for d in confirmation::decide(app, &core_actor, &decisions).await? {
+        let decided = confirmation::decide(app, &core_actor, &decisions).await?;
+        for d in &decided {
             match d.status {
                 lianrong_domain::confirmation::ConfirmationStatus::Rejected => summary.rejected += 1,
                 _ => summary.confirmed += 1,
             }
+        }
+        // The first signed receivable is registered for financing with one of the chain's banks, so a
+        // second registration of it can be tried (and is refused with this one's reference).
+        if let Some(signed) =
+            decided.iter().find(|d| d.status == lianrong_domain::confirmation::ConfirmationStatus::Confirmed)
+        {
+            let bank = members.iter().find(|m| m.role == MemberRole::Bank).map(|m| m.org_id.clone());
+            let input = crate::registration::NewRegistration {
+                invoice_ids: vec![signed.invoice_id.clone()],
+                financier_org_id: bank,
+                note: Some("保理融资登记（演示）".into()),
+                ..Default::default()
+            };
+            crate::registration::register(app, &supplier, input).await?;
+            summary.registered += 1;
         }
         summary.pending += asked.len() - decisions.len();
     }

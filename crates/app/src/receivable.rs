@@ -32,6 +32,8 @@ pub struct Receivable {
     pub confirmation: Option<ConfirmationState>,
     /// The data-only ("four no's") path: empty when the data alone prove the receivable, else why not.
     pub data_only_ineligibility: Vec<Ineligibility>,
+    /// The reference of the active registration against double financing that claims it, if any.
+    pub registration_reference: Option<String>,
 }
 
 impl Receivable {
@@ -98,6 +100,8 @@ async fn enrich(conn: &mut lianrong_store::Conn, rows: Vec<VerificationRow>) -> 
     }
     let ids: Vec<String> = rows.iter().map(|v| v.invoice_id.clone()).collect();
     let mut confirmations = crate::confirmation::states(conn, &ids).await?;
+    let mut registrations: HashMap<String, String> =
+        lianrong_store::registration::active_references(conn, &ids).await?.into_iter().collect();
     let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
     Ok(rows
         .into_iter()
@@ -116,6 +120,7 @@ async fn enrich(conn: &mut lianrong_store::Conn, rows: Vec<VerificationRow>) -> 
             let discrepancies = v.discrepancies.split(',').filter(|d| !d.is_empty()).count();
             Receivable {
                 confirmation: confirmations.remove(&v.invoice_id),
+                registration_reference: registrations.remove(&v.invoice_id),
                 data_only_ineligibility: lianrong_domain::confirmation::data_only_ineligibility(
                     status,
                     discrepancies,

@@ -209,8 +209,8 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
     }
     if let Some(c) = credit {
         println!(
-            "  确权 confirmation: {} asked by suppliers ({} signed by the cores, {} rejected, {} pending), {} payables confirmed by upload",
-            c.requested, c.confirmed, c.rejected, c.pending, c.payables_confirmed
+            "  确权 confirmation: {} asked by suppliers ({} signed by the cores, {} rejected, {} pending), {} payables confirmed by upload; {} registered against double financing",
+            c.requested, c.confirmed, c.rejected, c.pending, c.payables_confirmed, c.registered
         );
     }
     println!("\n  Console: http://{}/   API docs: http://{}/api/docs", opts.listen, opts.listen);

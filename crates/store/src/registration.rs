@@ -597,3 +597,24 @@ pub async fn registrable_invoices(
     .await?;
     rows.iter().map(|r| Ok((facts_row(r)?, r.try_get::<Option<String>, _>(8)?))).collect()
 }
+
+/// The references of the active registrations claiming these invoices, as (invoice id, reference).
+pub async fn active_references(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    // Bounded IN lists keep each statement small on both databases.
+    for chunk in invoice_ids.chunks(200) {
+        let marks = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT c.invoice_id, r.reference FROM registration_claim c JOIN registration r ON r.id = c.registration_id \
+             WHERE r.status = 'active' AND c.invoice_id IN ({marks})"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push((r.try_get(0)?, r.try_get(1)?));
+        }
+    }
+    Ok(out)
+}

@@ -408,6 +408,27 @@ async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
     let core = test.login(&core_login, lianrong_app::demo::DEMO_PASSWORD).await;
     let (_, ttc) = core.get("/api/v1/confirmations/time-to-confirm").await;
     assert!(ttc["decided"].as_u64().unwrap() >= 2 && ttc["median_ms"].as_i64().unwrap() > 0, "{ttc}");
+    // The demo registered the supplier's signed receivable; a second registration of it is refused with
+    // the first one's reference, and so is one of the receivable just confirmed once it is registered.
+    let (_, owed) = supplier.get("/api/v1/receivables?side=creditor&page_size=200").await;
+    let registered = owed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["registration_reference"].is_string())
+        .expect("a registered receivable")
+        .clone();
+    let (status, e) = supplier.post("/api/v1/registrations", json!({"invoice_ids": [registered["invoice_id"]]})).await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT, "{e}");
+    assert_eq!(
+        (e["code"].as_str(), e["reference"].as_str()),
+        (Some("already_registered"), registered["registration_reference"].as_str()),
+        "{e}"
+    );
+    let (status, first) = supplier.post("/api/v1/registrations", json!({"invoice_ids": [invoice_id]})).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{first}");
+    let (status, e) = supplier.post("/api/v1/registrations", json!({"invoice_ids": [invoice_id]})).await;
+    assert_eq!((status, e["reference"].clone()), (reqwest::StatusCode::CONFLICT, first["reference"].clone()), "{e}");
     // The chain's tier graph reaches tier 3.
     let (status, reach) = core.get(&format!("/api/v1/penetration/{debtor}")).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{reach}");

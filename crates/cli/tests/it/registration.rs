@@ -468,6 +468,14 @@ async fn the_platforms_confirmation_file_imports_row_by_row_with_every_bad_row_n
     assert_eq!(report["accepted"], 1, "{report}");
     let c = lianrong_store::registration::external_confirmation(&mut conn, &inv[1]).await.unwrap().unwrap();
     assert!(c.confirmed, "the latest import is current");
+    // The supplier's receivables show it as confirmed on the central bank's platform.
+    let (_, owed) = w.supplier.get("/api/v1/receivables?side=creditor&page_size=200").await;
+    let r = owed["items"].as_array().unwrap().iter().find(|r| r["invoice_id"] == inv[1].as_str()).unwrap();
+    assert_eq!(
+        (r["confirmation_status"].as_str(), r["confirmation_source"].as_str()),
+        (Some("confirmed"), Some("crcrfsp")),
+        "{r}"
+    );
     let resp = w.supplier.upload("/api/v1/registrations/confirmations/import", "x.csv", b"a,b\n1,2\n".to_vec()).await;
     let status = resp.status();
     let e: Value = resp.json().await.unwrap();

@@ -142,6 +142,8 @@ pub struct ReceivableDto {
     pub data_only_eligible: bool,
     /// Why not, when not: not_verified, discrepancy, nothing_outstanding, no_due_date, overdue.
     pub data_only_ineligibility: Vec<String>,
+    /// The active registration against double financing that claims it (its reference), if any.
+    pub registration_reference: Option<String>,
 }
 
 page_dto!(ReceivablePage, ReceivableDto);
@@ -167,6 +169,7 @@ impl From<lianrong_app::receivable::Receivable> for ReceivableDto {
             confirmation_id: r.confirmation.and_then(|c| c.confirmation_id),
             data_only_eligible,
             data_only_ineligibility: r.data_only_ineligibility.iter().map(|i| i.code().to_string()).collect(),
+            registration_reference: r.registration_reference,
         }
     }
 }

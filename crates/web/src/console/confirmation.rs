@@ -33,6 +33,7 @@ pub struct ReceivableRow {
     pub data_only: bool,
     pub data_only_reasons: String,
     pub sme_breach: String,
+    pub registration: String,
     /// The creditor may ask for confirmation now (or, on the debtor's side, the debtor may confirm).
     pub can_request: bool,
 }
@@ -68,6 +69,7 @@ fn receivable_row(r: &Receivable, side: Side, lang_en: bool) -> ReceivableRow {
         confirmation,
         data_only: r.data_only_eligible(),
         data_only_reasons: r.data_only_ineligibility.iter().map(|i| i.label(lang_en)).collect::<Vec<_>>().join("；"),
+        registration: r.registration_reference.clone().unwrap_or_default(),
         sme_breach: r
             .sme_breach_days
             .map(|d| if lang_en { format!("{d} days over") } else { format!("超{d}天") })
