@@ -324,6 +324,7 @@ pub async fn bind(app: &App, actor: &Actor, invoice_id: &str, new: &NewAccount) 
             other => other.into(),
         })?;
         let detail = format!("bound {} at {}", rules::masked(&account.last4), account.bank_name);
+        log_account(&mut tx, &ctx, &row, &[actor.org_id.clone()], None).await?;
         audit_store::insert(&mut tx, &audit::record(actor, action, OBJECT, invoice_id, "ok", &detail)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ctx.invoice)
@@ -566,6 +567,7 @@ async fn apply_if_complete(app: &App, tx: &mut Conn, actor: &Actor, ctx: &Contex
     if !store::close_change(tx, change_id, ChangeStatus::Applied.code(), &actor.org_id, &who(actor), now, None).await? {
         return Err(stale());
     }
+    log_account(tx, ctx, &row, &given, Some(change_id)).await?;
     let detail = format!(
         "change {change_id} applied: {} at {} (version {}), consented by {}",
         rules::masked(&change.account_last4),
@@ -576,6 +578,34 @@ async fn apply_if_complete(app: &App, tx: &mut Conn, actor: &Actor, ctx: &Contex
     audit_store::insert(tx, &audit::record(actor, "collection_account.apply", OBJECT, invoice_id, "ok", &detail))
         .await?;
     Ok(true)
+}
+
+/// Which account was fixed for a receivable, when, and with whose consent, as a leaf of the verifiable
+/// log in the caller's transaction: a bank financing the receivable can prove it offline. The leaf names
+/// the account by its SM3 digest and last four digits, never the number.
+async fn log_account(
+    tx: &mut Conn,
+    ctx: &Context,
+    row: &AccountRow,
+    consented_by: &[String],
+    change_id: Option<&str>,
+) -> AppResult<()> {
+    let entry = serde_json::json!({
+        "invoice_id": row.invoice_id,
+        "version": row.version,
+        "account_sm3": row.account_sm3,
+        "account_last4": row.account_last4,
+        "bank_name": row.bank_name,
+        "consented_by": consented_by,
+        "change_id": change_id,
+    });
+    let parties: Vec<&str> = [&ctx.creditor_org_id, &ctx.debtor_org_id, &ctx.financier_org_id]
+        .into_iter()
+        .filter_map(|o| o.as_deref())
+        .collect();
+    crate::log::append(tx, crate::log::LeafKind::CollectionAccount, &row.invoice_id, &parties, &entry, row.bound_at_ms)
+        .await?;
+    Ok(())
 }
 
 fn stale() -> AppError {

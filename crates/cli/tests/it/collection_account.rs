@@ -253,6 +253,20 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
     assert_eq!(c["consents"].as_array().unwrap().len(), 3, "{c}");
     let (_, s) = w.bank.get(&path).await;
     assert_eq!((s["account"]["masked"].as_str(), s["account"]["version"].as_i64()), (Some("**** 2345"), Some(3)));
+    // Each account fixed is a leaf of the verifiable log, naming the account by digest, never by number;
+    // the bank that consented reads the leaf of the version it agreed to.
+    let (_, leaves) = w.supplier.get("/api/v1/log/entries?kind=collection_account").await;
+    let data: Vec<Value> = leaves["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l["data"].as_str().unwrap()).unwrap())
+        .collect();
+    let versions: Vec<i64> = data.iter().map(|d| d["entry"]["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions.iter().copied().collect::<std::collections::BTreeSet<_>>(), [1, 2, 3].into(), "{leaves}");
+    assert!(!leaves.to_string().contains(ACCOUNT_C), "no account number in the log: {leaves}");
+    let (_, leaves) = w.bank.get("/api/v1/log/entries?kind=collection_account").await;
+    assert!(leaves.to_string().contains(&w.bank_id), "the bank's consent is on the leaf it can read: {leaves}");
 
     // A change can be withdrawn by its proposer, or declined by another party; neither touches the account.
     let (_, c) = w.supplier.post(&changes, account(ACCOUNT_A)).await;
