@@ -324,7 +324,7 @@ pub async fn bind(app: &App, actor: &Actor, invoice_id: &str, new: &NewAccount) 
             other => other.into(),
         })?;
         let detail = format!("bound {} at {}", rules::masked(&account.last4), account.bank_name);
-        log_account(&mut tx, &ctx, &row, &[actor.org_id.clone()], None).await?;
+        log_account(&mut tx, &ctx, &row, std::slice::from_ref(&actor.org_id), None).await?;
         audit_store::insert(&mut tx, &audit::record(actor, action, OBJECT, invoice_id, "ok", &detail)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ctx.invoice)
