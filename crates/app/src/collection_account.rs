@@ -180,9 +180,24 @@ fn who(actor: &Actor) -> String {
         .unwrap_or_else(|| "system".to_string())
 }
 
-fn validated(a: &NewAccount) -> AppResult<rules::Account> {
-    rules::validate(&a.account_no, &a.bank_name, &a.holder_name)
-        .map_err(|e| AppError::invalid(e.field, e.code, e.en, e.zh))
+/// An account checked, with its digest keyed by the platform (what payments' payee digests compare to).
+struct Checked {
+    account: rules::Account,
+    sm3: String,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = rules::Account;
+    fn deref(&self) -> &rules::Account {
+        &self.account
+    }
+}
+
+fn validated(app: &App, a: &NewAccount) -> AppResult<Checked> {
+    let account = rules::validate(&a.account_no, &a.bank_name, &a.holder_name)
+        .map_err(|e| AppError::invalid(e.field, e.code, e.en, e.zh))?;
+    let sm3 = app.secret().account_digest().of(&account.number);
+    Ok(Checked { account, sm3 })
 }
 
 fn reason_text(reason: Option<&str>) -> AppResult<String> {
@@ -304,7 +319,7 @@ pub async fn bind(app: &App, actor: &Actor, invoice_id: &str, new: &NewAccount) 
         if store::get(&mut tx, invoice_id, true).await?.is_some() {
             return Err(already_bound());
         }
-        let account = validated(new)?;
+        let account = validated(app, new)?;
         let now = now_ms();
         let row = AccountRow {
             invoice_id: invoice_id.to_string(),
@@ -441,7 +456,7 @@ pub async fn propose(
                 "债务人尚未入驻平台，无法同意回款账户变更",
             ));
         };
-        let account = validated(new)?;
+        let account = validated(app, new)?;
         if account.sm3 == current.account_sm3 {
             return Err(AppError::invalid(
                 "account_no",

@@ -1,7 +1,7 @@
 //! Fixed repayment accounts (回款账户确定): the bank account a receivable's debtor must pay into. This module
-//! holds the pure rules: what a valid account number is, its digest (the same one the data lake keeps for
-//! every payment's payee account, so the two can be compared), how it is masked, and whose consent a
-//! change needs.
+//! holds the pure rules: what a valid account number is, its normalised form (the same the data lake gives
+//! every payment's payee account, so their keyed digests — `app::secret::AccountDigest` — compare), how it
+//! is masked, and whose consent a change needs.
 //!
 //! Why no Luhn check: personal bank cards (16–19 digits) carry a Luhn check digit, but the settlement
 //! accounts of companies (对公结算账户) that receivables are paid into do not. Each bank numbers them its own
@@ -45,14 +45,6 @@ pub fn normalise_account_no(input: &str) -> String {
     normalize_width(input).chars().filter(|c| !matches!(c, ' ' | '-')).collect()
 }
 
-/// The SM3 digest (lower-case hex) of a normalised account number: equal to a payment's
-/// `payee_account_sm3` when the payment went to this account.
-pub fn account_sm3(normalised: &str) -> String {
-    use sm3::Digest;
-    let digest = sm3::Sm3::digest(normalised.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The last four digits, the only part of an account shown (masked) once it is stored.
 pub fn last4(normalised: &str) -> String {
     let n = normalised.chars().count();
@@ -64,11 +56,11 @@ pub fn masked(last4: &str) -> String {
     format!("**** {last4}")
 }
 
-/// A validated account: the normalised number with its digest and last four digits, and the names.
+/// A validated account: the normalised number with its last four digits, and the names. Its digest is
+/// keyed by the platform (`app::secret::AccountDigest`), so it is not computed here.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Account {
     pub number: String,
-    pub sm3: String,
     pub last4: String,
     pub bank_name: String,
     pub holder_name: String,
@@ -124,7 +116,7 @@ pub fn validate(account_no: &str, bank_name: &str, holder_name: &str) -> Result<
     }
     let bank_name = name("bank_name", "开户行", bank_name, BANK_NAME_CHARS_MAX)?;
     let holder_name = name("holder_name", "户名", holder_name, PARTY_NAME_CHARS_MAX)?;
-    Ok(Account { sm3: account_sm3(&number), last4: last4(&number), number, bank_name, holder_name })
+    Ok(Account { last4: last4(&number), number, bank_name, holder_name })
 }
 
 fn name(field: &'static str, zh_name: &str, input: &str, max: usize) -> Result<String, AccountError> {
@@ -184,11 +176,8 @@ mod tests {
             assert_eq!(a.number, "6222020200112233445");
             // The lake's own parser gives the same string, so the digests agree.
             assert_eq!(crate::trade::value::parse_account_no(input).unwrap(), a.number);
-            assert_eq!(a.sm3, account_sm3("6222020200112233445"));
             assert_eq!(a.last4, "3445");
         }
-        // SM3 as the app computes it for payments (GB/T 32905 "abc" vector checks the hex encoding).
-        assert_eq!(account_sm3("abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
         assert_eq!(masked("3445"), "**** 3445");
         assert!(!format!("{:?}", validate("123456789012", "b", "h").unwrap()).contains("123456789012"));
     }

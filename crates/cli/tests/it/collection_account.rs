@@ -167,7 +167,9 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
         assert!(!column.contains(ACCOUNT_A) && !column.contains("0011223"), "plaintext stored: {column}");
     }
     assert!(row.0.starts_with("v1:"), "{}", row.0);
-    assert_eq!(row.1, lianrong_domain::collection_account::account_sm3(ACCOUNT_A));
+    // The digest is keyed: the platform's own, and not the plain SM3 anyone could recompute from a guess.
+    assert_eq!(row.1, t.app.secret().account_digest().of(ACCOUNT_A));
+    assert_ne!(row.1, lianrong_app::sm3_hex(ACCOUNT_A.as_bytes()));
     let details: Vec<String> =
         sqlx::query_scalar("SELECT detail FROM audit_event").fetch_all(&t.app.db.pool).await.unwrap();
     assert!(details.iter().all(|d| !d.contains(ACCOUNT_A)), "{details:?}");
