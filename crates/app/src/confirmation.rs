@@ -105,7 +105,7 @@ fn open_private_key(app: &App, k: &OrgKeyRecord) -> AppResult<SigningKey> {
 }
 
 fn key_aad(org_id: &str) -> Vec<u8> {
-    format!("org_key.private_key_sealed:{org_id}").into_bytes()
+    crate::secret::aad("org_key", "private_key_sealed", org_id)
 }
 
 /// The organisation's key, generating a platform-held one on first use.

@@ -170,6 +170,13 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
     assert!(c["wait_ms"].as_i64().unwrap() >= 0);
     let (_, key) = w.core.get("/api/v1/signing-key").await;
     assert_eq!((key["held_by"].as_str(), key["public_key"].as_str()), (Some("platform"), c["public_key"].as_str()));
+    // The platform holds the core's private key sealed (SM4-GCM), never in the clear.
+    let sealed: Option<String> = sqlx::query_scalar("SELECT private_key_sealed FROM org_key WHERE org_id = $1")
+        .bind(&w.core_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert!(sealed.as_deref().is_some_and(|s| s.starts_with("v1:")), "{sealed:?}");
     let leaf = c["leaf_index"].as_i64().unwrap();
     let (s, entry) = w.supplier.get(&format!("/api/v1/log/entries/{leaf}")).await;
     assert_eq!(s, StatusCode::OK, "the creditor reads the confirmation's leaf: {entry}");
@@ -228,7 +235,6 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
             .any(|e| e["action"] == "confirmation.decide" && e["outcome"] == "refused"),
         "{audit}"
     );
-    let _ = &w.core_id;
 }
 
 #[tokio::test]
