@@ -61,7 +61,7 @@ fn invalid_credentials() -> AppError {
 }
 
 fn locked(until_ms: i64, now: i64) -> AppError {
-    let secs = ((until_ms - now).max(0) / 1000 + 1) as u64;
+    let secs = u32::try_from((until_ms - now).max(0) / 1000 + 1).unwrap_or(u32::MAX);
     AppError {
         retry_after_s: Some(secs),
         ..AppError::new(

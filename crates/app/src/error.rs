@@ -24,14 +24,25 @@ pub struct AppError {
     pub field: Option<String>,
     pub en: String,
     pub zh: String,
-    pub retry_after_s: Option<u64>,
+    pub retry_after_s: Option<u32>,
+    /// Facts beyond the message that the caller needs to act on, when there are any (boxed: errors
+    /// travel in every `Result`, so the common case stays small).
+    pub detail: Option<Box<ErrorDetail>>,
+}
+
+/// Extra facts some errors carry to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorDetail {
+    /// The reference of the record a conflict is with (e.g. the registration that already claims a
+    /// receivable).
+    pub reference: Option<String>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(kind: ErrorKind, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
-        AppError { kind, code, field: None, en: en.into(), zh: zh.into(), retry_after_s: None }
+        AppError { kind, code, field: None, en: en.into(), zh: zh.into(), retry_after_s: None, detail: None }
     }
 
     pub fn invalid(field: &str, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
@@ -71,6 +82,16 @@ impl AppError {
     pub fn with_field(mut self, field: &str) -> AppError {
         self.field = Some(field.to_string());
         self
+    }
+
+    pub fn with_reference(mut self, reference: &str) -> AppError {
+        self.detail.get_or_insert_with(Default::default).reference = Some(reference.to_string());
+        self
+    }
+
+    /// The reference of the record a conflict is with, if the error names one.
+    pub fn reference(&self) -> Option<&str> {
+        self.detail.as_ref().and_then(|d| d.reference.as_deref())
     }
 
     /// The message in the reader's language.

@@ -133,9 +133,9 @@ struct PairInput {
 async fn read_pair(conn: &mut lianrong_store::Conn, buyer: &str, seller: &str) -> AppResult<PairInput> {
     let records = store::pair_records_json(conn, buyer, seller).await?;
     let stored = store::pair_verdicts_json(conn, buyer, seller).await?;
-    // Fixed repayment accounts are bound per receivable by `collection_account` (issue 4, item 4);
-    // until that lands none is known, so no payment is flagged as going elsewhere.
-    let fixed = domain::FixedAccounts::new();
+    // The pair's fixed repayment accounts (`collection_account`): payments made elsewhere are flagged.
+    let fixed: domain::FixedAccounts =
+        lianrong_store::collection_account::fixed_accounts_of_pair(conn, buyer, seller).await?.into_iter().collect();
     Ok(PairInput { buyer: buyer.to_string(), seller: seller.to_string(), records, stored, fixed })
 }
 

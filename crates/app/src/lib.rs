@@ -8,9 +8,12 @@ pub mod audit;
 pub mod auth;
 pub mod chain;
 pub mod cluster;
+pub mod collection_account;
+pub mod confirmation;
 pub mod core_library;
 pub mod curated;
 pub mod demo;
+pub mod demo_credit;
 pub mod demo_trade;
 pub mod error;
 pub mod four_flow;
@@ -20,6 +23,8 @@ pub mod org;
 pub mod penetration;
 pub mod policy;
 pub mod receivable;
+pub mod registration;
+pub mod secret;
 pub mod stats;
 pub mod submission;
 pub mod trade;
@@ -30,18 +35,32 @@ pub use policy::{Actor, Permission};
 
 use lianrong_store::Db;
 
-/// The application: a database handle and nothing else, so that any number of processes can serve one
-/// database behind a load balancer.
+/// The application: a database handle, the lake and the field-encryption key, and nothing else, so that
+/// any number of processes can serve one database behind a load balancer (all with the same key).
 #[derive(Clone, Debug)]
 pub struct App {
     pub db: Db,
     /// The raw and curated zones (a local folder or an S3-compatible store).
     pub lake: std::sync::Arc<lianrong_lake::Lake>,
+    /// Seals and opens sensitive fields (SM4-GCM under the platform key); see [`secret`].
+    secret: std::sync::Arc<secret::Secret>,
 }
 
 impl App {
-    /// Connects, migrates, opens the lake and seeds the cluster list when the database is new.
+    /// [`App::open_with`] under the key the environment names (`LIANRONG_SECRET_KEY` or
+    /// `LIANRONG_SECRET_KEY_FILE`), else under a fresh key that lives as long as the process: for tests
+    /// and benchmarks on throw-away databases. Servers use `open_with` and a key kept on disk.
     pub async fn open(url: &str, lake_url: &str) -> AppResult<App> {
+        let key = match secret::SecretKey::from_env()? {
+            Some((key, _)) => key,
+            None => secret::SecretKey::random()?,
+        };
+        App::open_with(url, lake_url, &key).await
+    }
+
+    /// Connects, migrates, opens the lake, checks that `key` is the database's field-encryption key (or
+    /// binds a new database to it) and seeds the cluster list when the database is new.
+    pub async fn open_with(url: &str, lake_url: &str, key: &secret::SecretKey) -> AppResult<App> {
         let db = Db::connect(url).await.map_err(|e| {
             tracing::error!(error = %e, url = %lianrong_store::redact_url(url), "cannot open the database");
             AppError::new(
@@ -64,9 +83,17 @@ impl App {
                 format!("无法打开数据湖 {lake_url}：{}", e.code()),
             )
         })?;
-        let app = App { db, lake: std::sync::Arc::new(lake) };
+        let secret = secret::Secret::new(key);
+        secret::check_key(&db, &secret).await?;
+        tracing::info!(key_id = secret.key_id(), "field encryption key ready");
+        let app = App { db, lake: std::sync::Arc::new(lake), secret: std::sync::Arc::new(secret) };
         cluster::seed_if_empty(&app).await?;
         Ok(app)
+    }
+
+    /// The field-encryption seal: `app.secret().seal(plaintext, &secret::aad(table, column, row_id))`.
+    pub fn secret(&self) -> &secret::Secret {
+        &self.secret
     }
 
     pub async fn ready(&self) -> AppResult<()> {

@@ -225,6 +225,10 @@ impl PublicKey {
         Ok(PublicKey { key })
     }
 
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
     /// SEC1 uncompressed encoding (`04 ‖ x ‖ y`) as hex.
     pub fn sec1_hex(&self) -> String {
         hex::encode(self.key.to_sec1_bytes())
@@ -294,10 +298,15 @@ impl PlatformKey {
 const KEY_GENERATION_ATTEMPTS_MAX: usize = 8;
 
 fn generate_key() -> AppResult<PlatformKey> {
+    Ok(PlatformKey::from_signing(generate_signing_key()?))
+}
+
+/// A fresh SM2 signing key (the platform's, or one an organisation lets the platform hold).
+pub(crate) fn generate_signing_key() -> AppResult<SigningKey> {
     for _ in 0..KEY_GENERATION_ATTEMPTS_MAX {
         let bytes = random_bytes::<32>()?;
         if let Ok(signing) = SigningKey::from_slice(SM2_DISTID, &bytes) {
-            return Ok(PlatformKey::from_signing(signing));
+            return Ok(signing);
         }
     }
     Err(log_broken("cannot generate a key", "no valid scalar drawn"))

@@ -10,6 +10,10 @@ use lianrong_domain::receivable::{self as rules, AgeingBucket};
 use lianrong_store::StoreError;
 use lianrong_store::four_flow::{self as store, Side, VerificationRow};
 
+use lianrong_domain::confirmation::{ConfirmationStatus, Ineligibility};
+use lianrong_domain::four_flow::VerificationStatus;
+
+use crate::confirmation::ConfirmationState;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, business_date, now_ms};
@@ -23,6 +27,23 @@ pub struct Receivable {
     pub late_interest_fen: i64,
     /// Days by which the due date passes the 60 days a large buyer may take to pay an SME.
     pub sme_breach_days: Option<i64>,
+    /// The core's path: a request to the debtor, its signed confirmation, or its own sharing of the
+    /// invoice. `None` when confirmation was never asked.
+    pub confirmation: Option<ConfirmationState>,
+    /// The data-only ("four no's") path: empty when the data alone prove the receivable, else why not.
+    pub data_only_ineligibility: Vec<Ineligibility>,
+    /// The reference of the active registration against double financing that claims it, if any.
+    pub registration_reference: Option<String>,
+}
+
+impl Receivable {
+    pub fn data_only_eligible(&self) -> bool {
+        self.data_only_ineligibility.is_empty()
+    }
+
+    pub fn confirmed(&self) -> bool {
+        self.confirmation.as_ref().is_some_and(|c| c.status == ConfirmationStatus::Confirmed)
+    }
 }
 
 fn date(s: &Option<String>) -> Option<Date> {
@@ -47,37 +68,74 @@ pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> Ap
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    let rows = store::receivables(&mut conn, &scope, side, page).await?;
-    // Size classes of the parties on this page, for the SME rule (parties not on the platform are unknown).
+    let Page { items, page, page_size, total } = store::receivables(&mut conn, &scope, side, page).await?;
+    let items = enrich(&mut conn, items).await?;
+    Ok(Page { items, page, page_size, total })
+}
+
+/// One invoice's receivable with its credit paths, for its two parties (and the operator).
+pub async fn get(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Receivable> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let scope = crate::trade::scope(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let v = store::get(&mut conn, &scope, invoice_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::not_found("Receivable", "应收账款"),
+        other => other.into(),
+    })?;
+    enrich(&mut conn, vec![v]).await?.pop().ok_or_else(AppError::internal)
+}
+
+/// Verdicts become receivables: ageing, late interest and the SME rule as of today, the confirmation
+/// state and data-only eligibility.
+async fn enrich(conn: &mut lianrong_store::Conn, rows: Vec<VerificationRow>) -> AppResult<Vec<Receivable>> {
+    // Size classes of the parties, for the SME rule (parties not on the platform are unknown).
     let mut sizes: HashMap<String, Option<lianrong_domain::org::SizeClass>> = HashMap::new();
-    for r in &rows.items {
+    for r in &rows {
         for uscc in [&r.buyer_uscc, &r.seller_uscc] {
             if !sizes.contains_key(uscc) {
-                let size = lianrong_store::org::find_by_uscc(&mut conn, uscc).await?.map(|o| o.size_class);
+                let size = lianrong_store::org::find_by_uscc(conn, uscc).await?.map(|o| o.size_class);
                 sizes.insert(uscc.clone(), size);
             }
         }
     }
+    let ids: Vec<String> = rows.iter().map(|v| v.invoice_id.clone()).collect();
+    let mut confirmations = crate::confirmation::states(conn, &ids).await?;
+    let mut registrations: HashMap<String, String> =
+        lianrong_store::registration::active_references(conn, &ids).await?.into_iter().collect();
     let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
-    Ok(rows.map(|v| {
-        let due = date(&v.due_date);
-        let overdue = due.map(|d| rules::overdue_days(d, today)).unwrap_or(0);
-        let large = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| !s.is_sme());
-        let sme = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| s.is_sme());
-        let breach = match (date(&v.delivered_date), due) {
-            (Some(delivered), Some(due)) => {
-                rules::sme_term_breach(large(&v.buyer_uscc), sme(&v.seller_uscc), delivered, due)
+    Ok(rows
+        .into_iter()
+        .map(|v| {
+            let due = date(&v.due_date);
+            let overdue = due.map(|d| rules::overdue_days(d, today)).unwrap_or(0);
+            let large = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| !s.is_sme());
+            let sme = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| s.is_sme());
+            let breach = match (date(&v.delivered_date), due) {
+                (Some(delivered), Some(due)) => {
+                    rules::sme_term_breach(large(&v.buyer_uscc), sme(&v.seller_uscc), delivered, due)
+                }
+                _ => None,
+            };
+            let status = VerificationStatus::parse(&v.status).unwrap_or(VerificationStatus::Unverified);
+            let discrepancies = v.discrepancies.split(',').filter(|d| !d.is_empty()).count();
+            Receivable {
+                confirmation: confirmations.remove(&v.invoice_id),
+                registration_reference: registrations.remove(&v.invoice_id),
+                data_only_ineligibility: lianrong_domain::confirmation::data_only_ineligibility(
+                    status,
+                    discrepancies,
+                    v.outstanding_fen,
+                    due.is_some(),
+                    overdue,
+                ),
+                overdue_days: overdue,
+                ageing: due.map(|d| rules::ageing(d, today)),
+                late_interest_fen: rules::late_interest_fen(v.outstanding_fen, overdue, None),
+                sme_breach_days: breach,
+                verdict: v,
             }
-            _ => None,
-        };
-        Receivable {
-            overdue_days: overdue,
-            ageing: due.map(|d| rules::ageing(d, today)),
-            late_interest_fen: rules::late_interest_fen(v.outstanding_fen, overdue, None),
-            sme_breach_days: breach,
-            verdict: v,
-        }
-    }))
+        })
+        .collect())
 }
 
 /// One counterparty's receivables by ageing bucket (`unknown` when no term is known).

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use lianrong_app::{Actor, App, api_key, org, user};
 use lianrong_store::org::OrgFilter;
 
-use crate::options::{DbOptions, app_error, open};
+use crate::options::{DbOptions, app_error, open_in};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -87,7 +87,7 @@ async fn org_by_uscc(app: &App, actor: &Actor, uscc: &str) -> Result<lianrong_st
 }
 
 pub async fn run(db: DbOptions, command: AdminCommand) -> Result<(), String> {
-    let app = open(&db.url()?, &db.lake()).await?;
+    let app = open_in(&db.url()?, &db.lake(), &db.data_dir).await?;
     let system = Actor::system("system");
     match command {
         AdminCommand::Migrate => {

@@ -60,13 +60,27 @@ pub fn app_error(e: AppError) -> String {
     format!("{} / {}", e.zh, e.en)
 }
 
+/// Opens the app under the environment's secret key, else a throw-away one (benchmarks on fresh databases).
 pub async fn open(url: &str, lake_url: &str) -> Result<App, String> {
     App::open(url, lake_url).await.map_err(app_error)
 }
 
+/// Opens the app for a server or an administrator: the field-encryption key comes from
+/// `LIANRONG_SECRET_KEY` or `LIANRONG_SECRET_KEY_FILE`, else from `<data_dir>/secret.key`, made on first start.
+pub async fn open_in(url: &str, lake_url: &str, data_dir: &Path) -> Result<App, String> {
+    let (key, source) = lianrong_app::secret::SecretKey::resolve(data_dir).map_err(app_error)?;
+    match &source {
+        lianrong_app::secret::KeySource::Created(path) => {
+            tracing::warn!(path = %path.display(), key_id = key.key_id(), "created a new field-encryption key: back it up, the encrypted fields cannot be read without it");
+        }
+        other => tracing::info!(source = ?other, key_id = key.key_id(), "field-encryption key loaded"),
+    }
+    App::open_with(url, lake_url, &key).await.map_err(app_error)
+}
+
 pub async fn serve(db: DbOptions, opts: ServeOptions) -> Result<(), String> {
     let started = Instant::now();
-    let app = open(&db.url()?, &db.lake()).await?;
+    let app = open_in(&db.url()?, &db.lake(), &db.data_dir).await?;
     run_server(app, opts, started).await
 }
 
@@ -131,11 +145,12 @@ pub struct Demo {
     pub app: App,
     pub world: lianrong_app::demo::DemoWorld,
     pub trade: Option<lianrong_app::demo_trade::TradeSummary>,
+    pub credit: Option<lianrong_app::demo_credit::CreditSummary>,
 }
 
 pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_trade: bool) -> Result<Demo, String> {
     let url = fresh_demo_file(data_dir)?;
-    let app = open(&url, &data_dir.join("demo-lake").display().to_string()).await?;
+    let app = open_in(&url, &data_dir.join("demo-lake").display().to_string(), data_dir).await?;
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(
@@ -150,7 +165,7 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
     let world = lianrong_app::demo::build(&app, seed, &progress).await.map_err(app_error)?;
     bar.finish();
     if !with_trade {
-        return Ok(Demo { app, world, trade: None });
+        return Ok(Demo { app, world, trade: None, credit: None });
     }
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -167,12 +182,13 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
         .await
         .map_err(app_error)?;
     bar.finish();
-    Ok(Demo { app, world, trade: Some(trade) })
+    let credit = lianrong_app::demo_credit::load(&app).await.map_err(app_error)?;
+    Ok(Demo { app, world, trade: Some(trade), credit: Some(credit) })
 }
 
 pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool) -> Result<(), String> {
     let started = Instant::now();
-    let Demo { app, world, trade } = build_demo(seed, data_dir, true, true).await?;
+    let Demo { app, world, trade, credit } = build_demo(seed, data_dir, true, true).await?;
     println!(
         "\n演示数据已就绪 demo world ready in {:.1} s: {} chains, {} core enterprises, {} suppliers, {} banks (seed {seed})",
         started.elapsed().as_secs_f64(),
@@ -189,6 +205,12 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
             channels.join(" / "),
             t.accepted,
             t.rejected
+        );
+    }
+    if let Some(c) = credit {
+        println!(
+            "  确权 confirmation: {} asked by suppliers ({} signed by the cores, {} rejected, {} pending), {} payables confirmed by upload; {} registered against double financing",
+            c.requested, c.confirmed, c.rejected, c.pending, c.payables_confirmed, c.registered
         );
     }
     println!("\n  Console: http://{}/   API docs: http://{}/api/docs", opts.listen, opts.listen);

@@ -520,7 +520,7 @@ mod tests {
 
         // A lone invoice is unverified.
         let lone = vec![docs[2].clone()];
-        let v = only(verify_pair(&lone, None));
+        let v = only(verify_pair(&lone, &FixedAccounts::new()));
         assert_eq!(v.status, VerificationStatus::Unverified);
         assert_eq!(v.discrepancies, vec![Discrepancy::NoOrder, Discrepancy::NoDelivery]);
     }

@@ -5,6 +5,8 @@
 
 pub mod chain;
 pub mod cluster;
+pub mod collection_account;
+pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
 pub mod labelled;
@@ -17,6 +19,7 @@ pub mod page;
 pub mod password;
 pub mod penetration;
 pub mod receivable;
+pub mod registration;
 pub mod role;
 pub mod submission;
 pub mod text;

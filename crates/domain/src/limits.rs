@@ -44,6 +44,14 @@ pub const REFS_PER_FIELD_MAX: usize = 100;
 /// Longest payment term the standard accepts (three years); the SME rule is checked separately.
 pub const TERM_DAYS_MAX: i64 = 1095;
 pub const PARTY_NAME_CHARS_MAX: usize = 100;
+// ---- Fixed repayment accounts (issue 4 item 4) ----
+/// Digits of a bank account number once spaces and hyphens are dropped. Corporate settlement accounts run
+/// from 9 digits (some city and rural banks) to over 20 (the large banks); 30 leaves room for sub-account
+/// suffixes. Shorter or longer is a typing error.
+pub const ACCOUNT_NO_DIGITS_MIN: usize = 9;
+pub const ACCOUNT_NO_DIGITS_MAX: usize = 30;
+/// The bank and branch an account is held at (开户行), e.g. 中国工商银行股份有限公司重庆解放碑支行.
+pub const BANK_NAME_CHARS_MAX: usize = 60;
 pub const REMARKS_CHARS_MAX: usize = 500;
 /// Any single cell; longer cells are refused before parsing.
 pub const CELL_CHARS_MAX: usize = 2_000;
@@ -95,3 +103,15 @@ pub const MAILDIR_POLL_MS: u64 = 5_000;
 pub const MAILDIR_BATCH_MAX: usize = 100;
 /// Rejected rows listed in a receipt mail (the console shows them all).
 pub const RECEIPT_ROW_ERRORS_MAX: usize = 50;
+
+// Registration of receivables (M9).
+/// Most invoices one registration may claim.
+pub const REGISTRATION_INVOICES_MAX: usize = 100;
+/// Longest 登记证明编号 (the national registry's certificate number) recorded on a registration.
+pub const REGISTRY_CERTIFICATE_NO_CHARS_MAX: usize = 64;
+/// Most registrations one export lists (one file for the registries' batch upload).
+pub const REGISTRATION_EXPORT_ROWS_MAX: i64 = 10_000;
+/// Largest confirmation file from the receivables financing platform that is imported.
+pub const CONFIRMATION_FILE_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// Most rows one confirmation file may hold.
+pub const CONFIRMATION_ROWS_MAX: u64 = 10_000;

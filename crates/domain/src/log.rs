@@ -33,6 +33,7 @@ labelled_enum!(
         Submission => ("submission", "数据报送", "Submission"),
         Confirmation => ("confirmation", "应收账款确权", "Receivable confirmation"),
         Registration => ("registration", "登记", "Registration"),
+        CollectionAccount => ("collection_account", "回款账户确定", "Fixed repayment account"),
         Commitment => ("commitment", "债权凭证操作", "Commitment operation"),
         Disbursement => ("disbursement", "放款", "Disbursement"),
         Disclosure => ("disclosure", "信息披露", "Disclosure"),

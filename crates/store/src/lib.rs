@@ -7,6 +7,8 @@ pub mod api_key;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
+pub mod collection_account;
+pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
 pub mod idempotency;
@@ -14,6 +16,7 @@ pub mod log;
 pub mod mailbox;
 pub mod org;
 pub mod registration;
+pub mod secret;
 pub mod session;
 pub mod submission;
 pub mod trade;
@@ -110,6 +113,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "mailbox", include_str!("../migrations/sqlite/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/sqlite/0005_four_flow.sql")),
     (6, "receivable", include_str!("../migrations/sqlite/0006_receivable.sql")),
+    (7, "confirmation", include_str!("../migrations/sqlite/0007_confirmation.sql")),
+    (8, "registration", include_str!("../migrations/sqlite/0008_registration.sql")),
+    (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
+    (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -118,6 +125,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "mailbox", include_str!("../migrations/postgres/0004_mailbox.sql")),
     (5, "four_flow", include_str!("../migrations/postgres/0005_four_flow.sql")),
     (6, "receivable", include_str!("../migrations/postgres/0006_receivable.sql")),
+    (7, "confirmation", include_str!("../migrations/postgres/0007_confirmation.sql")),
+    (8, "registration", include_str!("../migrations/postgres/0008_registration.sql")),
+    (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
+    (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
 ];
 
 impl Db {

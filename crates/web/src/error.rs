@@ -26,6 +26,10 @@ pub struct Problem {
     pub field: Option<String>,
     pub message_zh: String,
     pub message_en: String,
+    /// The reference of the record a conflict is with, when there is one (e.g. the registration that
+    /// already claims a receivable: `LR-REG-2026-000001`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 pub fn status_of(kind: ErrorKind) -> StatusCode {
@@ -76,6 +80,7 @@ pub fn problem_response(status: StatusCode, e: &AppError) -> Response {
         field: e.field.clone(),
         message_zh: e.zh.clone(),
         message_en: e.en.clone(),
+        reference: e.reference().map(str::to_string),
     };
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

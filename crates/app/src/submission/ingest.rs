@@ -95,10 +95,12 @@ pub(super) async fn run(
     let today = jiff::civil::Date::strptime("%Y-%m-%d", crate::business_date(now_ms()))
         .unwrap_or(jiff::civil::date(2099, 12, 31));
     let ctx = Context { today };
+    let accounts = app.secret().account_digest().clone();
     let (tx, rx) = mpsc::channel::<Msg>(BATCHES_IN_FLIGHT);
     let system = actor.system;
     let parser = tokio::task::spawn_blocking(move || {
-        let mut p = Parser { tx, ctx, submitter_uscc, system, valid: Vec::new(), issues: Vec::new(), rows: 0 };
+        let mut p =
+            Parser { tx, ctx, accounts, submitter_uscc, system, valid: Vec::new(), issues: Vec::new(), rows: 0 };
         p.run(source);
     });
     let started = std::time::Instant::now();
@@ -133,6 +135,8 @@ pub(super) async fn run(
 struct Parser {
     tx: mpsc::Sender<Msg>,
     ctx: Context,
+    /// Payee accounts are kept as keyed digests only (see `secret::AccountDigest`).
+    accounts: crate::secret::AccountDigest,
     submitter_uscc: String,
     system: bool,
     valid: Vec<Valid>,
@@ -499,7 +503,7 @@ impl Parser {
                     row_no,
                     key: record.natural_key(),
                     content_sm3: sm3_hex(&digest_input),
-                    payee_sm3: payee.as_ref().map(|p| sm3_hex(p.as_bytes())),
+                    payee_sm3: payee.as_ref().map(|p| self.accounts.of(p)),
                     payee_last4: payee
                         .as_ref()
                         .map(|p| p.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()),

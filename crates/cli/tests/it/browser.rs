@@ -305,3 +305,132 @@ async fn a_finance_user_uploads_orders_in_the_browser_and_sees_the_report_and_th
         .expect("count records");
     assert_eq!(records, UPLOADED_ORDERS.len() as i64);
 }
+
+/// The demo's credit journey in the browser: the first chain's tier-1 supplier asks its core to
+/// confirm an un-asked receivable from its receivables page; the core's finance user signs it from its
+/// confirmation inbox. Answers the confirmed invoice's id.
+async fn confirm_in_browser(c: &Client, base: &str, core_login: &str) -> Result<String, String> {
+    log_in_as(c, base, "sup1.t1", lianrong_app::demo::DEMO_PASSWORD, "home-data-sharing").await?;
+    c.goto(&format!("{base}/receivables?side=creditor")).await.context("open /receivables")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("receivable-table")).await.context("receivables")?;
+    let tick = c
+        .find(Locator::Css("tr[data-confirmation='none'] input[name='invoice_id']"))
+        .await
+        .context("an un-asked receivable with a checkbox")?;
+    let invoice_id = tick.attr("value").await.context("checkbox value")?.unwrap_or_default();
+    tick.click().await.context("tick it")?;
+    c.find(Locator::Id("ask-confirmation")).await.context("ask button")?.click().await.context("ask")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Css("#flash.flash-ok")).await.context("asked")?;
+    c.find(Locator::Id("logout")).await.context("log-out button")?.click().await.context("log out")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("login")).await.context("back at the login page")?;
+    log_in_as(c, base, core_login, lianrong_app::demo::DEMO_PASSWORD, "home-data-sharing").await?;
+    c.goto(&format!("{base}/confirmations?role=received&status=requested")).await.context("open the inbox")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("confirmation-table")).await.context("inbox")?;
+    let rows = c.find_all(Locator::Css("tr.confirmation-row[data-status='requested']")).await.context("rows")?;
+    let mut ticked = false;
+    for row in rows {
+        let link = row.find(Locator::Css("a")).await.context("invoice link")?;
+        let href = link.attr("href").await.context("href")?.unwrap_or_default();
+        if href.ends_with(&invoice_id) {
+            row.find(Locator::Css("input[name='confirmation_id']"))
+                .await
+                .context("row checkbox")?
+                .click()
+                .await
+                .context("tick")?;
+            ticked = true;
+        }
+    }
+    if !ticked {
+        return Err(format!("the core's inbox does not show the request for {invoice_id}"));
+    }
+    c.find(Locator::Id("confirm-selected")).await.context("confirm button")?.click().await.context("confirm")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Css("#flash.flash-ok")).await.context("confirmed")?;
+    Ok(invoice_id)
+}
+
+#[tokio::test]
+async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
+    let (test, _) = common::spawn_demo_with_trade().await;
+    let supplier = test.login("sup1.t1", lianrong_app::demo::DEMO_PASSWORD).await;
+    // The supplier's receivables show both paths and the demo's history: a signed and a pending
+    // request, and receivables never asked.
+    let (status, owed) = supplier.get("/api/v1/receivables?side=creditor&page_size=200").await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{owed}");
+    let items = owed["items"].as_array().unwrap();
+    let with = |status: &str| items.iter().filter(|r| r["confirmation_status"] == status).count();
+    assert_eq!((with("confirmed"), with("requested")), (1, 1), "{owed}");
+    assert!(items.iter().any(|r| r["confirmation_status"].is_null()), "some receivables are left to ask about");
+    assert!(items.iter().any(|r| r["data_only_eligible"] == true), "the data alone prove some: {owed}");
+    let debtor: String = sqlx::query_scalar(
+        "SELECT o.id FROM organisation o JOIN confirmation c ON c.debtor_org_id = o.id JOIN organisation s \
+         ON s.id = c.creditor_org_id JOIN app_user u ON u.org_id = s.id WHERE u.login = 'sup1.t1' LIMIT 1",
+    )
+    .fetch_one(&test.app.db.pool)
+    .await
+    .expect("the supplier's core");
+    let core_login: String =
+        sqlx::query_scalar("SELECT login FROM app_user WHERE org_id = $1 AND login LIKE '%.finance'")
+            .bind(&debtor)
+            .fetch_one(&test.app.db.pool)
+            .await
+            .expect("the core's finance login");
+    assert_eq!(core_login, "core11.finance", "the README names this login");
+
+    let driver = ChromeDriver::start();
+    let client = connect(&driver).await;
+    let outcome = confirm_in_browser(&client, &test.base_url, &core_login).await;
+    if outcome.is_err()
+        && let Ok(url) = client.current_url().await
+    {
+        eprintln!("browser was at {url}");
+    }
+    let _ = client.close().await;
+    drop(driver);
+    let invoice_id = outcome.unwrap_or_else(|e| panic!("{e}"));
+
+    // Through the API: the receivable is confirmed with a signature, and the decision is a log leaf.
+    let (_, owed) = supplier.get("/api/v1/receivables?side=creditor&page_size=200").await;
+    let r = owed["items"].as_array().unwrap().iter().find(|r| r["invoice_id"] == invoice_id.as_str()).unwrap().clone();
+    assert_eq!(
+        (r["confirmation_status"].as_str(), r["confirmation_source"].as_str()),
+        (Some("confirmed"), Some("signed"))
+    );
+    let (_, c) = supplier.get(&format!("/api/v1/confirmations/{}", r["confirmation_id"].as_str().unwrap())).await;
+    let key = hex::decode(c["public_key"].as_str().unwrap()).unwrap();
+    let key = sm2::dsa::VerifyingKey::from_sec1_bytes("1234567812345678", &key).unwrap();
+    let signature = sm2::dsa::Signature::from_slice(&hex::decode(c["signature"].as_str().unwrap()).unwrap()).unwrap();
+    use sm2::dsa::signature::Verifier;
+    assert!(key.verify(c["statement"].as_str().unwrap().as_bytes(), &signature).is_ok(), "{c}");
+    let (status, _) = supplier.get(&format!("/api/v1/log/entries/{}", c["leaf_index"])).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    // The core's time to confirm counts the demo's history and this decision.
+    let core = test.login(&core_login, lianrong_app::demo::DEMO_PASSWORD).await;
+    let (_, ttc) = core.get("/api/v1/confirmations/time-to-confirm").await;
+    assert!(ttc["decided"].as_u64().unwrap() >= 2 && ttc["median_ms"].as_i64().unwrap() > 0, "{ttc}");
+    // The demo registered the supplier's signed receivable; a second registration of it is refused with
+    // the first one's reference, and so is one of the receivable just confirmed once it is registered.
+    let (_, owed) = supplier.get("/api/v1/receivables?side=creditor&page_size=200").await;
+    let registered = owed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["registration_reference"].is_string())
+        .expect("a registered receivable")
+        .clone();
+    let (status, e) = supplier.post("/api/v1/registrations", json!({"invoice_ids": [registered["invoice_id"]]})).await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT, "{e}");
+    assert_eq!(
+        (e["code"].as_str(), e["reference"].as_str()),
+        (Some("already_registered"), registered["registration_reference"].as_str()),
+        "{e}"
+    );
+    let (status, first) = supplier.post("/api/v1/registrations", json!({"invoice_ids": [invoice_id]})).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{first}");
+    let (status, e) = supplier.post("/api/v1/registrations", json!({"invoice_ids": [invoice_id]})).await;
+    assert_eq!((status, e["reference"].clone()), (reqwest::StatusCode::CONFLICT, first["reference"].clone()), "{e}");
+    // The chain's tier graph reaches tier 3.
+    let (status, reach) = core.get(&format!("/api/v1/penetration/{debtor}")).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{reach}");
+    assert!(reach["depth"].as_u64().unwrap() >= 3, "{reach}");
+}

@@ -17,7 +17,7 @@ static LOGGED: AtomicBool = AtomicBool::new(false);
 
 /// A database URL for one test: a new PostgreSQL database when `LIANRONG_TEST_DATABASE_URL` is set,
 /// otherwise a new SQLite file.
-async fn fresh_database_url() -> String {
+pub async fn fresh_database_url() -> String {
     let name = format!("lr_test_{}", uuid::Uuid::now_v7().simple());
     match std::env::var("LIANRONG_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
@@ -76,10 +76,16 @@ fn init_logs() {
     }
 }
 
+/// A fresh database and lake under a fresh random field-encryption key.
+async fn open_app() -> App {
+    let key = lianrong_app::secret::SecretKey::random().expect("random key");
+    App::open_with(&fresh_database_url().await, &fresh_lake_url(), &key).await.expect("open app")
+}
+
 /// A fresh platform with one operator organisation and its admin `op.admin`.
 pub async fn spawn_app() -> TestApp {
     init_logs();
-    let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
+    let app = open_app().await;
     let system = Actor::system("system");
     let op = lianrong_app::org::create(
         &app,
@@ -113,7 +119,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// A fresh platform with the demo world of seed 7.
 pub async fn spawn_demo() -> TestApp {
-    let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
+    let app = open_app().await;
     lianrong_app::demo::build(&app, 7, &|_, _| {}).await.expect("demo world");
     let base_url = serve(app.clone()).await;
     TestApp { base_url, app }
@@ -121,11 +127,12 @@ pub async fn spawn_demo() -> TestApp {
 
 /// The demo world of seed 7 with its year of trade loaded through the three channels.
 pub async fn spawn_demo_with_trade() -> (TestApp, lianrong_app::demo_trade::TradeSummary) {
-    let app = App::open(&fresh_database_url().await, &fresh_lake_url()).await.expect("open app");
+    let app = open_app().await;
     lianrong_app::demo::build(&app, 7, &|_, _| {}).await.expect("demo world");
     let trade = lianrong_app::demo_trade::load(&app, 7, &|_, _| {}, &lianrong_mail::mime::attachments)
         .await
         .expect("demo trade");
+    lianrong_app::demo_credit::load(&app).await.expect("demo credit");
     let base_url = serve(app.clone()).await;
     (TestApp { base_url, app }, trade)
 }

@@ -4,11 +4,14 @@
 
 mod browser;
 mod cli;
+mod collection_account;
 mod common;
+mod confirmation;
 mod foundation;
 mod lake;
 mod lake_console;
 mod library;
 mod log;
 mod mailbox;
+mod registration;
 mod tenancy;

@@ -25,6 +25,13 @@ struct Victim {
     record_id: String,
     invoice_id: String,
     leaf_index: u64,
+    /// A's supplier's pending change of the receivable's repayment account.
+    change_id: String,
+    /// The supplier's request that A confirm the invoice, and A's signing key.
+    confirmation_id: String,
+    signing_key: String,
+    registration_id: String,
+    registration_reference: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -33,6 +40,9 @@ const UPLOAD: &str = "__upload";
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
 const VICTIM_INVOICE_NO: &str = "26500000000000000777";
+/// The repayment account A's supplier fixed for A's invoice, and the one it proposes instead.
+const VICTIM_ACCOUNT: &str = "6222020200117777777";
+const VICTIM_NEW_ACCOUNT: &str = "6222020200118888888";
 
 fn victim_trade_json(v_uscc: &str) -> Value {
     json!({"records": [{"record_type": "order", "order_no": VICTIM_ORDER_NO, "order_date": "2026-01-15",
@@ -63,9 +73,17 @@ impl Victim {
             &self.submission_id,
             &self.record_id,
             &self.invoice_id,
+            &self.confirmation_id,
+            &self.signing_key,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
+            &self.registration_id,
+            &self.registration_reference,
             "甲方应收账款确权",
+            VICTIM_ACCOUNT,
+            VICTIM_NEW_ACCOUNT,
+            "甲方供应商回款专户",
+            &self.change_id,
         ]
     }
 }
@@ -138,7 +156,68 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // The supplier fixed the invoice's repayment account and proposes another, awaiting A's consent.
+    // A's supplier registers its receivable against A for financing.
+    let as_supplier = Actor {
+        org_id: supplier.clone(),
+        org_kind: lianrong_domain::org::OrgKind::Supplier,
+        system: false,
+        scopes: None,
+        roles: vec![lianrong_domain::role::Role::OrgAdmin],
+        ..system.clone()
+    };
+    let fixed = |no: &str| lianrong_app::collection_account::NewAccount {
+        account_no: no.into(),
+        bank_name: "重庆农村商业银行".into(),
+        holder_name: "甲方供应商回款专户".into(),
+    };
+    lianrong_app::collection_account::bind(&t.app, &as_supplier, &invoice_id, &fixed(VICTIM_ACCOUNT)).await.unwrap();
+    let change =
+        lianrong_app::collection_account::propose(&t.app, &as_supplier, &invoice_id, &fixed(VICTIM_NEW_ACCOUNT), None)
+            .await
+            .unwrap();
+    // A request that A confirm the invoice (written directly, as the supplier would ask); and A's
+    // signing key.
+    let confirmation_id = lianrong_app::new_id();
+    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    lianrong_store::confirmation::insert(
+        &mut conn,
+        &lianrong_store::confirmation::ConfirmationRecord {
+            id: confirmation_id.clone(),
+            invoice_id: invoice_id.clone(),
+            invoice_no: VICTIM_INVOICE_NO.into(),
+            creditor_org_id: supplier.clone(),
+            debtor_org_id: org_id.clone(),
+            batch_id: lianrong_app::new_id(),
+            kind: lianrong_domain::confirmation::ConfirmationKind::Request,
+            status: lianrong_domain::confirmation::ConfirmationStatus::Requested,
+            amount_fen: 100_000,
+            due_date: None,
+            requested_by: "a.supplier".into(),
+            requested_at_ms: lianrong_app::now_ms(),
+            decided_by: None,
+            decided_at_ms: None,
+            reason: None,
+            statement: None,
+            signature_hex: None,
+            public_key_hex: None,
+            leaf_index: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let signing_key = lianrong_app::confirmation::signing_key(&t.app, &a_admin).await.unwrap().public_key_hex;
+    let registration = lianrong_app::registration::register(
+        &t.app,
+        &as_supplier,
+        lianrong_app::registration::NewRegistration { invoice_ids: vec![invoice_id.clone()], ..Default::default() },
+    )
+    .await
+    .unwrap();
     Victim {
+        confirmation_id,
+        signing_key,
         org_id,
         uscc: code(100),
         name: "测试core100有限公司".into(),
@@ -152,7 +231,16 @@ async fn victim(t: &TestApp) -> Victim {
         record_id,
         invoice_id,
         leaf_index,
+        change_id: change.id,
+        registration_id: registration.row.id,
+        registration_reference: registration.row.reference,
     }
+}
+
+/// A public key of the caller's own, for the walk's attempt to set its signing key.
+fn own_public_key() -> String {
+    let secret = sm2::dsa::SigningKey::from_slice("1234567812345678", &[9u8; 32]).unwrap();
+    hex::encode(secret.verifying_key().to_sec1_bytes())
 }
 
 /// One request of the walk: the operation it covers and the concrete call.
@@ -328,6 +416,145 @@ fn calls(v: &Victim) -> Vec<Call> {
         c(Method::GET, "/api/v1/receivables/totals", "/api/v1/receivables/totals?side=creditor".into(), None),
         c(Method::GET, "/api/v1/penetration/{org_id}", format!("/api/v1/penetration/{}", v.org_id), None),
         c(Method::GET, "/api/v1/verifications/{invoice_id}", format!("/api/v1/verifications/{}", v.invoice_id), None),
+        c(
+            Method::GET,
+            "/api/v1/receivables/{invoice_id}/collection-account",
+            format!("/api/v1/receivables/{}/collection-account?reveal=true", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/receivables/{invoice_id}/collection-account",
+            format!("/api/v1/receivables/{}/collection-account", v.invoice_id),
+            Some(json!({"account_no": "6222020200119999999", "bank_name": "冒名银行", "holder_name": "冒名户"})),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes",
+            format!("/api/v1/receivables/{}/collection-account/changes", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes",
+            format!("/api/v1/receivables/{}/collection-account/changes", v.invoice_id),
+            Some(json!({"account_no": "6222020200119999999", "bank_name": "冒名银行", "holder_name": "冒名户"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes/{change_id}/consent",
+            format!("/api/v1/receivables/{}/collection-account/changes/{}/consent", v.invoice_id, v.change_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes/{change_id}/withdraw",
+            format!("/api/v1/receivables/{}/collection-account/changes/{}/withdraw", v.invoice_id, v.change_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/receivables/{invoice_id}/collection-account/changes/{change_id}/decline",
+            format!("/api/v1/receivables/{}/collection-account/changes/{}/decline", v.invoice_id, v.change_id),
+            Some(json!({"reason": "恶意拒绝"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations",
+            "/api/v1/confirmations".into(),
+            Some(json!({"invoice_ids": [v.invoice_id]})),
+        ),
+        c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?role=received&status=requested".into(), None),
+        c(Method::GET, "/api/v1/confirmations/{id}", format!("/api/v1/confirmations/{}", v.confirmation_id), None),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/{id}/statement",
+            format!("/api/v1/confirmations/{}/statement?decision=confirm", v.confirmation_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/{id}/decision",
+            format!("/api/v1/confirmations/{}/decision", v.confirmation_id),
+            Some(json!({"decision": "confirm"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/decisions",
+            "/api/v1/confirmations/decisions".into(),
+            Some(json!({"decisions": [{"confirmation_id": v.confirmation_id, "decision": "reject", "reason": "x"}]})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/payables",
+            "/api/v1/confirmations/payables".into(),
+            Some(json!({"payables": [{"invoice_id": v.invoice_id}]})),
+        ),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/payables/{invoice_id}/statement",
+            format!("/api/v1/confirmations/payables/{}/statement", v.invoice_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/confirmations/{id}/withdraw",
+            format!("/api/v1/confirmations/{}/withdraw", v.confirmation_id),
+            None,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/confirmations/time-to-confirm",
+            format!("/api/v1/confirmations/time-to-confirm?debtor_org_id={}", v.org_id),
+            None,
+        ),
+        // The signing key is always the caller's own organisation's; setting it changes only that.
+        c(Method::GET, "/api/v1/signing-key", "/api/v1/signing-key".into(), None),
+        c(
+            Method::PUT,
+            "/api/v1/signing-key",
+            "/api/v1/signing-key".into(),
+            Some(json!({"public_key": own_public_key()})),
+        ),
+        c(Method::POST, "/api/v1/signing-key/platform", "/api/v1/signing-key/platform".into(), None),
+        // Registrations: registering or releasing A's receivable, or reading its registration, is refused
+        // as if it did not exist; the lists and exports hold the caller's own registrations only.
+        c(
+            Method::POST,
+            "/api/v1/registrations",
+            "/api/v1/registrations".into(),
+            Some(json!({"invoice_ids": [v.invoice_id]})),
+        ),
+        c(Method::GET, "/api/v1/registrations", "/api/v1/registrations?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/registrations/{id}", format!("/api/v1/registrations/{}", v.registration_id), None),
+        c(
+            Method::POST,
+            "/api/v1/registrations/{id}/release",
+            format!("/api/v1/registrations/{}/release", v.registration_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/registrations/{id}/certificate",
+            format!("/api/v1/registrations/{}/certificate", v.registration_id),
+            Some(json!({"registry_certificate_no": "FORGED-0001"})),
+        ),
+        c(Method::GET, "/api/v1/registrations/export", "/api/v1/registrations/export?format=zhongdeng".into(), None),
+        c(
+            Method::GET,
+            "/api/v1/registrations/export",
+            "/api/v1/registrations/export?format=crcrfsp&file=xlsx".into(),
+            None,
+        ),
+        // A file that is not the platform's confirmation file is refused whole (422), or the caller may
+        // not import at all (403).
+        c(
+            Method::POST,
+            "/api/v1/registrations/confirmations/import",
+            "/api/v1/registrations/confirmations/import".into(),
+            Some(json!({"__upload": String::from_utf8(victim_trade_csv(&v.uscc)).unwrap()})),
+        ),
         // Tree heads, the key and consistency proofs hold only hashes and are for every caller.
         c(Method::GET, "/api/v1/log/tree-head", "/api/v1/log/tree-head".into(), None),
         c(Method::GET, "/api/v1/log/key", "/api/v1/log/key".into(), None),
@@ -390,8 +617,17 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
                 !call.template.contains('{') || call.template == "/api/v1/standard/templates/{name}"
             }
             (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED) => true,
+            // A file that is not a confirmation file is refused whole; it changes nothing.
+            (Method::POST, StatusCode::UNPROCESSABLE_ENTITY)
+                if call.template == "/api/v1/registrations/confirmations/import" =>
+            {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                body["code"] == "header_not_found"
+            }
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
+            // So is setting the caller's own signing key (never another's).
+            (Method::PUT | Method::POST, StatusCode::OK) if call.template.starts_with("/api/v1/signing-key") => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
             (Method::POST, StatusCode::CREATED) if call.template.starts_with("/api/v1/submissions") => {
                 let body: Value = serde_json::from_str(&text).unwrap();
@@ -465,6 +701,41 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
     let trade: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(trade, 2, "no trade record was written in A's name by anyone else");
+    let version: i64 = sqlx::query_scalar("SELECT version FROM collection_account WHERE invoice_id = $1")
+        .bind(&v.invoice_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(version, 1, "the repayment account is unchanged");
+    let (status, consents): (String, i64) = sqlx::query_as(
+        "SELECT c.status, (SELECT COUNT(*) FROM collection_account_consent k WHERE k.change_id = c.id) \
+         FROM collection_account_change c WHERE c.id = $1",
+    )
+    .bind(&v.change_id)
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), consents), ("pending", 1), "the change is pending with the proposer's consent only");
+    let c = lianrong_app::confirmation::get(&t.app, &system, &v.confirmation_id).await.unwrap();
+    assert_eq!(c.status, lianrong_domain::confirmation::ConfirmationStatus::Requested, "still awaiting A");
+    let keys: Vec<String> = sqlx::query_scalar("SELECT public_key_hex FROM org_key WHERE org_id = $1")
+        .bind(&v.org_id)
+        .fetch_all(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, vec![v.signing_key.clone()], "A's signing key is unchanged");
+    let reg = lianrong_app::registration::get(&t.app, &system, &v.registration_id).await.unwrap();
+    assert_eq!(
+        (reg.row.status.as_str(), reg.row.registry_certificate_no),
+        ("active", None),
+        "A's registration is untouched"
+    );
+    let registrations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM registration").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(registrations, 1, "no one else registered A's receivable");
+    let imported: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(imported, 0);
 }
 
 #[tokio::test]
@@ -662,6 +933,60 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/standard", "/standard".into()),
         get("/standard/templates/{name}", "/standard/templates/order.xlsx".into()),
         get("/penetration", format!("/penetration?org_id={}", v.org_id)),
+        get("/receivables/{invoice_id}/account", format!("/receivables/{}/account", v.invoice_id)),
+        post(
+            "/receivables/{invoice_id}/account",
+            format!("/receivables/{}/account", v.invoice_id),
+            vec![("action", "consent".into()), ("change_id", v.change_id.clone())],
+        ),
+        post(
+            "/receivables/{invoice_id}/account",
+            format!("/receivables/{}/account", v.invoice_id),
+            vec![
+                ("action", "bind".into()),
+                ("account_no", "6222020200119999999".into()),
+                ("bank_name", "冒名银行".into()),
+                ("holder_name", "冒名户".into()),
+            ],
+        ),
+        get("/receivables", "/receivables?side=debtor".into()),
+        get("/receivables", "/receivables?side=creditor".into()),
+        post(
+            "/receivables/confirmation-requests",
+            "/receivables/confirmation-requests".into(),
+            vec![("invoice_id", v.invoice_id.clone())],
+        ),
+        post(
+            "/receivables/payables-confirmations",
+            "/receivables/payables-confirmations".into(),
+            vec![("invoice_id", v.invoice_id.clone())],
+        ),
+        get("/confirmations", "/confirmations?role=received".into()),
+        get("/confirmations", "/confirmations?role=sent".into()),
+        post(
+            "/confirmations",
+            "/confirmations".into(),
+            vec![("confirmation_id", v.confirmation_id.clone()), ("action", "confirm".into())],
+        ),
+        post(
+            "/confirmations",
+            "/confirmations".into(),
+            vec![("confirmation_id", v.confirmation_id.clone()), ("action", "withdraw".into())],
+        ),
+        get("/registrations", "/registrations?page_size=200".into()),
+        post("/registrations", "/registrations".into(), vec![("invoice_ids", v.invoice_id.clone())]),
+        post("/registrations/{id}/release", format!("/registrations/{}/release", v.registration_id), vec![]),
+        post(
+            "/registrations/{id}/certificate",
+            format!("/registrations/{}/certificate", v.registration_id),
+            vec![("registry_certificate_no", "FORGED-0001".into())],
+        ),
+        get("/registrations/export", "/registrations/export?format=crcrfsp&file=csv".into()),
+        post(
+            "/registrations/import",
+            "/registrations/import".into(),
+            vec![(UPLOAD, String::from_utf8(victim_trade_csv(&v.uscc)).unwrap())],
+        ),
     ];
     let walked: BTreeSet<(String, String)> =
         walk_list.iter().map(|(m, t, _, _)| (m.to_string(), t.to_string())).chain(public.iter().cloned()).collect();

@@ -6,12 +6,13 @@ CREATE TABLE org_key (
     public_key_hex TEXT NOT NULL,
     held_by TEXT NOT NULL,
     private_key_sealed TEXT,
-    created_at_ms INTEGER NOT NULL,
+    created_at_ms BIGINT NOT NULL,
     created_by TEXT NOT NULL
 );
 
--- One row per request to confirm one receivable (an invoice the creditor holds against the debtor).
--- Requests asked together share a batch id. The statement the debtor signs is kept byte for byte with
+-- One row per request to confirm one receivable (an invoice the creditor holds against the debtor), or
+-- per payable the debtor uploaded to confirm it unasked (kind 'debtor_upload', as on the central bank's
+-- receivables platform). Rows made together share a batch id. The statement the debtor signs is kept byte for byte with
 -- its signature and the public key that verifies it.
 CREATE TABLE confirmation (
     id TEXT PRIMARY KEY,
@@ -20,18 +21,19 @@ CREATE TABLE confirmation (
     creditor_org_id TEXT NOT NULL REFERENCES organisation(id),
     debtor_org_id TEXT NOT NULL REFERENCES organisation(id),
     batch_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
     status TEXT NOT NULL,
-    amount_fen INTEGER NOT NULL,
+    amount_fen BIGINT NOT NULL,
     due_date TEXT,
     requested_by TEXT NOT NULL,
-    requested_at_ms INTEGER NOT NULL,
+    requested_at_ms BIGINT NOT NULL,
     decided_by TEXT,
-    decided_at_ms INTEGER,
+    decided_at_ms BIGINT,
     reason TEXT,
     statement TEXT,
     signature_hex TEXT,
     public_key_hex TEXT,
-    leaf_index INTEGER
+    leaf_index BIGINT
 );
 -- A receivable has at most one open or confirmed request: asking twice, or confirming twice, is refused.
 CREATE UNIQUE INDEX confirmation_live ON confirmation(invoice_id) WHERE status IN ('requested', 'confirmed');

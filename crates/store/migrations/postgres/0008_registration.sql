@@ -14,17 +14,17 @@ CREATE TABLE registration (
     debtor_uscc TEXT NOT NULL,
     -- The bank (or factor) financing the receivable, when known.
     financier_org_id TEXT REFERENCES organisation(id),
-    amount_fen INTEGER NOT NULL,
+    amount_fen BIGINT NOT NULL,
     due_date TEXT,
     -- Comma-joined invoice numbers, sorted.
     invoice_nos TEXT NOT NULL,
     status TEXT NOT NULL,
     registered_by_org_id TEXT NOT NULL REFERENCES organisation(id),
     registered_by TEXT NOT NULL,
-    registered_at_ms INTEGER NOT NULL,
-    released_at_ms INTEGER,
+    registered_at_ms BIGINT NOT NULL,
+    released_at_ms BIGINT,
     released_by TEXT,
-    leaf_index INTEGER,
+    leaf_index BIGINT,
     -- The national registry's (中登网) 登记证明编号 once the registration is filed there.
     registry_certificate_no TEXT
 );

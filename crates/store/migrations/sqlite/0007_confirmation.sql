@@ -10,8 +10,9 @@ CREATE TABLE org_key (
     created_by TEXT NOT NULL
 );
 
--- One row per request to confirm one receivable (an invoice the creditor holds against the debtor).
--- Requests asked together share a batch id. The statement the debtor signs is kept byte for byte with
+-- One row per request to confirm one receivable (an invoice the creditor holds against the debtor), or
+-- per payable the debtor uploaded to confirm it unasked (kind 'debtor_upload', as on the central bank's
+-- receivables platform). Rows made together share a batch id. The statement the debtor signs is kept byte for byte with
 -- its signature and the public key that verifies it.
 CREATE TABLE confirmation (
     id TEXT PRIMARY KEY,
@@ -20,6 +21,7 @@ CREATE TABLE confirmation (
     creditor_org_id TEXT NOT NULL REFERENCES organisation(id),
     debtor_org_id TEXT NOT NULL REFERENCES organisation(id),
     batch_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
     status TEXT NOT NULL,
     amount_fen INTEGER NOT NULL,
     due_date TEXT,

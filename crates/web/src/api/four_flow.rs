@@ -131,9 +131,48 @@ pub struct ReceivableDto {
     pub late_interest_fen: i64,
     /// Days beyond the 60 days a large buyer may take to pay an SME (Art. 9), when the term breaks it.
     pub sme_breach_days: Option<i64>,
+    /// The core's credit path (确权): requested, confirmed, rejected or withdrawn; absent when never asked.
+    pub confirmation_status: Option<String>,
+    /// How it was confirmed: signed (the debtor's SM2 signature), debtor_upload (the debtor shared the
+    /// invoice itself) or crcrfsp (confirmed on the central bank's receivables platform).
+    pub confirmation_source: Option<String>,
+    pub confirmation_id: Option<String>,
+    /// The data-only path ("four no's"): true when the trade data alone prove the receivable, so it may
+    /// be financed with no confirmation, credit line, system or liability of the core.
+    pub data_only_eligible: bool,
+    /// Why not, when not: not_verified, discrepancy, nothing_outstanding, no_due_date, overdue.
+    pub data_only_ineligibility: Vec<String>,
+    /// The active registration against double financing that claims it (its reference), if any.
+    pub registration_reference: Option<String>,
 }
 
 page_dto!(ReceivablePage, ReceivableDto);
+
+impl From<lianrong_app::receivable::Receivable> for ReceivableDto {
+    fn from(r: lianrong_app::receivable::Receivable) -> ReceivableDto {
+        let data_only_eligible = r.data_only_eligible();
+        ReceivableDto {
+            invoice_id: r.verdict.invoice_id,
+            buyer_uscc: r.verdict.buyer_uscc,
+            seller_uscc: r.verdict.seller_uscc,
+            verification_status: r.verdict.status,
+            invoiced_fen: r.verdict.invoiced_fen,
+            outstanding_fen: r.verdict.outstanding_fen,
+            delivered_date: r.verdict.delivered_date,
+            due_date: r.verdict.due_date,
+            overdue_days: r.overdue_days,
+            ageing: r.ageing.map(|a| a.code().to_string()),
+            late_interest_fen: r.late_interest_fen,
+            sme_breach_days: r.sme_breach_days,
+            confirmation_status: r.confirmation.as_ref().map(|c| c.status.code().to_string()),
+            confirmation_source: r.confirmation.as_ref().and_then(|c| c.source).map(|s| s.code().to_string()),
+            confirmation_id: r.confirmation.and_then(|c| c.confirmation_id),
+            data_only_eligible,
+            data_only_ineligibility: r.data_only_ineligibility.iter().map(|i| i.code().to_string()).collect(),
+            registration_reference: r.registration_reference,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -155,20 +194,7 @@ pub async fn receivables(
     let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
     let side = lianrong_app::receivable::parse_side(q.side.as_deref())?;
     let rows = lianrong_app::receivable::list(&s.app, &actor, side, page).await?;
-    Ok(Json(ReceivablePage::from_page(rows, |r| ReceivableDto {
-        invoice_id: r.verdict.invoice_id,
-        buyer_uscc: r.verdict.buyer_uscc,
-        seller_uscc: r.verdict.seller_uscc,
-        verification_status: r.verdict.status,
-        invoiced_fen: r.verdict.invoiced_fen,
-        outstanding_fen: r.verdict.outstanding_fen,
-        delivered_date: r.verdict.delivered_date,
-        due_date: r.verdict.due_date,
-        overdue_days: r.overdue_days,
-        ageing: r.ageing.map(|a| a.code().to_string()),
-        late_interest_fen: r.late_interest_fen,
-        sme_breach_days: r.sme_breach_days,
-    })))
+    Ok(Json(ReceivablePage::from_page(rows, ReceivableDto::from)))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

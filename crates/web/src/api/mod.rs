@@ -6,12 +6,15 @@ pub mod api_key;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
+pub mod collection_account;
+pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
 pub mod log;
 pub mod mailbox;
 pub mod me;
 pub mod org;
+pub mod registration;
 pub mod standard;
 pub mod submission;
 pub mod user;
@@ -47,8 +50,15 @@ use crate::state::AppState;
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
         submission::records, submission::record,
         four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
+        collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
+        collection_account::consent, collection_account::withdraw, collection_account::decline,
+        confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
+        confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
+        confirmation::supply_key, confirmation::use_platform_key,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
         log::tree_head, log::key, log::list, log::entry, log::consistency,
+        registration::register, registration::list, registration::get, registration::release, registration::certificate,
+        registration::export, registration::import,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),
@@ -64,8 +74,11 @@ use crate::state::AppState;
         (name = "standard", description = "The data standard and its templates"),
         (name = "four_flow", description = "Four-flow verification of invoices against orders, deliveries and payments"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
+        (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
+        (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
+        (name = "registration", description = "Registration of receivables against double financing; exports for the national registry and the receivables financing platform"),
     )
 )]
 pub struct ApiDoc;
@@ -137,6 +150,37 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receivables", get(four_flow::receivables))
         .route("/receivables/totals", get(four_flow::receivable_totals))
         .route("/penetration/{org_id}", get(four_flow::penetration))
+        .route(
+            "/receivables/{invoice_id}/collection-account",
+            get(collection_account::get).put(collection_account::bind),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes",
+            get(collection_account::list_changes).post(collection_account::propose),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes/{change_id}/consent",
+            post(collection_account::consent),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes/{change_id}/withdraw",
+            post(collection_account::withdraw),
+        )
+        .route(
+            "/receivables/{invoice_id}/collection-account/changes/{change_id}/decline",
+            post(collection_account::decline),
+        )
+        .route("/confirmations", get(confirmation::list).post(confirmation::request))
+        .route("/confirmations/decisions", post(confirmation::decide_batch))
+        .route("/confirmations/payables", post(confirmation::confirm_payables))
+        .route("/confirmations/payables/{invoice_id}/statement", get(confirmation::payable_statement))
+        .route("/confirmations/time-to-confirm", get(confirmation::time_to_confirm))
+        .route("/confirmations/{id}", get(confirmation::get))
+        .route("/confirmations/{id}/statement", get(confirmation::statement))
+        .route("/confirmations/{id}/decision", post(confirmation::decide))
+        .route("/confirmations/{id}/withdraw", post(confirmation::withdraw))
+        .route("/signing-key", get(confirmation::signing_key).put(confirmation::supply_key))
+        .route("/signing-key/platform", post(confirmation::use_platform_key))
         .route("/mailbox", get(mailbox::get))
         .route("/mailbox/senders", get(mailbox::list_senders).post(mailbox::add_sender))
         .route("/mailbox/senders/{address}", axum::routing::delete(mailbox::remove_sender))
@@ -146,6 +190,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/log/entries", get(log::list))
         .route("/log/entries/{leaf_index}", get(log::entry))
         .route("/log/consistency", get(log::consistency))
+        .route("/registrations", get(registration::list).post(registration::register))
+        .route("/registrations/export", get(registration::export))
+        .route(
+            "/registrations/confirmations/import",
+            post(registration::import).layer(axum::extract::DefaultBodyLimit::max(registration::IMPORT_BODY_BYTES_MAX)),
+        )
+        .route("/registrations/{id}", get(registration::get))
+        .route("/registrations/{id}/release", post(registration::release))
+        .route("/registrations/{id}/certificate", post(registration::certificate))
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
     Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }

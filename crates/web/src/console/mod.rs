@@ -7,6 +7,8 @@ mod api_key;
 mod audit;
 mod chain;
 mod cluster;
+mod collection_account;
+mod confirmation;
 mod core_library;
 mod form;
 mod home;
@@ -15,6 +17,7 @@ mod login;
 mod mailbox;
 mod org;
 mod penetration;
+mod registration;
 mod standard;
 mod submission;
 mod trade;
@@ -80,6 +83,17 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/standard", get(standard::page))
         .route("/standard/templates/{name}", get(standard::template))
         .route("/penetration", get(penetration::page))
+        .route("/receivables/{invoice_id}/account", get(collection_account::page).post(collection_account::act))
+        .route("/receivables", get(confirmation::receivables))
+        .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
+        .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
+        .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
+        // Registration of receivables against double financing.
+        .route("/registrations", get(registration::page).post(registration::register))
+        .route("/registrations/export", get(registration::export))
+        .route("/registrations/import", post(registration::import).layer(registration::import_limit()))
+        .route("/registrations/{id}/release", post(registration::release))
+        .route("/registrations/{id}/certificate", post(registration::certificate))
         .route_layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         // Pages show one organisation's data: never keep them in shared or browser caches.
         .route_layer(SetResponseHeaderLayer::if_not_present(
@@ -210,6 +224,24 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "reinstate" => ("已恢复该条目。", "Entry reinstated."),
         "withdraw" => ("该条目已退出核心企业库。", "Entry withdrawn from the library."),
         "removed" => ("已删除。", "Removed."),
+        "bound" => ("回款账户已绑定。", "Repayment account bound."),
+        "proposed" => {
+            ("变更申请已提出，待其他各方同意后生效。", "Change proposed; it applies once the other parties consent.")
+        }
+        "consented" => ("已同意该变更申请。", "Consent given."),
+        "change_withdrawn" => ("变更申请已撤回。", "Change request withdrawn."),
+        "declined" => ("已拒绝该变更申请。", "Change request declined."),
+        "requested" => ("确权申请已发送给债务人。", "Confirmation asked of the debtors."),
+        "confirmed" => (
+            "已签名确认所选应收账款，确权记录已写入存证日志。",
+            "Signed and confirmed; each confirmation is now a leaf of the verifiable log.",
+        ),
+        "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
+        "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
+        "registered" => ("应收账款已登记。", "The receivable is registered."),
+        "released" => {
+            ("登记已注销，相关发票可再次登记。", "Registration released; its invoices may be registered again.")
+        }
         "processing" => (
             "文件已接收并安全保存，仍在处理中；请稍后刷新本页查看结果。",
             "The file is received and stored safely and is still being processed; refresh this page shortly.",
@@ -239,9 +271,16 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
         nav.push(NavItem { key: "submissions", href: "/submissions", label: t("数据报送", "Data sharing") });
     }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator) {
+        nav.push(NavItem { key: "receivables", href: "/receivables", label: t("应收账款", "Receivables") });
+    }
+    if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator | OrgKind::Regulator) {
+        nav.push(NavItem { key: "confirmations", href: "/confirmations", label: t("确权", "Confirmation") });
+    }
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
     }
+    nav.push(NavItem { key: "registrations", href: "/registrations", label: t("登记", "Registrations") });
     if policy::allows(actor, Permission::ReadUsers) {
         nav.push(NavItem { key: "users", href: "/users", label: t("用户管理", "Users") });
     }
@@ -279,6 +318,10 @@ impl FromRequestParts<AppState> for Ctx {
 
 /// The page a form posts from, so that switching language after a failed POST lands on a page (GET).
 fn page_of_action(path: &str) -> &str {
+    // Registration forms post to sub-paths of the list, which is their page.
+    if path.starts_with("/registrations/") {
+        return "/registrations";
+    }
     ["/transition", "/revoke", "/password", "/members"]
         .iter()
         .find_map(|suffix| path.strip_suffix(suffix))

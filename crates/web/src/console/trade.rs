@@ -137,6 +137,28 @@ struct RecordPage {
     chain: Option<(String, String)>,
     versions: Vec<VersionView>,
     verification: Option<VerificationView>,
+    credit: Option<CreditView>,
+}
+
+/// A receivable's two credit paths, kept apart: the core's confirmation and the data-only path.
+pub struct CreditView {
+    /// requested, confirmed, rejected, withdrawn or none.
+    pub confirmation_code: &'static str,
+    pub confirmation: String,
+    pub data_only: bool,
+    pub data_only_reasons: String,
+}
+
+fn credit_view(r: &lianrong_app::receivable::Receivable, lang: bool) -> CreditView {
+    CreditView {
+        confirmation_code: r.confirmation.as_ref().map(|c| c.status.code()).unwrap_or("none"),
+        confirmation: match &r.confirmation {
+            Some(c) => c.source.map(|s| s.label(lang)).unwrap_or(c.status.label(lang)).to_string(),
+            None => (if lang { "Not asked" } else { "未申请" }).to_string(),
+        },
+        data_only: r.data_only_eligible(),
+        data_only_reasons: r.data_only_ineligibility.iter().map(|i| i.label(lang)).collect::<Vec<_>>().join("；"),
+    }
 }
 
 /// Why an invoice is or is not proven by the trade: its verdict, each finding, and the documents linked.
@@ -211,8 +233,14 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Respons
     } else {
         None
     };
+    let credit = if verification.is_some() {
+        lianrong_app::receivable::get(&state.app, ctx.actor(), &row.id).await.ok().map(|r| credit_view(&r, lang))
+    } else {
+        None
+    };
     let view = RecordPage {
         verification,
+        credit,
         ui: ctx.ui("submissions"),
         facts: facts(&row, lang),
         lineage_link,
