@@ -136,17 +136,20 @@ pub async fn replace(conn: &mut Conn, a: &AccountRow) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// The fixed accounts of one buyer–seller pair's invoices: (invoice record id, account SM3), for
-/// four-flow verification. Driven from the pair's invoices (index `trade_record_buyer`), so its cost
-/// follows the pair's size, not the number of accounts bound platform-wide.
+/// The fixed accounts of one buyer–seller pair's invoices: (invoice record id, account digest), for
+/// four-flow verification. Driven from the seller's fixed accounts (index `collection_account_creditor`),
+/// so a pair with tens of thousands of records and no fixed account costs one index probe, instead of a
+/// second pass over the records that verification has just read.
 pub async fn fixed_accounts_of_pair(
     conn: &mut Conn,
     buyer_uscc: &str,
     seller_uscc: &str,
 ) -> Result<Vec<(String, String)>> {
     let rows = sqlx::query(
-        "SELECT c.invoice_id, c.account_sm3 FROM collection_account c JOIN trade_record t ON t.id = c.invoice_id \
-         WHERE t.buyer_uscc = $1 AND t.seller_uscc = $2 AND t.record_type = 'invoice'",
+        // Driven from the creditor's (few) fixed accounts, never from the pair's (many) trade records.
+        "SELECT c.invoice_id, c.account_sm3 FROM organisation o \
+         JOIN collection_account c ON c.creditor_org_id = o.id JOIN trade_record t ON t.id = c.invoice_id \
+         WHERE o.uscc = $2 AND t.buyer_uscc = $1 AND t.record_type = 'invoice'",
     )
     .bind(buyer_uscc.to_string())
     .bind(seller_uscc.to_string())

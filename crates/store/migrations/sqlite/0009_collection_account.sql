@@ -69,3 +69,5 @@ CREATE TABLE collection_account_consent (
     consented_at_ms INTEGER NOT NULL,
     PRIMARY KEY (change_id, org_id)
 );
+-- The fixed accounts of one creditor's receivables, read by four-flow verification per pair.
+CREATE INDEX collection_account_creditor ON collection_account(creditor_org_id);
