@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod commitment;
 pub mod confirmation;
 pub mod core_library;
 pub mod four_flow;
