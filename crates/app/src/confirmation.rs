@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use lianrong_domain::confirmation::{
     self as domain, CONFIRMATION_BATCH_MAX, CONFIRMATION_REASON_CHARS_MAX, ConfirmationKind, ConfirmationSource,
-    ConfirmationStatus, Decision, KeyHolder, Statement, WaitFigures,
+    ConfirmationStatus, ConfirmationSubject, Decision, KeyHolder, Statement, WaitFigures,
 };
 use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
@@ -318,8 +318,8 @@ fn already(field: &str, live: Option<&ConfirmationRecord>) -> AppError {
         ),
         _ => AppError::conflict(
             "already_requested",
-            "Confirmation of this receivable has already been asked and awaits the debtor",
-            "该笔应收账款已发起确权申请，正等待债务人处理",
+            "Confirmation of this receivable (or order) has already been asked and awaits the debtor",
+            "该笔应收账款（或订单）已发起确权（确真）申请，正等待债务人处理",
         ),
     };
     AppError { field: Some(field.to_string()), ..e }
@@ -328,36 +328,128 @@ fn already(field: &str, live: Option<&ConfirmationRecord>) -> AppError {
 /// Asks the debtors of these receivables to confirm them: one request per receivable, all in one batch
 /// and one transaction (all or nothing, every refusal naming its item).
 pub async fn request(app: &App, actor: &Actor, invoice_ids: &[String]) -> AppResult<Vec<ConfirmationRecord>> {
+    request_subject(app, actor, ConfirmationSubject::Receivable, invoice_ids).await
+}
+
+/// Asks the buyers of these purchase orders to vouch that they are real (确真), as a request to
+/// confirm receivables does: the buyer signs, and the decision is a log leaf.
+pub async fn request_orders(app: &App, actor: &Actor, order_ids: &[String]) -> AppResult<Vec<ConfirmationRecord>> {
+    request_subject(app, actor, ConfirmationSubject::Order, order_ids).await
+}
+
+async fn request_subject(
+    app: &App,
+    actor: &Actor,
+    subject: ConfirmationSubject,
+    ids: &[String],
+) -> AppResult<Vec<ConfirmationRecord>> {
     audit::guard(app, actor, Permission::RequestConfirmation, "confirmation.request", OBJECT, "").await?;
-    let result = request_checked(app, actor, invoice_ids).await;
+    let result = request_checked(app, actor, subject, ids).await;
     if let Err(e) = &result {
-        let first = invoice_ids.first().map(String::as_str).unwrap_or("");
-        audit::refused(app, actor, "confirmation.request", "receivable", first, &format!("{}: {}", e.code, e.en)).await;
+        let first = ids.first().map(String::as_str).unwrap_or("");
+        audit::refused(app, actor, "confirmation.request", subject.code(), first, &format!("{}: {}", e.code, e.en))
+            .await;
     }
     result
 }
 
-async fn request_checked(app: &App, actor: &Actor, invoice_ids: &[String]) -> AppResult<Vec<ConfirmationRecord>> {
-    batch_size_checked("invoice_ids", invoice_ids.len())?;
+/// The field naming the ids of a request's subject.
+fn ids_field(subject: ConfirmationSubject) -> &'static str {
+    match subject {
+        ConfirmationSubject::Receivable => "invoice_ids",
+        ConfirmationSubject::Order => "order_ids",
+    }
+}
+
+/// Checks that `order_id` is a purchase order the actor sold under and may ask its buyer to vouch for.
+async fn check_order(
+    conn: &mut Conn,
+    actor_uscc: &str,
+    scope: &lianrong_store::trade::TradeScope,
+    field: &str,
+    order_id: &str,
+) -> AppResult<Asked> {
+    let named = |e: AppError| AppError { field: Some(field.to_string()), ..e };
+    let record = lianrong_store::trade::get(conn, scope, order_id).await.map_err(|e| match e {
+        StoreError::NotFound => named(AppError::not_found("Purchase order", "采购订单")),
+        other => other.into(),
+    })?;
+    if record.record_type != "order" {
+        return Err(AppError::invalid(
+            field,
+            "not_an_order",
+            "Only a purchase order is vouched for; an invoice is confirmed as a receivable",
+            "只有采购订单需要确真；发票请申请应收账款确权",
+        ));
+    }
+    if record.seller_uscc != actor_uscc {
+        return Err(named(AppError::new(
+            ErrorKind::Forbidden,
+            "not_your_order",
+            "Only the order's seller asks its buyer to vouch for it",
+            "只有订单的销售方可以请求购买方确真",
+        )));
+    }
+    let party = |uscc: &str, code: &'static str| {
+        let uscc = uscc.to_string();
+        async move {
+            lianrong_store::org::find_by_uscc(conn, &uscc).await?.map(|o| o.id).ok_or_else(|| {
+                AppError::invalid(
+                    field,
+                    code,
+                    "A party of the order is not on the platform, so it cannot vouch here",
+                    "订单一方尚未入驻平台，无法在线确真",
+                )
+            })
+        }
+    };
+    let debtor_org_id = party(&record.buyer_uscc, "debtor_not_on_platform").await?;
+    Ok(Asked {
+        invoice_id: record.id,
+        invoice_no: record.doc_no,
+        creditor_org_id: String::new(),
+        debtor_org_id,
+        amount_fen: record.total_fen,
+        due_date: None,
+    })
+}
+
+async fn request_checked(
+    app: &App,
+    actor: &Actor,
+    subject: ConfirmationSubject,
+    ids: &[String],
+) -> AppResult<Vec<ConfirmationRecord>> {
+    let ids_name = ids_field(subject);
+    batch_size_checked(ids_name, ids.len())?;
     let mut seen = HashSet::new();
-    for (i, id) in invoice_ids.iter().enumerate() {
+    for (i, id) in ids.iter().enumerate() {
         if !seen.insert(id.as_str()) {
             return Err(AppError::invalid(
-                &format!("invoice_ids[{i}]"),
+                &format!("{ids_name}[{i}]"),
                 "duplicate",
-                "The same receivable is named twice",
-                "同一笔应收账款出现了两次",
+                "The same receivable or order is named twice",
+                "同一笔应收账款或订单出现了两次",
             ));
         }
     }
+    let invoice_ids = ids;
     let scope = crate::trade::scope(app, actor).await?;
     let mut tx = app.db.begin_write().await?;
     let me = lianrong_store::org::get(&mut tx, &actor.org_id).await?;
     let (batch_id, now, by) = (new_id(), now_ms(), who(actor));
     let mut made = Vec::with_capacity(invoice_ids.len());
     for (i, id) in invoice_ids.iter().enumerate() {
-        let field = format!("invoice_ids[{i}]");
-        let asked = check_receivable(&mut tx, &me.uscc, &scope, &field, id, Acting::Creditor).await?;
+        let field = format!("{ids_name}[{i}]");
+        let asked = match subject {
+            ConfirmationSubject::Receivable => {
+                check_receivable(&mut tx, &me.uscc, &scope, &field, id, Acting::Creditor).await?
+            }
+            ConfirmationSubject::Order => Asked {
+                creditor_org_id: actor.org_id.clone(),
+                ..check_order(&mut tx, &me.uscc, &scope, &field, id).await?
+            },
+        };
         let c = ConfirmationRecord {
             id: new_id(),
             invoice_id: asked.invoice_id,
@@ -366,6 +458,7 @@ async fn request_checked(app: &App, actor: &Actor, invoice_ids: &[String]) -> Ap
             debtor_org_id: asked.debtor_org_id,
             batch_id: batch_id.clone(),
             kind: ConfirmationKind::Request,
+            subject,
             status: ConfirmationStatus::Requested,
             amount_fen: asked.amount_fen,
             due_date: asked.due_date,
@@ -465,6 +558,7 @@ pub struct DecisionInput {
 pub fn statement_of(c: &ConfirmationRecord, debtor_uscc: &str, creditor_uscc: &str, decision: Decision) -> String {
     let s = Statement {
         schema: domain::STATEMENT_SCHEMA.to_string(),
+        subject: c.subject,
         confirmation_id: c.id.clone(),
         decision,
         debtor_uscc: debtor_uscc.to_string(),
@@ -674,6 +768,7 @@ fn payable_row(asked: Asked, batch_id: &str, by: &str, now: i64) -> Confirmation
         debtor_org_id: asked.debtor_org_id,
         batch_id: batch_id.to_string(),
         kind: ConfirmationKind::DebtorUpload,
+        subject: ConfirmationSubject::Receivable,
         status: ConfirmationStatus::Requested,
         amount_fen: asked.amount_fen,
         due_date: asked.due_date,
@@ -866,6 +961,18 @@ pub async fn time_to_confirm(app: &App, actor: &Actor, debtor_org_id: Option<&st
         pending,
         oldest_pending_ms: oldest.map(|t| (now_ms() - t).max(0)),
     })
+}
+
+/// Where one trade record (an invoice or an order) stands with its debtor, for a caller who may see it.
+pub async fn state_of(app: &App, actor: &Actor, record_id: &str) -> AppResult<Option<ConfirmationState>> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let scope = crate::trade::scope(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    lianrong_store::trade::get(&mut conn, &scope, record_id).await.map_err(|e| match e {
+        StoreError::NotFound => AppError::not_found("Trade record", "贸易记录"),
+        other => other.into(),
+    })?;
+    Ok(states(&mut conn, &[record_id.to_string()]).await?.remove(record_id))
 }
 
 /// A receivable's standing with its debtor, as the receivables view shows it.

@@ -52,6 +52,15 @@ impl Decision {
 }
 
 labelled_enum!(
+    /// What the debtor is asked to sign for: that it owes a receivable (确权), or that a purchase order
+    /// is real (确真), which a supplier needs for order financing before any invoice exists.
+    ConfirmationSubject, "subject" {
+        Receivable => ("receivable", "应收账款确权", "Receivable confirmation"),
+        Order => ("order", "订单确真", "Order authenticity"),
+    }
+);
+
+labelled_enum!(
     /// How a confirmation row came about.
     ConfirmationKind, "kind" {
         Request => ("request", "债权人申请", "Asked by the creditor"),
@@ -92,10 +101,12 @@ labelled_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {
     pub schema: String,
+    pub subject: ConfirmationSubject,
     pub confirmation_id: String,
     pub decision: Decision,
     pub debtor_uscc: String,
     pub creditor_uscc: String,
+    /// The invoice number, or for an order the order number.
     pub invoice_no: String,
     pub amount_fen: i64,
     pub due_date: Option<String>,

@@ -2,7 +2,7 @@
 //! names the organisation asking, as creditor or debtor, unless the caller is the operator or regulator
 //! (`ConfirmationScope::All`).
 
-use lianrong_domain::confirmation::{ConfirmationKind, ConfirmationStatus, KeyHolder};
+use lianrong_domain::confirmation::{ConfirmationKind, ConfirmationStatus, ConfirmationSubject, KeyHolder};
 use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -75,6 +75,7 @@ pub struct ConfirmationRecord {
     pub debtor_org_id: String,
     pub batch_id: String,
     pub kind: ConfirmationKind,
+    pub subject: ConfirmationSubject,
     pub status: ConfirmationStatus,
     pub amount_fen: i64,
     pub due_date: Option<String>,
@@ -90,7 +91,8 @@ pub struct ConfirmationRecord {
     pub leaf_index: Option<i64>,
 }
 
-const COLUMNS: &str = "id, invoice_id, invoice_no, creditor_org_id, debtor_org_id, batch_id, kind, status, amount_fen, \
+const COLUMNS: &str = "id, invoice_id, invoice_no, creditor_org_id, debtor_org_id, batch_id, kind, subject, status, \
+    amount_fen, \
     due_date, requested_by, requested_at_ms, decided_by, decided_at_ms, reason, statement, signature_hex, \
     public_key_hex, leaf_index";
 
@@ -103,6 +105,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
         debtor_org_id: r.try_get("debtor_org_id")?,
         batch_id: r.try_get("batch_id")?,
         kind: decode("confirmation.kind", r.try_get("kind")?, ConfirmationKind::parse)?,
+        subject: decode("confirmation.subject", r.try_get("subject")?, ConfirmationSubject::parse)?,
         status: decode("confirmation.status", r.try_get("status")?, ConfirmationStatus::parse)?,
         amount_fen: r.try_get("amount_fen")?,
         due_date: r.try_get("due_date")?,
@@ -123,7 +126,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
 pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO confirmation ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19)"
+         $15, $16, $17, $18, $19, $20)"
     )))
     .bind(c.id.clone())
     .bind(c.invoice_id.clone())
@@ -132,6 +135,7 @@ pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     .bind(c.debtor_org_id.clone())
     .bind(c.batch_id.clone())
     .bind(c.kind.code())
+    .bind(c.subject.code())
     .bind(c.status.code())
     .bind(c.amount_fen)
     .bind(c.due_date.clone())

@@ -335,3 +335,67 @@ async fn the_console_asks_and_confirms_a_batch() {
         .unwrap();
     assert!(page.contains("债务人上传应付即确权"), "{page}");
 }
+
+#[tokio::test]
+async fn a_supplier_asks_its_core_to_vouch_for_an_order_and_the_core_signs() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let ids = trade(&w).await;
+    let order = |no: &'static str| {
+        let api = w.supplier.clone();
+        async move {
+            let (_, list) = api.get(&format!("/api/v1/trade-records?doc_no={no}")).await;
+            list["items"][0]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let (po1, po2) = (order("PO-1").await, order("PO-2").await);
+    // Refusals, each by name.
+    let (s, e) = w.supplier.post("/api/v1/confirmations", json!({"invoice_ids": [ids[0]], "order_ids": [po1]})).await;
+    assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "one_kind_per_request");
+    let (s, e) = w.supplier.post("/api/v1/confirmations", json!({"order_ids": [ids[0]]})).await;
+    assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "not_an_order");
+    let (s, e) = w.core.post("/api/v1/confirmations", json!({"order_ids": [po1]})).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "not_your_order");
+    let (s, e) = w.stranger.post("/api/v1/confirmations", json!({"order_ids": [po1]})).await;
+    assert_problem(s, &e, StatusCode::NOT_FOUND, "not_found");
+    // Asked over the API, signed by the core: the statement names an order and its number.
+    let (s, asked) = w.supplier.post("/api/v1/confirmations", json!({"order_ids": [po1]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{asked}");
+    assert_eq!(
+        (asked["items"][0]["subject"].as_str(), asked["items"][0]["amount_fen"].as_i64()),
+        (Some("order"), Some(100_000))
+    );
+    let id = asked["items"][0]["id"].as_str().unwrap().to_string();
+    let (s, e) = w.supplier.post("/api/v1/confirmations", json!({"order_ids": [po1]})).await;
+    assert_problem(s, &e, StatusCode::CONFLICT, "already_requested");
+    let (s, c) = w.core.post(&format!("/api/v1/confirmations/{id}/decision"), json!({"decision": "confirm"})).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert!(signature_verifies(&c), "{c}");
+    let statement: Value = serde_json::from_str(c["statement"].as_str().unwrap()).unwrap();
+    assert_eq!((statement["subject"].as_str(), statement["invoice_no"].as_str()), (Some("order"), Some("PO-1")));
+    let page =
+        w.supplier.send(reqwest::Method::GET, &format!("/trade-records/{po1}"), None).await.text().await.unwrap();
+    assert!(page.contains("id=\"vouching-status\" data-status=\"confirmed\""), "{page}");
+    // From the order's page in the console: the seller asks, the request lands in the core's inbox.
+    let page =
+        w.supplier.send(reqwest::Method::GET, &format!("/trade-records/{po2}"), None).await.text().await.unwrap();
+    assert!(page.contains("ask-vouching"), "{page}");
+    let form =
+        vec![("csrf_token".to_string(), w.supplier.csrf.clone().unwrap()), ("order_id".to_string(), po2.clone())];
+    let r = w
+        .supplier
+        .http
+        .post(format!("{}/confirmations/order-requests", w.supplier.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, inbox) = w.core.get("/api/v1/confirmations?role=received&status=requested").await;
+    assert!(
+        inbox["items"].as_array().unwrap().iter().any(|c| c["invoice_id"] == po2.as_str() && c["subject"] == "order"),
+        "{inbox}"
+    );
+    let page = w.core.send(reqwest::Method::GET, &format!("/trade-records/{po2}"), None).await.text().await.unwrap();
+    assert!(!page.contains("ask-vouching"), "only the seller is offered the request");
+}

@@ -10,7 +10,8 @@ CREATE TABLE org_key (
     created_by TEXT NOT NULL
 );
 
--- One row per request to confirm one receivable (an invoice the creditor holds against the debtor), or
+-- One row per request to confirm one receivable (an invoice the creditor holds against the debtor) or to
+-- vouch for one purchase order (确真; `subject` says which), or
 -- per payable the debtor uploaded to confirm it unasked (kind 'debtor_upload', as on the central bank's
 -- receivables platform). Rows made together share a batch id. The statement the debtor signs is kept byte for byte with
 -- its signature and the public key that verifies it.
@@ -22,6 +23,8 @@ CREATE TABLE confirmation (
     debtor_org_id TEXT NOT NULL REFERENCES organisation(id),
     batch_id TEXT NOT NULL,
     kind TEXT NOT NULL,
+    -- receivable (确权: the debtor owes the invoice) or order (确真: the buyer vouches the order is real).
+    subject TEXT NOT NULL,
     status TEXT NOT NULL,
     amount_fen INTEGER NOT NULL,
     due_date TEXT,

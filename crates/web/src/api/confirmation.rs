@@ -28,6 +28,9 @@ pub struct ConfirmationDto {
     pub batch_id: String,
     /// request (asked by the creditor) or debtor_upload (the debtor confirmed its payable unasked).
     pub kind: String,
+    /// receivable (确权: `invoice_id` is an invoice) or order (确真: `invoice_id` is a purchase order's
+    /// record and `invoice_no` its order number).
+    pub subject: String,
     /// requested, confirmed, rejected or withdrawn.
     pub status: String,
     /// The amount outstanding when confirmation was asked.
@@ -61,6 +64,7 @@ impl From<ConfirmationRecord> for ConfirmationDto {
             debtor_org_id: c.debtor_org_id,
             batch_id: c.batch_id,
             kind: c.kind.code().to_string(),
+            subject: c.subject.code().to_string(),
             status: c.status.code().to_string(),
             amount_fen: c.amount_fen,
             due_date: c.due_date,
@@ -87,9 +91,14 @@ pub struct ConfirmationBatchDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewConfirmationRequestDto {
-    /// The receivables (invoice record ids) to ask their debtors to confirm; at most 500. All are asked,
-    /// or — when one is refused — none, with the refusal naming it (`invoice_ids[i]`).
+    /// The receivables (invoice record ids) to ask their debtors to confirm (确权); at most 500. All are
+    /// asked, or — when one is refused — none, with the refusal naming it (`invoice_ids[i]`).
+    #[serde(default)]
     pub invoice_ids: Vec<String>,
+    /// Or: purchase orders (order record ids) whose buyers are asked to vouch that they are real (确真).
+    /// One kind per request.
+    #[serde(default)]
+    pub order_ids: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -244,7 +253,7 @@ fn decision(field: &str, text: &str) -> ApiResult<Decision> {
 }
 
 #[utoipa::path(post, path = "/api/v1/confirmations", tag = "confirmation", request_body = NewConfirmationRequestDto,
-    description = "The creditor asks the debtors of its receivables to confirm them (one or a batch).",
+    description = "The creditor asks the debtors of its receivables to confirm them (确权), or the buyers of its purchase orders to vouch for them (确真); one or a batch.",
     responses((status = 201, body = ConfirmationBatchDto), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn request(
@@ -252,7 +261,19 @@ pub async fn request(
     ApiActor(actor): ApiActor,
     ApiJson(b): ApiJson<NewConfirmationRequestDto>,
 ) -> ApiResult<(StatusCode, Json<ConfirmationBatchDto>)> {
-    let made = app::request(&s.app, &actor, &b.invoice_ids).await?;
+    let made = match (b.invoice_ids.is_empty(), b.order_ids.is_empty()) {
+        (false, true) | (true, true) => app::request(&s.app, &actor, &b.invoice_ids).await?,
+        (true, false) => app::request_orders(&s.app, &actor, &b.order_ids).await?,
+        (false, false) => {
+            return Err(lianrong_app::error::AppError::invalid(
+                "order_ids",
+                "one_kind_per_request",
+                "Ask about receivables or about orders, not both in one request",
+                "一次申请只能针对应收账款或订单之一",
+            )
+            .into());
+        }
+    };
     Ok((StatusCode::CREATED, Json(ConfirmationBatchDto { items: made.into_iter().map(Into::into).collect() })))
 }
 

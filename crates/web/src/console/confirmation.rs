@@ -160,8 +160,21 @@ pub async fn confirm_payables(State(state): State<AppState>, ctx: Ctx, FormData(
     }
 }
 
+/// The seller asks the buyer of an order to vouch that it is real (确真), from the order's page.
+pub async fn request_order(State(state): State<AppState>, ctx: Ctx, FormData(f): FormData) -> Response {
+    if let Some(refusal) = ctx.csrf_refusal(&f) {
+        return refusal;
+    }
+    let ids = vec![f.get("order_id").to_string()];
+    match app::request_orders(&state.app, ctx.actor(), &ids).await {
+        Ok(_) => see_other("/confirmations?role=sent&ok=requested"),
+        Err(e) => ctx.respond(Err(e)),
+    }
+}
+
 pub struct ConfirmationRow {
     pub id: String,
+    pub subject: &'static str,
     pub invoice_id: String,
     pub invoice_no: String,
     pub amount: String,
@@ -193,6 +206,7 @@ fn wait_text(ms: i64, lang_en: bool) -> String {
 fn confirmation_row(c: &ConfirmationRecord, lang_en: bool) -> ConfirmationRow {
     ConfirmationRow {
         id: c.id.clone(),
+        subject: c.subject.label(lang_en),
         invoice_id: c.invoice_id.clone(),
         invoice_no: c.invoice_no.clone(),
         amount: Money::from_fen(c.amount_fen).display_yuan(),

@@ -88,6 +88,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
         .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
+        .route("/confirmations/order-requests", post(confirmation::request_order))
         // Registration of receivables against double financing.
         .route("/registrations", get(registration::page).post(registration::register))
         .route("/registrations/export", get(registration::export))

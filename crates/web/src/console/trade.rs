@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lianrong_app::{AppResult, trade};
 use lianrong_domain::Money;
+use lianrong_domain::confirmation::ConfirmationStatus;
 use lianrong_domain::trade::{AcceptanceStatus, Field as StdField, InvoiceKind, PaymentMethod, RecordType, TermBasis};
 use lianrong_store::trade::{TradeFilter, TradeRow, VersionRow};
 
@@ -138,6 +139,8 @@ struct RecordPage {
     versions: Vec<VersionView>,
     verification: Option<VerificationView>,
     credit: Option<CreditView>,
+    /// For an order: where its buyer's vouching (确真) stands, and whether the caller (its seller) may ask.
+    vouching: Option<(&'static str, String, bool)>,
 }
 
 /// A receivable's two credit paths, kept apart: the core's confirmation and the data-only path.
@@ -238,7 +241,25 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Respons
     } else {
         None
     };
+    let vouching = if row.record_type == "order" {
+        let standing = lianrong_app::confirmation::state_of(&state.app, ctx.actor(), &row.id).await.ok().flatten();
+        let me = lianrong_app::org::get(&state.app, ctx.actor(), &ctx.actor().org_id).await.map(|o| o.uscc).ok();
+        let live = standing
+            .as_ref()
+            .is_some_and(|s| matches!(s.status, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed));
+        let may_ask = !live
+            && me.as_deref() == Some(row.seller_uscc.as_str())
+            && ctx.allows(lianrong_app::Permission::RequestConfirmation);
+        let (code, label) = match &standing {
+            Some(s) => (s.status.code(), s.status.label(lang).to_string()),
+            None => ("none", (if lang { "Not asked" } else { "未申请" }).to_string()),
+        };
+        Some((code, label, may_ask))
+    } else {
+        None
+    };
     let view = RecordPage {
+        vouching,
         verification,
         credit,
         ui: ctx.ui("submissions"),
