@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod collection_account;
 pub mod confirmation;
 pub mod core_library;
+pub mod credit_line;
 pub mod curated;
 pub mod demo;
 pub mod demo_credit;

@@ -112,6 +112,10 @@ pub enum Permission {
     ManageCollectionAccount,
     /// Register receivables against double financing, and release registrations (登记).
     RegisterReceivable,
+    /// See the credit lines one granted or was granted.
+    ReadCreditLines,
+    /// A bank grants dedicated supply-chain credit lines.
+    ManageCreditLines,
 }
 
 impl Permission {
@@ -142,6 +146,7 @@ impl Permission {
                 | Permission::ReadLibrary
                 | Permission::ReadAudit
                 | Permission::ReadTrade
+                | Permission::ReadCreditLines
         )
     }
 }
@@ -151,7 +156,11 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
     use Permission as P;
     let admin = actor.has_role(Role::OrgAdmin);
     match p {
-        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade => true,
+        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade | P::ReadCreditLines => true,
+        P::ManageCreditLines => {
+            actor.org_kind == OrgKind::Bank
+                && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover))
+        }
         P::SubmitTrade => {
             matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier) && (admin || actor.has_role(Role::FinanceStaff))
         }

@@ -9,6 +9,7 @@ pub mod collection_account;
 pub mod commitment;
 pub mod confirmation;
 pub mod core_library;
+pub mod credit_line;
 pub mod four_flow;
 pub mod labelled;
 pub mod limits;

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod collection_account;
 pub mod confirmation;
 pub mod core_library;
+pub mod credit_line;
 pub mod four_flow;
 pub mod idempotency;
 pub mod log;
@@ -117,6 +118,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "registration", include_str!("../migrations/sqlite/0008_registration.sql")),
     (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
+    (11, "credit_line", include_str!("../migrations/sqlite/0011_credit_line.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -129,6 +131,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "registration", include_str!("../migrations/postgres/0008_registration.sql")),
     (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
+    (11, "credit_line", include_str!("../migrations/postgres/0011_credit_line.sql")),
 ];
 
 impl Db {

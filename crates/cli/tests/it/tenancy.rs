@@ -32,6 +32,8 @@ struct Victim {
     signing_key: String,
     registration_id: String,
     registration_reference: String,
+    /// A's supply-chain credit line from its bank.
+    line_id: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -75,6 +77,7 @@ impl Victim {
             &self.invoice_id,
             &self.confirmation_id,
             &self.signing_key,
+            &self.line_id,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
             &self.registration_id,
@@ -216,7 +219,31 @@ async fn victim(t: &TestApp) -> Victim {
     )
     .await
     .unwrap();
+    // A's bank grants it a supply-chain line.
+    let bank = t.org_with_admin(150, "bank", "a.bank").await;
+    let as_bank = Actor {
+        org_id: bank,
+        org_kind: lianrong_domain::org::OrgKind::Bank,
+        system: false,
+        scopes: None,
+        roles: vec![lianrong_domain::role::Role::OrgAdmin],
+        ..system.clone()
+    };
+    let line = lianrong_app::credit_line::grant(
+        &t.app,
+        &as_bank,
+        &lianrong_app::credit_line::NewLine {
+            borrower_org_id: org_id.clone(),
+            kind: "core_supply_chain".into(),
+            limit_fen: 500_000_000,
+            valid_from: "2026-01-01".into(),
+            valid_until: "2027-12-31".into(),
+        },
+    )
+    .await
+    .unwrap();
     Victim {
+        line_id: line.id,
         confirmation_id,
         signing_key,
         org_id,
@@ -472,6 +499,16 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"order_ids": [v.record_id]})),
         ),
         c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?page_size=200".into(), None),
+        // Credit lines: A's line is invisible to others; a bank may grant lines of its own (to anyone).
+        c(Method::GET, "/api/v1/credit-lines", "/api/v1/credit-lines?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/credit-lines/{id}", format!("/api/v1/credit-lines/{}", v.line_id), None),
+        c(
+            Method::POST,
+            "/api/v1/credit-lines",
+            "/api/v1/credit-lines".into(),
+            Some(json!({"borrower_org_id": v.org_id, "kind": "core_supply_chain", "limit_fen": 100,
+                "valid_from": "2026-01-01", "valid_until": "2026-12-31"})),
+        ),
         c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?role=received&status=requested".into(), None),
         c(Method::GET, "/api/v1/confirmations/{id}", format!("/api/v1/confirmations/{}", v.confirmation_id), None),
         c(
@@ -613,7 +650,10 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             }
             continue;
         }
-        for secret in v.secrets() {
+        // A value the caller sent itself (in the body) may be echoed back; everything else of A's must be
+        // absent.
+        let sent = |secret: &str| call.body.as_ref().is_some_and(|b| b.to_string().contains(secret));
+        for secret in v.secrets().into_iter().filter(|s| !sent(s)) {
             assert!(!text.contains(secret), "{caller_name} {} {} revealed '{secret}': {text}", call.method, call.path);
         }
         let ok = match (call.method.clone(), status) {
@@ -633,6 +673,8 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             }
             // Creating an API key is allowed for a foreign admin: in its own organisation.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
+            // A bank grants a line of its own; the answer names only what the caller sent.
+            (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/credit-lines" => true,
             // So is setting the caller's own signing key (never another's).
             (Method::PUT | Method::POST, StatusCode::OK) if call.template.starts_with("/api/v1/signing-key") => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
@@ -708,6 +750,8 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert_eq!(senders, vec![v.sender.clone()], "A's registered senders are unchanged");
     let trade: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trade_record").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(trade, 2, "no trade record was written in A's name by anyone else");
+    let line = lianrong_app::credit_line::get(&t.app, &system, &v.line_id).await.unwrap();
+    assert_eq!((line.limit_fen, line.used_fen), (500_000_000, 0), "A's credit line is unchanged");
     let version: i64 = sqlx::query_scalar("SELECT version FROM collection_account WHERE invoice_id = $1")
         .bind(&v.invoice_id)
         .fetch_one(&t.app.db.pool)

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod collection_account;
 pub mod confirmation;
 pub mod core_library;
+pub mod credit_line;
 pub mod four_flow;
 pub mod log;
 pub mod mailbox;
@@ -52,6 +53,7 @@ use crate::state::AppState;
         four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
         collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
         collection_account::consent, collection_account::withdraw, collection_account::decline,
+        credit_line::grant, credit_line::list, credit_line::get,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
@@ -75,6 +77,7 @@ use crate::state::AppState;
         (name = "four_flow", description = "Four-flow verification of invoices against orders, deliveries and payments"),
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
+        (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
@@ -170,6 +173,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/receivables/{invoice_id}/collection-account/changes/{change_id}/decline",
             post(collection_account::decline),
         )
+        .route("/credit-lines", get(credit_line::list).post(credit_line::grant))
+        .route("/credit-lines/{id}", get(credit_line::get))
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
         .route("/confirmations/payables", post(confirmation::confirm_payables))
