@@ -99,4 +99,23 @@ async fn a_bank_grants_a_line_that_concurrent_occupations_never_exceed() {
     };
     let e = credit_line::occupy(&t.app, &other_staff, &id, 1, "x").await.unwrap_err();
     assert_eq!(e.code, "not_found");
+
+    // The console: the bank grants from its page (the limit typed in yuan); the core sees what it has.
+    let form = vec![
+        ("csrf_token".to_string(), bank.csrf.clone().unwrap()),
+        ("borrower_org_id".to_string(), supplier_id.clone()),
+        ("kind".to_string(), "supplier".to_string()),
+        ("limit_yuan".to_string(), "1,250,000.50".to_string()),
+        ("valid_from".to_string(), "2026-01-01".to_string()),
+        ("valid_until".to_string(), "2027-06-30".to_string()),
+    ];
+    let r = bank.http.post(format!("{}/credit-lines", bank.base)).form(&form).send().await.unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("¥1,250,000.50") && page.contains("grant-line"), "{page}");
+    let mut bad = form.clone();
+    bad[3].1 = "12.345".into();
+    let r = bank.http.post(format!("{}/credit-lines", bank.base)).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = core.send(reqwest::Method::GET, "/credit-lines", None).await.text().await.unwrap();
+    assert!(page.contains("¥960.00") && !page.contains("grant-line"), "the core sees its line, ¥960 in use: {page}");
 }

@@ -1017,6 +1017,18 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             "/confirmations/order-requests".into(),
             vec![("order_id", v.record_id.clone())],
         ),
+        get("/credit-lines", "/credit-lines".into()),
+        post(
+            "/credit-lines",
+            "/credit-lines".into(),
+            vec![
+                ("borrower_org_id", v.org_id.clone()),
+                ("kind", "core_supply_chain".into()),
+                ("limit_yuan", "1.00".into()),
+                ("valid_from", "2026-01-01".into()),
+                ("valid_until", "2026-12-31".into()),
+            ],
+        ),
         get("/confirmations", "/confirmations?role=received".into()),
         get("/confirmations", "/confirmations?role=sent".into()),
         post(
@@ -1096,7 +1108,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 (Method::POST, StatusCode::UNPROCESSABLE_ENTITY) => true,
                 // Creating an API key or applying to the library for the caller's own organisation is allowed.
                 (Method::POST, s) if s.is_success() || s.is_redirection() => {
-                    ["/api-keys", "/core-library"].contains(template)
+                    ["/api-keys", "/core-library", "/credit-lines"].contains(template)
                 }
                 _ => false,
             };

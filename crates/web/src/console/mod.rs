@@ -10,6 +10,7 @@ mod cluster;
 mod collection_account;
 mod confirmation;
 mod core_library;
+mod credit_line;
 mod form;
 mod home;
 mod log;
@@ -87,6 +88,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/receivables", get(confirmation::receivables))
         .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
         .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
+        .route("/credit-lines", get(credit_line::page).post(credit_line::grant))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route("/confirmations/order-requests", post(confirmation::request_order))
         // Registration of receivables against double financing.
@@ -277,6 +279,9 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     }
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "confirmations", href: "/confirmations", label: t("确权", "Confirmation") });
+    }
+    if actor.org_kind != OrgKind::Regulator {
+        nav.push(NavItem { key: "credit_lines", href: "/credit-lines", label: t("授信额度", "Credit lines") });
     }
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
