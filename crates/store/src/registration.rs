@@ -603,10 +603,10 @@ pub async fn active_references(conn: &mut Conn, invoice_ids: &[String]) -> Resul
     let mut out = Vec::new();
     // Bounded IN lists keep each statement small on both databases.
     for chunk in invoice_ids.chunks(200) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect::<Vec<_>>().join(", ");
+        let marks = crate::trade::placeholders(conn, 1, chunk.len());
         let sql = format!(
             "SELECT c.invoice_id, r.reference FROM registration_claim c JOIN registration r ON r.id = c.registration_id \
-             WHERE r.status = 'active' AND c.invoice_id IN ({marks})"
+             WHERE r.status = 'active' AND c.invoice_id IN {marks}"
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {
