@@ -8,6 +8,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod commitment;
 pub mod confirmation;
 pub mod core_library;
 pub mod credit_line;
@@ -119,6 +120,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/sqlite/0011_credit_line.sql")),
+    (12, "commitment", include_str!("../migrations/sqlite/0012_commitment.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -132,6 +134,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/postgres/0011_credit_line.sql")),
+    (12, "commitment", include_str!("../migrations/postgres/0012_commitment.sql")),
 ];
 
 impl Db {
