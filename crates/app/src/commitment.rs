@@ -234,6 +234,9 @@ pub struct CommitmentView {
     pub pending_by_caller_fen: i64,
     /// The ledger's invariants over every part: `None` when they hold, else the first one broken.
     pub invariant_broken: Option<String>,
+    /// The names of the organisations this view names (issuer, bank, holders, counterparties): parties
+    /// to a commitment know each other.
+    pub names: BTreeMap<String, String>,
 }
 
 fn sees_whole_tree(actor: &Actor, c: &CommitmentRow) -> bool {
@@ -295,6 +298,12 @@ async fn view_of(conn: &mut Conn, actor: &Actor, c: CommitmentRow) -> AppResult<
         (parts, transfers)
     };
     let backing = store::backing(conn, &c.id).await?;
+    let mut ids: BTreeSet<String> =
+        [&c.issuer_org_id, &c.first_holder_org_id, &c.bank_org_id].into_iter().cloned().collect();
+    ids.extend(parts.iter().map(|p| p.holder.clone()));
+    ids.extend(transfers.iter().map(|t| t.actor_org_id.clone()));
+    ids.extend(transfers.iter().filter_map(|t| t.counterparty_org_id.clone()));
+    let names = names_of(conn, ids).await?;
     Ok(CommitmentView {
         commitment: c,
         parts,
@@ -304,7 +313,69 @@ async fn view_of(conn: &mut Conn, actor: &Actor, c: CommitmentRow) -> AppResult<
         held_by_caller_fen,
         pending_by_caller_fen,
         invariant_broken,
+        names,
     })
+}
+
+async fn names_of(conn: &mut Conn, ids: BTreeSet<String>) -> AppResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for id in ids {
+        match lianrong_store::org::get(conn, &id).await {
+            Ok(o) => {
+                out.insert(id, o.name);
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
+/// The organisation that issued an invoice the caller is a party to (its seller): the holder a core
+/// issues to, or the supplier a holder pays. `None` when the seller is not on the platform.
+pub async fn seller_of(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Option<(String, String)>> {
+    let r = crate::receivable::get(app, actor, invoice_id).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(lianrong_store::org::find_by_uscc(&mut conn, &r.verdict.seller_uscc).await?.map(|o| (o.id, o.name)))
+}
+
+/// A holding with the issuer's name; a pending discount with its holder's name (the caller is a party
+/// to both).
+pub async fn holdings_named(app: &App, actor: &Actor) -> AppResult<Vec<(Holding, String)>> {
+    let held = holdings(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let names = names_of(&mut conn, held.iter().map(|h| h.commitment.issuer_org_id.clone()).collect()).await?;
+    Ok(held
+        .into_iter()
+        .map(|h| {
+            let name =
+                names.get(&h.commitment.issuer_org_id).cloned().unwrap_or_else(|| h.commitment.issuer_org_id.clone());
+            (h, name)
+        })
+        .collect())
+}
+
+/// The names of the issuers, first holders and banks of commitments the caller was allowed to list.
+pub async fn row_names(app: &App, rows: &[CommitmentRow]) -> AppResult<BTreeMap<String, String>> {
+    let ids: BTreeSet<String> = rows
+        .iter()
+        .flat_map(|c| [c.issuer_org_id.clone(), c.first_holder_org_id.clone(), c.bank_org_id.clone()])
+        .collect();
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    names_of(&mut conn, ids).await
+}
+
+pub async fn pending_discounts_named(app: &App, actor: &Actor) -> AppResult<Vec<(TransferRow, String)>> {
+    let pending = pending_discounts(app, actor).await?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let names = names_of(&mut conn, pending.iter().map(|t| t.actor_org_id.clone()).collect()).await?;
+    Ok(pending
+        .into_iter()
+        .map(|t| {
+            let name = names.get(&t.actor_org_id).cloned().unwrap_or_else(|| t.actor_org_id.clone());
+            (t, name)
+        })
+        .collect())
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<CommitmentView> {

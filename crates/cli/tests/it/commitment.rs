@@ -338,3 +338,106 @@ async fn two_hundred_concurrent_attempts_to_spend_one_part_let_exactly_one_throu
     let spent = c["parts"].as_array().unwrap().iter().filter(|p| p["state"] == "spent").count();
     assert_eq!(spent, 1, "{c}");
 }
+
+/// Posts a console form with the caller's CSRF token; answers the status and the page it landed on.
+async fn form(api: &Api, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let mut fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    fields.push(("csrf_token", api.csrf.clone().unwrap()));
+    let resp = api.http.post(format!("{}{path}", api.base)).form(&fields).send().await.unwrap();
+    let (status, landed) = (resp.status(), resp.url().path().to_string());
+    (status, landed, resp.text().await.unwrap())
+}
+
+async fn page(api: &Api, path: &str) -> String {
+    let resp = api.http.get(format!("{}{path}", api.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_console_issues_splits_passes_down_discounts_and_settles() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    // The core sees its confirmed payables and its line, and issues from them (amounts in yuan).
+    let list = page(&w.core, "/commitments").await;
+    assert!(list.contains(&format!("data-invoice-id=\"{}\"", w.payables[0])), "payables offered");
+    let maturity = in_days(&t, 90);
+    let mut fields =
+        vec![("face_yuan", "10,000.00"), ("maturity_date", maturity.as_str()), ("credit_line_id", w.line_id.as_str())];
+    for p in &w.payables {
+        fields.push(("invoice_id", p.as_str()));
+    }
+    let (s, landed, body) = form(&w.core, "/commitments", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let id = landed.trim_start_matches("/commitments/").to_string();
+    assert!(body.contains("id=\"face\">¥10,000.00<"), "{body}");
+    // Tier 1 splits (one amount per line); a split that does not add up is refused on the page.
+    let first = format!("{id}/0");
+    let (s, _, body) = form(
+        &w.t1,
+        &format!("/commitments/{id}"),
+        &[("action", "split"), ("transfer_id", "c1"), ("part_id", &first), ("amounts_yuan", "6000\n3999.99")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("amounts_do_not_add_up") || body.contains("不符"), "{body}");
+    let (s, _, body) = form(
+        &w.t1,
+        &format!("/commitments/{id}"),
+        &[
+            ("action", "split"),
+            ("transfer_id", "c1"),
+            ("part_id", &first),
+            ("amounts_yuan", "6,000.00\n3,999.99\n0.01"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.contains("data-part-id=\"c1/2\""), "the one-fen part exists");
+    // Tier 1 passes ¥2,500 to tier 2 by ticking the invoice tier 2 issued it.
+    let (s, _, body) = form(
+        &w.t1,
+        &format!("/commitments/{id}"),
+        &[
+            ("action", "transfer"),
+            ("transfer_id", "c2"),
+            ("part_id", "c1/0"),
+            ("invoice_id", &w.t2_invoice),
+            ("amount_yuan", "2500"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let held = page(&w.t2, "/commitments").await;
+    assert!(held.contains("data-part-id=\"c2/0\""), "tier 2 holds its part");
+    // Tier 2 discounts at the bank; the bank posts it from its queue.
+    let (s, _, body) = form(
+        &w.t2,
+        &format!("/commitments/{id}"),
+        &[
+            ("action", "discount"),
+            ("transfer_id", "c3"),
+            ("part_id", "c2/0"),
+            ("bank_org_id", &w.bank_id),
+            ("amount_yuan", "2500"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let queue = page(&w.bank, "/commitments").await;
+    assert!(queue.contains("data-transfer-id=\"c3\""), "the bank's queue shows the discount");
+    let (s, _, body) = form(&w.bank, &format!("/commitments/{id}"), &[("action", "post"), ("discount_id", "c3")]).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // At maturity the core settles from the page; every holder is paid.
+    t.app.shift_business_date(90);
+    let detail = page(&w.core, &format!("/commitments/{id}")).await;
+    assert!(detail.contains("id=\"settle-form\""), "the issuer may settle at maturity");
+    let (s, _, body) = form(
+        &w.core,
+        &format!("/commitments/{id}"),
+        &[("action", "settle"), ("payment_reference", "PAY-C"), ("amount_yuan", "10000.00")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.contains("id=\"settled\">¥10,000.00<"), "{body}");
+}

@@ -1142,6 +1142,35 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             vec![("registry_certificate_no", "FORGED-0001".into())],
         ),
         get("/registrations/export", "/registrations/export?format=crcrfsp&file=csv".into()),
+        // Commitments: A's is neither listed, shown nor moved; nobody issues on A's payables or line.
+        get("/commitments", "/commitments".into()),
+        get("/commitments", "/commitments?role=held".into()),
+        get("/commitments/{id}", format!("/commitments/{}", v.commitment_id)),
+        post(
+            "/commitments",
+            "/commitments".into(),
+            vec![
+                ("invoice_id", v.invoice_id.clone()),
+                ("face_yuan", "1000".into()),
+                ("maturity_date", "2027-03-01".into()),
+                ("credit_line_id", v.line_id.clone()),
+            ],
+        ),
+        post(
+            "/commitments/{id}",
+            format!("/commitments/{}", v.commitment_id),
+            vec![
+                ("action", "split".into()),
+                ("transfer_id", "walk-2".into()),
+                ("part_id", format!("{}/0", v.commitment_id)),
+                ("amounts_yuan", "500\n500".into()),
+            ],
+        ),
+        post(
+            "/commitments/{id}",
+            format!("/commitments/{}", v.commitment_id),
+            vec![("action", "settle".into()), ("payment_reference", "WALK".into()), ("amount_yuan", "1000".into())],
+        ),
         post(
             "/registrations/import",
             "/registrations/import".into(),
