@@ -339,6 +339,13 @@ pub async fn seller_of(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<
     Ok(lianrong_store::org::find_by_uscc(&mut conn, &r.verdict.seller_uscc).await?.map(|o| (o.id, o.name)))
 }
 
+/// Which of `invoice_ids` (the caller's payables) already back a commitment, so that a form offers
+/// only the others.
+pub async fn backed_invoices(app: &App, invoice_ids: &[String]) -> AppResult<BTreeSet<String>> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::backing_of(&mut conn, invoice_ids).await?.into_iter().map(|(i, _)| i).collect())
+}
+
 /// A holding with the issuer's name; a pending discount with its holder's name (the caller is a party
 /// to both).
 pub async fn holdings_named(app: &App, actor: &Actor) -> AppResult<Vec<(Holding, String)>> {

@@ -15,6 +15,7 @@ pub mod core_library;
 pub mod credit_line;
 pub mod curated;
 pub mod demo;
+pub mod demo_commitment;
 pub mod demo_credit;
 pub mod demo_trade;
 pub mod error;

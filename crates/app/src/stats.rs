@@ -44,3 +44,19 @@ pub async fn platform(app: &App, actor: &Actor) -> AppResult<Option<PlatformStat
         users: user_store::count(&mut conn).await?,
     }))
 }
+
+/// Financing by chain and supplier tier (commitments received, held and discounted): the programme
+/// office's view, so only the operator and the regulator see it.
+pub async fn financing_by_chain_tier(
+    app: &App,
+    actor: &Actor,
+) -> AppResult<Vec<lianrong_store::commitment::ChainTierFigures>> {
+    if !(actor.sees_everything() || actor.system) {
+        return Err(crate::error::AppError::forbidden(
+            "Financing by chain and tier is the programme office's view",
+            "按产业链和层级的融资统计仅向运营机构和监管部门开放",
+        ));
+    }
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(lianrong_store::commitment::figures_by_chain_tier(&mut conn).await?)
+}

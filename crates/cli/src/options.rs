@@ -146,6 +146,7 @@ pub struct Demo {
     pub world: lianrong_app::demo::DemoWorld,
     pub trade: Option<lianrong_app::demo_trade::TradeSummary>,
     pub credit: Option<lianrong_app::demo_credit::CreditSummary>,
+    pub commitments: Option<lianrong_app::demo_commitment::CommitmentSummary>,
 }
 
 pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_trade: bool) -> Result<Demo, String> {
@@ -165,7 +166,7 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
     let world = lianrong_app::demo::build(&app, seed, &progress).await.map_err(app_error)?;
     bar.finish();
     if !with_trade {
-        return Ok(Demo { app, world, trade: None, credit: None });
+        return Ok(Demo { app, world, trade: None, credit: None, commitments: None });
     }
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -183,12 +184,13 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
         .map_err(app_error)?;
     bar.finish();
     let credit = lianrong_app::demo_credit::load(&app).await.map_err(app_error)?;
-    Ok(Demo { app, world, trade: Some(trade), credit: Some(credit) })
+    let commitments = lianrong_app::demo_commitment::load(&app).await.map_err(app_error)?;
+    Ok(Demo { app, world, trade: Some(trade), credit: Some(credit), commitments: Some(commitments) })
 }
 
 pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool) -> Result<(), String> {
     let started = Instant::now();
-    let Demo { app, world, trade, credit } = build_demo(seed, data_dir, true, true).await?;
+    let Demo { app, world, trade, credit, commitments } = build_demo(seed, data_dir, true, true).await?;
     println!(
         "\n演示数据已就绪 demo world ready in {:.1} s: {} chains, {} core enterprises, {} suppliers, {} banks (seed {seed})",
         started.elapsed().as_secs_f64(),
@@ -211,6 +213,15 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
         println!(
             "  确权 confirmation: {} asked by suppliers ({} signed by the cores, {} rejected, {} pending), {} payables confirmed by upload; {} registered against double financing",
             c.requested, c.confirmed, c.rejected, c.pending, c.payables_confirmed, c.registered
+        );
+    }
+    if let Some(c) = commitments {
+        println!(
+            "  债权凭证 commitments: {} issued ({} in all), {} splits and transfers down the chain, {} discount waiting for its bank",
+            c.issued,
+            lianrong_domain::Money::from_fen(c.face_fen).display_yuan(),
+            c.transfers,
+            c.discounts_pending
         );
     }
     println!("\n  Console: http://{}/   API docs: http://{}/api/docs", opts.listen, opts.listen);

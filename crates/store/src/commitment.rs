@@ -590,3 +590,65 @@ pub async fn lock_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<()
     q.fetch_all(&mut *conn).await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Programme statistics
+
+/// Commitment figures for one chain and one supplier tier, for the operator's financing page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainTierFigures {
+    pub chain_id: String,
+    pub chain_name: String,
+    /// The supplier's tier in the chain; `None` for holders outside it.
+    pub tier: Option<i64>,
+    /// Suppliers of this tier that received a part by issue or transfer.
+    pub holders: i64,
+    /// Fen they received by issue or transfer (splits and change move nothing between holders).
+    pub received_fen: i64,
+    /// Fen they hold now.
+    pub held_fen: i64,
+    /// Fen they discounted at banks (posted): financing they obtained from their parts.
+    pub discounted_fen: i64,
+}
+
+/// Per chain (the chain of which the issuer is a core) and supplier tier. A discounted part (now the
+/// bank's) counts under the tier of the supplier that discounted it.
+pub async fn figures_by_chain_tier(conn: &mut Conn) -> Result<Vec<ChainTierFigures>> {
+    let rows = sqlx::query(
+        "SELECT chain_id, chain_name, tier, \
+           COUNT(DISTINCT CASE WHEN received = 1 THEN holder END) AS holders, \
+           CAST(COALESCE(SUM(CASE WHEN received = 1 THEN amount_fen ELSE 0 END), 0) AS BIGINT) AS received_fen, \
+           CAST(COALESCE(SUM(CASE WHEN bank_part = 0 AND state = 'held' THEN amount_fen ELSE 0 END), 0) AS BIGINT) \
+             AS held_fen, \
+           CAST(COALESCE(SUM(CASE WHEN bank_part = 1 THEN amount_fen ELSE 0 END), 0) AS BIGINT) AS discounted_fen \
+         FROM (SELECT ch.id AS chain_id, ch.name AS chain_name, p.holder_org_id AS holder, p.amount_fen, p.state, \
+             CASE WHEN t.kind = 'discount' AND p.holder_org_id = t.counterparty_org_id THEN 1 ELSE 0 END AS bank_part, \
+             CASE WHEN p.made_by IS NULL OR (t.kind = 'transfer' AND p.holder_org_id = t.counterparty_org_id) \
+               THEN 1 ELSE 0 END AS received, \
+             CASE WHEN t.kind = 'discount' AND p.holder_org_id = t.counterparty_org_id THEN d.tier ELSE h.tier END \
+               AS tier \
+           FROM commitment_part p \
+           JOIN commitment c ON c.id = p.commitment_id \
+           JOIN chain_member cm ON cm.org_id = c.issuer_org_id AND cm.role = 'core' \
+           JOIN chain ch ON ch.id = cm.chain_id \
+           LEFT JOIN commitment_transfer t ON t.commitment_id = p.commitment_id AND t.id = p.made_by \
+           LEFT JOIN chain_member h ON h.chain_id = cm.chain_id AND h.org_id = p.holder_org_id AND h.role = 'supplier' \
+           LEFT JOIN chain_member d ON d.chain_id = cm.chain_id AND d.org_id = t.actor_org_id AND d.role = 'supplier' \
+         ) x GROUP BY chain_id, chain_name, tier ORDER BY chain_name, tier",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ChainTierFigures {
+                chain_id: r.try_get("chain_id")?,
+                chain_name: r.try_get("chain_name")?,
+                tier: r.try_get("tier")?,
+                holders: r.try_get("holders")?,
+                received_fen: r.try_get("received_fen")?,
+                held_fen: r.try_get("held_fen")?,
+                discounted_fen: r.try_get("discounted_fen")?,
+            })
+        })
+        .collect()
+}

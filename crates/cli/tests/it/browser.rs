@@ -14,7 +14,7 @@ use lianrong_app::{Actor, core_library};
 use lianrong_domain::core_library::LibraryStatus;
 use lianrong_domain::page::PageRequest;
 use lianrong_store::core_library::EntryFilter;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common;
 
@@ -358,8 +358,15 @@ async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
     let (status, owed) = supplier.get("/api/v1/receivables?side=creditor&page_size=200").await;
     assert_eq!(status, reqwest::StatusCode::OK, "{owed}");
     let items = owed["items"].as_array().unwrap();
-    let with = |status: &str| items.iter().filter(|r| r["confirmation_status"] == status).count();
-    assert_eq!((with("confirmed"), with("requested")), (1, 1), "{owed}");
+    let with = |status: &str, source: Value| {
+        items.iter().filter(|r| r["confirmation_status"] == status && r["confirmation_source"] == source).count()
+    };
+    assert_eq!((with("confirmed", json!("signed")), with("requested", Value::Null)), (1, 1), "{owed}");
+    assert_eq!(
+        with("confirmed", json!("debtor_upload")),
+        3,
+        "the core confirmed three recent payables: two back its commitment, one is left to issue against"
+    );
     assert!(items.iter().any(|r| r["confirmation_status"].is_null()), "some receivables are left to ask about");
     assert!(items.iter().any(|r| r["data_only_eligible"] == true), "the data alone prove some: {owed}");
     let debtor: String = sqlx::query_scalar(
@@ -433,4 +440,301 @@ async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
     let (status, reach) = core.get(&format!("/api/v1/penetration/{debtor}")).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{reach}");
     assert!(reach["depth"].as_u64().unwrap() >= 3, "{reach}");
+}
+
+/// Sets a form control's value by its id (dates and selects are set the same way in every locale).
+async fn set_value(c: &Client, id: &str, value: &str) -> Result<(), String> {
+    c.execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(value)])
+        .await
+        .context(&format!("set #{id}"))?;
+    Ok(())
+}
+
+/// On the page at `url`, sets the controls, ticks the boxes, presses the button and waits for the
+/// success message. Answers the path it landed on.
+async fn fill_and_submit(
+    c: &Client,
+    url: &str,
+    values: &[(&str, &str)],
+    ticks: &[String],
+    button: &str,
+) -> Result<String, String> {
+    c.goto(url).await.context(&format!("open {url}"))?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id(button)).await.context(&format!("#{button} on {url}"))?;
+    for (id, value) in values {
+        set_value(c, id, value).await?;
+    }
+    for css in ticks {
+        c.find(Locator::Css(css)).await.context(&format!("checkbox {css}"))?.click().await.context("tick")?;
+    }
+    c.find(Locator::Id(button)).await.context("button")?.click().await.context(&format!("press #{button}"))?;
+    let flash = c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("flash")).await.context("the outcome")?;
+    let class = flash.attr("class").await.context("flash class")?.unwrap_or_default();
+    if !class.contains("flash-ok") {
+        return Err(format!("#{button} on {url} was refused: {}", flash.text().await.unwrap_or_default()));
+    }
+    Ok(c.current_url().await.context("url")?.path().to_string())
+}
+
+async fn log_out(c: &Client) -> Result<(), String> {
+    c.find(Locator::Id("logout")).await.context("log-out button")?.click().await.context("log out")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("login")).await.context("back at the login page")?;
+    Ok(())
+}
+
+/// A console login of organisation `org_id` (made for the test when the demo gave it none).
+async fn login_of(test: &common::TestApp, org_id: &str, fallback: &str) -> String {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT login FROM app_user WHERE org_id = $1 ORDER BY login LIMIT 1")
+            .bind(org_id)
+            .fetch_optional(&test.app.db.pool)
+            .await
+            .expect("logins");
+    if let Some(login) = found {
+        return login;
+    }
+    lianrong_app::user::create(
+        &test.app,
+        &Actor::system("system"),
+        lianrong_app::user::NewUser {
+            org_id: org_id.to_string(),
+            login: fallback.to_string(),
+            display_name: "财务经理".into(),
+            password: lianrong_app::demo::DEMO_PASSWORD.into(),
+            roles: vec!["org_admin".into()],
+        },
+    )
+    .await
+    .expect("a login for the journey");
+    fallback.to_string()
+}
+
+/// Of `buyer`'s verified purchase invoices, one whose seller itself buys verified trade from a tier
+/// below (so the part can travel on): (invoice id, seller org id).
+async fn passable_invoice(test: &common::TestApp, buyer_org_id: &str) -> Option<(String, String)> {
+    sqlx::query_as(
+        "SELECT v.invoice_id, s.id FROM verification v JOIN organisation b ON b.uscc = v.buyer_uscc \
+         JOIN organisation s ON s.uscc = v.seller_uscc WHERE b.id = $1 AND v.status = 'verified' AND v.outstanding_fen > 0 \
+         AND s.kind = 'supplier' AND EXISTS (SELECT 1 FROM verification w WHERE w.buyer_uscc = s.uscc \
+         AND w.status = 'verified' AND w.outstanding_fen > 0) ORDER BY v.invoiced_fen DESC, v.invoice_id LIMIT 1",
+    )
+    .bind(buyer_org_id)
+    .fetch_optional(&test.app.db.pool)
+    .await
+    .expect("invoices")
+}
+
+/// `buyer`'s largest verified purchase still owed, with what of it no transfer has used as its basis
+/// yet: (invoice id, seller org id, room in fen).
+async fn any_verified_purchase(test: &common::TestApp, buyer_org_id: &str) -> Option<(String, String, i64)> {
+    sqlx::query_as(
+        "SELECT v.invoice_id, s.id, v.invoiced_fen - COALESCE((SELECT CAST(SUM(b.amount_fen) AS BIGINT) \
+         FROM commitment_basis b WHERE b.invoice_id = v.invoice_id), 0) AS room FROM verification v \
+         JOIN organisation b ON b.uscc = v.buyer_uscc JOIN organisation s ON s.uscc = v.seller_uscc \
+         WHERE b.id = $1 AND v.status = 'verified' AND v.outstanding_fen > 0 AND s.kind = 'supplier' \
+         ORDER BY room DESC, v.invoice_id LIMIT 1",
+    )
+    .bind(buyer_org_id)
+    .fetch_optional(&test.app.db.pool)
+    .await
+    .expect("invoices")
+}
+
+/// The held part of `org_id` in commitment `id` holding exactly `fen`.
+async fn part_of(api: &common::Api, id: &str, org_id: &str, fen: i64) -> String {
+    let (_, c) = api.get(&format!("/api/v1/commitments/{id}")).await;
+    c["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["holder_org_id"] == org_id && p["amount_fen"] == fen && p["state"] == "held")
+        .and_then(|p| p["id"].as_str())
+        .unwrap_or_else(|| panic!("{org_id} holds no part of {fen} fen: {c}"))
+        .to_string()
+}
+
+/// The journey in the browser, step by step; each step is one person's action on their own page.
+async fn commitment_journey(
+    c: &Client,
+    test: &common::TestApp,
+    logins: &[(String, String)],
+    bank_org_id: &str,
+) -> Result<(String, Vec<String>, i64), String> {
+    let base = test.base_url.as_str();
+    let pw = lianrong_app::demo::DEMO_PASSWORD;
+    let (core_login, t1_login) = (&logins[0].1, &logins[1].1);
+    let t1_id = logins[1].0.clone();
+    // The core issues ¥300,000 against the confirmed payable the demo left for it (tier 1's third recent
+    // sale; the core's older payables fall due too soon for this maturity).
+    let (_, left) = test.login(t1_login, pw).await.get("/api/v1/trade-records?doc_no=26500000009990000003").await;
+    let left = left["items"][0]["id"].as_str().ok_or("the payable left to issue against")?.to_string();
+    log_in_as(c, base, core_login, pw, "logout").await?;
+    let maturity = test.app.today().checked_add(jiff::Span::new().days(60)).context("date")?.to_string();
+    let landed = fill_and_submit(
+        c,
+        &format!("{base}/commitments"),
+        &[("face", "300,000.00"), ("maturity", &maturity)],
+        &[format!("tr.payable-row[data-invoice-id='{left}'] input")],
+        "issue-button",
+    )
+    .await?;
+    let id = landed.trim_start_matches("/commitments/").to_string();
+    log_out(c).await?;
+    // Tier 1 splits off ¥200,000 and passes ¥80,000 of it to a tier-2 supplier it buys from.
+    log_in_as(c, base, t1_login, pw, "logout").await?;
+    let page = format!("{base}/commitments/{id}");
+    fill_and_submit(
+        c,
+        &page,
+        &[("split-part", &format!("{id}/0")), ("split-amounts", "200000\n100000")],
+        &[],
+        "split-button",
+    )
+    .await?;
+    let t1 = test.login(t1_login, pw).await;
+    let part = part_of(&t1, &id, &t1_id, 20_000_000).await;
+    let (invoice, t2_id) = passable_invoice(test, &t1_id).await.ok_or("tier 1 buys no verified trade")?;
+    fill_and_submit(
+        c,
+        &page,
+        &[("transfer-part", &part), ("transfer-amount", "80000")],
+        &[format!("tr.trade-row[data-invoice-id='{invoice}'] input")],
+        "transfer-button",
+    )
+    .await?;
+    log_out(c).await?;
+    // Tier 2 passes ¥30,000 on to tier 3.
+    let t2_login = login_of(test, &t2_id, "journey.t2").await;
+    log_in_as(c, base, &t2_login, pw, "logout").await?;
+    let t2 = test.login(&t2_login, pw).await;
+    let part = part_of(&t2, &id, &t2_id, 8_000_000).await;
+    let (invoice, t3_id, room) = any_verified_purchase(test, &t2_id).await.ok_or("tier 2 buys no verified trade")?;
+    // Up to ¥30,000, as far as the invoice's trade reaches (lower tiers trade in smaller amounts).
+    let to_t3 = room.min(3_000_000);
+    let to_t3_yuan = format!("{}.{:02}", to_t3 / 100, to_t3 % 100);
+    fill_and_submit(
+        c,
+        &page,
+        &[("transfer-part", &part), ("transfer-amount", &to_t3_yuan)],
+        &[format!("tr.trade-row[data-invoice-id='{invoice}'] input")],
+        "transfer-button",
+    )
+    .await?;
+    log_out(c).await?;
+    // Tier 3 asks the chain's bank to discount all of it.
+    let t3_login = login_of(test, &t3_id, "journey.t3").await;
+    log_in_as(c, base, &t3_login, pw, "logout").await?;
+    let t3 = test.login(&t3_login, pw).await;
+    let part = part_of(&t3, &id, &t3_id, to_t3).await;
+    fill_and_submit(
+        c,
+        &page,
+        &[("discount-part", &part), ("discount-bank", bank_org_id), ("discount-amount", &to_t3_yuan)],
+        &[],
+        "discount-button",
+    )
+    .await?;
+    let (_, view) = t3.get(&format!("/api/v1/commitments/{id}")).await;
+    let discount = view["transfers"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["kind"] == "discount" && t["state"] == "pending"))
+        .and_then(|t| t["id"].as_str())
+        .ok_or("the discount waits for the bank")?
+        .to_string();
+    log_out(c).await?;
+    // The bank's officer posts it from the queue (where the demo's own discount also waits).
+    let officer: String = sqlx::query_scalar("SELECT login FROM app_user WHERE org_id = $1 AND login LIKE '%.officer'")
+        .bind(bank_org_id)
+        .fetch_one(&test.app.db.pool)
+        .await
+        .context("the bank's officer")?;
+    log_in_as(c, base, &officer, pw, "logout").await?;
+    c.goto(&format!("{base}/commitments")).await.context("queue")?;
+    let row = c
+        .wait()
+        .at_most(PAGE_TIMEOUT)
+        .for_element(Locator::Css(&format!("tr.discount-row[data-transfer-id='{discount}']")))
+        .await
+        .context("queued")?;
+    row.find(Locator::Css("button.post-discount")).await.context("post button")?.click().await.context("post")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Css("#flash.flash-ok")).await.context("posted")?;
+    log_out(c).await?;
+    // At maturity the core settles from the commitment's page.
+    test.app.shift_business_date(60);
+    log_in_as(c, base, core_login, pw, "logout").await?;
+    fill_and_submit(c, &page, &[("payment-ref", "PAY-DEMO-0001")], &[], "settle-button").await?;
+    log_out(c).await?;
+    Ok((id, vec![t1_id, t2_id, t3_id], to_t3))
+}
+
+#[tokio::test]
+async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holder_in_the_browser() {
+    let (test, _) = common::spawn_demo_with_trade().await;
+    // The demo already carried one commitment to tier 3, whose discount waits for the bank.
+    let t1 = test.login("sup1.t1", lianrong_app::demo::DEMO_PASSWORD).await;
+    let (_, mine) = t1.get("/api/v1/commitments?role=held").await;
+    assert_eq!(mine["total"], 1, "{mine}");
+    let demo_id = mine["items"][0]["id"].as_str().unwrap().to_string();
+    let bank_org_id = mine["items"][0]["bank_org_id"].as_str().unwrap().to_string();
+    let (_, demo) = t1.get(&format!("/api/v1/commitments/{demo_id}")).await;
+    assert_eq!(demo["ledger_balanced"], true, "{demo}");
+    let core_id = demo["issuer_org_id"].as_str().unwrap().to_string();
+    let t1_id = demo["first_holder_org_id"].as_str().unwrap().to_string();
+    let core_login: String =
+        sqlx::query_scalar("SELECT login FROM app_user WHERE org_id = $1 AND login LIKE '%.finance'")
+            .bind(&core_id)
+            .fetch_one(&test.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(core_login, "core11.finance", "the README names this login");
+    let logins = vec![(core_id.clone(), core_login), (t1_id.clone(), "sup1.t1".to_string())];
+
+    let driver = ChromeDriver::start();
+    let client = connect(&driver).await;
+    let outcome = commitment_journey(&client, &test, &logins, &bank_org_id).await;
+    if outcome.is_err()
+        && let Ok(url) = client.current_url().await
+    {
+        eprintln!("browser was at {url}");
+    }
+    let _ = client.close().await;
+    drop(driver);
+    let (id, tiers, discounted) = outcome.unwrap_or_else(|e| panic!("{e}"));
+
+    // Over the API: settled to the fen — tier 1 kept ¥220,000, tier 2 the rest of its ¥80,000, the bank
+    // what tier 3 discounted.
+    let core = test.login("core11.finance", lianrong_app::demo::DEMO_PASSWORD).await;
+    let (_, c) = core.get(&format!("/api/v1/commitments/{id}")).await;
+    assert_eq!(
+        (c["state"].as_str(), c["settled_fen"].as_i64(), c["live_fen"].as_i64(), c["ledger_balanced"].as_bool()),
+        (Some("settled"), Some(30_000_000), Some(0), Some(true)),
+        "{c}"
+    );
+    let settle = c["transfers"].as_array().unwrap().iter().find(|t| t["kind"] == "settle").expect("settlement").clone();
+    let mut paid: std::collections::BTreeMap<String, i64> = Default::default();
+    for p in settle["payouts"].as_array().unwrap() {
+        *paid.entry(p[1].as_str().unwrap().to_string()).or_default() += p[2].as_i64().unwrap();
+    }
+    assert_eq!(
+        paid,
+        [(tiers[0].clone(), 22_000_000), (tiers[1].clone(), 8_000_000 - discounted), (bank_org_id.clone(), discounted)]
+            .into_iter()
+            .collect(),
+        "every holder exactly"
+    );
+    assert!(c["transfers"].as_array().unwrap().iter().all(|t| t["leaf_index"].is_i64()), "every operation is a leaf");
+    // The operator's page shows financing by chain and tier: tier 3 discounted what the journey did.
+    let operator = test.login("operator", lianrong_app::demo::DEMO_PASSWORD).await;
+    let (status, figures) = operator.get("/api/v1/stats/financing").await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{figures}");
+    let tier3: i64 = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["tier"] == 3)
+        .map(|f| f["discounted_fen"].as_i64().unwrap())
+        .sum();
+    assert!(discounted > 0 && tier3 >= discounted, "{figures}");
+    let html = operator.http.get(format!("{}/financing", test.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("financing-row") && html.contains("data-tier=\"3\""), "the operator's page lists tiers");
 }

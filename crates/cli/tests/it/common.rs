@@ -133,6 +133,7 @@ pub async fn spawn_demo_with_trade() -> (TestApp, lianrong_app::demo_trade::Trad
         .await
         .expect("demo trade");
     lianrong_app::demo_credit::load(&app).await.expect("demo credit");
+    lianrong_app::demo_commitment::load(&app).await.expect("demo commitments");
     let base_url = serve(app.clone()).await;
     (TestApp { base_url, app }, trade)
 }

@@ -554,6 +554,7 @@ fn calls(v: &Victim) -> Vec<Call> {
         ),
         // Commitments: A's is invisible to others, and nobody else can issue on A's line or move A's parts.
         c(Method::GET, "/api/v1/commitments", "/api/v1/commitments?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/stats/financing", "/api/v1/stats/financing".into(), None),
         c(Method::GET, "/api/v1/commitments/holdings", "/api/v1/commitments/holdings".into(), None),
         c(Method::GET, "/api/v1/commitments/pending-discounts", "/api/v1/commitments/pending-discounts".into(), None),
         c(Method::GET, "/api/v1/commitments/{id}", format!("/api/v1/commitments/{}", v.commitment_id), None),
@@ -1144,6 +1145,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/registrations/export", "/registrations/export?format=crcrfsp&file=csv".into()),
         // Commitments: A's is neither listed, shown nor moved; nobody issues on A's payables or line.
         get("/commitments", "/commitments".into()),
+        get("/financing", "/financing".into()),
         get("/commitments", "/commitments?role=held".into()),
         get("/commitments/{id}", format!("/commitments/{}", v.commitment_id)),
         post(

@@ -18,6 +18,7 @@ pub mod me;
 pub mod org;
 pub mod registration;
 pub mod standard;
+pub mod stats;
 pub mod submission;
 pub mod user;
 
@@ -58,6 +59,7 @@ use crate::state::AppState;
         commitment::issue, commitment::list, commitment::get, commitment::holdings, commitment::pending_discounts,
         commitment::lineage, commitment::operate, commitment::post_discount, commitment::void_discount,
         commitment::settle,
+        stats::financing,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
@@ -82,6 +84,7 @@ use crate::state::AppState;
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
         (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
+        (name = "stats", description = "Programme statistics for the operator and the regulator"),
         (name = "commitment", description = "Digital payment commitments: issued by cores, split and passed down the chain, discounted, settled"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
@@ -189,6 +192,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/commitments/{id}/transfers/{transfer_id}/post", post(commitment::post_discount))
         .route("/commitments/{id}/transfers/{transfer_id}/void", post(commitment::void_discount))
         .route("/commitments/{id}/settle", post(commitment::settle))
+        .route("/stats/financing", get(stats::financing))
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
         .route("/confirmations/payables", post(confirmation::confirm_payables))

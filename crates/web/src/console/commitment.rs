@@ -179,9 +179,11 @@ async fn list_page(
 /// The core's confirmed payables still owed and not registered, and its supply-chain lines.
 async fn issue_choices(state: &AppState, ctx: &Ctx, form: &Params) -> AppResult<(Vec<PayableView>, Vec<Opt>)> {
     let owed = receivable::list(&state.app, ctx.actor(), Side::Debtor, PageRequest::all_small()).await?;
+    let ids: Vec<String> = owed.items.iter().map(|r| r.verdict.invoice_id.clone()).collect();
+    let backed = app::backed_invoices(&state.app, &ids).await?;
     let mut payables = Vec::new();
     for r in owed.items.iter().filter(|r| r.confirmed() && r.verdict.outstanding_fen > 0) {
-        if r.registration_reference.is_some() {
+        if r.registration_reference.is_some() || backed.contains(&r.verdict.invoice_id) {
             continue;
         }
         payables.push(PayableView {

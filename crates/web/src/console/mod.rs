@@ -12,6 +12,7 @@ mod commitment;
 mod confirmation;
 mod core_library;
 mod credit_line;
+mod financing;
 mod form;
 mod home;
 mod log;
@@ -92,6 +93,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/credit-lines", get(credit_line::page).post(credit_line::grant))
         .route("/commitments", get(commitment::list).post(commitment::issue))
         .route("/commitments/{id}", get(commitment::detail).post(commitment::act))
+        .route("/financing", get(financing::page))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route("/confirmations/order-requests", post(confirmation::request_order))
         // Registration of receivables against double financing.
@@ -297,6 +299,9 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
         nav.push(NavItem { key: "credit_lines", href: "/credit-lines", label: t("授信额度", "Credit lines") });
     }
     nav.push(NavItem { key: "commitments", href: "/commitments", label: t("债权凭证", "Commitments") });
+    if matches!(actor.org_kind, OrgKind::Operator | OrgKind::Regulator) {
+        nav.push(NavItem { key: "financing", href: "/financing", label: t("融资统计", "Financing") });
+    }
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
     }

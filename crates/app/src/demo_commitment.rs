@@ -1,0 +1,230 @@
+//! The demo world's payment commitments: in the first chain, one of the chain's banks grants the core
+//! of the demo tier-1 supplier (`sup1.t1`) a supply-chain line; the core confirms two of its payables
+//! to that supplier and issues a commitment against them; tier 1 splits it and passes a part to a tier-2
+//! supplier it buys from (the demo login `sup1.t2` when they trade), which passes some on to tier 3;
+//! the tier-3 holder asks the bank to discount its part, and the discount waits in the bank's queue
+//! for its officer. Everything goes through the same use cases as the console, with the same checks.
+
+use jiff::civil::Date;
+use lianrong_domain::chain::MemberRole;
+use lianrong_domain::four_flow::VerificationStatus;
+use lianrong_domain::org::OrgKind;
+use lianrong_domain::page::PageRequest;
+use lianrong_domain::role::Role;
+use lianrong_store::StoreError;
+use lianrong_store::chain::{self as chain_store, ChainScope};
+use lianrong_store::four_flow::Side;
+
+use crate::commitment::{self, NewCommitment, Operation};
+use crate::confirmation::{self, PayableInput};
+use crate::error::AppResult;
+use crate::policy::Actor;
+use crate::{App, receivable};
+
+/// The line the demo bank grants the core, in fen (¥50,000,000).
+const DEMO_LINE_FEN: i64 = 5_000_000_000;
+/// Verified invoices one demo transfer names as the trade it pays.
+const BASIS_INVOICES: usize = 5;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitmentSummary {
+    pub issued: usize,
+    pub face_fen: i64,
+    pub transfers: usize,
+    pub discounts_pending: usize,
+}
+
+fn actor(org_id: &str, kind: OrgKind, roles: Vec<Role>) -> Actor {
+    Actor {
+        org_id: org_id.to_string(),
+        org_kind: kind,
+        org_name: String::new(),
+        user_id: None,
+        login: Some("demo.finance".into()),
+        display_name: Some("演示财务".into()),
+        api_key_id: None,
+        roles,
+        scopes: None,
+        system: false,
+    }
+}
+
+async fn org_of_login(app: &App, login: &str) -> AppResult<Option<String>> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(lianrong_store::user::find_by_login(&mut conn, login).await?.map(|u| u.org_id))
+}
+
+fn date_of(text: &Option<String>) -> Option<Date> {
+    text.as_deref().and_then(|d| Date::strptime("%Y-%m-%d", d).ok())
+}
+
+/// The verified invoices `holder`'s suppliers issued to it, grouped by seller: (seller org id, invoice
+/// ids, invoiced fen). The seller named `prefer` comes first when it is one of them.
+async fn sellers_to(app: &App, holder: &Actor, prefer: Option<&str>) -> AppResult<Vec<(String, Vec<String>, i64)>> {
+    let owed = receivable::list(app, holder, Side::Debtor, PageRequest::all_small()).await?;
+    let mut by_seller: Vec<(String, Vec<String>, i64)> = Vec::new();
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    for r in owed.items.iter().filter(|r| r.verdict.status == VerificationStatus::Verified.code()) {
+        let Some(seller) = lianrong_store::org::find_by_uscc(&mut conn, &r.verdict.seller_uscc).await? else {
+            continue;
+        };
+        match by_seller.iter_mut().find(|(s, _, _)| *s == seller.id) {
+            Some((_, ids, fen)) if ids.len() < BASIS_INVOICES => {
+                ids.push(r.verdict.invoice_id.clone());
+                *fen += r.verdict.invoiced_fen;
+            }
+            Some(_) => {}
+            None => by_seller.push((seller.id, vec![r.verdict.invoice_id.clone()], r.verdict.invoiced_fen)),
+        }
+    }
+    by_seller.sort_by_key(|(s, _, fen)| (Some(s.as_str()) != prefer, -fen));
+    Ok(by_seller)
+}
+
+/// Tier 1's three most recent sales to its core (order, accepted delivery, invoice, on 90 days), shared
+/// as its ERP would: the core confirms them, issues its commitment against the first two and leaves the
+/// third for a visitor to issue against. (The demo's year of trade is mostly paid by now, and what is
+/// left the demo login keeps to ask about.)
+async fn recent_sales(app: &App, t1: &Actor) -> AppResult<()> {
+    let owed = receivable::list(app, t1, Side::Creditor, PageRequest::all_small()).await?;
+    let Some(any) = owed.items.first() else { return Ok(()) };
+    let (buyer, seller) = (any.verdict.buyer_uscc.clone(), any.verdict.seller_uscc.clone());
+    let mut records = Vec::new();
+    for (n, yuan) in [(1, "600000.00"), (2, "400000.00"), (3, "300000.00")] {
+        let (po, dn, inv) =
+            (format!("PO-DEMO-C{n}"), format!("DN-DEMO-C{n}"), format!("2650{:016}", 9_990_000_000u64 + n));
+        let rows = [
+            serde_json::json!({"record_type": "order", "order_no": po, "order_date": "2026-11-02", "buyer_uscc": buyer,
+                "seller_uscc": seller, "total_amount": yuan, "term_days": "90"}),
+            serde_json::json!({"record_type": "delivery", "delivery_no": dn, "delivery_date": "2026-11-06", "order_refs": po,
+                "buyer_uscc": buyer, "seller_uscc": seller, "total_amount": yuan, "acceptance_status": "accepted",
+                "accepted_date": "2026-11-07"}),
+            serde_json::json!({"record_type": "invoice", "invoice_no": inv, "issue_date": "2026-11-10", "buyer_uscc": buyer,
+                "seller_uscc": seller, "total_amount": yuan, "order_refs": po, "delivery_refs": dn}),
+        ];
+        records.extend(rows.into_iter().filter_map(|r| r.as_object().cloned()));
+    }
+    let body =
+        serde_json::to_vec(&serde_json::json!({"source": "ERP 2026-11", "records": records})).unwrap_or_default();
+    crate::submission::submit_records(app, t1, body, "ERP 同步 2026-11（演示：最近三笔销售）", records).await?;
+    Ok(())
+}
+
+pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
+    let mut summary = CommitmentSummary::default();
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut chains = chain_store::list(&mut conn, &ChainScope::All, PageRequest::all_small()).await?.items;
+    chains.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+    let Some(first) = chains.first() else { return Ok(summary) };
+    let members = chain_store::list_members(&mut conn, &first.id, None, PageRequest::all_small()).await?.items;
+    drop(conn);
+    let (Some(t1_id), Some(bank)) =
+        (org_of_login(app, "sup1.t1").await?, members.iter().find(|m| m.role == MemberRole::Bank))
+    else {
+        return Ok(summary);
+    };
+    let t1 = actor(&t1_id, OrgKind::Supplier, vec![Role::OrgAdmin]);
+    let today = app.today();
+    recent_sales(app, &t1).await?;
+    // The core's payables to tier 1 that fall due at least a fortnight from now and were never asked
+    // about: the demo login keeps its other receivables to ask about itself.
+    let owed = receivable::list(app, &t1, Side::Creditor, PageRequest::all_small()).await?;
+    let mut open: Vec<&receivable::Receivable> = owed
+        .items
+        .iter()
+        .filter(|r| {
+            r.confirmation.is_none()
+                && r.registration_reference.is_none()
+                && r.verdict.outstanding_fen > 0
+                && r.verdict.status == VerificationStatus::Verified.code()
+                && date_of(&r.verdict.due_date).is_some_and(|d| d > today.saturating_add(jiff::Span::new().days(14)))
+        })
+        .collect();
+    open.sort_by(|a, b| {
+        b.verdict.due_date.cmp(&a.verdict.due_date).then(a.verdict.invoice_id.cmp(&b.verdict.invoice_id))
+    });
+    let Some(core_uscc) = open.first().map(|r| r.verdict.buyer_uscc.clone()) else { return Ok(summary) };
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let Some(core) = lianrong_store::org::find_by_uscc(&mut conn, &core_uscc).await? else { return Ok(summary) };
+    drop(conn);
+    let backing: Vec<&receivable::Receivable> =
+        open.iter().filter(|r| r.verdict.buyer_uscc == core_uscc).take(2).copied().collect();
+    if backing.is_empty() {
+        return Ok(summary);
+    }
+    let core_actor = actor(&core.id, OrgKind::Core, vec![Role::FinanceStaff]);
+    let bank_actor = actor(&bank.org_id, OrgKind::Bank, vec![Role::BankOfficer]);
+    let line = crate::credit_line::grant(
+        app,
+        &bank_actor,
+        &crate::credit_line::NewLine {
+            borrower_org_id: core.id.clone(),
+            kind: "core_supply_chain".into(),
+            limit_fen: DEMO_LINE_FEN,
+            valid_from: today.to_string(),
+            valid_until: today.saturating_add(jiff::Span::new().years(2)).to_string(),
+        },
+    )
+    .await?;
+    let inputs: Vec<PayableInput> = open
+        .iter()
+        .filter(|r| r.verdict.buyer_uscc == core_uscc)
+        .take(3)
+        .map(|r| PayableInput { invoice_id: r.verdict.invoice_id.clone(), signature_hex: None })
+        .collect();
+    confirmation::confirm_payables(app, &core_actor, &inputs).await?;
+    let face_fen: i64 = backing.iter().map(|r| r.verdict.outstanding_fen).sum();
+    // No later than the payables fall due (the core is large, the supplier an SME), and within the
+    // six months of principle.
+    let latest_due = backing.iter().filter_map(|r| date_of(&r.verdict.due_date)).max().unwrap_or(today);
+    let maturity = latest_due.min(today.saturating_add(jiff::Span::new().days(180)));
+    let issued = commitment::issue(
+        app,
+        &core_actor,
+        &NewCommitment {
+            holder_org_id: t1_id.clone(),
+            invoice_ids: backing.iter().map(|r| r.verdict.invoice_id.clone()).collect(),
+            face_fen,
+            maturity_date: maturity.to_string(),
+            credit_line_id: line.id.clone(),
+        },
+    )
+    .await?;
+    summary.issued += 1;
+    summary.face_fen += face_fen;
+    let id = issued.commitment.id.clone();
+    // Tier 1 keeps 60 % and splits off 40 % to pass down.
+    let down = face_fen * 2 / 5;
+    let split = Operation::Split { part_id: format!("{id}/0"), amounts_fen: vec![down, face_fen - down] };
+    commitment::operate(app, &t1, &id, "demo-split-1", &split).await?;
+    summary.transfers += 1;
+    let mut holder = t1;
+    let mut part = "demo-split-1/0".to_string();
+    let mut part_fen = down;
+    for (n, login) in ["sup1.t2", "sup1.t3"].iter().enumerate() {
+        let prefer = org_of_login(app, login).await?;
+        let Some((to, invoices, invoiced)) = sellers_to(app, &holder, prefer.as_deref()).await?.into_iter().next()
+        else {
+            break;
+        };
+        let amount_fen = (part_fen / 2).min(invoiced);
+        if amount_fen <= 0 {
+            break;
+        }
+        let tid = format!("demo-transfer-{}", n + 1);
+        let op =
+            Operation::Transfer { part_id: part.clone(), to_org_id: to.clone(), amount_fen, invoice_ids: invoices };
+        commitment::operate(app, &holder, &id, &tid, &op).await?;
+        summary.transfers += 1;
+        holder = actor(&to, OrgKind::Supplier, vec![Role::OrgAdmin]);
+        part = format!("{tid}/0");
+        part_fen = amount_fen;
+    }
+    // The last holder down the chain asks the bank to discount what it received; the officer decides.
+    if holder.org_id != t1_id {
+        let op = Operation::Discount { part_id: part, bank_org_id: bank.org_id.clone(), amount_fen: part_fen };
+        commitment::operate(app, &holder, &id, "demo-discount-1", &op).await?;
+        summary.discounts_pending += 1;
+    }
+    Ok(summary)
+}
