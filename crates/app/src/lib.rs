@@ -23,6 +23,7 @@ pub mod mailbox;
 pub mod org;
 pub mod penetration;
 pub mod policy;
+pub mod product;
 pub mod receivable;
 pub mod registration;
 pub mod secret;

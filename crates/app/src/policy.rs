@@ -116,6 +116,10 @@ pub enum Permission {
     ReadCreditLines,
     /// A bank grants dedicated supply-chain credit lines.
     ManageCreditLines,
+    /// Read the product catalogue (published products are public; drafts only their bank's).
+    ReadProducts,
+    /// A bank's staff draft, edit, publish and withdraw its financing products.
+    ManageProducts,
 }
 
 impl Permission {
@@ -147,6 +151,7 @@ impl Permission {
                 | Permission::ReadAudit
                 | Permission::ReadTrade
                 | Permission::ReadCreditLines
+                | Permission::ReadProducts
         )
     }
 }
@@ -156,8 +161,8 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
     use Permission as P;
     let admin = actor.has_role(Role::OrgAdmin);
     match p {
-        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade | P::ReadCreditLines => true,
-        P::ManageCreditLines => {
+        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade | P::ReadCreditLines | P::ReadProducts => true,
+        P::ManageCreditLines | P::ManageProducts => {
             actor.org_kind == OrgKind::Bank
                 && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover))
         }

@@ -20,6 +20,7 @@ pub mod org;
 pub mod page;
 pub mod password;
 pub mod penetration;
+pub mod product;
 pub mod receivable;
 pub mod registration;
 pub mod role;

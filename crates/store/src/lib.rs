@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod log;
 pub mod mailbox;
 pub mod org;
+pub mod product;
 pub mod registration;
 pub mod secret;
 pub mod session;
@@ -119,6 +120,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/sqlite/0011_credit_line.sql")),
+    (13, "product", include_str!("../migrations/sqlite/0013_product.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -132,6 +134,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/postgres/0011_credit_line.sql")),
+    (13, "product", include_str!("../migrations/postgres/0013_product.sql")),
 ];
 
 impl Db {

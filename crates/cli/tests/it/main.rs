@@ -14,5 +14,6 @@ mod lake_console;
 mod library;
 mod log;
 mod mailbox;
+mod product;
 mod registration;
 mod tenancy;

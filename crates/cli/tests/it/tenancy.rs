@@ -34,6 +34,8 @@ struct Victim {
     registration_reference: String,
     /// A's supply-chain credit line from its bank.
     line_id: String,
+    /// A draft product of A's bank, seen by that bank alone.
+    product_id: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -42,6 +44,8 @@ const UPLOAD: &str = "__upload";
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
 const VICTIM_INVOICE_NO: &str = "26500000000000000777";
+/// The name of A's bank's draft product.
+const VICTIM_PRODUCT_NAME: &str = "甲方银行未发布草稿产品";
 /// The repayment account A's supplier fixed for A's invoice, and the one it proposes instead.
 const VICTIM_ACCOUNT: &str = "6222020200117777777";
 const VICTIM_NEW_ACCOUNT: &str = "6222020200118888888";
@@ -87,6 +91,8 @@ impl Victim {
             VICTIM_NEW_ACCOUNT,
             "甲方供应商回款专户",
             &self.change_id,
+            &self.product_id,
+            VICTIM_PRODUCT_NAME,
         ]
     }
 }
@@ -242,7 +248,10 @@ async fn victim(t: &TestApp) -> Victim {
     )
     .await
     .unwrap();
+    // A's bank drafts a product it has not published.
+    let product = lianrong_app::product::create(&t.app, &as_bank, &victim_product()).await.unwrap();
     Victim {
+        product_id: product.row.id,
         line_id: line.id,
         confirmation_id,
         signing_key,
@@ -263,6 +272,30 @@ async fn victim(t: &TestApp) -> Victim {
         registration_id: registration.row.id,
         registration_reference: registration.row.reference,
     }
+}
+
+/// The draft of A's bank.
+fn victim_product() -> lianrong_app::product::NewProduct {
+    lianrong_app::product::NewProduct {
+        name: VICTIM_PRODUCT_NAME.into(),
+        kind: "receivable_financing".into(),
+        evidence: "either".into(),
+        amount_min_fen: 100_000,
+        amount_max_fen: 1_000_000,
+        term_min_days: 30,
+        term_max_days: 90,
+        rate_min_bp: 300,
+        rate_max_bp: 500,
+        advance_ratio_bp: 8_000,
+        ..Default::default()
+    }
+}
+
+fn product_json(chain_id: Option<&str>, parent: Option<&str>) -> Value {
+    json!({"name": "外行产品", "kind": "receivable_financing", "evidence": "either", "amount_min_fen": 100,
+        "amount_max_fen": 1000, "term_min_days": 1, "term_max_days": 30, "rate_min_bp": 100, "rate_max_bp": 200,
+        "advance_ratio_bp": 5000, "eligible_chain_ids": chain_id.map(|c| vec![c]).unwrap_or_default(),
+        "parent_product_id": parent})
 }
 
 /// A public key of the caller's own, for the walk's attempt to set its signing key.
@@ -509,6 +542,28 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"borrower_org_id": v.org_id, "kind": "core_supply_chain", "limit_fen": 100,
                 "valid_from": "2026-01-01", "valid_until": "2026-12-31"})),
         ),
+        // Products: A's bank's draft is invisible to everyone else; a bank may draft products of its own,
+        // but never on a chain it is not on, nor as a variant of another bank's product.
+        c(Method::GET, "/api/v1/products", "/api/v1/products?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/products", "/api/v1/products?state=draft".into(), None),
+        c(Method::GET, "/api/v1/products", format!("/api/v1/products?chain_id={}", v.chain_id), None),
+        c(Method::GET, "/api/v1/products/{id}", format!("/api/v1/products/{}", v.product_id), None),
+        c(Method::POST, "/api/v1/products", "/api/v1/products".into(), Some(product_json(None, None))),
+        c(Method::POST, "/api/v1/products", "/api/v1/products".into(), Some(product_json(Some(&v.chain_id), None))),
+        c(
+            Method::POST,
+            "/api/v1/products",
+            "/api/v1/products".into(),
+            Some(product_json(Some(&v.chain_id), Some(&v.product_id))),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{}", v.product_id),
+            Some(product_json(None, None)),
+        ),
+        c(Method::POST, "/api/v1/products/{id}/publish", format!("/api/v1/products/{}/publish", v.product_id), None),
+        c(Method::POST, "/api/v1/products/{id}/withdraw", format!("/api/v1/products/{}/withdraw", v.product_id), None),
         c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?role=received&status=requested".into(), None),
         c(Method::GET, "/api/v1/confirmations/{id}", format!("/api/v1/confirmations/{}", v.confirmation_id), None),
         c(
@@ -675,6 +730,11 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
             // A bank grants a line of its own; the answer names only what the caller sent.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/credit-lines" => true,
+            // A bank drafts a product of its own (for every chain, with no parent).
+            (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/products" => call
+                .body
+                .as_ref()
+                .is_some_and(|b| b["parent_product_id"].is_null() && b["eligible_chain_ids"] == json!([])),
             // So is setting the caller's own signing key (never another's).
             (Method::PUT | Method::POST, StatusCode::OK) if call.template.starts_with("/api/v1/signing-key") => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
@@ -787,6 +847,17 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     let imported: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(imported, 0);
+    let product = lianrong_app::product::get(&t.app, &system, &v.product_id).await.unwrap();
+    assert_eq!(
+        (product.row.state, product.row.name.as_str(), product.row.terms.rate_min_bp),
+        (lianrong_domain::product::ProductState::Draft, VICTIM_PRODUCT_NAME, 300),
+        "A's bank's draft is untouched"
+    );
+    let variants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product WHERE parent_product_id IS NOT NULL")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(variants, 0, "no one made a variant of another bank's product");
 }
 
 #[tokio::test]
@@ -837,6 +908,29 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_any
         .await
         .unwrap();
     assert!(refused >= 20, "refusals audited: {refused}");
+}
+
+/// The console's product form: for every chain, or naming a chain and a parent.
+fn product_form(chain_id: Option<&str>, parent: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut form = vec![
+        ("name", "外行产品".to_string()),
+        ("kind", "receivable_financing".to_string()),
+        ("evidence", "either".to_string()),
+        ("amount_min_yuan", "1".to_string()),
+        ("amount_max_yuan", "10".to_string()),
+        ("term_min_days", "1".to_string()),
+        ("term_max_days", "30".to_string()),
+        ("rate_min_pct", "1".to_string()),
+        ("rate_max_pct", "2".to_string()),
+        ("advance_ratio_pct", "50".to_string()),
+    ];
+    if let Some(c) = chain_id {
+        form.push(("eligible_chain_ids", c.to_string()));
+    }
+    if let Some(p) = parent {
+        form.push(("parent_product_id", p.to_string()));
+    }
+    form
 }
 
 /// The console's routes as `crates/web/src/console/mod.rs` declares them: (METHOD, path template).
@@ -1029,6 +1123,14 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 ("valid_until", "2026-12-31".into()),
             ],
         ),
+        get("/products", "/products".into()),
+        get("/products", "/products?kind=receivable_financing&page=1".into()),
+        get("/products/{id}", format!("/products/{}", v.product_id)),
+        post("/products", "/products".into(), product_form(None, None)),
+        post("/products", "/products".into(), product_form(Some(&v.chain_id), Some(&v.product_id))),
+        post("/products/{id}", format!("/products/{}", v.product_id), product_form(None, None)),
+        post("/products/{id}/publish", format!("/products/{}/publish", v.product_id), vec![]),
+        post("/products/{id}/withdraw", format!("/products/{}/withdraw", v.product_id), vec![]),
         get("/confirmations", "/confirmations?role=received".into()),
         get("/confirmations", "/confirmations?role=sent".into()),
         post(
@@ -1109,6 +1211,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 // Creating an API key or applying to the library for the caller's own organisation is allowed.
                 (Method::POST, s) if s.is_success() || s.is_redirection() => {
                     ["/api-keys", "/core-library", "/credit-lines"].contains(template)
+                        || (*template == "/products" && !form.iter().any(|(n, _)| *n == "parent_product_id"))
                 }
                 _ => false,
             };

@@ -15,6 +15,7 @@ pub mod log;
 pub mod mailbox;
 pub mod me;
 pub mod org;
+pub mod product;
 pub mod registration;
 pub mod standard;
 pub mod submission;
@@ -54,6 +55,7 @@ use crate::state::AppState;
         collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
         collection_account::consent, collection_account::withdraw, collection_account::decline,
         credit_line::grant, credit_line::list, credit_line::get,
+        product::create, product::list, product::get, product::update, product::publish, product::withdraw,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
@@ -78,6 +80,7 @@ use crate::state::AppState;
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
         (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
+        (name = "product", description = "Financing products: banks publish them, everyone reads the catalogue"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
@@ -175,6 +178,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/credit-lines", get(credit_line::list).post(credit_line::grant))
         .route("/credit-lines/{id}", get(credit_line::get))
+        .route("/products", get(product::list).post(product::create))
+        .route("/products/{id}", get(product::get).put(product::update))
+        .route("/products/{id}/publish", post(product::publish))
+        .route("/products/{id}/withdraw", post(product::withdraw))
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
         .route("/confirmations/payables", post(confirmation::confirm_payables))

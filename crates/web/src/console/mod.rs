@@ -18,6 +18,7 @@ mod login;
 mod mailbox;
 mod org;
 mod penetration;
+mod product;
 mod registration;
 mod standard;
 mod submission;
@@ -89,6 +90,10 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
         .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
         .route("/credit-lines", get(credit_line::page).post(credit_line::grant))
+        .route("/products", get(product::page).post(product::create))
+        .route("/products/{id}", get(product::detail).post(product::update))
+        .route("/products/{id}/publish", post(product::publish))
+        .route("/products/{id}/withdraw", post(product::withdraw))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route("/confirmations/order-requests", post(confirmation::request_order))
         // Registration of receivables against double financing.
@@ -242,6 +247,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
         "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
         "registered" => ("应收账款已登记。", "The receivable is registered."),
+        "published" => ("产品已发布到产品目录。", "The product is published in the catalogue."),
+        "product_withdrawn" => {
+            ("产品已撤回（含其产业链专属版本）。", "The product is withdrawn (with its chain variants).")
+        }
         "released" => {
             ("登记已注销，相关发票可再次登记。", "Registration released; its invoices may be registered again.")
         }
@@ -283,6 +292,7 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     if actor.org_kind != OrgKind::Regulator {
         nav.push(NavItem { key: "credit_lines", href: "/credit-lines", label: t("授信额度", "Credit lines") });
     }
+    nav.push(NavItem { key: "products", href: "/products", label: t("产品目录", "Products") });
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
     }
@@ -328,7 +338,7 @@ fn page_of_action(path: &str) -> &str {
     if path.starts_with("/registrations/") {
         return "/registrations";
     }
-    ["/transition", "/revoke", "/password", "/members"]
+    ["/transition", "/revoke", "/password", "/members", "/publish", "/withdraw"]
         .iter()
         .find_map(|suffix| path.strip_suffix(suffix))
         .unwrap_or(path)
