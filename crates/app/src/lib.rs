@@ -10,6 +10,7 @@ pub mod chain;
 pub mod cluster;
 pub mod collection_account;
 pub mod confirmation;
+pub mod consent;
 pub mod core_library;
 pub mod credit_line;
 pub mod curated;

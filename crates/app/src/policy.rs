@@ -120,6 +120,12 @@ pub enum Permission {
     ReadProducts,
     /// A bank's staff draft, edit, publish and withdraw its financing products.
     ManageProducts,
+    /// See the data consents one gave or was given.
+    ReadConsents,
+    /// An owner of trade data (core or supplier) grants a bank access to named categories, and revokes it.
+    GrantConsent,
+    /// A bank's staff read an owner's data through a live consent (every read audited).
+    UseConsent,
 }
 
 impl Permission {
@@ -152,6 +158,7 @@ impl Permission {
                 | Permission::ReadTrade
                 | Permission::ReadCreditLines
                 | Permission::ReadProducts
+                | Permission::ReadConsents
         )
     }
 }
@@ -161,8 +168,15 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
     use Permission as P;
     let admin = actor.has_role(Role::OrgAdmin);
     match p {
-        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade | P::ReadCreditLines | P::ReadProducts => true,
-        P::ManageCreditLines | P::ManageProducts => {
+        P::ReadDirectory
+        | P::ReadChains
+        | P::ReadLibrary
+        | P::ReadTrade
+        | P::ReadCreditLines
+        | P::ReadProducts
+        | P::ReadConsents => true,
+        P::GrantConsent => actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)),
+        P::ManageCreditLines | P::ManageProducts | P::UseConsent => {
             actor.org_kind == OrgKind::Bank
                 && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover))
         }

@@ -320,6 +320,8 @@ async fn act_checked(app: &App, actor: &Actor, id: &str, action: ProductAction) 
             )
             .with_field("parent_product_id"));
         }
+        // The parent's draft may have been narrowed since the variant was written.
+        rules::check_variant(&parent.terms, &current.terms).map_err(product_error)?;
     }
     let now = now_ms();
     if !store::set_state(&mut tx, id, current.state, to, now).await? {

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod collection_account;
 pub mod commitment;
 pub mod confirmation;
+pub mod consent;
 pub mod core_library;
 pub mod credit_line;
 pub mod four_flow;

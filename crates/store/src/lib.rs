@@ -9,6 +9,7 @@ pub mod chain;
 pub mod cluster;
 pub mod collection_account;
 pub mod confirmation;
+pub mod consent;
 pub mod core_library;
 pub mod credit_line;
 pub mod four_flow;
@@ -121,6 +122,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/sqlite/0011_credit_line.sql")),
     (13, "product", include_str!("../migrations/sqlite/0013_product.sql")),
+    (14, "consent", include_str!("../migrations/sqlite/0014_consent.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -135,6 +137,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/postgres/0011_credit_line.sql")),
     (13, "product", include_str!("../migrations/postgres/0013_product.sql")),
+    (14, "consent", include_str!("../migrations/postgres/0014_consent.sql")),
 ];
 
 impl Db {

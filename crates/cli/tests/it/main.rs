@@ -7,6 +7,7 @@ mod cli;
 mod collection_account;
 mod common;
 mod confirmation;
+mod consent;
 mod credit_line;
 mod foundation;
 mod lake;

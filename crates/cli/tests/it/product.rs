@@ -222,6 +222,16 @@ async fn a_bank_publishes_products_that_everyone_reads_and_no_other_bank_can_tou
     let (_, gone) = supplier.get("/api/v1/products?state=withdrawn").await;
     assert_eq!(gone["total"], 2, "once published, a withdrawn product stays readable");
 
+    // A parent narrowed after its variant was drafted: the variant is refused when it is published.
+    let narrowed = with(with(body(&chain.id), "name", json!("链融通·订单贷")), "amount_max_fen", json!(50_000_000));
+    let (s, _) = bank.put(&format!("/api/v1/products/{p2_id}"), narrowed).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = bank.post(&format!("/api/v1/products/{p2_id}/publish"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = bank.post(&format!("/api/v1/products/{}/publish", v2["id"].as_str().unwrap()), json!({})).await;
+    assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "variant_wider_than_parent");
+    assert_eq!(e["field"], "amount_max_fen");
+
     // Every change is audited, and so are the refused attempts.
     let changes: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_event WHERE object_type = 'product' AND outcome = 'ok' ORDER BY at_ms, id",

@@ -36,6 +36,9 @@ struct Victim {
     line_id: String,
     /// A draft product of A's bank, seen by that bank alone.
     product_id: String,
+    /// A's bank, and A's consent that it read A's receivables and raw records (read once).
+    bank_id: String,
+    consent_id: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -44,6 +47,8 @@ const UPLOAD: &str = "__upload";
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
 const VICTIM_INVOICE_NO: &str = "26500000000000000777";
+/// What A's consent to its bank is for.
+const VICTIM_CONSENT_PURPOSE: &str = "甲方授权本行授信审查专用";
 /// The name of A's bank's draft product.
 const VICTIM_PRODUCT_NAME: &str = "甲方银行未发布草稿产品";
 /// The repayment account A's supplier fixed for A's invoice, and the one it proposes instead.
@@ -93,6 +98,8 @@ impl Victim {
             &self.change_id,
             &self.product_id,
             VICTIM_PRODUCT_NAME,
+            &self.consent_id,
+            VICTIM_CONSENT_PURPOSE,
         ]
     }
 }
@@ -226,9 +233,9 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     // A's bank grants it a supply-chain line.
-    let bank = t.org_with_admin(150, "bank", "a.bank").await;
+    let bank_id = t.org_with_admin(150, "bank", "a.bank").await;
     let as_bank = Actor {
-        org_id: bank,
+        org_id: bank_id.clone(),
         org_kind: lianrong_domain::org::OrgKind::Bank,
         system: false,
         scopes: None,
@@ -250,7 +257,25 @@ async fn victim(t: &TestApp) -> Victim {
     .unwrap();
     // A's bank drafts a product it has not published.
     let product = lianrong_app::product::create(&t.app, &as_bank, &victim_product()).await.unwrap();
+    // A lets its bank read its receivables and raw records; the bank has read once.
+    let consent = lianrong_app::consent::grant(
+        &t.app,
+        &a_admin,
+        &lianrong_app::consent::NewConsent {
+            bank_org_id: bank_id.clone(),
+            categories: vec!["receivables".into(), "raw_records".into()],
+            purpose: VICTIM_CONSENT_PURPOSE.into(),
+            application_id: None,
+            valid_until: lianrong_app::consent::today().tomorrow().unwrap().to_string(),
+        },
+    )
+    .await
+    .unwrap();
+    let page = lianrong_domain::page::PageRequest::first();
+    lianrong_app::consent::records(&t.app, &as_bank, &consent.row.id, page).await.unwrap();
     Victim {
+        bank_id,
+        consent_id: consent.row.id,
         product_id: product.row.id,
         line_id: line.id,
         confirmation_id,
@@ -289,6 +314,11 @@ fn victim_product() -> lianrong_app::product::NewProduct {
         advance_ratio_bp: 8_000,
         ..Default::default()
     }
+}
+
+fn consent_json(bank_org_id: &str) -> Value {
+    json!({"bank_org_id": bank_org_id, "categories": ["receivables"], "purpose": "外来授权",
+        "valid_until": lianrong_app::consent::today().tomorrow().unwrap().to_string()})
 }
 
 fn product_json(chain_id: Option<&str>, parent: Option<&str>) -> Value {
@@ -564,6 +594,33 @@ fn calls(v: &Victim) -> Vec<Call> {
         ),
         c(Method::POST, "/api/v1/products/{id}/publish", format!("/api/v1/products/{}/publish", v.product_id), None),
         c(Method::POST, "/api/v1/products/{id}/withdraw", format!("/api/v1/products/{}/withdraw", v.product_id), None),
+        // Consents: A's consent is A's and its bank's alone; an owner may authorise a bank of its own
+        // choosing (never naming A as a bank), and no one else reads through or revokes A's consent.
+        c(Method::GET, "/api/v1/consents", "/api/v1/consents?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/consents/{id}", format!("/api/v1/consents/{}", v.consent_id), None),
+        c(Method::POST, "/api/v1/consents", "/api/v1/consents".into(), Some(consent_json(&v.bank_id))),
+        c(Method::POST, "/api/v1/consents", "/api/v1/consents".into(), Some(consent_json(&v.org_id))),
+        c(Method::POST, "/api/v1/consents/{id}/revoke", format!("/api/v1/consents/{}/revoke", v.consent_id), None),
+        c(Method::GET, "/api/v1/consents/{id}/reads", format!("/api/v1/consents/{}/reads", v.consent_id), None),
+        c(
+            Method::GET,
+            "/api/v1/consents/{id}/receivables",
+            format!("/api/v1/consents/{}/receivables", v.consent_id),
+            None,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/consents/{id}/trade-totals",
+            format!("/api/v1/consents/{}/trade-totals", v.consent_id),
+            None,
+        ),
+        c(Method::GET, "/api/v1/consents/{id}/records", format!("/api/v1/consents/{}/records", v.consent_id), None),
+        c(
+            Method::GET,
+            "/api/v1/consents/{id}/reference-score",
+            format!("/api/v1/consents/{}/reference-score", v.consent_id),
+            None,
+        ),
         c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?role=received&status=requested".into(), None),
         c(Method::GET, "/api/v1/confirmations/{id}", format!("/api/v1/confirmations/{}", v.confirmation_id), None),
         c(
@@ -730,6 +787,10 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
             // A bank grants a line of its own; the answer names only what the caller sent.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/credit-lines" => true,
+            // An owner authorises a bank of its own choosing (A's bank, not A itself).
+            (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/consents" => {
+                call.body.as_ref().is_some_and(|b| b["bank_org_id"] == v.bank_id.as_str())
+            }
             // A bank drafts a product of its own (for every chain, with no parent).
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/products" => call
                 .body
@@ -858,6 +919,18 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
         .await
         .unwrap();
     assert_eq!(variants, 0, "no one made a variant of another bank's product");
+    let consent = lianrong_app::consent::get(&t.app, &system, &v.consent_id).await.unwrap();
+    assert_eq!(
+        (consent.state, consent.reads, consent.row.purpose.as_str()),
+        (lianrong_domain::consent::ConsentState::Granted, 1, VICTIM_CONSENT_PURPOSE),
+        "A's consent is in force and was read only by its bank"
+    );
+    let owned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consent WHERE owner_org_id = $1 OR bank_org_id = $1")
+        .bind(&v.org_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(owned, 1, "no consent was given in A's name or to A");
 }
 
 #[tokio::test]
@@ -908,6 +981,16 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_any
         .await
         .unwrap();
     assert!(refused >= 20, "refusals audited: {refused}");
+}
+
+/// The console's consent form, naming `bank_org_id` as the bank.
+fn consent_form(bank_org_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("bank_org_id", bank_org_id.to_string()),
+        ("categories", "receivables".to_string()),
+        ("purpose", "外来授权".to_string()),
+        ("valid_until", lianrong_app::consent::today().tomorrow().unwrap().to_string()),
+    ]
 }
 
 /// The console's product form: for every chain, or naming a chain and a parent.
@@ -1131,6 +1214,12 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         post("/products/{id}", format!("/products/{}", v.product_id), product_form(None, None)),
         post("/products/{id}/publish", format!("/products/{}/publish", v.product_id), vec![]),
         post("/products/{id}/withdraw", format!("/products/{}/withdraw", v.product_id), vec![]),
+        get("/consents", "/consents".into()),
+        get("/consents/{id}", format!("/consents/{}", v.consent_id)),
+        get("/consents/{id}", format!("/consents/{}?category=raw_records", v.consent_id)),
+        post("/consents", "/consents".into(), consent_form(&v.bank_id)),
+        post("/consents", "/consents".into(), consent_form(&v.org_id)),
+        post("/consents/{id}/revoke", format!("/consents/{}/revoke", v.consent_id), vec![]),
         get("/confirmations", "/confirmations?role=received".into()),
         get("/confirmations", "/confirmations?role=sent".into()),
         post(
@@ -1212,6 +1301,8 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 (Method::POST, s) if s.is_success() || s.is_redirection() => {
                     ["/api-keys", "/core-library", "/credit-lines"].contains(template)
                         || (*template == "/products" && !form.iter().any(|(n, _)| *n == "parent_product_id"))
+                        || (*template == "/consents"
+                            && form.iter().any(|(n, b)| *n == "bank_org_id" && *b == v.bank_id))
                 }
                 _ => false,
             };

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod cluster;
 pub mod collection_account;
 pub mod confirmation;
+pub mod consent;
 pub mod core_library;
 pub mod credit_line;
 pub mod four_flow;
@@ -56,6 +57,8 @@ use crate::state::AppState;
         collection_account::consent, collection_account::withdraw, collection_account::decline,
         credit_line::grant, credit_line::list, credit_line::get,
         product::create, product::list, product::get, product::update, product::publish, product::withdraw,
+        consent::grant, consent::list, consent::get, consent::revoke, consent::reads, consent::receivables,
+        consent::trade_totals, consent::records, consent::reference_score,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
@@ -81,6 +84,7 @@ use crate::state::AppState;
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
         (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
         (name = "product", description = "Financing products: banks publish them, everyone reads the catalogue"),
+        (name = "consent", description = "Data authorisation: owners grant banks categories of their data; every read is audited"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
@@ -182,6 +186,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/products/{id}", get(product::get).put(product::update))
         .route("/products/{id}/publish", post(product::publish))
         .route("/products/{id}/withdraw", post(product::withdraw))
+        .route("/consents", get(consent::list).post(consent::grant))
+        .route("/consents/{id}", get(consent::get))
+        .route("/consents/{id}/revoke", post(consent::revoke))
+        .route("/consents/{id}/reads", get(consent::reads))
+        .route("/consents/{id}/receivables", get(consent::receivables))
+        .route("/consents/{id}/trade-totals", get(consent::trade_totals))
+        .route("/consents/{id}/records", get(consent::records))
+        .route("/consents/{id}/reference-score", get(consent::reference_score))
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
         .route("/confirmations/payables", post(confirmation::confirm_payables))

@@ -9,6 +9,7 @@ mod chain;
 mod cluster;
 mod collection_account;
 mod confirmation;
+mod consent;
 mod core_library;
 mod credit_line;
 mod form;
@@ -94,6 +95,9 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/products/{id}", get(product::detail).post(product::update))
         .route("/products/{id}/publish", post(product::publish))
         .route("/products/{id}/withdraw", post(product::withdraw))
+        .route("/consents", get(consent::page).post(consent::grant))
+        .route("/consents/{id}", get(consent::detail))
+        .route("/consents/{id}/revoke", post(consent::revoke))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route("/confirmations/order-requests", post(confirmation::request_order))
         // Registration of receivables against double financing.
@@ -293,6 +297,12 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
         nav.push(NavItem { key: "credit_lines", href: "/credit-lines", label: t("授信额度", "Credit lines") });
     }
     nav.push(NavItem { key: "products", href: "/products", label: t("产品目录", "Products") });
+    let consents = match actor.org_kind {
+        OrgKind::Core | OrgKind::Supplier => t("我的授权", "My consents"),
+        OrgKind::Bank => t("客户授权", "Consents received"),
+        _ => t("数据授权", "Consents"),
+    };
+    nav.push(NavItem { key: "consents", href: "/consents", label: consents });
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
     }
