@@ -26,7 +26,7 @@ use serde_json::json;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::receivable::Receivable;
-use crate::{App, audit, business_date, new_id, now_ms};
+use crate::{App, audit, new_id, now_ms};
 
 const OBJECT: &str = "consent";
 
@@ -36,11 +36,6 @@ fn not_found() -> AppError {
 
 fn who(actor: &Actor) -> String {
     actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
-/// Today in Asia/Shanghai, the day consents are judged on.
-pub fn today() -> Date {
-    Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31))
 }
 
 fn consent_error(e: ConsentError) -> AppError {
@@ -97,9 +92,10 @@ pub struct Consent {
     pub reads: i64,
 }
 
-async fn view(conn: &mut Conn, row: ConsentRow) -> AppResult<Consent> {
+/// A consent with its state on `today` (the app's business date).
+async fn view(conn: &mut Conn, row: ConsentRow, today: Date) -> AppResult<Consent> {
     let until = Date::strptime("%Y-%m-%d", &row.valid_until).unwrap_or(jiff::civil::date(1970, 1, 1));
-    let state = rules::state_on(row.stored_state == ConsentState::Revoked, until, today());
+    let state = rules::state_on(row.stored_state == ConsentState::Revoked, until, today);
     let owner_name = lianrong_store::org::get(conn, &row.owner_org_id).await?.name;
     let bank_name = lianrong_store::org::get(conn, &row.bank_org_id).await?.name;
     let reads = store::reads(conn, &row.id, PageRequest::first()).await?.total;
@@ -127,7 +123,7 @@ pub async fn grant(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<Cons
     }
     let row = result?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    view(&mut conn, row).await
+    view(&mut conn, row, app.today()).await
 }
 
 async fn grant_checked(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<ConsentRow> {
@@ -139,7 +135,7 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<
     let valid_until = Date::strptime("%Y-%m-%d", new.valid_until.trim()).map_err(|_| {
         AppError::invalid("valid_until", "date_invalid", "A date is written YYYY-MM-DD", "日期格式须为YYYY-MM-DD")
     })?;
-    rules::check_valid_until(valid_until, today()).map_err(consent_error)?;
+    rules::check_valid_until(valid_until, app.today()).map_err(consent_error)?;
     let mut tx = app.db.begin_write().await?;
     // The bank: an organisation the owner cannot see is answered as missing; one it sees that is no bank
     // is refused by name.
@@ -202,7 +198,7 @@ pub async fn revoke(app: &App, actor: &Actor, id: &str) -> AppResult<Consent> {
     }
     let row = result?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    view(&mut conn, row).await
+    view(&mut conn, row, app.today()).await
 }
 
 async fn revoke_checked(app: &App, actor: &Actor, id: &str) -> AppResult<ConsentRow> {
@@ -245,7 +241,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<Consent> {
         StoreError::NotFound => not_found(),
         other => other.into(),
     })?;
-    view(&mut conn, row).await
+    view(&mut conn, row, app.today()).await
 }
 
 /// The consents the caller gave (an owner) or was given (a bank).
@@ -253,9 +249,10 @@ pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page
     policy::require(actor, Permission::ReadConsents)?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     let Page { items, page, page_size, total } = store::list(&mut conn, &scope(actor), page).await?;
+    let today = app.today();
     let mut out = Vec::with_capacity(items.len());
     for row in items {
-        out.push(view(&mut conn, row).await?);
+        out.push(view(&mut conn, row, today).await?);
     }
     Ok(Page { items: out, page, page_size, total })
 }
@@ -368,7 +365,7 @@ where
             StoreError::NotFound => not_found(),
             other => other.into(),
         })?;
-        if let Some(e) = refusal(&consent, category, today()) {
+        if let Some(e) = refusal(&consent, category, app.today()) {
             return Err(e);
         }
         let owner_uscc = lianrong_store::org::get(&mut tx, &consent.owner_org_id).await?.uscc;
@@ -498,7 +495,7 @@ pub async fn reference_score(app: &App, actor: &Actor, id: &str) -> AppResult<()
             StoreError::NotFound => not_found(),
             other => other.into(),
         })?;
-        if let Some(e) = refusal(&consent, category, today()) {
+        if let Some(e) = refusal(&consent, category, app.today()) {
             return Err(e);
         }
         Err(AppError::new(

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod commitment;
 pub mod confirmation;
 pub mod consent;
 pub mod core_library;
@@ -47,6 +48,9 @@ pub struct App {
     pub lake: std::sync::Arc<lianrong_lake::Lake>,
     /// Seals and opens sensitive fields (SM4-GCM under the platform key); see [`secret`].
     secret: std::sync::Arc<secret::Secret>,
+    /// Days added to the business date by [`App::shift_business_date`]: only the demo (to show a
+    /// commitment at maturity) and tests move it; a server never does.
+    business_day_shift: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl App {
@@ -89,7 +93,12 @@ impl App {
         let secret = secret::Secret::new(key);
         secret::check_key(&db, &secret).await?;
         tracing::info!(key_id = secret.key_id(), "field encryption key ready");
-        let app = App { db, lake: std::sync::Arc::new(lake), secret: std::sync::Arc::new(secret) };
+        let app = App {
+            db,
+            lake: std::sync::Arc::new(lake),
+            secret: std::sync::Arc::new(secret),
+            business_day_shift: Default::default(),
+        };
         cluster::seed_if_empty(&app).await?;
         Ok(app)
     }
@@ -97,6 +106,20 @@ impl App {
     /// The field-encryption seal: `app.secret().seal(plaintext, &secret::aad(table, column, row_id))`.
     pub fn secret(&self) -> &secret::Secret {
         &self.secret
+    }
+
+    /// Today's business date (Asia/Shanghai), with the demo's or a test's shift applied.
+    pub fn today(&self) -> jiff::civil::Date {
+        let shift = self.business_day_shift.load(std::sync::atomic::Ordering::Relaxed);
+        let today =
+            jiff::civil::Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
+        today.checked_add(jiff::Span::new().days(shift)).unwrap_or(today)
+    }
+
+    /// Moves this process's business date by `days` (negative goes back): what the demo uses to show a
+    /// commitment maturing, and tests to reach a maturity without waiting for it.
+    pub fn shift_business_date(&self, days: i64) {
+        self.business_day_shift.fetch_add(days, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub async fn ready(&self) -> AppResult<()> {

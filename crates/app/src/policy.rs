@@ -116,6 +116,12 @@ pub enum Permission {
     ReadCreditLines,
     /// A bank grants dedicated supply-chain credit lines.
     ManageCreditLines,
+    /// See the commitments one issued, backs, holds or held, or was offered at a bank.
+    ReadCommitments,
+    /// A core issues digital payment commitments to its suppliers.
+    IssueCommitment,
+    /// Holders split, transfer and discount parts; banks post or void discounts; the issuer settles.
+    OperateCommitment,
     /// Read the product catalogue (published products are public; drafts only their bank's).
     ReadProducts,
     /// A bank's staff draft, edit, publish and withdraw its financing products.
@@ -143,6 +149,8 @@ impl Permission {
             | Permission::DecideConfirmation
             | Permission::ManageCollectionAccount
             | Permission::RegisterReceivable => Some(Scope::ReceivableWrite),
+            Permission::ReadCommitments => Some(Scope::CommitmentRead),
+            Permission::IssueCommitment | Permission::OperateCommitment => Some(Scope::CommitmentWrite),
             _ => None,
         }
     }
@@ -157,6 +165,7 @@ impl Permission {
                 | Permission::ReadAudit
                 | Permission::ReadTrade
                 | Permission::ReadCreditLines
+                | Permission::ReadCommitments
                 | Permission::ReadProducts
                 | Permission::ReadConsents
         )
@@ -173,8 +182,15 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
         | P::ReadLibrary
         | P::ReadTrade
         | P::ReadCreditLines
+        | P::ReadCommitments
         | P::ReadProducts
         | P::ReadConsents => true,
+        P::IssueCommitment => actor.org_kind == OrgKind::Core && (admin || actor.has_role(Role::FinanceStaff)),
+        P::OperateCommitment => {
+            (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
+                || (actor.org_kind == OrgKind::Bank
+                    && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover)))
+        }
         P::GrantConsent => actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)),
         P::ManageCreditLines | P::ManageProducts | P::UseConsent => {
             actor.org_kind == OrgKind::Bank
@@ -233,9 +249,10 @@ fn kind_may_write_with_key(kind: OrgKind, p: Permission) -> bool {
         Permission::SubmitTrade | Permission::RequestConfirmation | Permission::DecideConfirmation => {
             matches!(kind, OrgKind::Core | OrgKind::Supplier)
         }
-        Permission::ManageCollectionAccount | Permission::RegisterReceivable => {
+        Permission::ManageCollectionAccount | Permission::RegisterReceivable | Permission::OperateCommitment => {
             matches!(kind, OrgKind::Core | OrgKind::Supplier | OrgKind::Bank)
         }
+        Permission::IssueCommitment => kind == OrgKind::Core,
         _ => false,
     }
 }

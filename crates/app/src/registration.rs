@@ -271,6 +271,23 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
     let now = now_ms();
     let year: i64 = business_date(now).get(..4).and_then(|y| y.parse().ok()).unwrap_or(2026);
     let mut tx = app.db.begin_write().await?;
+    // A receivable paid by a digital payment commitment is financed through the commitment's parts; it
+    // cannot be registered for financing a second time.
+    let invoice_ids: Vec<String> = invoices.iter().map(|i| i.invoice_id.clone()).collect();
+    if let Some((invoice_id, commitment_id)) =
+        lianrong_store::commitment::backing_of(&mut tx, &invoice_ids).await?.into_iter().next()
+    {
+        tx.rollback().await.map_err(StoreError::from)?;
+        let e = AppError::conflict(
+            "backs_commitment",
+            format!(
+                "Invoice {invoice_id} backs payment commitment {commitment_id}; it is financed through that commitment"
+            ),
+            format!("发票 {invoice_id} 已作为债权凭证 {commitment_id} 的开立依据，应通过该凭证融资"),
+        )
+        .with_reference(&commitment_id);
+        return Err(refuse(app, actor, ACTION, &ids, e).await);
+    }
     let n = store::next_number(&mut tx, year).await?;
     let row = RegistrationRow {
         id: new_id(),

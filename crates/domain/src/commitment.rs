@@ -153,6 +153,8 @@ pub enum LedgerError {
     PendingOutstanding(usize),
     #[error("the commitment is settled")]
     AlreadySettled,
+    #[error("settlement needs the whole ledger, not a view of some parts")]
+    PartialView,
 }
 
 /// The outcome of applying a request: the transfer, new or (for a retried id) the one recorded first.
@@ -180,6 +182,9 @@ pub struct Ledger {
     pub parts: BTreeMap<String, Part>,
     pub transfers: BTreeMap<String, Transfer>,
     pub settled_fen: i64,
+    /// A view holds only the parts and transfers one operation touches (the store loads no more), so
+    /// its checks are local: the spent part's outputs sum to it. A full ledger checks everything.
+    pub partial: bool,
 }
 
 /// The id of a transfer's `n`th output: derived, so a retried request makes the same parts.
@@ -207,6 +212,55 @@ impl Ledger {
             parts: BTreeMap::from([(first.id.clone(), first)]),
             transfers: BTreeMap::new(),
             settled_fen: 0,
+            partial: false,
+        }
+    }
+
+    /// A view for one operation: the commitment's header with only `parts` and `transfers` loaded. Its
+    /// face is what the loaded live parts hold, so conservation is checked for them alone. Settlement
+    /// needs every part and is refused on a view.
+    pub fn view(
+        commitment_id: &str,
+        issuer: &str,
+        maturity: Date,
+        parts: Vec<Part>,
+        transfers: Vec<Transfer>,
+    ) -> Ledger {
+        let parts: BTreeMap<String, Part> = parts.into_iter().map(|p| (p.id.clone(), p)).collect();
+        let mut l = Ledger {
+            commitment_id: commitment_id.to_string(),
+            issuer: issuer.to_string(),
+            face_fen: 0,
+            maturity,
+            parts,
+            transfers: transfers.into_iter().map(|t| (t.id.clone(), t)).collect(),
+            settled_fen: 0,
+            partial: true,
+        };
+        l.face_fen = l.live_fen();
+        l
+    }
+
+    /// A full ledger rebuilt from stored parts and transfers, with what was settled.
+    pub fn rebuild(
+        commitment_id: &str,
+        issuer: &str,
+        face_fen: i64,
+        maturity: Date,
+        parts: Vec<Part>,
+        transfers: Vec<Transfer>,
+    ) -> Ledger {
+        let parts: BTreeMap<String, Part> = parts.into_iter().map(|p| (p.id.clone(), p)).collect();
+        let settled_fen = parts.values().filter(|p| p.state == PartState::Settled).map(|p| p.amount_fen).sum();
+        Ledger {
+            commitment_id: commitment_id.to_string(),
+            issuer: issuer.to_string(),
+            face_fen,
+            maturity,
+            parts,
+            transfers: transfers.into_iter().map(|t| (t.id.clone(), t)).collect(),
+            settled_fen,
+            partial: false,
         }
     }
 
@@ -266,6 +320,9 @@ impl Ledger {
                 self.resolve(id, actor, request.clone(), transfer_id, post)?
             }
             Request::Settle => {
+                if self.partial {
+                    return Err(LedgerError::PartialView);
+                }
                 if actor != self.issuer {
                     return Err(LedgerError::NotTheIssuer);
                 }
@@ -456,6 +513,8 @@ impl Ledger {
                 return Err(format!("part {} holds {} fen", p.id, p.amount_fen));
             }
             match &p.parent {
+                // A view does not load the ancestors of the parts it touches.
+                Some(parent) if self.partial && !self.parts.contains_key(parent) => {}
                 Some(parent) => {
                     let up = self.parts.get(parent).ok_or_else(|| format!("part {} has no parent {parent}", p.id))?;
                     if up.state != PartState::Spent {
@@ -463,13 +522,15 @@ impl Ledger {
                     }
                     *children.entry(parent.as_str()).or_insert(0) += p.amount_fen;
                 }
-                None if p.id != format!("{}/0", self.commitment_id) => {
+                None if !self.partial && p.id != format!("{}/0", self.commitment_id) => {
                     return Err(format!("part {} has no parent", p.id));
                 }
                 None => {}
             }
         }
-        for p in self.parts.values().filter(|p| p.state == PartState::Spent) {
+        // A view checks only the parts spent by the transfers it holds; earlier ones' outputs are not loaded.
+        let checked = |p: &&Part| !self.partial || p.spent_by.as_ref().is_some_and(|t| self.transfers.contains_key(t));
+        for p in self.parts.values().filter(|p| p.state == PartState::Spent).filter(checked) {
             let made = children.get(p.id.as_str()).copied().unwrap_or(0);
             if made != p.amount_fen {
                 return Err(format!("spent part {} of {} fen made parts of {made} fen", p.id, p.amount_fen));
@@ -650,6 +711,22 @@ mod tests {
         );
     }
 
+    /// What the store would load for `request`: the part it spends, or the pending discount and its part.
+    fn view_for(l: &Ledger, request: &Request) -> Option<Ledger> {
+        let (part_id, transfers) = match request {
+            Request::Split { part_id, .. } | Request::Transfer { part_id, .. } | Request::Discount { part_id, .. } => {
+                (part_id.clone(), Vec::new())
+            }
+            Request::Post { transfer_id } | Request::Void { transfer_id } => {
+                let t = l.transfers.get(transfer_id)?;
+                (t.input.clone()?, vec![t.clone()])
+            }
+            Request::Settle => return None,
+        };
+        let parts = l.parts.get(&part_id).cloned().into_iter().collect();
+        Some(Ledger::view(&l.commitment_id, &l.issuer, l.maturity, parts, transfers))
+    }
+
     /// A random operation by a random party on a random part.
     fn op() -> impl Strategy<Value = (usize, usize, u8, i64, i64)> {
         (0usize..5, 0usize..64, 0u8..6, -5i64..400_000, 0i64..400_000)
@@ -679,7 +756,19 @@ mod tests {
                 };
                 let before = l.clone();
                 let day = if n > 50 { date(2027, 6, 1) } else { TODAY };
-                match l.apply(&format!("t{n}"), parties[who], request, day) {
+                // The store applies each operation to a view of the parts it touches: the view must
+                // decide exactly as the whole ledger does and leave those parts the same.
+                let mut view = view_for(&l, &request);
+                let viewed = view.as_mut().map(|v| v.apply(&format!("t{n}"), parties[who], request.clone(), day));
+                let outcome = l.apply(&format!("t{n}"), parties[who], request, day);
+                if let (Some(v), Some(viewed)) = (&view, viewed) && l.settled_fen == 0 {
+                    prop_assert_eq!(viewed.is_ok(), outcome.is_ok(), "view and ledger disagree");
+                    prop_assert_eq!(v.check(), Ok(()));
+                    for p in v.parts.values() {
+                        prop_assert_eq!(Some(p), l.parts.get(&p.id), "the view's part differs");
+                    }
+                }
+                match outcome {
                     Ok(_) => applied += 1,
                     Err(_) => prop_assert_eq!(&l, &before, "a refusal changed the ledger"),
                 }

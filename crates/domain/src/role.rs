@@ -37,6 +37,8 @@ labelled_enum!(
         TradeRead => ("trade:read", "读取报送与贸易数据", "Read submissions and trade records"),
         TradeWrite => ("trade:write", "报送贸易数据", "Submit trade data"),
         ReceivableWrite => ("receivable:write", "应收账款确权、回款账户与登记", "Confirm, bind accounts and register receivables"),
+        CommitmentRead => ("commitment:read", "读取债权凭证", "Read payment commitments"),
+        CommitmentWrite => ("commitment:write", "开立、拆转、贴现与兑付债权凭证", "Issue, split, transfer, discount and settle payment commitments"),
     }
 );
 

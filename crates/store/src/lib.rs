@@ -8,6 +8,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod commitment;
 pub mod confirmation;
 pub mod consent;
 pub mod core_library;
@@ -121,6 +122,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection_account", include_str!("../migrations/sqlite/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/sqlite/0011_credit_line.sql")),
+    (12, "commitment", include_str!("../migrations/sqlite/0012_commitment.sql")),
     (13, "product", include_str!("../migrations/sqlite/0013_product.sql")),
     (14, "consent", include_str!("../migrations/sqlite/0014_consent.sql")),
 ];
@@ -136,6 +138,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection_account", include_str!("../migrations/postgres/0009_collection_account.sql")),
     (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/postgres/0011_credit_line.sql")),
+    (12, "commitment", include_str!("../migrations/postgres/0012_commitment.sql")),
     (13, "product", include_str!("../migrations/postgres/0013_product.sql")),
     (14, "consent", include_str!("../migrations/postgres/0014_consent.sql")),
 ];

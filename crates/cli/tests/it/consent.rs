@@ -52,7 +52,7 @@ async fn a_bank_reads_a_suppliers_data_only_through_a_live_consent_and_every_rea
     let (s, r) = supplier.post("/api/v1/submissions", json!({ "records": records })).await;
     assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(8)), "{r}");
 
-    let today = lianrong_app::consent::today();
+    let today = t.app.today();
     let in_days = |n: i64| today.checked_add(n.days()).unwrap().to_string();
     let bank_actor = Actor {
         org_id: bank_id.clone(),

@@ -5,6 +5,7 @@
 mod browser;
 mod cli;
 mod collection_account;
+mod commitment;
 mod common;
 mod confirmation;
 mod consent;

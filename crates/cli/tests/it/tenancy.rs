@@ -34,6 +34,8 @@ struct Victim {
     registration_reference: String,
     /// A's supply-chain credit line from its bank.
     line_id: String,
+    /// A commitment A issued to its supplier on that line (its first part held by the supplier).
+    commitment_id: String,
     /// A draft product of A's bank, seen by that bank alone.
     product_id: String,
     /// A's bank, and A's consent that it read A's receivables and raw records (read once).
@@ -87,6 +89,7 @@ impl Victim {
             &self.confirmation_id,
             &self.signing_key,
             &self.line_id,
+            &self.commitment_id,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
             &self.registration_id,
@@ -255,6 +258,45 @@ async fn victim(t: &TestApp) -> Victim {
     )
     .await
     .unwrap();
+    // A commitment A issued to its supplier on that line (written directly: the walk needs it to exist,
+    // not the issue's rules, which the commitment tests prove).
+    let commitment_id = lianrong_app::new_id();
+    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    lianrong_store::commitment::insert(
+        &mut conn,
+        &lianrong_store::commitment::CommitmentRow {
+            id: commitment_id.clone(),
+            issuer_org_id: org_id.clone(),
+            first_holder_org_id: supplier.clone(),
+            bank_org_id: line.bank_org_id.clone(),
+            credit_line_id: line.id.clone(),
+            face_fen: 100_000,
+            settled_fen: 0,
+            issue_date: "2026-11-01".into(),
+            maturity_date: "2027-03-01".into(),
+            latest_due_date: None,
+            beyond_principle_days: None,
+            state: "outstanding".into(),
+            issued_by: "a.admin".into(),
+            issued_at_ms: lianrong_app::now_ms(),
+            leaf_index: None,
+            settlement_reference: None,
+            settled_at_ms: None,
+        },
+    )
+    .await
+    .unwrap();
+    let first = lianrong_domain::commitment::Ledger::issue(
+        &commitment_id,
+        &org_id,
+        &supplier,
+        100_000,
+        jiff::civil::date(2027, 3, 1),
+    );
+    for p in first.parts.values() {
+        lianrong_store::commitment::insert_part(&mut conn, &commitment_id, p, lianrong_app::now_ms()).await.unwrap();
+    }
+    drop(conn);
     // A's bank drafts a product it has not published.
     let product = lianrong_app::product::create(&t.app, &as_bank, &victim_product()).await.unwrap();
     // A lets its bank read its receivables and raw records; the bank has read once.
@@ -266,7 +308,7 @@ async fn victim(t: &TestApp) -> Victim {
             categories: vec!["receivables".into(), "raw_records".into()],
             purpose: VICTIM_CONSENT_PURPOSE.into(),
             application_id: None,
-            valid_until: lianrong_app::consent::today().tomorrow().unwrap().to_string(),
+            valid_until: t.app.today().tomorrow().unwrap().to_string(),
         },
     )
     .await
@@ -277,6 +319,7 @@ async fn victim(t: &TestApp) -> Victim {
         bank_id,
         consent_id: consent.row.id,
         product_id: product.row.id,
+        commitment_id,
         line_id: line.id,
         confirmation_id,
         signing_key,
@@ -316,9 +359,15 @@ fn victim_product() -> lianrong_app::product::NewProduct {
     }
 }
 
+/// A consent's end date for the walk: safely after today's business date.
+fn in_two_days() -> String {
+    let today = jiff::civil::Date::strptime("%Y-%m-%d", lianrong_app::business_date(lianrong_app::now_ms())).unwrap();
+    today.checked_add(jiff::Span::new().days(2)).unwrap().to_string()
+}
+
 fn consent_json(bank_org_id: &str) -> Value {
     json!({"bank_org_id": bank_org_id, "categories": ["receivables"], "purpose": "外来授权",
-        "valid_until": lianrong_app::consent::today().tomorrow().unwrap().to_string()})
+        "valid_until": in_two_days()})
 }
 
 fn product_json(chain_id: Option<&str>, parent: Option<&str>) -> Value {
@@ -571,6 +620,49 @@ fn calls(v: &Victim) -> Vec<Call> {
             "/api/v1/credit-lines".into(),
             Some(json!({"borrower_org_id": v.org_id, "kind": "core_supply_chain", "limit_fen": 100,
                 "valid_from": "2026-01-01", "valid_until": "2026-12-31"})),
+        ),
+        // Commitments: A's is invisible to others, and nobody else can issue on A's line or move A's parts.
+        c(Method::GET, "/api/v1/commitments", "/api/v1/commitments?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/commitments/holdings", "/api/v1/commitments/holdings".into(), None),
+        c(Method::GET, "/api/v1/commitments/pending-discounts", "/api/v1/commitments/pending-discounts".into(), None),
+        c(Method::GET, "/api/v1/commitments/{id}", format!("/api/v1/commitments/{}", v.commitment_id), None),
+        c(
+            Method::GET,
+            "/api/v1/commitments/{id}/lineage",
+            format!("/api/v1/commitments/{}/lineage?part_id={}/0", v.commitment_id, v.commitment_id),
+            None,
+        ),
+        c(
+            Method::POST,
+            "/api/v1/commitments",
+            "/api/v1/commitments".into(),
+            Some(json!({"holder_org_id": v.org_id, "invoice_ids": [v.invoice_id], "face_fen": 100,
+                "maturity_date": "2027-03-01", "credit_line_id": v.line_id})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/commitments/{id}/transfers",
+            format!("/api/v1/commitments/{}/transfers", v.commitment_id),
+            Some(json!({"transfer_id": "walk-1", "kind": "split", "part_id": format!("{}/0", v.commitment_id),
+                "amounts_fen": [50_000, 50_000]})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/commitments/{id}/transfers/{transfer_id}/post",
+            format!("/api/v1/commitments/{}/transfers/walk-1/post", v.commitment_id),
+            Some(json!({})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/commitments/{id}/transfers/{transfer_id}/void",
+            format!("/api/v1/commitments/{}/transfers/walk-1/void", v.commitment_id),
+            Some(json!({})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/commitments/{id}/settle",
+            format!("/api/v1/commitments/{}/settle", v.commitment_id),
+            Some(json!({"payment_reference": "WALK", "amount_fen": 100_000})),
         ),
         // Products: A's bank's draft is invisible to everyone else; a bank may draft products of its own,
         // but never on a chain it is not on, nor as a variant of another bank's product.
@@ -873,6 +965,12 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert_eq!(trade, 2, "no trade record was written in A's name by anyone else");
     let line = lianrong_app::credit_line::get(&t.app, &system, &v.line_id).await.unwrap();
     assert_eq!((line.limit_fen, line.used_fen), (500_000_000, 0), "A's credit line is unchanged");
+    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    let parts = lianrong_store::commitment::parts(&mut conn, &v.commitment_id).await.unwrap();
+    assert_eq!(parts.len(), 1, "A's commitment has its one issued part, untouched: {parts:?}");
+    assert_eq!(parts[0].state, lianrong_domain::commitment::PartState::Held);
+    assert!(lianrong_store::commitment::transfers(&mut conn, &v.commitment_id).await.unwrap().is_empty());
+    drop(conn);
     let version: i64 = sqlx::query_scalar("SELECT version FROM collection_account WHERE invoice_id = $1")
         .bind(&v.invoice_id)
         .fetch_one(&t.app.db.pool)
@@ -989,7 +1087,7 @@ fn consent_form(bank_org_id: &str) -> Vec<(&'static str, String)> {
         ("bank_org_id", bank_org_id.to_string()),
         ("categories", "receivables".to_string()),
         ("purpose", "外来授权".to_string()),
-        ("valid_until", lianrong_app::consent::today().tomorrow().unwrap().to_string()),
+        ("valid_until", in_two_days()),
     ]
 }
 
@@ -1241,6 +1339,35 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             vec![("registry_certificate_no", "FORGED-0001".into())],
         ),
         get("/registrations/export", "/registrations/export?format=crcrfsp&file=csv".into()),
+        // Commitments: A's is neither listed, shown nor moved; nobody issues on A's payables or line.
+        get("/commitments", "/commitments".into()),
+        get("/commitments", "/commitments?role=held".into()),
+        get("/commitments/{id}", format!("/commitments/{}", v.commitment_id)),
+        post(
+            "/commitments",
+            "/commitments".into(),
+            vec![
+                ("invoice_id", v.invoice_id.clone()),
+                ("face_yuan", "1000".into()),
+                ("maturity_date", "2027-03-01".into()),
+                ("credit_line_id", v.line_id.clone()),
+            ],
+        ),
+        post(
+            "/commitments/{id}",
+            format!("/commitments/{}", v.commitment_id),
+            vec![
+                ("action", "split".into()),
+                ("transfer_id", "walk-2".into()),
+                ("part_id", format!("{}/0", v.commitment_id)),
+                ("amounts_yuan", "500\n500".into()),
+            ],
+        ),
+        post(
+            "/commitments/{id}",
+            format!("/commitments/{}", v.commitment_id),
+            vec![("action", "settle".into()), ("payment_reference", "WALK".into()), ("amount_yuan", "1000".into())],
+        ),
         post(
             "/registrations/import",
             "/registrations/import".into(),

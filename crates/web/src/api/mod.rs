@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod commitment;
 pub mod confirmation;
 pub mod consent;
 pub mod core_library;
@@ -56,6 +57,9 @@ use crate::state::AppState;
         collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
         collection_account::consent, collection_account::withdraw, collection_account::decline,
         credit_line::grant, credit_line::list, credit_line::get,
+        commitment::issue, commitment::list, commitment::get, commitment::holdings, commitment::pending_discounts,
+        commitment::lineage, commitment::operate, commitment::post_discount, commitment::void_discount,
+        commitment::settle,
         product::create, product::list, product::get, product::update, product::publish, product::withdraw,
         consent::grant, consent::list, consent::get, consent::revoke, consent::reads, consent::receivables,
         consent::trade_totals, consent::records, consent::reference_score,
@@ -83,6 +87,7 @@ use crate::state::AppState;
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
         (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
+        (name = "commitment", description = "Digital payment commitments: issued by cores, split and passed down the chain, discounted, settled"),
         (name = "product", description = "Financing products: banks publish them, everyone reads the catalogue"),
         (name = "consent", description = "Data authorisation: owners grant banks categories of their data; every read is audited"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
@@ -182,6 +187,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/credit-lines", get(credit_line::list).post(credit_line::grant))
         .route("/credit-lines/{id}", get(credit_line::get))
+        .route("/commitments", get(commitment::list).post(commitment::issue))
+        .route("/commitments/holdings", get(commitment::holdings))
+        .route("/commitments/pending-discounts", get(commitment::pending_discounts))
+        .route("/commitments/{id}", get(commitment::get))
+        .route("/commitments/{id}/lineage", get(commitment::lineage))
+        .route("/commitments/{id}/transfers", post(commitment::operate))
+        .route("/commitments/{id}/transfers/{transfer_id}/post", post(commitment::post_discount))
+        .route("/commitments/{id}/transfers/{transfer_id}/void", post(commitment::void_discount))
+        .route("/commitments/{id}/settle", post(commitment::settle))
         .route("/products", get(product::list).post(product::create))
         .route("/products/{id}", get(product::get).put(product::update))
         .route("/products/{id}/publish", post(product::publish))

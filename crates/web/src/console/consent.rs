@@ -85,7 +85,7 @@ async fn list_page(
     } else {
         Vec::new()
     };
-    let today = app::today();
+    let today = state.app.today();
     let mut ui = ctx.ui("consents").done(q.get("ok"));
     if let Some(e) = failed {
         ui = ui.error(e);

@@ -8,6 +8,7 @@ mod audit;
 mod chain;
 mod cluster;
 mod collection_account;
+mod commitment;
 mod confirmation;
 mod consent;
 mod core_library;
@@ -91,6 +92,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/receivables/confirmation-requests", axum::routing::post(confirmation::request))
         .route("/receivables/payables-confirmations", axum::routing::post(confirmation::confirm_payables))
         .route("/credit-lines", get(credit_line::page).post(credit_line::grant))
+        .route("/commitments", get(commitment::list).post(commitment::issue))
+        .route("/commitments/{id}", get(commitment::detail).post(commitment::act))
         .route("/products", get(product::page).post(product::create))
         .route("/products/{id}", get(product::detail).post(product::update))
         .route("/products/{id}/publish", post(product::publish))
@@ -251,6 +254,16 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
         "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
         "registered" => ("应收账款已登记。", "The receivable is registered."),
+        "issued" => (
+            "债权凭证已开立，已占用供应链授信额度并写入存证日志。",
+            "Commitment issued: the line is occupied and the issue is a log leaf.",
+        ),
+        "split" => ("已拆分。", "Split done."),
+        "transferred" => ("已转让给供应商。", "Passed to the supplier."),
+        "discount_asked" => ("贴现申请已提交，待银行确认。", "Discount asked; waiting for the bank."),
+        "discount_posted" => ("贴现已确认，凭证份额归银行所有。", "Discount posted; the part is the bank's."),
+        "discount_voided" => ("贴现已撤销，份额退回持有人。", "Discount voided; the part went back to its holder."),
+        "settled" => ("已到期兑付，各持有人按份额足额兑付。", "Settled: every holder paid its parts exactly."),
         "published" => ("产品已发布到产品目录。", "The product is published in the catalogue."),
         "product_withdrawn" => {
             ("产品已撤回（含其产业链专属版本）。", "The product is withdrawn (with its chain variants).")
@@ -296,6 +309,7 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     if actor.org_kind != OrgKind::Regulator {
         nav.push(NavItem { key: "credit_lines", href: "/credit-lines", label: t("授信额度", "Credit lines") });
     }
+    nav.push(NavItem { key: "commitments", href: "/commitments", label: t("债权凭证", "Commitments") });
     nav.push(NavItem { key: "products", href: "/products", label: t("产品目录", "Products") });
     let consents = match actor.org_kind {
         OrgKind::Core | OrgKind::Supplier => t("我的授权", "My consents"),

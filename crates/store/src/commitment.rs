@@ -1,0 +1,592 @@
+//! Digital payment commitments (migration 0012): the commitment, its parts, its transfers and what
+//! backs them. A part changes only in state, and only by a conditional update from the state it was read
+//! in, so two requests racing to spend one part cannot both succeed — on either database.
+
+use lianrong_domain::commitment::{Part, PartState, TransferKind, TransferState};
+use lianrong_domain::page::{Page, PageRequest};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::trade::placeholders;
+use crate::{Conn, Result, StoreError, decode, map_write};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitmentRow {
+    pub id: String,
+    pub issuer_org_id: String,
+    pub first_holder_org_id: String,
+    pub bank_org_id: String,
+    pub credit_line_id: String,
+    pub face_fen: i64,
+    pub settled_fen: i64,
+    pub issue_date: String,
+    pub maturity_date: String,
+    pub latest_due_date: Option<String>,
+    pub beyond_principle_days: Option<i64>,
+    /// `outstanding` until settled, then `settled`.
+    pub state: String,
+    pub issued_by: String,
+    pub issued_at_ms: i64,
+    pub leaf_index: Option<i64>,
+    pub settlement_reference: Option<String>,
+    pub settled_at_ms: Option<i64>,
+}
+
+const COLUMNS: &str = "id, issuer_org_id, first_holder_org_id, bank_org_id, credit_line_id, face_fen, settled_fen, \
+    issue_date, maturity_date, latest_due_date, beyond_principle_days, state, issued_by, issued_at_ms, leaf_index, \
+    settlement_reference, settled_at_ms";
+
+fn commitment_row(r: &AnyRow) -> Result<CommitmentRow> {
+    Ok(CommitmentRow {
+        id: r.try_get("id")?,
+        issuer_org_id: r.try_get("issuer_org_id")?,
+        first_holder_org_id: r.try_get("first_holder_org_id")?,
+        bank_org_id: r.try_get("bank_org_id")?,
+        credit_line_id: r.try_get("credit_line_id")?,
+        face_fen: r.try_get("face_fen")?,
+        settled_fen: r.try_get("settled_fen")?,
+        issue_date: r.try_get("issue_date")?,
+        maturity_date: r.try_get("maturity_date")?,
+        latest_due_date: r.try_get("latest_due_date")?,
+        beyond_principle_days: r.try_get("beyond_principle_days")?,
+        state: r.try_get("state")?,
+        issued_by: r.try_get("issued_by")?,
+        issued_at_ms: r.try_get("issued_at_ms")?,
+        leaf_index: r.try_get("leaf_index")?,
+        settlement_reference: r.try_get("settlement_reference")?,
+        settled_at_ms: r.try_get("settled_at_ms")?,
+    })
+}
+
+pub async fn insert(conn: &mut Conn, c: &CommitmentRow) -> Result<()> {
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO commitment ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17)"
+    )))
+    .bind(c.id.clone())
+    .bind(c.issuer_org_id.clone())
+    .bind(c.first_holder_org_id.clone())
+    .bind(c.bank_org_id.clone())
+    .bind(c.credit_line_id.clone())
+    .bind(c.face_fen)
+    .bind(c.settled_fen)
+    .bind(c.issue_date.clone())
+    .bind(c.maturity_date.clone())
+    .bind(c.latest_due_date.clone())
+    .bind(c.beyond_principle_days)
+    .bind(c.state.clone())
+    .bind(c.issued_by.clone())
+    .bind(c.issued_at_ms)
+    .bind(c.leaf_index)
+    .bind(c.settlement_reference.clone())
+    .bind(c.settled_at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
+pub async fn set_leaf_index(conn: &mut Conn, id: &str, leaf_index: u64) -> Result<()> {
+    sqlx::query("UPDATE commitment SET leaf_index = $1 WHERE id = $2")
+        .bind(leaf_index as i64)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the commitment settled, once: answers false when it already was.
+pub async fn set_settled(conn: &mut Conn, id: &str, settled_fen: i64, reference: &str, at_ms: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE commitment SET state = 'settled', settled_fen = $1, settlement_reference = $2, settled_at_ms = $3 \
+         WHERE id = $4 AND state = 'outstanding'",
+    )
+    .bind(settled_fen)
+    .bind(reference.to_string())
+    .bind(at_ms)
+    .bind(id.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Who may see a commitment: the operator and regulator all; otherwise its issuer, its bank, and every
+/// organisation that holds or ever held a part of it or was offered one (a discount's bank); what a
+/// holder sees inside is narrowed by the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentScope {
+    All,
+    Party { org_id: String },
+}
+
+fn scope_binds(scope: &CommitmentScope) -> (i64, String) {
+    match scope {
+        CommitmentScope::All => (1, String::new()),
+        CommitmentScope::Party { org_id } => (0, org_id.clone()),
+    }
+}
+
+const VISIBLE: &str = "($1 = 1 OR c.issuer_org_id = $2 OR c.bank_org_id = $2 OR EXISTS (SELECT 1 FROM \
+    commitment_part p WHERE p.commitment_id = c.id AND p.holder_org_id = $2) OR EXISTS (SELECT 1 FROM \
+    commitment_transfer t WHERE t.commitment_id = c.id AND t.counterparty_org_id = $2))";
+
+/// The commitment itself, unscoped: for use cases that have already decided the caller may act.
+pub async fn get(conn: &mut Conn, id: &str) -> Result<CommitmentRow> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM commitment WHERE id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(commitment_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+pub async fn get_scoped(conn: &mut Conn, scope: &CommitmentScope, id: &str) -> Result<CommitmentRow> {
+    let (all, org) = scope_binds(scope);
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM commitment c WHERE {VISIBLE} AND c.id = $3",
+        COLUMNS = prefixed("c")
+    )))
+    .bind(all)
+    .bind(org)
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(commitment_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+fn prefixed(alias: &str) -> String {
+    COLUMNS.split(", ").map(|c| format!("{alias}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
+
+/// Which commitments a list shows, for one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Every one the caller may see.
+    Any,
+    Issued,
+    Held,
+    Backed,
+}
+
+pub async fn list(
+    conn: &mut Conn,
+    scope: &CommitmentScope,
+    role: Role,
+    page: PageRequest,
+) -> Result<Page<CommitmentRow>> {
+    let (all, org) = scope_binds(scope);
+    let filter = match role {
+        Role::Any => VISIBLE.to_string(),
+        Role::Issued => format!("{VISIBLE} AND c.issuer_org_id = $2"),
+        Role::Backed => format!("{VISIBLE} AND c.bank_org_id = $2"),
+        Role::Held => format!(
+            "{VISIBLE} AND EXISTS (SELECT 1 FROM commitment_part h WHERE h.commitment_id = c.id \
+             AND h.holder_org_id = $2)"
+        ),
+    };
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM commitment c WHERE {filter}")))
+        .bind(all)
+        .bind(org.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM commitment c WHERE {filter} ORDER BY c.issued_at_ms DESC, c.id LIMIT $3 OFFSET $4",
+        prefixed("c")
+    )))
+    .bind(all)
+    .bind(org)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(commitment_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Backing
+
+/// Claims `invoice_ids` for a commitment; an invoice already backing one is a `Conflict`.
+pub async fn insert_backing(conn: &mut Conn, commitment_id: &str, invoices: &[(String, i64)]) -> Result<()> {
+    for (invoice_id, outstanding_fen) in invoices {
+        sqlx::query("INSERT INTO commitment_backing (invoice_id, commitment_id, outstanding_fen) VALUES ($1, $2, $3)")
+            .bind(invoice_id.clone())
+            .bind(commitment_id.to_string())
+            .bind(*outstanding_fen)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// Which of `invoice_ids` already back a commitment: (invoice id, commitment id).
+pub async fn backing_of(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<(String, String)>> {
+    if invoice_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT invoice_id, commitment_id FROM commitment_backing WHERE invoice_id IN {}",
+        placeholders(conn, 1, invoice_ids.len())
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in invoice_ids {
+        q = q.bind(id.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+pub async fn backing(conn: &mut Conn, commitment_id: &str) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT invoice_id, outstanding_fen FROM commitment_backing WHERE commitment_id = $1 ORDER BY invoice_id",
+    )
+    .bind(commitment_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parts
+
+const PART_COLUMNS: &str = "id, holder_org_id, amount_fen, parent_id, made_by, state, spent_by";
+
+fn part_row(r: &AnyRow) -> Result<Part> {
+    Ok(Part {
+        id: r.try_get("id")?,
+        holder: r.try_get("holder_org_id")?,
+        amount_fen: r.try_get("amount_fen")?,
+        parent: r.try_get("parent_id")?,
+        made_by: r.try_get("made_by")?,
+        state: decode("commitment_part.state", r.try_get("state")?, PartState::parse)?,
+        spent_by: r.try_get("spent_by")?,
+    })
+}
+
+pub async fn insert_part(conn: &mut Conn, commitment_id: &str, p: &Part, at_ms: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO commitment_part (commitment_id, id, holder_org_id, amount_fen, parent_id, made_by, state, \
+         spent_by, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(commitment_id.to_string())
+    .bind(p.id.clone())
+    .bind(p.holder.clone())
+    .bind(p.amount_fen)
+    .bind(p.parent.clone())
+    .bind(p.made_by.clone())
+    .bind(p.state.code())
+    .bind(p.spent_by.clone())
+    .bind(at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
+pub async fn part(conn: &mut Conn, commitment_id: &str, id: &str) -> Result<Option<Part>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PART_COLUMNS} FROM commitment_part WHERE commitment_id = $1 AND id = $2"
+    )))
+    .bind(commitment_id.to_string())
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(part_row).transpose()
+}
+
+pub async fn parts(conn: &mut Conn, commitment_id: &str) -> Result<Vec<Part>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PART_COLUMNS} FROM commitment_part WHERE commitment_id = $1 ORDER BY created_at_ms, id"
+    )))
+    .bind(commitment_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(part_row).collect()
+}
+
+/// Moves a part from the state it was read in to its new one. False when it is no longer in `from`
+/// (another request spent it first): the caller refuses and rolls back.
+pub async fn update_part(
+    conn: &mut Conn,
+    commitment_id: &str,
+    part_id: &str,
+    from: PartState,
+    to: PartState,
+    spent_by: Option<&str>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE commitment_part SET state = $1, spent_by = $2 WHERE commitment_id = $3 AND id = $4 AND state = $5",
+    )
+    .bind(to.code())
+    .bind(spent_by.map(str::to_string))
+    .bind(commitment_id.to_string())
+    .bind(part_id.to_string())
+    .bind(from.code())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The fen of the parts a transfer made (its outputs must sum to the part it spent).
+pub async fn made_fen(conn: &mut Conn, commitment_id: &str, transfer_id: &str) -> Result<i64> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM commitment_part WHERE commitment_id = $1 AND made_by = $2",
+    )
+    .bind(commitment_id.to_string())
+    .bind(transfer_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The fen in live (held or pending) parts of a commitment.
+pub async fn live_fen(conn: &mut Conn, commitment_id: &str) -> Result<i64> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM commitment_part WHERE commitment_id = $1 \
+         AND state IN ('held', 'pending')",
+    )
+    .bind(commitment_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// One held part with what it belongs to, for a holder's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    pub commitment: CommitmentRow,
+    pub part: Part,
+}
+
+/// The parts `holder_org_id` holds now (held or pending at a bank), newest commitments first.
+pub async fn holdings(conn: &mut Conn, holder_org_id: &str, limit: i64) -> Result<Vec<Holding>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {}, p.id AS part_id, p.holder_org_id, p.amount_fen, p.parent_id, p.made_by, p.state AS part_state, \
+         p.spent_by FROM commitment_part p JOIN commitment c ON c.id = p.commitment_id \
+         WHERE p.holder_org_id = $1 AND p.state IN ('held', 'pending') \
+         ORDER BY c.maturity_date, c.id, p.id LIMIT $2",
+        prefixed("c")
+    )))
+    .bind(holder_org_id.to_string())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Holding {
+                commitment: commitment_row(r)?,
+                part: Part {
+                    id: r.try_get("part_id")?,
+                    holder: r.try_get("holder_org_id")?,
+                    amount_fen: r.try_get("amount_fen")?,
+                    parent: r.try_get("parent_id")?,
+                    made_by: r.try_get("made_by")?,
+                    state: decode("commitment_part.state", r.try_get("part_state")?, PartState::parse)?,
+                    spent_by: r.try_get("spent_by")?,
+                },
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Transfers
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRow {
+    pub commitment_id: String,
+    pub id: String,
+    pub kind: TransferKind,
+    pub state: TransferState,
+    pub actor_org_id: String,
+    pub by_login: String,
+    /// The request as canonical JSON.
+    pub request: String,
+    pub input_part_id: Option<String>,
+    /// JSON array of the output part ids.
+    pub outputs: String,
+    /// JSON array of [part id, holder, fen] paid at settlement.
+    pub payouts: String,
+    /// The recipient of a transfer, the bank of a discount.
+    pub counterparty_org_id: Option<String>,
+    pub at_ms: i64,
+    pub leaf_index: Option<i64>,
+}
+
+const TRANSFER_COLUMNS: &str = "commitment_id, id, kind, state, actor_org_id, by_login, request, input_part_id, \
+    outputs, payouts, counterparty_org_id, at_ms, leaf_index";
+
+fn transfer_row(r: &AnyRow) -> Result<TransferRow> {
+    Ok(TransferRow {
+        commitment_id: r.try_get("commitment_id")?,
+        id: r.try_get("id")?,
+        kind: decode("commitment_transfer.kind", r.try_get("kind")?, TransferKind::parse)?,
+        state: decode("commitment_transfer.state", r.try_get("state")?, TransferState::parse)?,
+        actor_org_id: r.try_get("actor_org_id")?,
+        by_login: r.try_get("by_login")?,
+        request: r.try_get("request")?,
+        input_part_id: r.try_get("input_part_id")?,
+        outputs: r.try_get("outputs")?,
+        payouts: r.try_get("payouts")?,
+        counterparty_org_id: r.try_get("counterparty_org_id")?,
+        at_ms: r.try_get("at_ms")?,
+        leaf_index: r.try_get("leaf_index")?,
+    })
+}
+
+/// Records a transfer; its id already used on this commitment is a `Conflict` (a concurrent retry).
+pub async fn insert_transfer(conn: &mut Conn, t: &TransferRow) -> Result<()> {
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO commitment_transfer ({TRANSFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13)"
+    )))
+    .bind(t.commitment_id.clone())
+    .bind(t.id.clone())
+    .bind(t.kind.code())
+    .bind(t.state.code())
+    .bind(t.actor_org_id.clone())
+    .bind(t.by_login.clone())
+    .bind(t.request.clone())
+    .bind(t.input_part_id.clone())
+    .bind(t.outputs.clone())
+    .bind(t.payouts.clone())
+    .bind(t.counterparty_org_id.clone())
+    .bind(t.at_ms)
+    .bind(t.leaf_index)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
+pub async fn transfer(conn: &mut Conn, commitment_id: &str, id: &str) -> Result<Option<TransferRow>> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TRANSFER_COLUMNS} FROM commitment_transfer WHERE commitment_id = $1 AND id = $2"
+    )))
+    .bind(commitment_id.to_string())
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(transfer_row).transpose()
+}
+
+pub async fn transfers(conn: &mut Conn, commitment_id: &str) -> Result<Vec<TransferRow>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TRANSFER_COLUMNS} FROM commitment_transfer WHERE commitment_id = $1 ORDER BY at_ms, id"
+    )))
+    .bind(commitment_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(transfer_row).collect()
+}
+
+/// Moves a pending discount to posted or voided, once.
+pub async fn resolve_transfer(conn: &mut Conn, commitment_id: &str, id: &str, to: TransferState) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE commitment_transfer SET state = $1 WHERE commitment_id = $2 AND id = $3 AND state = 'pending'",
+    )
+    .bind(to.code())
+    .bind(commitment_id.to_string())
+    .bind(id.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_transfer_leaf(conn: &mut Conn, commitment_id: &str, id: &str, leaf_index: u64) -> Result<()> {
+    sqlx::query("UPDATE commitment_transfer SET leaf_index = $1 WHERE commitment_id = $2 AND id = $3")
+        .bind(leaf_index as i64)
+        .bind(commitment_id.to_string())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Discounts waiting for `bank_org_id` to post or void them, oldest first.
+pub async fn pending_for_bank(conn: &mut Conn, bank_org_id: &str, limit: i64) -> Result<Vec<TransferRow>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {TRANSFER_COLUMNS} FROM commitment_transfer WHERE counterparty_org_id = $1 AND kind = 'discount' \
+         AND state = 'pending' ORDER BY at_ms, id LIMIT $2"
+    )))
+    .bind(bank_org_id.to_string())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(transfer_row).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Basis: the verified trade a transfer pays
+
+/// How much of each invoice earlier transfers already used as their basis.
+pub async fn basis_used(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<(String, i64)>> {
+    if invoice_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT invoice_id, CAST(SUM(amount_fen) AS BIGINT) FROM commitment_basis WHERE invoice_id IN {} \
+         GROUP BY invoice_id",
+        placeholders(conn, 1, invoice_ids.len())
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in invoice_ids {
+        q = q.bind(id.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<Option<i64>, _>(1)?.unwrap_or(0)))).collect()
+}
+
+pub async fn insert_basis(
+    conn: &mut Conn,
+    commitment_id: &str,
+    transfer_id: &str,
+    allocations: &[(String, i64)],
+) -> Result<()> {
+    for (invoice_id, amount_fen) in allocations {
+        sqlx::query(
+            "INSERT INTO commitment_basis (commitment_id, transfer_id, invoice_id, amount_fen) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(commitment_id.to_string())
+        .bind(transfer_id.to_string())
+        .bind(invoice_id.clone())
+        .bind(*amount_fen)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_write)?;
+    }
+    Ok(())
+}
+
+pub async fn basis(conn: &mut Conn, commitment_id: &str, transfer_id: &str) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT invoice_id, amount_fen FROM commitment_basis WHERE commitment_id = $1 AND transfer_id = $2 \
+         ORDER BY invoice_id",
+    )
+    .bind(commitment_id.to_string())
+    .bind(transfer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+/// Locks the verdicts of `invoice_ids` until the transaction ends, so that two transfers cannot both
+/// use the same invoice's last fen as their basis. SQLite's write transaction already runs alone.
+pub async fn lock_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<()> {
+    if invoice_ids.is_empty() || crate::is_sqlite(conn) {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT invoice_id FROM verification WHERE invoice_id IN {} ORDER BY invoice_id FOR UPDATE",
+        placeholders(conn, 1, invoice_ids.len())
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in invoice_ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(&mut *conn).await?;
+    Ok(())
+}
