@@ -17,7 +17,7 @@ use crate::extract::{ApiJson, ApiQuery, PageParams};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ConsentDto {
+pub struct DataConsentDto {
     pub id: String,
     pub owner_org_id: String,
     pub owner_name: String,
@@ -38,10 +38,10 @@ pub struct ConsentDto {
     pub reads: i64,
 }
 
-impl From<Consent> for ConsentDto {
-    fn from(c: Consent) -> ConsentDto {
+impl From<Consent> for DataConsentDto {
+    fn from(c: Consent) -> DataConsentDto {
         let r = c.row;
-        ConsentDto {
+        DataConsentDto {
             id: r.id,
             owner_org_id: r.owner_org_id,
             owner_name: c.owner_name,
@@ -60,7 +60,7 @@ impl From<Consent> for ConsentDto {
     }
 }
 
-page_dto!(ConsentPage, ConsentDto);
+page_dto!(DataConsentPage, DataConsentDto);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -249,13 +249,13 @@ page_dto!(ConsentedRecordPage, ConsentedRecordDto);
 
 #[utoipa::path(post, path = "/api/v1/consents", tag = "consent", request_body = NewConsentDto,
     description = "An owner of trade data (a core or supplier) lets a bank use named categories of it until a date.",
-    responses((status = 201, body = ConsentDto), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 201, body = DataConsentDto), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn grant(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiJson(b): ApiJson<NewConsentDto>,
-) -> ApiResult<(StatusCode, Json<ConsentDto>)> {
+) -> ApiResult<(StatusCode, Json<DataConsentDto>)> {
     let new = NewConsent {
         bank_org_id: b.bank_org_id,
         categories: b.categories,
@@ -268,35 +268,35 @@ pub async fn grant(
 
 #[utoipa::path(get, path = "/api/v1/consents", tag = "consent", params(ConsentQuery),
     description = "The consents your organisation gave (owner) or was given (bank).",
-    responses((status = 200, body = ConsentPage)))]
+    responses((status = 200, body = DataConsentPage)))]
 pub async fn list(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<ConsentQuery>,
-) -> ApiResult<Json<ConsentPage>> {
+) -> ApiResult<Json<DataConsentPage>> {
     let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
-    Ok(Json(ConsentPage::from_page(app::list(&s.app, &actor, page).await?, ConsentDto::from)))
+    Ok(Json(DataConsentPage::from_page(app::list(&s.app, &actor, page).await?, DataConsentDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/consents/{id}", tag = "consent", params(("id" = String, Path)),
-    responses((status = 200, body = ConsentDto), (status = 404, body = Problem)))]
+    responses((status = 200, body = DataConsentDto), (status = 404, body = Problem)))]
 pub async fn get(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<ConsentDto>> {
+) -> ApiResult<Json<DataConsentDto>> {
     Ok(Json(app::get(&s.app, &actor, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/consents/{id}/revoke", tag = "consent", params(("id" = String, Path)),
     description = "The owner revokes a consent; no read goes through it from then on.",
-    responses((status = 200, body = ConsentDto), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, body = DataConsentDto), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
 pub async fn revoke(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<ConsentDto>> {
+) -> ApiResult<Json<DataConsentDto>> {
     Ok(Json(app::revoke(&s.app, &actor, &id).await?.into()))
 }
 
