@@ -122,6 +122,16 @@ pub enum Permission {
     IssueCommitment,
     /// Holders split, transfer and discount parts; banks post or void discounts; the issuer settles.
     OperateCommitment,
+    /// Read the product catalogue (published products are public; drafts only their bank's).
+    ReadProducts,
+    /// A bank's staff draft, edit, publish and withdraw its financing products.
+    ManageProducts,
+    /// See the data consents one gave or was given.
+    ReadConsents,
+    /// An owner of trade data (core or supplier) grants a bank access to named categories, and revokes it.
+    GrantConsent,
+    /// A bank's staff read an owner's data through a live consent (every read audited).
+    UseConsent,
 }
 
 impl Permission {
@@ -156,6 +166,8 @@ impl Permission {
                 | Permission::ReadTrade
                 | Permission::ReadCreditLines
                 | Permission::ReadCommitments
+                | Permission::ReadProducts
+                | Permission::ReadConsents
         )
     }
 }
@@ -165,16 +177,22 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
     use Permission as P;
     let admin = actor.has_role(Role::OrgAdmin);
     match p {
-        P::ReadDirectory | P::ReadChains | P::ReadLibrary | P::ReadTrade | P::ReadCreditLines | P::ReadCommitments => {
-            true
-        }
+        P::ReadDirectory
+        | P::ReadChains
+        | P::ReadLibrary
+        | P::ReadTrade
+        | P::ReadCreditLines
+        | P::ReadCommitments
+        | P::ReadProducts
+        | P::ReadConsents => true,
         P::IssueCommitment => actor.org_kind == OrgKind::Core && (admin || actor.has_role(Role::FinanceStaff)),
         P::OperateCommitment => {
             (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))
                 || (actor.org_kind == OrgKind::Bank
                     && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover)))
         }
-        P::ManageCreditLines => {
+        P::GrantConsent => actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)),
+        P::ManageCreditLines | P::ManageProducts | P::UseConsent => {
             actor.org_kind == OrgKind::Bank
                 && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover))
         }

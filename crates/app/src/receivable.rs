@@ -73,6 +73,20 @@ pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> Ap
     Ok(Page { items, page, page_size, total })
 }
 
+/// One organisation's receivables (by credit code) on one side, inside the caller's transaction: what a
+/// bank reads through that organisation's data consent (the caller has checked the consent).
+pub(crate) async fn list_in(
+    conn: &mut lianrong_store::Conn,
+    uscc: &str,
+    side: Side,
+    page: PageRequest,
+) -> AppResult<Page<Receivable>> {
+    let scope = lianrong_store::trade::TradeScope::Party { uscc: uscc.to_string() };
+    let Page { items, page, page_size, total } = store::receivables(conn, &scope, side, page).await?;
+    let items = enrich(conn, items).await?;
+    Ok(Page { items, page, page_size, total })
+}
+
 /// One invoice's receivable with its credit paths, for its two parties (and the operator).
 pub async fn get(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Receivable> {
     policy::require(actor, Permission::ReadTrade)?;

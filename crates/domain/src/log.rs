@@ -37,6 +37,7 @@ labelled_enum!(
         Commitment => ("commitment", "债权凭证操作", "Commitment operation"),
         Disbursement => ("disbursement", "放款", "Disbursement"),
         Disclosure => ("disclosure", "信息披露", "Disclosure"),
+        Consent => ("consent", "数据授权", "Data authorisation"),
     }
 );
 

@@ -425,3 +425,32 @@ pub async fn receivable_totals(
         .map(|r| Ok((r.try_get("counterparty")?, r.try_get("bucket")?, r.try_get("n")?, r.try_get("owed")?)))
         .collect()
 }
+
+/// One buyer's invoices from one seller with one verdict: (buyer credit code, status, invoices,
+/// invoiced fen, paid fen, outstanding fen).
+pub type SellerTotalRow = (String, String, i64, i64, i64, i64);
+
+/// A seller's invoiced trade per buyer and four-flow verdict: the derived figures a data consent's
+/// trade-totals category covers (no document is shown).
+pub async fn seller_totals(conn: &mut Conn, seller_uscc: &str) -> Result<Vec<SellerTotalRow>> {
+    let rows = sqlx::query(
+        "SELECT buyer_uscc, status, COUNT(*) AS n, CAST(SUM(invoiced_fen) AS BIGINT) AS invoiced, \
+         CAST(SUM(paid_fen) AS BIGINT) AS paid, CAST(SUM(outstanding_fen) AS BIGINT) AS owed \
+         FROM verification WHERE seller_uscc = $1 GROUP BY buyer_uscc, status ORDER BY buyer_uscc, status",
+    )
+    .bind(seller_uscc.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("buyer_uscc")?,
+                r.try_get("status")?,
+                r.try_get("n")?,
+                r.try_get("invoiced")?,
+                r.try_get("paid")?,
+                r.try_get("owed")?,
+            ))
+        })
+        .collect()
+}

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod collection_account;
 pub mod commitment;
 pub mod confirmation;
+pub mod consent;
 pub mod core_library;
 pub mod credit_line;
 pub mod four_flow;
@@ -17,6 +18,7 @@ pub mod idempotency;
 pub mod log;
 pub mod mailbox;
 pub mod org;
+pub mod product;
 pub mod registration;
 pub mod secret;
 pub mod session;
@@ -121,6 +123,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "external_confirmation", include_str!("../migrations/sqlite/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/sqlite/0011_credit_line.sql")),
     (12, "commitment", include_str!("../migrations/sqlite/0012_commitment.sql")),
+    (13, "product", include_str!("../migrations/sqlite/0013_product.sql")),
+    (14, "consent", include_str!("../migrations/sqlite/0014_consent.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -135,6 +139,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "external_confirmation", include_str!("../migrations/postgres/0010_external_confirmation.sql")),
     (11, "credit_line", include_str!("../migrations/postgres/0011_credit_line.sql")),
     (12, "commitment", include_str!("../migrations/postgres/0012_commitment.sql")),
+    (13, "product", include_str!("../migrations/postgres/0013_product.sql")),
+    (14, "consent", include_str!("../migrations/postgres/0014_consent.sql")),
 ];
 
 impl Db {

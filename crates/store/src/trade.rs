@@ -535,3 +535,37 @@ pub async fn invoice_edges(conn: &mut Conn) -> Result<Vec<(String, String, i64, 
         .map(|r| Ok((r.try_get("buyer_uscc")?, r.try_get("seller_uscc")?, r.try_get("volume")?, r.try_get("n")?)))
         .collect()
 }
+
+/// The invoice number and the buyer's name as recorded for each of these records (ids not found are
+/// left out), for lists of receivables that show invoice numbers.
+pub async fn doc_nos(conn: &mut Conn, ids: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(200) {
+        let marks = placeholders(conn, 1, chunk.len());
+        let sql = format!("SELECT id, doc_no, buyer_name FROM trade_record WHERE id IN {marks}");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push((r.try_get("id")?, r.try_get("doc_no")?, r.try_get("buyer_name")?));
+        }
+    }
+    Ok(out)
+}
+
+/// The records in which `seller_uscc` is the seller (its sales: orders received, deliveries, invoices
+/// issued, payments received), newest first: what a data consent's raw-records category covers.
+pub async fn list_sold(conn: &mut Conn, seller_uscc: &str, page: PageRequest) -> Result<Page<TradeRow>> {
+    let total = crate::count(conn, "SELECT COUNT(*) FROM trade_record WHERE seller_uscc = $1", &[seller_uscc]).await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM trade_record WHERE seller_uscc = $1 ORDER BY doc_date DESC, id DESC LIMIT $2 OFFSET $3"
+    )))
+    .bind(seller_uscc.to_string())
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}

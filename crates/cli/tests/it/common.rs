@@ -268,6 +268,12 @@ impl Api {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self.send(Method::PUT, path, Some(body)).await;
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self.send(Method::PATCH, path, Some(body)).await;
         let s = r.status();

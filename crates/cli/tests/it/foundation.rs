@@ -412,3 +412,32 @@ async fn the_openapi_document_matches_the_committed_snapshot() {
         "docs/openapi.json is out of date; review the change and run UPDATE_SNAPSHOTS=1 cargo test --test it openapi"
     );
 }
+
+/// utoipa names a schema after its struct, and two structs of one name silently become one schema (the
+/// document then describes one endpoint's body with another's fields): every API struct and page is
+/// named once across `crates/web/src/api`.
+#[test]
+fn openapi_schema_names_are_unique_across_the_api() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/api");
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let names = source
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| {
+                l.strip_prefix("pub struct ")
+                    .or_else(|| l.strip_prefix("page_dto!("))
+                    .map(|rest| rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("").to_string())
+            })
+            .filter(|n| !n.is_empty());
+        for name in names {
+            if let Some(other) = seen.insert(name.clone(), file.clone()) {
+                panic!("{name} is declared in both {other} and {file}: rename one");
+            }
+        }
+    }
+    assert!(seen.len() > 50, "the API's structs were found: {}", seen.len());
+}

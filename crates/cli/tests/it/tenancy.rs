@@ -36,6 +36,11 @@ struct Victim {
     line_id: String,
     /// A commitment A issued to its supplier on that line (its first part held by the supplier).
     commitment_id: String,
+    /// A draft product of A's bank, seen by that bank alone.
+    product_id: String,
+    /// A's bank, and A's consent that it read A's receivables and raw records (read once).
+    bank_id: String,
+    consent_id: String,
 }
 
 /// In the console walk, the form field that stands for a file sent through the upload form.
@@ -44,6 +49,10 @@ const UPLOAD: &str = "__upload";
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
 const VICTIM_INVOICE_NO: &str = "26500000000000000777";
+/// What A's consent to its bank is for.
+const VICTIM_CONSENT_PURPOSE: &str = "甲方授权本行授信审查专用";
+/// The name of A's bank's draft product.
+const VICTIM_PRODUCT_NAME: &str = "甲方银行未发布草稿产品";
 /// The repayment account A's supplier fixed for A's invoice, and the one it proposes instead.
 const VICTIM_ACCOUNT: &str = "6222020200117777777";
 const VICTIM_NEW_ACCOUNT: &str = "6222020200118888888";
@@ -90,6 +99,10 @@ impl Victim {
             VICTIM_NEW_ACCOUNT,
             "甲方供应商回款专户",
             &self.change_id,
+            &self.product_id,
+            VICTIM_PRODUCT_NAME,
+            &self.consent_id,
+            VICTIM_CONSENT_PURPOSE,
         ]
     }
 }
@@ -223,9 +236,9 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     // A's bank grants it a supply-chain line.
-    let bank = t.org_with_admin(150, "bank", "a.bank").await;
+    let bank_id = t.org_with_admin(150, "bank", "a.bank").await;
     let as_bank = Actor {
-        org_id: bank,
+        org_id: bank_id.clone(),
         org_kind: lianrong_domain::org::OrgKind::Bank,
         system: false,
         scopes: None,
@@ -284,7 +297,28 @@ async fn victim(t: &TestApp) -> Victim {
         lianrong_store::commitment::insert_part(&mut conn, &commitment_id, p, lianrong_app::now_ms()).await.unwrap();
     }
     drop(conn);
+    // A's bank drafts a product it has not published.
+    let product = lianrong_app::product::create(&t.app, &as_bank, &victim_product()).await.unwrap();
+    // A lets its bank read its receivables and raw records; the bank has read once.
+    let consent = lianrong_app::consent::grant(
+        &t.app,
+        &a_admin,
+        &lianrong_app::consent::NewConsent {
+            bank_org_id: bank_id.clone(),
+            categories: vec!["receivables".into(), "raw_records".into()],
+            purpose: VICTIM_CONSENT_PURPOSE.into(),
+            application_id: None,
+            valid_until: t.app.today().tomorrow().unwrap().to_string(),
+        },
+    )
+    .await
+    .unwrap();
+    let page = lianrong_domain::page::PageRequest::first();
+    lianrong_app::consent::records(&t.app, &as_bank, &consent.row.id, page).await.unwrap();
     Victim {
+        bank_id,
+        consent_id: consent.row.id,
+        product_id: product.row.id,
         commitment_id,
         line_id: line.id,
         confirmation_id,
@@ -306,6 +340,41 @@ async fn victim(t: &TestApp) -> Victim {
         registration_id: registration.row.id,
         registration_reference: registration.row.reference,
     }
+}
+
+/// The draft of A's bank.
+fn victim_product() -> lianrong_app::product::NewProduct {
+    lianrong_app::product::NewProduct {
+        name: VICTIM_PRODUCT_NAME.into(),
+        kind: "receivable_financing".into(),
+        evidence: "either".into(),
+        amount_min_fen: 100_000,
+        amount_max_fen: 1_000_000,
+        term_min_days: 30,
+        term_max_days: 90,
+        rate_min_bp: 300,
+        rate_max_bp: 500,
+        advance_ratio_bp: 8_000,
+        ..Default::default()
+    }
+}
+
+/// A consent's end date for the walk: safely after today's business date.
+fn in_two_days() -> String {
+    let today = jiff::civil::Date::strptime("%Y-%m-%d", lianrong_app::business_date(lianrong_app::now_ms())).unwrap();
+    today.checked_add(jiff::Span::new().days(2)).unwrap().to_string()
+}
+
+fn consent_json(bank_org_id: &str) -> Value {
+    json!({"bank_org_id": bank_org_id, "categories": ["receivables"], "purpose": "外来授权",
+        "valid_until": in_two_days()})
+}
+
+fn product_json(chain_id: Option<&str>, parent: Option<&str>) -> Value {
+    json!({"name": "外行产品", "kind": "receivable_financing", "evidence": "either", "amount_min_fen": 100,
+        "amount_max_fen": 1000, "term_min_days": 1, "term_max_days": 30, "rate_min_bp": 100, "rate_max_bp": 200,
+        "advance_ratio_bp": 5000, "eligible_chain_ids": chain_id.map(|c| vec![c]).unwrap_or_default(),
+        "parent_product_id": parent})
 }
 
 /// A public key of the caller's own, for the walk's attempt to set its signing key.
@@ -596,6 +665,55 @@ fn calls(v: &Victim) -> Vec<Call> {
             format!("/api/v1/commitments/{}/settle", v.commitment_id),
             Some(json!({"payment_reference": "WALK", "amount_fen": 100_000})),
         ),
+        // Products: A's bank's draft is invisible to everyone else; a bank may draft products of its own,
+        // but never on a chain it is not on, nor as a variant of another bank's product.
+        c(Method::GET, "/api/v1/products", "/api/v1/products?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/products", "/api/v1/products?state=draft".into(), None),
+        c(Method::GET, "/api/v1/products", format!("/api/v1/products?chain_id={}", v.chain_id), None),
+        c(Method::GET, "/api/v1/products/{id}", format!("/api/v1/products/{}", v.product_id), None),
+        c(Method::POST, "/api/v1/products", "/api/v1/products".into(), Some(product_json(None, None))),
+        c(Method::POST, "/api/v1/products", "/api/v1/products".into(), Some(product_json(Some(&v.chain_id), None))),
+        c(
+            Method::POST,
+            "/api/v1/products",
+            "/api/v1/products".into(),
+            Some(product_json(Some(&v.chain_id), Some(&v.product_id))),
+        ),
+        c(
+            Method::PUT,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{}", v.product_id),
+            Some(product_json(None, None)),
+        ),
+        c(Method::POST, "/api/v1/products/{id}/publish", format!("/api/v1/products/{}/publish", v.product_id), None),
+        c(Method::POST, "/api/v1/products/{id}/withdraw", format!("/api/v1/products/{}/withdraw", v.product_id), None),
+        // Consents: A's consent is A's and its bank's alone; an owner may authorise a bank of its own
+        // choosing (never naming A as a bank), and no one else reads through or revokes A's consent.
+        c(Method::GET, "/api/v1/consents", "/api/v1/consents?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/consents/{id}", format!("/api/v1/consents/{}", v.consent_id), None),
+        c(Method::POST, "/api/v1/consents", "/api/v1/consents".into(), Some(consent_json(&v.bank_id))),
+        c(Method::POST, "/api/v1/consents", "/api/v1/consents".into(), Some(consent_json(&v.org_id))),
+        c(Method::POST, "/api/v1/consents/{id}/revoke", format!("/api/v1/consents/{}/revoke", v.consent_id), None),
+        c(Method::GET, "/api/v1/consents/{id}/reads", format!("/api/v1/consents/{}/reads", v.consent_id), None),
+        c(
+            Method::GET,
+            "/api/v1/consents/{id}/receivables",
+            format!("/api/v1/consents/{}/receivables", v.consent_id),
+            None,
+        ),
+        c(
+            Method::GET,
+            "/api/v1/consents/{id}/trade-totals",
+            format!("/api/v1/consents/{}/trade-totals", v.consent_id),
+            None,
+        ),
+        c(Method::GET, "/api/v1/consents/{id}/records", format!("/api/v1/consents/{}/records", v.consent_id), None),
+        c(
+            Method::GET,
+            "/api/v1/consents/{id}/reference-score",
+            format!("/api/v1/consents/{}/reference-score", v.consent_id),
+            None,
+        ),
         c(Method::GET, "/api/v1/confirmations", "/api/v1/confirmations?role=received&status=requested".into(), None),
         c(Method::GET, "/api/v1/confirmations/{id}", format!("/api/v1/confirmations/{}", v.confirmation_id), None),
         c(
@@ -762,6 +880,15 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/api-keys" => true,
             // A bank grants a line of its own; the answer names only what the caller sent.
             (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/credit-lines" => true,
+            // An owner authorises a bank of its own choosing (A's bank, not A itself).
+            (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/consents" => {
+                call.body.as_ref().is_some_and(|b| b["bank_org_id"] == v.bank_id.as_str())
+            }
+            // A bank drafts a product of its own (for every chain, with no parent).
+            (Method::POST, StatusCode::CREATED) if call.template == "/api/v1/products" => call
+                .body
+                .as_ref()
+                .is_some_and(|b| b["parent_product_id"].is_null() && b["eligible_chain_ids"] == json!([])),
             // So is setting the caller's own signing key (never another's).
             (Method::PUT | Method::POST, StatusCode::OK) if call.template.starts_with("/api/v1/signing-key") => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
@@ -880,6 +1007,29 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     let imported: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(imported, 0);
+    let product = lianrong_app::product::get(&t.app, &system, &v.product_id).await.unwrap();
+    assert_eq!(
+        (product.row.state, product.row.name.as_str(), product.row.terms.rate_min_bp),
+        (lianrong_domain::product::ProductState::Draft, VICTIM_PRODUCT_NAME, 300),
+        "A's bank's draft is untouched"
+    );
+    let variants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product WHERE parent_product_id IS NOT NULL")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(variants, 0, "no one made a variant of another bank's product");
+    let consent = lianrong_app::consent::get(&t.app, &system, &v.consent_id).await.unwrap();
+    assert_eq!(
+        (consent.state, consent.reads, consent.row.purpose.as_str()),
+        (lianrong_domain::consent::ConsentState::Granted, 1, VICTIM_CONSENT_PURPOSE),
+        "A's consent is in force and was read only by its bank"
+    );
+    let owned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consent WHERE owner_org_id = $1 OR bank_org_id = $1")
+        .bind(&v.org_id)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(owned, 1, "no consent was given in A's name or to A");
 }
 
 #[tokio::test]
@@ -930,6 +1080,39 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_any
         .await
         .unwrap();
     assert!(refused >= 20, "refusals audited: {refused}");
+}
+
+/// The console's consent form, naming `bank_org_id` as the bank.
+fn consent_form(bank_org_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("bank_org_id", bank_org_id.to_string()),
+        ("categories", "receivables".to_string()),
+        ("purpose", "外来授权".to_string()),
+        ("valid_until", in_two_days()),
+    ]
+}
+
+/// The console's product form: for every chain, or naming a chain and a parent.
+fn product_form(chain_id: Option<&str>, parent: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut form = vec![
+        ("name", "外行产品".to_string()),
+        ("kind", "receivable_financing".to_string()),
+        ("evidence", "either".to_string()),
+        ("amount_min_yuan", "1".to_string()),
+        ("amount_max_yuan", "10".to_string()),
+        ("term_min_days", "1".to_string()),
+        ("term_max_days", "30".to_string()),
+        ("rate_min_pct", "1".to_string()),
+        ("rate_max_pct", "2".to_string()),
+        ("advance_ratio_pct", "50".to_string()),
+    ];
+    if let Some(c) = chain_id {
+        form.push(("eligible_chain_ids", c.to_string()));
+    }
+    if let Some(p) = parent {
+        form.push(("parent_product_id", p.to_string()));
+    }
+    form
 }
 
 /// The console's routes as `crates/web/src/console/mod.rs` declares them: (METHOD, path template).
@@ -1122,6 +1305,20 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 ("valid_until", "2026-12-31".into()),
             ],
         ),
+        get("/products", "/products".into()),
+        get("/products", "/products?kind=receivable_financing&page=1".into()),
+        get("/products/{id}", format!("/products/{}", v.product_id)),
+        post("/products", "/products".into(), product_form(None, None)),
+        post("/products", "/products".into(), product_form(Some(&v.chain_id), Some(&v.product_id))),
+        post("/products/{id}", format!("/products/{}", v.product_id), product_form(None, None)),
+        post("/products/{id}/publish", format!("/products/{}/publish", v.product_id), vec![]),
+        post("/products/{id}/withdraw", format!("/products/{}/withdraw", v.product_id), vec![]),
+        get("/consents", "/consents".into()),
+        get("/consents/{id}", format!("/consents/{}", v.consent_id)),
+        get("/consents/{id}", format!("/consents/{}?category=raw_records", v.consent_id)),
+        post("/consents", "/consents".into(), consent_form(&v.bank_id)),
+        post("/consents", "/consents".into(), consent_form(&v.org_id)),
+        post("/consents/{id}/revoke", format!("/consents/{}/revoke", v.consent_id), vec![]),
         get("/confirmations", "/confirmations?role=received".into()),
         get("/confirmations", "/confirmations?role=sent".into()),
         post(
@@ -1232,6 +1429,9 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 // Creating an API key or applying to the library for the caller's own organisation is allowed.
                 (Method::POST, s) if s.is_success() || s.is_redirection() => {
                     ["/api-keys", "/core-library", "/credit-lines"].contains(template)
+                        || (*template == "/products" && !form.iter().any(|(n, _)| *n == "parent_product_id"))
+                        || (*template == "/consents"
+                            && form.iter().any(|(n, b)| *n == "bank_org_id" && *b == v.bank_id))
                 }
                 _ => false,
             };

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod collection_account;
 pub mod commitment;
 pub mod confirmation;
+pub mod consent;
 pub mod core_library;
 pub mod credit_line;
 pub mod four_flow;
@@ -16,6 +17,7 @@ pub mod log;
 pub mod mailbox;
 pub mod me;
 pub mod org;
+pub mod product;
 pub mod registration;
 pub mod standard;
 pub mod stats;
@@ -60,6 +62,9 @@ use crate::state::AppState;
         commitment::lineage, commitment::operate, commitment::post_discount, commitment::void_discount,
         commitment::settle,
         stats::financing,
+        product::create, product::list, product::get, product::update, product::publish, product::withdraw,
+        consent::grant, consent::list, consent::get, consent::revoke, consent::reads, consent::receivables,
+        consent::trade_totals, consent::records, consent::reference_score,
         confirmation::request, confirmation::list, confirmation::get, confirmation::statement, confirmation::decide,
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
@@ -86,6 +91,8 @@ use crate::state::AppState;
         (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
         (name = "stats", description = "Programme statistics for the operator and the regulator"),
         (name = "commitment", description = "Digital payment commitments: issued by cores, split and passed down the chain, discounted, settled"),
+        (name = "product", description = "Financing products: banks publish them, everyone reads the catalogue"),
+        (name = "consent", description = "Data authorisation: owners grant banks categories of their data; every read is audited"),
         (name = "confirmation", description = "Debtor confirmation of receivables (确权), signed with SM2"),
         (name = "mailbox", description = "The designated mailbox: address, registered senders, receipts"),
         (name = "log", description = "The verifiable log: signed tree heads, inclusion and consistency proofs"),
@@ -193,6 +200,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/commitments/{id}/transfers/{transfer_id}/void", post(commitment::void_discount))
         .route("/commitments/{id}/settle", post(commitment::settle))
         .route("/stats/financing", get(stats::financing))
+        .route("/products", get(product::list).post(product::create))
+        .route("/products/{id}", get(product::get).put(product::update))
+        .route("/products/{id}/publish", post(product::publish))
+        .route("/products/{id}/withdraw", post(product::withdraw))
+        .route("/consents", get(consent::list).post(consent::grant))
+        .route("/consents/{id}", get(consent::get))
+        .route("/consents/{id}/revoke", post(consent::revoke))
+        .route("/consents/{id}/reads", get(consent::reads))
+        .route("/consents/{id}/receivables", get(consent::receivables))
+        .route("/consents/{id}/trade-totals", get(consent::trade_totals))
+        .route("/consents/{id}/records", get(consent::records))
+        .route("/consents/{id}/reference-score", get(consent::reference_score))
         .route("/confirmations", get(confirmation::list).post(confirmation::request))
         .route("/confirmations/decisions", post(confirmation::decide_batch))
         .route("/confirmations/payables", post(confirmation::confirm_payables))

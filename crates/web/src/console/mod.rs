@@ -10,6 +10,7 @@ mod cluster;
 mod collection_account;
 mod commitment;
 mod confirmation;
+mod consent;
 mod core_library;
 mod credit_line;
 mod financing;
@@ -20,6 +21,7 @@ mod login;
 mod mailbox;
 mod org;
 mod penetration;
+mod product;
 mod registration;
 mod standard;
 mod submission;
@@ -94,6 +96,13 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/commitments", get(commitment::list).post(commitment::issue))
         .route("/commitments/{id}", get(commitment::detail).post(commitment::act))
         .route("/financing", get(financing::page))
+        .route("/products", get(product::page).post(product::create))
+        .route("/products/{id}", get(product::detail).post(product::update))
+        .route("/products/{id}/publish", post(product::publish))
+        .route("/products/{id}/withdraw", post(product::withdraw))
+        .route("/consents", get(consent::page).post(consent::grant))
+        .route("/consents/{id}", get(consent::detail))
+        .route("/consents/{id}/revoke", post(consent::revoke))
         .route("/confirmations", get(confirmation::confirmations).post(confirmation::decide))
         .route("/confirmations/order-requests", post(confirmation::request_order))
         // Registration of receivables against double financing.
@@ -257,6 +266,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "discount_posted" => ("贴现已确认，凭证份额归银行所有。", "Discount posted; the part is the bank's."),
         "discount_voided" => ("贴现已撤销，份额退回持有人。", "Discount voided; the part went back to its holder."),
         "settled" => ("已到期兑付，各持有人按份额足额兑付。", "Settled: every holder paid its parts exactly."),
+        "published" => ("产品已发布到产品目录。", "The product is published in the catalogue."),
+        "product_withdrawn" => {
+            ("产品已撤回（含其产业链专属版本）。", "The product is withdrawn (with its chain variants).")
+        }
         "released" => {
             ("登记已注销，相关发票可再次登记。", "Registration released; its invoices may be registered again.")
         }
@@ -302,6 +315,13 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
     if matches!(actor.org_kind, OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "financing", href: "/financing", label: t("融资统计", "Financing") });
     }
+    nav.push(NavItem { key: "products", href: "/products", label: t("产品目录", "Products") });
+    let consents = match actor.org_kind {
+        OrgKind::Core | OrgKind::Supplier => t("我的授权", "My consents"),
+        OrgKind::Bank => t("客户授权", "Consents received"),
+        _ => t("数据授权", "Consents"),
+    };
+    nav.push(NavItem { key: "consents", href: "/consents", label: consents });
     if matches!(actor.org_kind, OrgKind::Core | OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "penetration", href: "/penetration", label: t("信用穿透", "Credit reach") });
     }
@@ -347,7 +367,7 @@ fn page_of_action(path: &str) -> &str {
     if path.starts_with("/registrations/") {
         return "/registrations";
     }
-    ["/transition", "/revoke", "/password", "/members"]
+    ["/transition", "/revoke", "/password", "/members", "/publish", "/withdraw"]
         .iter()
         .find_map(|suffix| path.strip_suffix(suffix))
         .unwrap_or(path)
