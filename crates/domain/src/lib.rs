@@ -3,6 +3,7 @@
 //! every other crate depends on it and it depends on none of them.
 #![forbid(unsafe_code)]
 
+pub mod application;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
@@ -14,6 +15,7 @@ pub mod credit_line;
 pub mod four_flow;
 pub mod labelled;
 pub mod limits;
+pub mod loan;
 pub mod log;
 pub mod mailbox;
 pub mod money;
