@@ -1157,6 +1157,8 @@ async fn settle_checked(
         tracing::error!(commitment = c.id, "settlement left live parts");
         return Err(AppError::internal());
     }
+    // Banks that bought parts by discount are repaid by this settlement.
+    crate::loan::repay_from_settlement_in(&mut tx, actor, &c.id, &transfer.payouts, app.today()).await?;
     crate::credit_line::release_in(
         &mut tx,
         &c.credit_line_id,

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_key;
+pub mod application;
 pub mod audit;
 pub mod auth;
 pub mod chain;
@@ -21,6 +22,7 @@ pub mod demo_credit;
 pub mod demo_trade;
 pub mod error;
 pub mod four_flow;
+pub mod loan;
 pub mod log;
 pub mod mailbox;
 pub mod org;

@@ -124,6 +124,12 @@ pub enum Permission {
     OperateCommitment,
     /// Read the product catalogue (published products are public; drafts only their bank's).
     ReadProducts,
+    /// See financing applications one made or received, and the loans that came of them.
+    ReadApplications,
+    /// A supplier (or core) applies for financing.
+    ApplyFinancing,
+    /// A bank reviews, decides, disburses and records repayments.
+    DecideFinancing,
     /// A bank's staff draft, edit, publish and withdraw its financing products.
     ManageProducts,
     /// See the data consents one gave or was given.
@@ -167,6 +173,7 @@ impl Permission {
                 | Permission::ReadCreditLines
                 | Permission::ReadCommitments
                 | Permission::ReadProducts
+                | Permission::ReadApplications
                 | Permission::ReadConsents
         )
     }
@@ -184,7 +191,13 @@ fn role_allows(actor: &Actor, p: Permission) -> bool {
         | P::ReadCreditLines
         | P::ReadCommitments
         | P::ReadProducts
+        | P::ReadApplications
         | P::ReadConsents => true,
+        P::ApplyFinancing => actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)),
+        P::DecideFinancing => {
+            actor.org_kind == OrgKind::Bank
+                && (admin || actor.has_role(Role::BankOfficer) || actor.has_role(Role::BankApprover))
+        }
         P::IssueCommitment => actor.org_kind == OrgKind::Core && (admin || actor.has_role(Role::FinanceStaff)),
         P::OperateCommitment => {
             (actor.submits_trade_data() && (admin || actor.has_role(Role::FinanceStaff)))

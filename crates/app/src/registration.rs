@@ -244,10 +244,106 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
         Ok(c) => c,
         Err(e) => return Err(refuse(app, actor, ACTION, &ids, e).await),
     };
+    let mut tx = app.db.begin_write().await?;
+    let row = match register_checked_in(&mut tx, actor, &c).await {
+        Ok(row) => row,
+        Err(Refusal::Claimed(keys)) => {
+            tx.rollback().await.map_err(StoreError::from)?;
+            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let e = match store::claimant(&mut conn, &keys).await? {
+                Some(first) => already_registered(&first.reference),
+                // The first registration was released in between: the caller may simply try again.
+                None => AppError::conflict(
+                    "already_registered",
+                    "The receivable was being registered by someone else at the same moment; please retry",
+                    "该应收账款同时正被他人登记，请重试",
+                ),
+            };
+            drop(conn);
+            return Err(refuse(app, actor, ACTION, &ids, e).await);
+        }
+        Err(Refusal::Other(e)) => {
+            tx.rollback().await.map_err(StoreError::from)?;
+            return Err(refuse(app, actor, ACTION, &ids, e).await);
+        }
+    };
+    tx.commit().await.map_err(StoreError::from)?;
+    get(app, actor, &row.id).await
+}
+
+fn already_registered(reference: &str) -> AppError {
+    AppError::conflict(
+        "already_registered",
+        format!(
+            "The receivable (or one of its invoices) is already registered as {reference}; it cannot be financed twice"
+        ),
+        format!("该应收账款（或其中的发票）已登记，登记编号 {reference}，不能重复融资"),
+    )
+    .with_reference(reference)
+}
+
+/// Why a registration inside a caller's transaction did not happen.
+enum Refusal {
+    /// An invoice is claimed by another registration (its claim keys): the transaction is spoiled and
+    /// must roll back before the first registration can be looked up.
+    Claimed(Vec<String>),
+    Other(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Refusal {
+        Refusal::Other(e)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Refusal {
+        Refusal::Other(e.into())
+    }
+}
+
+/// A registration checked by [`prepare`], ready to be written inside another use case's transaction.
+pub(crate) struct Prepared(Checked);
+
+/// Checks a registration that `creditor` (the supplier) would make, without writing it: disbursement
+/// registers the financed receivable in its own transaction with [`register_in`].
+pub(crate) async fn prepare(app: &App, creditor: &Actor, input: &NewRegistration) -> AppResult<Prepared> {
+    Ok(Prepared(check(app, creditor, input).await?))
+}
+
+/// Writes a prepared registration inside the caller's write transaction; answers the registration's id
+/// and reference. An invoice already registered is `already_registered` (roll back).
+pub(crate) async fn register_in(
+    conn: &mut lianrong_store::Conn,
+    creditor: &Actor,
+    p: &Prepared,
+) -> AppResult<(String, String)> {
+    match register_checked_in(conn, creditor, &p.0).await {
+        Ok(row) => Ok((row.id, row.reference)),
+        Err(Refusal::Claimed(_)) => Err(AppError::conflict(
+            "already_registered",
+            "An invoice of the receivable is already registered: it cannot be financed twice",
+            "该应收账款的发票已登记，不能重复融资",
+        )),
+        Err(Refusal::Other(e)) => Err(e),
+    }
+}
+
+/// The registration's writes: the row, a claim on each invoice and its log leaf.
+async fn register_checked_in(
+    conn: &mut lianrong_store::Conn,
+    actor: &Actor,
+    c: &Checked,
+) -> Result<RegistrationRow, Refusal> {
     let first = &c.facts[0];
     let (debtor_uscc, creditor_uscc) = (first.buyer_uscc.clone(), c.creditor_uscc.clone());
     let amount_fen = c.facts.iter().try_fold(0i64, |sum, f| sum.checked_add(f.outstanding_fen)).ok_or_else(|| {
-        AppError::invalid("invoice_ids", "amount_too_large", "The invoices' total is too large", "发票合计金额过大")
+        Refusal::Other(AppError::invalid(
+            "invoice_ids",
+            "amount_too_large",
+            "The invoices' total is too large",
+            "发票合计金额过大",
+        ))
     })?;
     let due_date = c.facts.iter().filter_map(|f| f.due_date.clone()).max();
     let key = ReceivableKey {
@@ -270,14 +366,12 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
         .collect();
     let now = now_ms();
     let year: i64 = business_date(now).get(..4).and_then(|y| y.parse().ok()).unwrap_or(2026);
-    let mut tx = app.db.begin_write().await?;
     // A receivable paid by a digital payment commitment is financed through the commitment's parts; it
     // cannot be registered for financing a second time.
     let invoice_ids: Vec<String> = invoices.iter().map(|i| i.invoice_id.clone()).collect();
     if let Some((invoice_id, commitment_id)) =
-        lianrong_store::commitment::backing_of(&mut tx, &invoice_ids).await?.into_iter().next()
+        lianrong_store::commitment::backing_of(conn, &invoice_ids).await?.into_iter().next()
     {
-        tx.rollback().await.map_err(StoreError::from)?;
         let e = AppError::conflict(
             "backs_commitment",
             format!(
@@ -286,9 +380,9 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
             format!("发票 {invoice_id} 已作为债权凭证 {commitment_id} 的开立依据，应通过该凭证融资"),
         )
         .with_reference(&commitment_id);
-        return Err(refuse(app, actor, ACTION, &ids, e).await);
+        return Err(Refusal::Other(e));
     }
-    let n = store::next_number(&mut tx, year).await?;
+    let n = store::next_number(conn, year).await?;
     let row = RegistrationRow {
         id: new_id(),
         reference: rules::reference(year, n),
@@ -312,31 +406,10 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
         leaf_index: None,
         registry_certificate_no: None,
     };
-    match store::insert(&mut tx, &row, &invoices).await {
+    match store::insert(conn, &row, &invoices).await {
         Ok(()) => {}
         Err(e) if store::is_claim_conflict(&e) => {
-            tx.rollback().await.map_err(StoreError::from)?;
-            let keys: Vec<String> = invoices.iter().map(|i| i.invoice_key.clone()).collect();
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-            let e = match store::claimant(&mut conn, &keys).await? {
-                Some(first) => AppError::conflict(
-                    "already_registered",
-                    format!(
-                        "The receivable (or one of its invoices) is already registered as {}; it cannot be financed twice",
-                        first.reference
-                    ),
-                    format!("该应收账款（或其中的发票）已登记，登记编号 {}，不能重复融资", first.reference),
-                )
-                .with_reference(&first.reference),
-                // The first registration was released in between: the caller may simply try again.
-                None => AppError::conflict(
-                    "already_registered",
-                    "The receivable was being registered by someone else at the same moment; please retry",
-                    "该应收账款同时正被他人登记，请重试",
-                ),
-            };
-            drop(conn);
-            return Err(refuse(app, actor, ACTION, &ids, e).await);
+            return Err(Refusal::Claimed(invoices.iter().map(|i| i.invoice_key.clone()).collect()));
         }
         Err(e) => return Err(e.into()),
     }
@@ -359,15 +432,21 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
         "due_date": due_date,
         "term_months": row.term_months,
     });
-    let leaf = crate::log::append(&mut tx, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
-    store::set_leaf_index(&mut tx, &row.id, leaf).await?;
+    let leaf = crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
+    store::set_leaf_index(conn, &row.id, leaf).await?;
     lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, ACTION, "registration", &row.id, "ok", &format!("{} {}", row.reference, row.invoice_nos)),
+        conn,
+        &audit::record(
+            actor,
+            "registration.register",
+            "registration",
+            &row.id,
+            "ok",
+            &format!("{} {}", row.reference, row.invoice_nos),
+        ),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, &row.id).await
+    Ok(row)
 }
 
 /// Releases a registration (its financing ended, or it was made in error): its invoices may be
@@ -392,9 +471,8 @@ pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registrati
         );
         return Err(refuse(app, actor, ACTION, id, e).await);
     }
-    let now = now_ms();
     let mut tx = app.db.begin_write().await?;
-    if !store::release(&mut tx, &row.id, &who(actor), now).await? {
+    if !release_in(&mut tx, actor, &row, now_ms()).await? {
         tx.rollback().await.map_err(StoreError::from)?;
         let e = AppError::conflict(
             "already_released",
@@ -404,8 +482,23 @@ pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registrati
         .with_reference(&row.reference);
         return Err(refuse(app, actor, ACTION, id, e).await);
     }
+    tx.commit().await.map_err(StoreError::from)?;
+    get(app, actor, id).await
+}
+
+/// Releases a registration inside the caller's write transaction (repayment frees the receivable it
+/// protected): the release and its log leaf. Answers false when it was already released.
+pub(crate) async fn release_in(
+    conn: &mut lianrong_store::Conn,
+    actor: &Actor,
+    row: &RegistrationRow,
+    now: i64,
+) -> AppResult<bool> {
+    if !store::release(conn, &row.id, &who(actor), now).await? {
+        return Ok(false);
+    }
     let mut parties: Vec<String> = vec![row.creditor_org_id.clone()];
-    if let Some(d) = lianrong_store::org::find_by_uscc(&mut tx, &row.debtor_uscc).await? {
+    if let Some(d) = lianrong_store::org::find_by_uscc(conn, &row.debtor_uscc).await? {
         parties.push(d.id);
     }
     if let Some(f) = &row.financier_org_id {
@@ -414,14 +507,13 @@ pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registrati
     parties.dedup();
     let parties: Vec<&str> = parties.iter().map(String::as_str).collect();
     let entry = json!({"action": "release", "reference": row.reference, "fingerprint": row.fingerprint});
-    crate::log::append(&mut tx, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
+    crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
     lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, ACTION, "registration", &row.id, "ok", &row.reference),
+        conn,
+        &audit::record(actor, "registration.release", "registration", &row.id, "ok", &row.reference),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, id).await
+    Ok(true)
 }
 
 /// Records the national registry's certificate number (登记证明编号) once the registration is filed

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_key;
+pub mod application;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
@@ -15,6 +16,7 @@ pub mod core_library;
 pub mod credit_line;
 pub mod four_flow;
 pub mod idempotency;
+pub mod loan;
 pub mod log;
 pub mod mailbox;
 pub mod org;
@@ -125,6 +127,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "commitment", include_str!("../migrations/sqlite/0012_commitment.sql")),
     (13, "product", include_str!("../migrations/sqlite/0013_product.sql")),
     (14, "consent", include_str!("../migrations/sqlite/0014_consent.sql")),
+    (15, "application", include_str!("../migrations/sqlite/0015_application.sql")),
+    (16, "loan", include_str!("../migrations/sqlite/0016_loan.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -141,6 +145,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "commitment", include_str!("../migrations/postgres/0012_commitment.sql")),
     (13, "product", include_str!("../migrations/postgres/0013_product.sql")),
     (14, "consent", include_str!("../migrations/postgres/0014_consent.sql")),
+    (15, "application", include_str!("../migrations/postgres/0015_application.sql")),
+    (16, "loan", include_str!("../migrations/postgres/0016_loan.sql")),
 ];
 
 impl Db {

@@ -35,7 +35,7 @@ pub struct World {
 
 /// `seller` shares one fully evidenced invoice to `buyer` (order, accepted delivery, invoice), due in a
 /// year; answers its record id.
-async fn verified_invoice(seller: &Api, buyer_n: u32, seller_n: u32, no: &str, yuan: &str) -> String {
+pub async fn verified_invoice(seller: &Api, buyer_n: u32, seller_n: u32, no: &str, yuan: &str) -> String {
     let (b, s) = (code(buyer_n), code(seller_n));
     let records = json!([
         {"record_type": "order", "order_no": format!("PO-{no}"), "order_date": "2026-09-01", "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "term_days": "365"},

@@ -36,6 +36,10 @@ struct Victim {
     line_id: String,
     /// A commitment A issued to its supplier on that line (its first part held by the supplier).
     commitment_id: String,
+    /// A's financing application to its bank, the bank's offer, and the loan it made.
+    application_id: String,
+    offer_id: String,
+    loan_id: String,
     /// A draft product of A's bank, seen by that bank alone.
     product_id: String,
     /// A's bank, and A's consent that it read A's receivables and raw records (read once).
@@ -90,6 +94,9 @@ impl Victim {
             &self.signing_key,
             &self.line_id,
             &self.commitment_id,
+            &self.application_id,
+            &self.offer_id,
+            &self.loan_id,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
             &self.registration_id,
@@ -315,7 +322,90 @@ async fn victim(t: &TestApp) -> Victim {
     .unwrap();
     let page = lianrong_domain::page::PageRequest::first();
     lianrong_app::consent::records(&t.app, &as_bank, &consent.row.id, page).await.unwrap();
+    // A's application to its bank, approved and disbursed (written directly, like the commitment).
+    let (application_id, offer_id, loan_id) = (lianrong_app::new_id(), lianrong_app::new_id(), lianrong_app::new_id());
+    let mut conn = t.app.db.pool.acquire().await.unwrap();
+    lianrong_store::application::insert(
+        &mut conn,
+        &lianrong_store::application::ApplicationRow {
+            id: application_id.clone(),
+            applicant_org_id: org_id.clone(),
+            subject: lianrong_domain::application::Subject::Receivables,
+            invoice_ids: vec![invoice_id.clone()],
+            commitment_id: None,
+            part_id: None,
+            amount_fen: 80_000,
+            term_days: 90,
+            purpose: "甲方融资申请".into(),
+            chain_id: None,
+            tier: None,
+            state: "open".into(),
+            created_by: "a.admin".into(),
+            created_at_ms: lianrong_app::now_ms(),
+        },
+    )
+    .await
+    .unwrap();
+    lianrong_store::application::insert_offer(
+        &mut conn,
+        &lianrong_store::application::OfferRow {
+            id: offer_id.clone(),
+            application_id: application_id.clone(),
+            bank_org_id: bank_id.clone(),
+            product_id: product.row.id.clone(),
+            consent_id: None,
+            state: lianrong_domain::application::OfferState::Disbursed,
+            findings: "[]".into(),
+            submitted_at_ms: lianrong_app::now_ms(),
+            approved_amount_fen: Some(80_000),
+            rate_bp: Some(400),
+            reason: Some("同意".into()),
+            first_approver: Some("a.bank".into()),
+            first_approved_at_ms: None,
+            second_approver: None,
+            decided_by: Some("a.bank".into()),
+            decided_at_ms: None,
+            service_working_days: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+    lianrong_store::loan::insert(
+        &mut conn,
+        &lianrong_store::loan::LoanRow {
+            id: loan_id.clone(),
+            offer_id: offer_id.clone(),
+            application_id: application_id.clone(),
+            bank_org_id: bank_id.clone(),
+            borrower_org_id: org_id.clone(),
+            product_id: product.row.id.clone(),
+            principal_fen: 80_000,
+            rate_bp: 400,
+            fee_fen: 0,
+            upfront_interest_fen: 0,
+            advance_fen: 80_000,
+            value_date: "2026-11-01".into(),
+            maturity_date: "2027-01-30".into(),
+            registration_id: None,
+            credit_line_id: None,
+            commitment_id: None,
+            discount_transfer_id: None,
+            repaid_principal_fen: 0,
+            repaid_interest_fen: 0,
+            state: "outstanding".into(),
+            disbursed_by: "a.bank".into(),
+            disbursed_at_ms: lianrong_app::now_ms(),
+            closed_at_ms: None,
+            leaf_index: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
     Victim {
+        application_id,
+        offer_id,
+        loan_id,
         bank_id,
         consent_id: consent.row.id,
         product_id: product.row.id,
@@ -624,6 +714,39 @@ fn calls(v: &Victim) -> Vec<Call> {
         // Commitments: A's is invisible to others, and nobody else can issue on A's line or move A's parts.
         c(Method::GET, "/api/v1/commitments", "/api/v1/commitments?page_size=200".into(), None),
         c(Method::GET, "/api/v1/stats/financing", "/api/v1/stats/financing".into(), None),
+        // Applications and loans: A's are invisible; nobody else decides, pays out or records repayments.
+        c(Method::GET, "/api/v1/stats/loans", "/api/v1/stats/loans".into(), None),
+        c(Method::GET, "/api/v1/applications", "/api/v1/applications?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/applications/service-time", "/api/v1/applications/service-time".into(), None),
+        c(Method::GET, "/api/v1/applications/{id}", format!("/api/v1/applications/{}", v.application_id), None),
+        c(
+            Method::POST,
+            "/api/v1/applications",
+            "/api/v1/applications".into(),
+            Some(json!({"subject": "receivables", "invoice_ids": [v.invoice_id], "amount_fen": 100, "term_days": 30,
+                "purpose": "walk", "offers": [{"bank_org_id": v.bank_id, "product_id": v.product_id}],
+                "consent_until": "2027-01-01"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/applications/{id}/offers/{offer_id}/decision",
+            format!("/api/v1/applications/{}/offers/{}/decision", v.application_id, v.offer_id),
+            Some(json!({"decision": "reject", "reason": "walk"})),
+        ),
+        c(
+            Method::POST,
+            "/api/v1/applications/{id}/offers/{offer_id}/disbursement",
+            format!("/api/v1/applications/{}/offers/{}/disbursement", v.application_id, v.offer_id),
+            Some(json!({})),
+        ),
+        c(Method::GET, "/api/v1/loans", "/api/v1/loans?page_size=200".into(), None),
+        c(Method::GET, "/api/v1/loans/{id}", format!("/api/v1/loans/{}", v.loan_id), None),
+        c(
+            Method::POST,
+            "/api/v1/loans/{id}/repayments",
+            format!("/api/v1/loans/{}/repayments", v.loan_id),
+            Some(json!({"amount_fen": 80_000, "paid_on": "2026-11-20", "payment_reference": "WALK"})),
+        ),
         c(Method::GET, "/api/v1/commitments/holdings", "/api/v1/commitments/holdings".into(), None),
         c(Method::GET, "/api/v1/commitments/pending-discounts", "/api/v1/commitments/pending-discounts".into(), None),
         c(Method::GET, "/api/v1/commitments/{id}", format!("/api/v1/commitments/{}", v.commitment_id), None),
@@ -971,6 +1094,10 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     assert_eq!(parts.len(), 1, "A's commitment has its one issued part, untouched: {parts:?}");
     assert_eq!(parts[0].state, lianrong_domain::commitment::PartState::Held);
     assert!(lianrong_store::commitment::transfers(&mut conn, &v.commitment_id).await.unwrap().is_empty());
+    let offer = lianrong_store::application::offer(&mut conn, &v.offer_id).await.unwrap();
+    assert_eq!(offer.state, lianrong_domain::application::OfferState::Disbursed, "A's offer is unchanged");
+    let loan = lianrong_store::loan::get(&mut conn, &v.loan_id).await.unwrap();
+    assert_eq!((loan.state.as_str(), loan.repaid_principal_fen), ("outstanding", 0), "A's loan is unchanged");
     drop(conn);
     let version: i64 = sqlx::query_scalar("SELECT version FROM collection_account WHERE invoice_id = $1")
         .bind(&v.invoice_id)

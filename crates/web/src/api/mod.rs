@@ -3,6 +3,7 @@
 //! (browsable offline at `/api/docs`).
 
 pub mod api_key;
+pub mod application;
 pub mod audit;
 pub mod chain;
 pub mod cluster;
@@ -62,6 +63,9 @@ use crate::state::AppState;
         commitment::lineage, commitment::operate, commitment::post_discount, commitment::void_discount,
         commitment::settle,
         stats::financing,
+        application::apply, application::list, application::get, application::decide, application::service_time,
+        application::disburse, application::list_loans, application::get_loan, application::repay,
+        application::loan_figures,
         product::create, product::list, product::get, product::update, product::publish, product::withdraw,
         consent::grant, consent::list, consent::get, consent::revoke, consent::reads, consent::receivables,
         consent::trade_totals, consent::records, consent::reference_score,
@@ -89,6 +93,7 @@ use crate::state::AppState;
         (name = "submission", description = "The data lake: submissions through the three channels, reports, trade records"),
         (name = "collection_account", description = "Fixed repayment accounts of receivables and the consented changes to them"),
         (name = "credit_line", description = "Dedicated supply-chain credit lines granted by banks"),
+        (name = "application", description = "Financing applications, the banks' decisions, loans and repayments"),
         (name = "stats", description = "Programme statistics for the operator and the regulator"),
         (name = "commitment", description = "Digital payment commitments: issued by cores, split and passed down the chain, discounted, settled"),
         (name = "product", description = "Financing products: banks publish them, everyone reads the catalogue"),
@@ -200,6 +205,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/commitments/{id}/transfers/{transfer_id}/void", post(commitment::void_discount))
         .route("/commitments/{id}/settle", post(commitment::settle))
         .route("/stats/financing", get(stats::financing))
+        .route("/stats/loans", get(application::loan_figures))
+        .route("/applications", get(application::list).post(application::apply))
+        .route("/applications/service-time", get(application::service_time))
+        .route("/applications/{id}", get(application::get))
+        .route("/applications/{id}/offers/{offer_id}/decision", post(application::decide))
+        .route("/applications/{id}/offers/{offer_id}/disbursement", post(application::disburse))
+        .route("/loans", get(application::list_loans))
+        .route("/loans/{id}", get(application::get_loan))
+        .route("/loans/{id}/repayments", post(application::repay))
         .route("/products", get(product::list).post(product::create))
         .route("/products/{id}", get(product::get).put(product::update))
         .route("/products/{id}/publish", post(product::publish))

@@ -1,0 +1,737 @@
+//! Financing applications (融资申请, issue 5 item 5). A supplier applies with receivables it is owed or
+//! a commitment part it holds, at one or several banks, granting each bank consent to read its data for
+//! this application. An automatic pre-check runs before anyone looks; a bank's officer reviews in the
+//! data room, a second approver signs above the threshold, and every decision carries its reason
+//! (mandatory on rejection). The bank's service time is counted in working days.
+//!
+//! Double financing is refused before an application exists: a registered receivable, one backing a
+//! commitment, or one claimed by another open application cannot be applied with.
+
+use jiff::civil::Date;
+use lianrong_domain::application::{
+    self as rules, Finding, OFFERS_MAX, OfferState, PrecheckFacts, REASON_CHARS_MAX, Subject,
+};
+use lianrong_domain::commitment::PartState;
+use lianrong_domain::four_flow::VerificationStatus;
+use lianrong_domain::org::OrgKind;
+use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::product::{Evidence, Facts as ProductFacts, ProductState};
+use lianrong_domain::role::Role;
+use lianrong_store::application::{self as store, ApplicationRow, ApplicationScope, OfferRow};
+use lianrong_store::chain::ChainScope;
+use lianrong_store::{Conn, StoreError};
+use serde_json::json;
+
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::policy::{self, Actor, Permission};
+use crate::{App, audit, new_id, now_ms};
+
+const OBJECT: &str = "application";
+
+fn not_found() -> AppError {
+    AppError::not_found("Financing application", "融资申请")
+}
+
+pub(crate) fn who(actor: &Actor) -> String {
+    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
+}
+
+async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
+    audit::refused(app, actor, action, OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
+    e
+}
+
+fn scope(actor: &Actor) -> ApplicationScope {
+    if actor.sees_everything() || actor.system {
+        ApplicationScope::All
+    } else {
+        ApplicationScope::Party { org_id: actor.org_id.clone() }
+    }
+}
+
+fn date_of(text: &str) -> Option<Date> {
+    Date::strptime("%Y-%m-%d", text).ok()
+}
+
+/// The business date of an instant in the app's calendar (its shift applied).
+fn day_of(app: &App, at_ms: i64) -> Date {
+    let shift = app.today().since(date_of(&crate::business_date(now_ms())).unwrap_or(app.today()));
+    let day = date_of(&crate::business_date(at_ms)).unwrap_or(app.today());
+    shift.ok().and_then(|s| day.checked_add(s).ok()).unwrap_or(day)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Applying
+
+/// One bank chosen, with the product applied for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOffer {
+    pub bank_org_id: String,
+    pub product_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApplication {
+    /// receivables or commitment_part.
+    pub subject: String,
+    pub invoice_ids: Vec<String>,
+    pub commitment_id: Option<String>,
+    pub part_id: Option<String>,
+    pub amount_fen: i64,
+    pub term_days: i64,
+    pub purpose: String,
+    pub offers: Vec<NewOffer>,
+    /// Until when each chosen bank may read the applicant's receivables and verified trade totals.
+    pub consent_until: String,
+}
+
+/// An application with its offers, as one party sees it (a bank sees only its own offer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationView {
+    pub application: ApplicationRow,
+    pub offers: Vec<OfferRow>,
+    pub applicant_name: String,
+}
+
+/// What the subject is worth and proves, gathered once for every bank's pre-check.
+struct SubjectFacts {
+    /// What the subject supports before the advance ratio (outstanding receivables, or the part).
+    base_fen: i64,
+    confirmed: bool,
+    data_verified: bool,
+    unverified: Vec<String>,
+    sme_breaches: Vec<(String, i64)>,
+    term_days_max: Option<i64>,
+}
+
+pub async fn apply(app: &App, actor: &Actor, new: &NewApplication) -> AppResult<ApplicationView> {
+    const ACTION: &str = "application.apply";
+    audit::guard(app, actor, Permission::ApplyFinancing, ACTION, OBJECT, "").await?;
+    match apply_checked(app, actor, new).await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(refuse(app, actor, ACTION, "", e).await),
+    }
+}
+
+fn check_shape(new: &NewApplication) -> AppResult<Subject> {
+    let subject = Subject::parse(&new.subject)?;
+    if new.offers.is_empty() || new.offers.len() > OFFERS_MAX {
+        return Err(AppError::invalid(
+            "offers",
+            "offer_count",
+            format!("Choose 1 to {OFFERS_MAX} banks"),
+            format!("请选择1至{OFFERS_MAX}家银行"),
+        ));
+    }
+    let mut banks: Vec<&str> = new.offers.iter().map(|o| o.bank_org_id.as_str()).collect();
+    banks.sort();
+    banks.dedup();
+    if banks.len() != new.offers.len() {
+        return Err(AppError::invalid("offers", "bank_twice", "Each bank once", "每家银行只能选择一次"));
+    }
+    if subject == Subject::CommitmentPart && new.offers.len() != 1 {
+        return Err(AppError::invalid(
+            "offers",
+            "one_bank_per_part",
+            "A commitment part is discounted at one bank at a time",
+            "债权凭证份额一次只能向一家银行申请贴现",
+        ));
+    }
+    if new.amount_fen <= 0 {
+        return Err(AppError::invalid(
+            "amount_fen",
+            "amount_not_positive",
+            "The amount must be positive",
+            "金额须为正数",
+        ));
+    }
+    if !(1..=lianrong_domain::loan::TERM_DAYS_MAX).contains(&new.term_days) {
+        return Err(AppError::invalid(
+            "term_days",
+            "term_out_of_bounds",
+            format!("The term is 1 to {} days", lianrong_domain::loan::TERM_DAYS_MAX),
+            format!("期限须为1至{}天", lianrong_domain::loan::TERM_DAYS_MAX),
+        ));
+    }
+    lianrong_domain::text::bounded("purpose", &new.purpose, REASON_CHARS_MAX)?;
+    Ok(subject)
+}
+
+async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppResult<ApplicationView> {
+    let subject = check_shape(new)?;
+    let purpose = lianrong_domain::text::bounded("purpose", &new.purpose, REASON_CHARS_MAX)?;
+    let mut invoice_ids = new.invoice_ids.clone();
+    invoice_ids.sort();
+    invoice_ids.dedup();
+    let facts = match subject {
+        Subject::Receivables => receivable_facts(app, actor, &invoice_ids).await?,
+        Subject::CommitmentPart => part_facts(app, actor, new).await?,
+    };
+    let (chain_id, tier) = membership(app, &actor.org_id).await?;
+    // Each bank's pre-check, before anything is written.
+    let id = new_id();
+    let mut offers = Vec::with_capacity(new.offers.len());
+    for (n, o) in new.offers.iter().enumerate() {
+        let field = format!("offers[{n}].product_id");
+        let product = crate::product::get(app, actor, &o.product_id)
+            .await
+            .map_err(|e| AppError { field: Some(field.clone()), ..e })?;
+        if product.row.bank_org_id != o.bank_org_id {
+            return Err(AppError::invalid(
+                &field,
+                "product_not_of_bank",
+                "The product is not one of that bank's",
+                "该产品不属于所选银行",
+            ));
+        }
+        let terms = &product.row.terms;
+        let ineligibility = lianrong_domain::product::eligibility(
+            terms,
+            &ProductFacts {
+                chain_id: chain_id.clone(),
+                tier: tier.and_then(|t| u8::try_from(t).ok()),
+                confirmed: facts.confirmed,
+                data_verified: facts.data_verified,
+                amount_fen: new.amount_fen,
+                term_days: new.term_days,
+            },
+        );
+        let findings = rules::precheck(&PrecheckFacts {
+            subject,
+            product_kind: terms.kind,
+            product_published: product.row.state == ProductState::Published,
+            ineligibility,
+            // Data-only products need verified trade; a confirmed receivable stands on the core's word.
+            unverified: if terms.evidence == Evidence::Confirmed && facts.confirmed {
+                Vec::new()
+            } else {
+                facts.unverified.clone()
+            },
+            sme_breaches: facts.sme_breaches.clone(),
+            amount_fen: new.amount_fen,
+            advance_limit_fen: facts.base_fen.saturating_mul(terms.advance_ratio_bp) / 10_000,
+        });
+        let mut findings = findings;
+        if let Some(max) = facts.term_days_max
+            && new.term_days > max
+        {
+            findings.push(Finding {
+                code: "term_beyond_maturity".into(),
+                blocking: true,
+                zh: format!("期限{}天，超过债权凭证剩余期限{max}天", new.term_days),
+                en: format!("A {}-day term runs past the commitment's maturity ({max} days)", new.term_days),
+            });
+        }
+        let blocking = findings.iter().any(|f| f.blocking);
+        offers.push(OfferRow {
+            id: new_id(),
+            application_id: id.clone(),
+            bank_org_id: o.bank_org_id.clone(),
+            product_id: o.product_id.clone(),
+            consent_id: None,
+            state: if blocking { OfferState::PrecheckFailed } else { OfferState::PendingReview },
+            findings: findings_json(&findings),
+            submitted_at_ms: now_ms(),
+            approved_amount_fen: None,
+            rate_bp: None,
+            reason: None,
+            first_approver: None,
+            first_approved_at_ms: None,
+            second_approver: None,
+            decided_by: None,
+            decided_at_ms: None,
+            service_working_days: None,
+        });
+    }
+    let any_open = offers.iter().any(|o| o.state == OfferState::PendingReview);
+    // The banks that will look get consent to read the applicant's data for this application.
+    if any_open {
+        for o in offers.iter_mut().filter(|o| o.state == OfferState::PendingReview) {
+            let consent = crate::consent::grant(
+                app,
+                actor,
+                &crate::consent::NewConsent {
+                    bank_org_id: o.bank_org_id.clone(),
+                    categories: vec!["receivables".into(), "trade_totals".into()],
+                    purpose: format!("融资申请 {id}：{purpose}"),
+                    application_id: Some(id.clone()),
+                    valid_until: new.consent_until.clone(),
+                },
+            )
+            .await
+            .map_err(|e| AppError { field: Some("consent_until".into()), ..e })?;
+            o.consent_id = Some(consent.row.id);
+        }
+    }
+    // A commitment part is held pending at the bank while the bank decides, so it cannot be spent meanwhile.
+    if subject == Subject::CommitmentPart
+        && any_open
+        && let (Some(cid), Some(part)) = (&new.commitment_id, &new.part_id)
+    {
+        let op = crate::commitment::Operation::Discount {
+            part_id: part.clone(),
+            bank_org_id: new.offers[0].bank_org_id.clone(),
+            amount_fen: new.amount_fen,
+        };
+        crate::commitment::operate(app, actor, cid, &discount_id(&id), &op).await?;
+    }
+    let row = ApplicationRow {
+        id: id.clone(),
+        applicant_org_id: actor.org_id.clone(),
+        subject,
+        invoice_ids: invoice_ids.clone(),
+        commitment_id: new.commitment_id.clone(),
+        part_id: new.part_id.clone(),
+        amount_fen: new.amount_fen,
+        term_days: new.term_days,
+        purpose,
+        chain_id,
+        tier,
+        state: if any_open { "open".into() } else { "closed".into() },
+        created_by: who(actor),
+        created_at_ms: now_ms(),
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::insert(&mut tx, &row).await?;
+    if any_open && let Err(e) = store::claim(&mut tx, &id, &invoice_ids).await {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Err(match e {
+            StoreError::Conflict { .. } => already_applied(),
+            other => other.into(),
+        });
+    }
+    for o in &offers {
+        store::insert_offer(&mut tx, o).await?;
+    }
+    let detail = format!("{} {} fen at {} bank(s)", subject.code(), row.amount_fen, offers.len());
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "application.apply", OBJECT, &id, "ok", &detail))
+        .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    get(app, actor, &id).await
+}
+
+/// The transfer id of the discount an application holds pending at its bank.
+pub fn discount_id(application_id: &str) -> String {
+    format!("app-{application_id}")
+}
+
+fn already_applied() -> AppError {
+    AppError::conflict(
+        "already_applied",
+        "A receivable of this application is already in another open application",
+        "该应收账款已在另一笔未结的融资申请中，不能重复申请",
+    )
+}
+
+fn findings_json(findings: &[Finding]) -> String {
+    json!(
+        findings
+            .iter()
+            .map(|f| json!({"code": f.code, "blocking": f.blocking, "zh": f.zh, "en": f.en}))
+            .collect::<Vec<_>>()
+    )
+    .to_string()
+}
+
+/// The applicant's chain and tier (its first membership as a supplier), for the product's rules.
+async fn membership(app: &App, org_id: &str) -> AppResult<(Option<String>, Option<i64>)> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let m = lianrong_store::chain::memberships(&mut conn, &ChainScope::All, org_id).await?;
+    let first = m.into_iter().find(|m| m.role == lianrong_domain::chain::MemberRole::Supplier);
+    Ok(first.map_or((None, None), |m| (Some(m.chain.id), m.tier)))
+}
+
+async fn receivable_facts(app: &App, actor: &Actor, invoice_ids: &[String]) -> AppResult<SubjectFacts> {
+    if invoice_ids.is_empty() || invoice_ids.len() > rules::INVOICES_MAX {
+        return Err(AppError::invalid(
+            "invoice_ids",
+            "invoice_count",
+            format!("Name 1 to {} receivables", rules::INVOICES_MAX),
+            format!("请选择1至{}笔应收账款", rules::INVOICES_MAX),
+        ));
+    }
+    let mut f = SubjectFacts {
+        base_fen: 0,
+        confirmed: true,
+        data_verified: true,
+        unverified: Vec::new(),
+        sme_breaches: Vec::new(),
+        term_days_max: None,
+    };
+    let me = {
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        lianrong_store::org::get(&mut conn, &actor.org_id).await?
+    };
+    for (n, id) in invoice_ids.iter().enumerate() {
+        let field = format!("invoice_ids[{n}]");
+        let r =
+            crate::receivable::get(app, actor, id).await.map_err(|e| AppError { field: Some(field.clone()), ..e })?;
+        if r.verdict.seller_uscc != me.uscc {
+            return Err(AppError::invalid(
+                &field,
+                "not_your_receivable",
+                "Only the creditor applies with a receivable",
+                "只有债权人可以凭应收账款申请融资",
+            ));
+        }
+        if r.verdict.outstanding_fen <= 0 {
+            return Err(AppError::invalid(
+                &field,
+                "nothing_outstanding",
+                format!("Invoice {id} has nothing outstanding"),
+                format!("发票 {id} 已无未收金额"),
+            ));
+        }
+        if let Some(reference) = &r.registration_reference {
+            return Err(AppError::conflict(
+                "already_registered",
+                format!("Invoice {id} is registered as financed ({reference}): it cannot be financed twice"),
+                format!("发票 {id} 已登记融资（{reference}），不能重复融资"),
+            )
+            .with_reference(reference));
+        }
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        if let Some((_, commitment)) =
+            lianrong_store::commitment::backing_of(&mut conn, std::slice::from_ref(id)).await?.into_iter().next()
+        {
+            return Err(AppError::conflict(
+                "backs_commitment",
+                format!("Invoice {id} backs payment commitment {commitment}; it is financed through that commitment"),
+                format!("发票 {id} 已作为债权凭证 {commitment} 的开立依据，应通过该凭证融资"),
+            )
+            .with_reference(&commitment));
+        }
+        if store::claimant(&mut conn, id).await?.is_some() {
+            return Err(already_applied());
+        }
+        f.base_fen = f.base_fen.saturating_add(r.verdict.outstanding_fen);
+        f.confirmed &= r.confirmed();
+        f.data_verified &= r.data_only_eligible();
+        if r.verdict.status != VerificationStatus::Verified.code() {
+            f.unverified.push(id.clone());
+        }
+        if let Some(days) = r.sme_breach_days {
+            f.sme_breaches.push((id.clone(), days));
+        }
+    }
+    Ok(f)
+}
+
+async fn part_facts(app: &App, actor: &Actor, new: &NewApplication) -> AppResult<SubjectFacts> {
+    let (Some(cid), Some(part_id)) = (&new.commitment_id, &new.part_id) else {
+        return Err(AppError::invalid(
+            "part_id",
+            "field_required",
+            "Name the commitment and the part you hold",
+            "请指明债权凭证及您持有的份额",
+        ));
+    };
+    let view = crate::commitment::get(app, actor, cid).await?;
+    let part = view
+        .parts
+        .iter()
+        .find(|p| &p.id == part_id && p.holder == actor.org_id && p.state == PartState::Held)
+        .ok_or_else(|| {
+        AppError::invalid(
+            "part_id",
+            "part_not_held",
+            format!("You hold no part {part_id}"),
+            format!("您未持有份额 {part_id}"),
+        )
+    })?;
+    let maturity = date_of(&view.commitment.maturity_date).unwrap_or(app.today());
+    Ok(SubjectFacts {
+        base_fen: part.amount_fen,
+        // A commitment is the core's confirmed promise to pay.
+        confirmed: true,
+        data_verified: false,
+        unverified: Vec::new(),
+        sme_breaches: Vec::new(),
+        term_days_max: Some(lianrong_domain::loan::days_between(app.today(), maturity)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading
+
+async fn view_of(conn: &mut Conn, actor: &Actor, row: ApplicationRow) -> AppResult<ApplicationView> {
+    let mut offers = store::offers(conn, &row.id).await?;
+    // A bank sees its own offer, never its competitors'.
+    if actor.org_kind == OrgKind::Bank && !(actor.sees_everything() || actor.system) {
+        offers.retain(|o| o.bank_org_id == actor.org_id);
+    }
+    let applicant_name = lianrong_store::org::get(conn, &row.applicant_org_id).await?.name;
+    Ok(ApplicationView { application: row, offers, applicant_name })
+}
+
+pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<ApplicationView> {
+    policy::require(actor, Permission::ReadApplications)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let row = store::get_scoped(&mut conn, &scope(actor), id).await.map_err(|e| match e {
+        StoreError::NotFound => not_found(),
+        other => other.into(),
+    })?;
+    view_of(&mut conn, actor, row).await
+}
+
+pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<ApplicationView>> {
+    policy::require(actor, Permission::ReadApplications)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let rows = store::list(&mut conn, &scope(actor), page).await?;
+    let mut items = Vec::with_capacity(rows.items.len());
+    for r in rows.items {
+        items.push(view_of(&mut conn, actor, r).await?);
+    }
+    Ok(Page { items, page: rows.page, page_size: rows.page_size, total: rows.total })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Deciding
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub approve: bool,
+    /// Approved amount (default: what was asked), at most what was asked.
+    pub amount_fen: Option<i64>,
+    /// Annual rate in basis points, within the product's range (required to approve).
+    pub rate_bp: Option<i64>,
+    pub reason: String,
+}
+
+/// The bank's offer of an application, if the caller's bank has one.
+async fn own_offer(
+    conn: &mut Conn,
+    actor: &Actor,
+    application_id: &str,
+    offer_id: &str,
+) -> AppResult<(ApplicationRow, OfferRow)> {
+    let offer = store::offer(conn, offer_id).await.map_err(|e| match e {
+        StoreError::NotFound => not_found(),
+        other => other.into(),
+    })?;
+    if offer.application_id != application_id || offer.bank_org_id != actor.org_id {
+        return Err(not_found());
+    }
+    Ok((store::get(conn, application_id).await?, offer))
+}
+
+/// An officer decides an offer; above the threshold an approval waits for a second approver, who must
+/// be another person holding the approver role.
+pub async fn decide(
+    app: &App,
+    actor: &Actor,
+    application_id: &str,
+    offer_id: &str,
+    d: &Decision,
+) -> AppResult<ApplicationView> {
+    const ACTION: &str = "application.decide";
+    audit::guard(app, actor, Permission::DecideFinancing, ACTION, OBJECT, application_id).await?;
+    match decide_checked(app, actor, application_id, offer_id, d).await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(refuse(app, actor, ACTION, application_id, e).await),
+    }
+}
+
+async fn decide_checked(
+    app: &App,
+    actor: &Actor,
+    application_id: &str,
+    offer_id: &str,
+    d: &Decision,
+) -> AppResult<ApplicationView> {
+    let reason = d.reason.trim().to_string();
+    if reason.chars().count() > REASON_CHARS_MAX {
+        return Err(AppError::invalid(
+            "reason",
+            "reason_too_long",
+            format!("At most {REASON_CHARS_MAX} characters"),
+            format!("理由最多{REASON_CHARS_MAX}字"),
+        ));
+    }
+    if !d.approve && reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "reason_required",
+            "A rejection must give its reason",
+            "拒绝须说明理由",
+        ));
+    }
+    let now = now_ms();
+    let mut tx = app.db.begin_write().await?;
+    let (application, offer) = own_offer(&mut tx, actor, application_id, offer_id).await?;
+    let product =
+        lianrong_store::product::get(&mut tx, &lianrong_store::product::ProductScope::All, &offer.product_id).await?;
+    let mut next = offer.clone();
+    let me = who(actor);
+    let decided = |next: &mut OfferRow, state: OfferState| {
+        next.state = state;
+        next.decided_by = Some(me.clone());
+        next.decided_at_ms = Some(now);
+        let from = day_of(app, offer.submitted_at_ms);
+        next.service_working_days = Some(rules::working_days(from, app.today()));
+        next.reason = Some(reason.clone()).filter(|r| !r.is_empty());
+    };
+    match (offer.state, d.approve) {
+        (OfferState::PendingReview | OfferState::AwaitingSecond, false) => decided(&mut next, OfferState::Rejected),
+        (OfferState::PendingReview, true) => {
+            let amount = d.amount_fen.unwrap_or(application.amount_fen);
+            if amount <= 0 || amount > application.amount_fen {
+                return Err(AppError::invalid(
+                    "amount_fen",
+                    "amount_out_of_bounds",
+                    "The approved amount is positive and at most what was asked",
+                    "批准金额须为正数且不超过申请金额",
+                ));
+            }
+            let rate = d.rate_bp.ok_or_else(|| {
+                AppError::invalid("rate_bp", "rate_required", "Approving sets the annual rate", "批准须确定年利率")
+            })?;
+            let terms = &product.terms;
+            if rate < terms.rate_min_bp || rate > terms.rate_max_bp {
+                return Err(AppError::invalid(
+                    "rate_bp",
+                    "rate_out_of_range",
+                    format!("The product's rates run from {} to {} bp", terms.rate_min_bp, terms.rate_max_bp),
+                    format!("利率须在产品的{}至{}个基点之间", terms.rate_min_bp, terms.rate_max_bp),
+                ));
+            }
+            next.approved_amount_fen = Some(amount);
+            next.rate_bp = Some(rate);
+            next.first_approver = Some(me.clone());
+            next.first_approved_at_ms = Some(now);
+            if rules::needs_second_approver(amount) {
+                next.state = OfferState::AwaitingSecond;
+                next.reason = Some(reason.clone()).filter(|r| !r.is_empty());
+            } else {
+                decided(&mut next, OfferState::Approved);
+            }
+        }
+        (OfferState::AwaitingSecond, true) => {
+            if offer.first_approver.as_deref() == Some(me.as_str()) {
+                return Err(AppError::forbidden(
+                    "The second approval must come from another person than the first",
+                    "复核审批须由首次审批人以外的人员作出",
+                ));
+            }
+            if !(actor.has_role(Role::BankApprover) || actor.has_role(Role::OrgAdmin)) {
+                return Err(AppError::forbidden(
+                    "The second approval needs the approver role",
+                    "复核审批须由审批人作出",
+                ));
+            }
+            next.second_approver = Some(me.clone());
+            decided(&mut next, OfferState::Approved);
+        }
+        (state, _) => {
+            return Err(AppError::conflict(
+                "offer_not_open",
+                format!("This offer is {} and cannot be decided now", state.label_en()),
+                format!("该申请当前状态为「{}」，不能再作决定", state.label_zh()),
+            ));
+        }
+    }
+    if !store::update_offer(&mut tx, &next, offer.state).await? {
+        return Err(AppError::conflict(
+            "offer_changed",
+            "Someone else acted on this offer first; reload",
+            "该申请已被他人处理，请刷新",
+        ));
+    }
+    if next.state == OfferState::Rejected {
+        close_if_done(&mut tx, actor, &application, app.today(), now).await?;
+    }
+    let detail = format!("{} offer {} ({})", next.state.code(), offer.id, reason);
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, "application.decide", OBJECT, application_id, "ok", &detail),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    get(app, actor, application_id).await
+}
+
+/// Once no offer is open, the application closes: its claims are freed and a held commitment part
+/// returns to its holder.
+async fn close_if_done(
+    conn: &mut Conn,
+    actor: &Actor,
+    application: &ApplicationRow,
+    today: Date,
+    now: i64,
+) -> AppResult<()> {
+    let offers = store::offers(conn, &application.id).await?;
+    if offers.iter().any(|o| o.state.is_open() || o.state == OfferState::Disbursed) {
+        return Ok(());
+    }
+    store::release_claims(conn, &application.id).await?;
+    store::set_state(conn, &application.id, "closed").await?;
+    if application.subject == Subject::CommitmentPart
+        && let Some(cid) = &application.commitment_id
+    {
+        crate::commitment::decide_discount_in(conn, actor, cid, &discount_id(&application.id), false, today, now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Service time per bank: decisions made, median and slowest working days, and how many met the
+/// city's goal of ten working days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceTime {
+    pub bank_org_id: String,
+    pub decided: i64,
+    pub median_working_days: i64,
+    pub max_working_days: i64,
+    pub within_goal: i64,
+}
+
+pub async fn service_time(app: &App, actor: &Actor) -> AppResult<Vec<ServiceTime>> {
+    policy::require(actor, Permission::ReadApplications)?;
+    let bank = if actor.sees_everything() || actor.system {
+        None
+    } else if actor.org_kind == OrgKind::Bank {
+        Some(actor.org_id.as_str())
+    } else {
+        return Err(AppError::forbidden(
+            "Service times are the banks' and the programme office's",
+            "服务时效仅向银行和运营机构开放",
+        ));
+    };
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let rows = store::service_times(&mut conn, bank).await?;
+    let mut out: Vec<ServiceTime> = Vec::new();
+    let mut by_bank: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for (b, d) in rows {
+        by_bank.entry(b).or_default().push(d);
+    }
+    for (bank_org_id, mut days) in by_bank {
+        days.sort();
+        out.push(ServiceTime {
+            bank_org_id,
+            decided: days.len() as i64,
+            median_working_days: days[days.len() / 2],
+            max_working_days: days.last().copied().unwrap_or(0),
+            within_goal: days.iter().filter(|d| **d <= rules::SERVICE_GOAL_WORKING_DAYS).count() as i64,
+        });
+    }
+    Ok(out)
+}
+
+/// Used by disbursement: the offer must be approved and the caller's bank's.
+pub(crate) async fn approved_offer(
+    conn: &mut Conn,
+    actor: &Actor,
+    application_id: &str,
+    offer_id: &str,
+) -> AppResult<(ApplicationRow, OfferRow)> {
+    let (application, offer) = own_offer(conn, actor, application_id, offer_id).await?;
+    if offer.state != OfferState::Approved {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "offer_not_approved",
+            format!("This offer is {}; only an approved offer is disbursed", offer.state.label_en()),
+            format!("该申请当前状态为「{}」，只有已批准的申请可以放款", offer.state.label_zh()),
+        ));
+    }
+    Ok((application, offer))
+}

@@ -1,0 +1,328 @@
+//! Financing applications, their per-bank offers and the claims on their receivables (migration 0015).
+//! An offer moves between states only by a conditional update from the state it was read in, so two
+//! officers acting at once cannot both decide it.
+
+use lianrong_domain::application::{OfferState, Subject};
+use lianrong_domain::page::{Page, PageRequest};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Conn, Result, StoreError, decode, map_write};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub applicant_org_id: String,
+    pub subject: Subject,
+    pub invoice_ids: Vec<String>,
+    pub commitment_id: Option<String>,
+    pub part_id: Option<String>,
+    pub amount_fen: i64,
+    pub term_days: i64,
+    pub purpose: String,
+    pub chain_id: Option<String>,
+    pub tier: Option<i64>,
+    /// open, withdrawn or closed.
+    pub state: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+}
+
+const COLUMNS: &str = "id, applicant_org_id, subject, invoice_ids, commitment_id, part_id, amount_fen, term_days, \
+    purpose, chain_id, tier, state, created_by, created_at_ms";
+
+fn application_row(r: &AnyRow) -> Result<ApplicationRow> {
+    let ids: String = r.try_get("invoice_ids")?;
+    Ok(ApplicationRow {
+        id: r.try_get("id")?,
+        applicant_org_id: r.try_get("applicant_org_id")?,
+        subject: decode("application.subject", r.try_get("subject")?, Subject::parse)?,
+        invoice_ids: serde_json::from_str(&ids)
+            .map_err(|_| StoreError::Corrupt { column: "application.invoice_ids", value: ids.clone() })?,
+        commitment_id: r.try_get("commitment_id")?,
+        part_id: r.try_get("part_id")?,
+        amount_fen: r.try_get("amount_fen")?,
+        term_days: r.try_get("term_days")?,
+        purpose: r.try_get("purpose")?,
+        chain_id: r.try_get("chain_id")?,
+        tier: r.try_get("tier")?,
+        state: r.try_get("state")?,
+        created_by: r.try_get("created_by")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+    })
+}
+
+pub async fn insert(conn: &mut Conn, a: &ApplicationRow) -> Result<()> {
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO application ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    )))
+    .bind(a.id.clone())
+    .bind(a.applicant_org_id.clone())
+    .bind(a.subject.code())
+    .bind(serde_json::to_string(&a.invoice_ids).unwrap_or_else(|_| "[]".into()))
+    .bind(a.commitment_id.clone())
+    .bind(a.part_id.clone())
+    .bind(a.amount_fen)
+    .bind(a.term_days)
+    .bind(a.purpose.clone())
+    .bind(a.chain_id.clone())
+    .bind(a.tier)
+    .bind(a.state.clone())
+    .bind(a.created_by.clone())
+    .bind(a.created_at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> Result<ApplicationRow> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM application WHERE id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(application_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
+    sqlx::query("UPDATE application SET state = $1 WHERE id = $2")
+        .bind(state.to_string())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Claims each invoice for this application; one already claimed by an open application is a `Conflict`.
+pub async fn claim(conn: &mut Conn, application_id: &str, invoice_ids: &[String]) -> Result<()> {
+    for id in invoice_ids {
+        sqlx::query("INSERT INTO application_claim (invoice_id, application_id) VALUES ($1, $2)")
+            .bind(id.clone())
+            .bind(application_id.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// Frees an application's claims (it was withdrawn, refused everywhere, or its loan was repaid).
+pub async fn release_claims(conn: &mut Conn, application_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM application_claim WHERE application_id = $1")
+        .bind(application_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The open application claiming an invoice, if any.
+pub async fn claimant(conn: &mut Conn, invoice_id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT application_id FROM application_claim WHERE invoice_id = $1")
+        .bind(invoice_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Offers
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRow {
+    pub id: String,
+    pub application_id: String,
+    pub bank_org_id: String,
+    pub product_id: String,
+    pub consent_id: Option<String>,
+    pub state: OfferState,
+    /// The pre-check's findings as JSON.
+    pub findings: String,
+    pub submitted_at_ms: i64,
+    pub approved_amount_fen: Option<i64>,
+    pub rate_bp: Option<i64>,
+    pub reason: Option<String>,
+    pub first_approver: Option<String>,
+    pub first_approved_at_ms: Option<i64>,
+    pub second_approver: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<i64>,
+    pub service_working_days: Option<i64>,
+}
+
+const OFFER_COLUMNS: &str = "id, application_id, bank_org_id, product_id, consent_id, state, findings, \
+    submitted_at_ms, approved_amount_fen, rate_bp, reason, first_approver, first_approved_at_ms, second_approver, \
+    decided_by, decided_at_ms, service_working_days";
+
+fn offer_row(r: &AnyRow) -> Result<OfferRow> {
+    Ok(OfferRow {
+        id: r.try_get("id")?,
+        application_id: r.try_get("application_id")?,
+        bank_org_id: r.try_get("bank_org_id")?,
+        product_id: r.try_get("product_id")?,
+        consent_id: r.try_get("consent_id")?,
+        state: decode("application_offer.state", r.try_get("state")?, OfferState::parse)?,
+        findings: r.try_get("findings")?,
+        submitted_at_ms: r.try_get("submitted_at_ms")?,
+        approved_amount_fen: r.try_get("approved_amount_fen")?,
+        rate_bp: r.try_get("rate_bp")?,
+        reason: r.try_get("reason")?,
+        first_approver: r.try_get("first_approver")?,
+        first_approved_at_ms: r.try_get("first_approved_at_ms")?,
+        second_approver: r.try_get("second_approver")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at_ms: r.try_get("decided_at_ms")?,
+        service_working_days: r.try_get("service_working_days")?,
+    })
+}
+
+pub async fn insert_offer(conn: &mut Conn, o: &OfferRow) -> Result<()> {
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO application_offer ({OFFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17)"
+    )))
+    .bind(o.id.clone())
+    .bind(o.application_id.clone())
+    .bind(o.bank_org_id.clone())
+    .bind(o.product_id.clone())
+    .bind(o.consent_id.clone())
+    .bind(o.state.code())
+    .bind(o.findings.clone())
+    .bind(o.submitted_at_ms)
+    .bind(o.approved_amount_fen)
+    .bind(o.rate_bp)
+    .bind(o.reason.clone())
+    .bind(o.first_approver.clone())
+    .bind(o.first_approved_at_ms)
+    .bind(o.second_approver.clone())
+    .bind(o.decided_by.clone())
+    .bind(o.decided_at_ms)
+    .bind(o.service_working_days)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
+/// Writes an offer's decision fields, only if it is still in `from` (false: someone else acted first).
+pub async fn update_offer(conn: &mut Conn, o: &OfferRow, from: OfferState) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE application_offer SET state = $1, approved_amount_fen = $2, rate_bp = $3, reason = $4, \
+         first_approver = $5, first_approved_at_ms = $6, second_approver = $7, decided_by = $8, decided_at_ms = $9, \
+         service_working_days = $10 WHERE id = $11 AND state = $12",
+    )
+    .bind(o.state.code())
+    .bind(o.approved_amount_fen)
+    .bind(o.rate_bp)
+    .bind(o.reason.clone())
+    .bind(o.first_approver.clone())
+    .bind(o.first_approved_at_ms)
+    .bind(o.second_approver.clone())
+    .bind(o.decided_by.clone())
+    .bind(o.decided_at_ms)
+    .bind(o.service_working_days)
+    .bind(o.id.clone())
+    .bind(from.code())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn offers(conn: &mut Conn, application_id: &str) -> Result<Vec<OfferRow>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {OFFER_COLUMNS} FROM application_offer WHERE application_id = $1 ORDER BY submitted_at_ms, id"
+    )))
+    .bind(application_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(offer_row).collect()
+}
+
+pub async fn offer(conn: &mut Conn, id: &str) -> Result<OfferRow> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {OFFER_COLUMNS} FROM application_offer WHERE id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(offer_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+/// Closes the other open offers of an application once one is disbursed.
+pub async fn close_other_offers(conn: &mut Conn, application_id: &str, keep_offer_id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE application_offer SET state = 'closed' WHERE application_id = $1 AND id <> $2 \
+         AND state IN ('pending_review', 'awaiting_second', 'approved')",
+    )
+    .bind(application_id.to_string())
+    .bind(keep_offer_id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An application as one party sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationScope {
+    All,
+    /// The applicant sees its applications; a bank those with an offer to it.
+    Party {
+        org_id: String,
+    },
+}
+
+fn scope_binds(scope: &ApplicationScope) -> (i64, String) {
+    match scope {
+        ApplicationScope::All => (1, String::new()),
+        ApplicationScope::Party { org_id } => (0, org_id.clone()),
+    }
+}
+
+const VISIBLE: &str = "($1 = 1 OR a.applicant_org_id = $2 OR EXISTS (SELECT 1 FROM application_offer o \
+    WHERE o.application_id = a.id AND o.bank_org_id = $2))";
+
+fn prefixed() -> String {
+    COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
+
+pub async fn get_scoped(conn: &mut Conn, scope: &ApplicationScope, id: &str) -> Result<ApplicationRow> {
+    let (all, org) = scope_binds(scope);
+    let row =
+        sqlx::query(AssertSqlSafe(format!("SELECT {} FROM application a WHERE {VISIBLE} AND a.id = $3", prefixed())))
+            .bind(all)
+            .bind(org)
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.as_ref().map(application_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+pub async fn list(conn: &mut Conn, scope: &ApplicationScope, page: PageRequest) -> Result<Page<ApplicationRow>> {
+    let (all, org) = scope_binds(scope);
+    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM application a WHERE {VISIBLE}")))
+        .bind(all)
+        .bind(org.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM application a WHERE {VISIBLE} ORDER BY a.created_at_ms DESC, a.id LIMIT $3 OFFSET $4",
+        prefixed()
+    )))
+    .bind(all)
+    .bind(org)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(application_row).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+/// Decided offers of one bank (or every bank): (bank org id, working days to decide).
+pub async fn service_times(conn: &mut Conn, bank_org_id: Option<&str>) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT bank_org_id, service_working_days FROM application_offer WHERE service_working_days IS NOT NULL \
+         AND ($1 = '' OR bank_org_id = $1) ORDER BY bank_org_id",
+    )
+    .bind(bank_org_id.unwrap_or("").to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
