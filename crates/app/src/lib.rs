@@ -119,6 +119,19 @@ impl App {
         today.checked_add(jiff::Span::new().days(shift)).unwrap_or(today)
     }
 
+    /// The business date `days` from today.
+    pub fn day_in(&self, days: i64) -> jiff::civil::Date {
+        let today = self.today();
+        today.checked_add(jiff::Span::new().days(days)).unwrap_or(today)
+    }
+
+    /// Days from today to the date written `YYYY-MM-DD` (zero when past or unreadable).
+    pub fn days_until(&self, date: &str) -> i64 {
+        jiff::civil::Date::strptime("%Y-%m-%d", date)
+            .map(|d| lianrong_domain::loan::days_between(self.today(), d))
+            .unwrap_or(0)
+    }
+
     /// Moves this process's business date by `days` (negative goes back): what the demo uses to show a
     /// commitment maturing, and tests to reach a maturity without waiting for it.
     pub fn shift_business_date(&self, days: i64) {

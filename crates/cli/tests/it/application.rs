@@ -17,7 +17,7 @@ fn in_days(t: &TestApp, days: i64) -> String {
     t.app.today().checked_add(jiff::Span::new().days(days)).unwrap().to_string()
 }
 
-async fn product(bank: &Api, kind: &str, evidence: &str) -> String {
+pub async fn product(bank: &Api, kind: &str, evidence: &str) -> String {
     let (s, p) = bank
         .post(
             "/api/v1/products",

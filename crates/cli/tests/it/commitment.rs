@@ -410,24 +410,51 @@ async fn the_console_issues_splits_passes_down_discounts_and_settles() {
     assert_eq!(s, StatusCode::OK, "{body}");
     let held = page(&w.t2, "/commitments").await;
     assert!(held.contains("data-part-id=\"c2/0\""), "tier 2 holds its part");
-    // Tier 2 discounts at the bank; the bank posts it from its queue.
-    let (s, _, body) = form(
+    // Tier 2 applies to discount ¥2,000 of its ¥2,500 part (the product advances 80 %) at the bank, with consent; the part waits in the bank's queue;
+    // the bank's officer approves in the data room and pays out.
+    let product = crate::application::product(&w.bank, "commitment_discount", "confirmed").await;
+    let offer = format!("{}|{product}", w.bank_id);
+    let held = page(&w.t2, &format!("/commitments/{id}")).await;
+    assert!(held.contains("id=\"apply-discount-form\"") && held.contains(&offer), "the product is offered");
+    let consent_until = in_days(&t, 60);
+    let (s, landed, body) = form(
         &w.t2,
-        &format!("/commitments/{id}"),
+        "/applications",
         &[
-            ("action", "discount"),
-            ("transfer_id", "c3"),
+            ("subject", "commitment_part"),
+            ("commitment_id", &id),
             ("part_id", "c2/0"),
-            ("bank_org_id", &w.bank_id),
-            ("amount_yuan", "2500"),
+            ("offer", &offer),
+            ("amount_yuan", "2000"),
+            ("term_days", "80"),
+            ("purpose", "贴现"),
+            ("consent_until", &consent_until),
         ],
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
+    let application = landed.trim_start_matches("/applications/").to_string();
     let queue = page(&w.bank, "/commitments").await;
-    assert!(queue.contains("data-transfer-id=\"c3\""), "the bank's queue shows the discount");
-    let (s, _, body) = form(&w.bank, &format!("/commitments/{id}"), &[("action", "post"), ("discount_id", "c3")]).await;
+    assert!(queue.contains(&format!("data-transfer-id=\"app-{application}\"")), "the bank's queue shows the discount");
+    let room = page(&w.bank, &format!("/applications/{application}")).await;
+    assert!(room.contains("id=\"data-room-table\"") && room.contains("id=\"decision-form\""), "the data room");
+    let offer_id: String = sqlx::query_scalar("SELECT id FROM application_offer WHERE application_id = $1")
+        .bind(&application)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    let (s, _, body) = form(
+        &w.bank,
+        &format!("/applications/{application}"),
+        &[("action", "approve"), ("offer_id", &offer_id), ("rate_percent", "4.00")],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, landed, body) =
+        form(&w.bank, &format!("/applications/{application}"), &[("action", "disburse"), ("offer_id", &offer_id)])
+            .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(landed.starts_with("/loans/") && body.contains("id=\"loan-principal\">¥2,000.00<"), "{landed}");
     // At maturity the core settles from the page; every holder is paid.
     t.app.shift_business_date(90);
     let detail = page(&w.core, &format!("/commitments/{id}")).await;

@@ -1470,6 +1470,39 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         // Commitments: A's is neither listed, shown nor moved; nobody issues on A's payables or line.
         get("/commitments", "/commitments".into()),
         get("/financing", "/financing".into()),
+        // Applications and loans in the console: A's are not shown, decided, paid out or repaid by others.
+        get("/applications", "/applications".into()),
+        get("/applications/{id}", format!("/applications/{}", v.application_id)),
+        post(
+            "/applications",
+            "/applications".into(),
+            vec![
+                ("subject", "receivables".into()),
+                ("invoice_id", v.invoice_id.clone()),
+                ("offer", format!("{}|{}", v.bank_id, v.product_id)),
+                ("amount_yuan", "100".into()),
+                ("term_days", "30".into()),
+                ("purpose", "walk".into()),
+                ("consent_until", "2027-01-01".into()),
+            ],
+        ),
+        post(
+            "/applications/{id}",
+            format!("/applications/{}", v.application_id),
+            vec![("action", "reject".into()), ("offer_id", v.offer_id.clone()), ("reason", "walk".into())],
+        ),
+        post(
+            "/applications/{id}",
+            format!("/applications/{}", v.application_id),
+            vec![("action", "disburse".into()), ("offer_id", v.offer_id.clone())],
+        ),
+        get("/loans", "/loans".into()),
+        get("/loans/{id}", format!("/loans/{}", v.loan_id)),
+        post(
+            "/loans/{id}",
+            format!("/loans/{}", v.loan_id),
+            vec![("amount_yuan", "800".into()), ("paid_on", "2026-11-20".into()), ("payment_reference", "WALK".into())],
+        ),
         get("/commitments", "/commitments?role=held".into()),
         get("/commitments/{id}", format!("/commitments/{}", v.commitment_id)),
         post(

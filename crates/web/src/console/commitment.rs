@@ -17,7 +17,6 @@ use lianrong_domain::page::PageRequest;
 use lianrong_domain::trade::value::parse_amount_fen;
 use lianrong_store::commitment::Role;
 use lianrong_store::four_flow::Side;
-use lianrong_store::org::OrgFilter;
 
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
 use crate::state::AppState;
@@ -315,7 +314,10 @@ struct DetailPage {
     /// The caller's held parts, for the holder's forms.
     my_parts: Vec<Opt>,
     trade: Vec<InvoiceChoice>,
-    banks: Vec<Opt>,
+    /// Banks' published commitment-discount products, for applying to discount a part.
+    discount_products: Vec<Opt>,
+    days_to_maturity: i64,
+    consent_until: String,
     can_operate: bool,
     can_settle: bool,
     live_yuan: String,
@@ -382,7 +384,14 @@ async fn detail_page(
         })
         .collect();
     let can_operate = ctx.allows(Permission::OperateCommitment) && !my_parts.is_empty() && c.state != "settled";
-    let (trade, banks) = if can_operate { holder_choices(state, ctx).await? } else { (Vec::new(), Vec::new()) };
+    let trade = if can_operate { holder_choices(state, ctx).await? } else { Vec::new() };
+    let discount_products = if can_operate {
+        super::application::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::CommitmentDiscount])
+            .await?
+    } else {
+        Vec::new()
+    };
+    let days_to_maturity = state.app.days_until(&c.maturity_date);
     let matured = state.app.today().to_string() >= c.maturity_date;
     let can_settle =
         ctx.allows(Permission::OperateCommitment) && me == c.issuer_org_id && c.state != "settled" && matured;
@@ -410,7 +419,9 @@ async fn detail_page(
         transfers,
         my_parts,
         trade,
-        banks,
+        discount_products,
+        days_to_maturity,
+        consent_until: state.app.day_in(90).to_string(),
         can_operate,
         can_settle,
         live_yuan: Money::from_fen(v.live_fen).display_yuan().trim_start_matches('¥').to_string(),
@@ -420,9 +431,8 @@ async fn detail_page(
     Ok(render(status_for(failed), &view))
 }
 
-/// The verified invoices the caller's suppliers issued to it (what a transfer can pay), and the banks it
-/// can discount at.
-async fn holder_choices(state: &AppState, ctx: &Ctx) -> AppResult<(Vec<InvoiceChoice>, Vec<Opt>)> {
+/// The verified invoices the caller's suppliers issued to it: what a transfer can pay.
+async fn holder_choices(state: &AppState, ctx: &Ctx) -> AppResult<Vec<InvoiceChoice>> {
     let owed = receivable::list(&state.app, ctx.actor(), Side::Debtor, PageRequest::all_small()).await?;
     let mut trade = Vec::new();
     for r in owed.items.iter().filter(|r| r.verdict.status == VerificationStatus::Verified.code()) {
@@ -433,10 +443,18 @@ async fn holder_choices(state: &AppState, ctx: &Ctx) -> AppResult<(Vec<InvoiceCh
             invoiced: yuan(r.verdict.invoiced_fen),
         });
     }
-    let filter = OrgFilter { kind: Some(OrgKind::Bank), query: None };
-    let banks = lianrong_app::org::list(&state.app, ctx.actor(), filter, PageRequest::all_small()).await?;
-    let banks = banks.items.into_iter().map(|o| Opt { value: o.id, label: o.name, selected: false }).collect();
-    Ok((trade, banks))
+    Ok(trade)
+}
+
+/// The commitment's page showing a refusal of a form posted elsewhere (an application from this page).
+pub async fn detail_with_error(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    form: Params,
+    e: &AppError,
+) -> AppResult<Response> {
+    detail_page(state, ctx, id, &Params::default(), form, Some(e)).await
 }
 
 fn split_amounts(f: &Params) -> AppResult<Vec<i64>> {

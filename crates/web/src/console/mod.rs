@@ -4,6 +4,7 @@
 //! Content-Security-Policy can forbid both.
 
 mod api_key;
+mod application;
 mod audit;
 mod chain;
 mod cluster;
@@ -96,6 +97,10 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/commitments", get(commitment::list).post(commitment::issue))
         .route("/commitments/{id}", get(commitment::detail).post(commitment::act))
         .route("/financing", get(financing::page))
+        .route("/applications", get(application::list).post(application::apply))
+        .route("/applications/{id}", get(application::detail).post(application::act))
+        .route("/loans", get(application::loan_list))
+        .route("/loans/{id}", get(application::loan_detail).post(application::repay))
         .route("/products", get(product::page).post(product::create))
         .route("/products/{id}", get(product::detail).post(product::update))
         .route("/products/{id}/publish", post(product::publish))
@@ -256,6 +261,16 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "rejected" => ("已拒绝所选确权申请。", "The chosen requests are rejected."),
         "withdrawn" => ("确权申请已撤回。", "Request withdrawn."),
         "registered" => ("应收账款已登记。", "The receivable is registered."),
+        "applied_financing" => (
+            "融资申请已提交：已完成自动预审，所选银行获得本次申请的数据授权。",
+            "Application submitted: pre-checked, and the chosen banks have consent to read your data for it.",
+        ),
+        "decided" => ("决定已记录。", "Decision recorded."),
+        "disbursed" => (
+            "已放款：登记、授信占用与存证已在同一步完成。",
+            "Disbursed: the registration, line occupation and log leaf were made in the same step.",
+        ),
+        "repayment_recorded" => ("还款已登记。", "Repayment recorded."),
         "issued" => (
             "债权凭证已开立，已占用供应链授信额度并写入存证日志。",
             "Commitment issued: the line is occupied and the issue is a log leaf.",
@@ -312,6 +327,10 @@ fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavItem> {
         nav.push(NavItem { key: "credit_lines", href: "/credit-lines", label: t("授信额度", "Credit lines") });
     }
     nav.push(NavItem { key: "commitments", href: "/commitments", label: t("债权凭证", "Commitments") });
+    if actor.org_kind != OrgKind::Regulator {
+        nav.push(NavItem { key: "applications", href: "/applications", label: t("融资申请", "Applications") });
+    }
+    nav.push(NavItem { key: "loans", href: "/loans", label: t("融资台账", "Loans") });
     if matches!(actor.org_kind, OrgKind::Operator | OrgKind::Regulator) {
         nav.push(NavItem { key: "financing", href: "/financing", label: t("融资统计", "Financing") });
     }
