@@ -2,8 +2,10 @@
 //! of the demo tier-1 supplier (`sup1.t1`) a supply-chain line; the core confirms two of its payables
 //! to that supplier and issues a commitment against them; tier 1 splits it and passes a part to a tier-2
 //! supplier it buys from (the demo login `sup1.t2` when they trade), which passes some on to tier 3;
-//! the tier-3 holder asks the bank to discount its part, and the discount waits in the bank's queue
-//! for its officer. Everything goes through the same use cases as the console, with the same checks.
+//! the tier-3 holder applies to the bank to discount its part (granting consent for the application),
+//! and the application waits in the bank's queue for its officer. Every bank of the demo publishes a
+//! catalogue of products. Everything goes through the same use cases as the console, with the same
+//! checks.
 
 use jiff::civil::Date;
 use lianrong_domain::chain::MemberRole;
@@ -28,6 +30,7 @@ const BASIS_INVOICES: usize = 5;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitmentSummary {
+    pub products: usize,
     pub issued: usize,
     pub face_fen: i64,
     pub transfers: usize,
@@ -123,6 +126,10 @@ pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
     else {
         return Ok(summary);
     };
+    let banks: Vec<&lianrong_store::chain::MemberRecord> =
+        members.iter().filter(|m| m.role == MemberRole::Bank).collect();
+    let products = publish_products(app, &banks).await?;
+    summary.products = products.len();
     let t1 = actor(&t1_id, OrgKind::Supplier, vec![Role::OrgAdmin]);
     let today = app.today();
     recent_sales(app, &t1).await?;
@@ -220,11 +227,70 @@ pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
         part = format!("{tid}/0");
         part_fen = amount_fen;
     }
-    // The last holder down the chain asks the bank to discount what it received; the officer decides.
-    if holder.org_id != t1_id {
-        let op = Operation::Discount { part_id: part, bank_org_id: bank.org_id.clone(), amount_fen: part_fen };
-        commitment::operate(app, &holder, &id, "demo-discount-1", &op).await?;
+    // The last holder down the chain applies to the bank to discount 80 % of what it received (the
+    // product's advance ratio); the officer decides.
+    let discount_product = products.iter().find(|(b, k, _)| *b == bank.org_id && *k == "commitment_discount");
+    if holder.org_id != t1_id
+        && let Some((_, _, product_id)) = discount_product
+    {
+        let days = lianrong_domain::loan::days_between(today, maturity);
+        let new = crate::application::NewApplication {
+            subject: "commitment_part".into(),
+            invoice_ids: Vec::new(),
+            commitment_id: Some(id.clone()),
+            part_id: Some(part),
+            amount_fen: part_fen * 4 / 5,
+            term_days: days.max(1),
+            purpose: "债权凭证贴现，补充流动资金".into(),
+            offers: vec![crate::application::NewOffer {
+                bank_org_id: bank.org_id.clone(),
+                product_id: product_id.clone(),
+            }],
+            consent_until: today.saturating_add(jiff::Span::new().days(90)).to_string(),
+        };
+        crate::application::apply(app, &holder, &new).await?;
         summary.discounts_pending += 1;
     }
     Ok(summary)
+}
+
+/// Each bank of the first chain publishes three products: receivable financing, commitment discount and
+/// data-only credit. Answers (bank org id, kind, product id).
+async fn publish_products(
+    app: &App,
+    banks: &[&lianrong_store::chain::MemberRecord],
+) -> AppResult<Vec<(String, &'static str, String)>> {
+    let mut out = Vec::new();
+    for (n, bank) in banks.iter().enumerate() {
+        let officer = actor(&bank.org_id, OrgKind::Bank, vec![Role::BankOfficer]);
+        let spread = n as i64 * 15;
+        for (kind, evidence, name, rate_min, advance) in [
+            ("receivable_financing", "either", "链融通·应收账款融资", 350, 8_000),
+            ("commitment_discount", "confirmed", "融信贴·债权凭证贴现", 300, 9_500),
+            ("data_only_credit", "data_verified", "数信贷·四无数据信用贷", 420, 7_000),
+        ] {
+            let new = crate::product::NewProduct {
+                name: format!("{name}（{}）", bank.org_name),
+                description: Some("面向产业链上下游中小供应商，线上申请、自动预审".into()),
+                kind: kind.into(),
+                eligible_chain_ids: Vec::new(),
+                eligible_tiers: Vec::new(),
+                evidence: evidence.into(),
+                amount_min_fen: 10_000,
+                amount_max_fen: 1_000_000_000,
+                term_min_days: 7,
+                term_max_days: 365,
+                rate_min_bp: rate_min + spread,
+                rate_max_bp: rate_min + spread + 250,
+                advance_ratio_bp: advance,
+                fee_bp: 10,
+                fee_fixed_fen: 0,
+                parent_product_id: None,
+            };
+            let p = crate::product::create(app, &officer, &new).await?;
+            crate::product::publish(app, &officer, &p.row.id).await?;
+            out.push((bank.org_id.clone(), kind, p.row.id));
+        }
+    }
+    Ok(out)
 }

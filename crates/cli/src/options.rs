@@ -217,7 +217,8 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
     }
     if let Some(c) = commitments {
         println!(
-            "  债权凭证 commitments: {} issued ({} in all), {} splits and transfers down the chain, {} discount waiting for its bank",
+            "  融资 financing: {} bank products published; 债权凭证 commitments: {} issued ({} in all), {} splits and transfers down the chain, {} discount application waiting for its bank",
+            c.products,
             c.issued,
             lianrong_domain::Money::from_fen(c.face_fen).display_yuan(),
             c.transfers,

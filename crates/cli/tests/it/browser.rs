@@ -559,7 +559,7 @@ async fn commitment_journey(
     test: &common::TestApp,
     logins: &[(String, String)],
     bank_org_id: &str,
-) -> Result<(String, Vec<String>, i64), String> {
+) -> Result<(String, Vec<String>, (i64, i64), String), String> {
     let base = test.base_url.as_str();
     let pw = lianrong_app::demo::DEMO_PASSWORD;
     let (core_login, t1_login) = (&logins[0].1, &logins[1].1);
@@ -621,50 +621,58 @@ async fn commitment_journey(
     )
     .await?;
     log_out(c).await?;
-    // Tier 3 asks the chain's bank to discount all of it.
+    // Tier 3 applies to the chain's bank to discount 80 % of it (the product's advance ratio), granting the
+    // bank consent to read its data for the application.
     let t3_login = login_of(test, &t3_id, "journey.t3").await;
     log_in_as(c, base, &t3_login, pw, "logout").await?;
     let t3 = test.login(&t3_login, pw).await;
     let part = part_of(&t3, &id, &t3_id, to_t3).await;
-    fill_and_submit(
+    let (_, products) = t3.get(&format!("/api/v1/products?kind=commitment_discount&bank_org_id={bank_org_id}")).await;
+    let product = products["items"][0].clone();
+    let product_id = product["id"].as_str().ok_or("the bank publishes a discount product")?.to_string();
+    let rate_bp = product["rate_min_bp"].as_i64().ok_or("rate")?;
+    let discounted = to_t3 * 4 / 5;
+    let landed = fill_and_submit(
         c,
         &page,
-        &[("discount-part", &part), ("discount-bank", bank_org_id), ("discount-amount", &to_t3_yuan)],
+        &[
+            ("apply-part", &part),
+            ("apply-offer", &format!("{bank_org_id}|{product_id}")),
+            ("apply-amount", &format!("{}.{:02}", discounted / 100, discounted % 100)),
+        ],
         &[],
-        "discount-button",
+        "apply-discount-button",
     )
     .await?;
-    let (_, view) = t3.get(&format!("/api/v1/commitments/{id}")).await;
-    let discount = view["transfers"]
-        .as_array()
-        .and_then(|ts| ts.iter().find(|t| t["kind"] == "discount" && t["state"] == "pending"))
-        .and_then(|t| t["id"].as_str())
-        .ok_or("the discount waits for the bank")?
-        .to_string();
+    let application = format!("{base}{landed}");
     log_out(c).await?;
-    // The bank's officer posts it from the queue (where the demo's own discount also waits).
+    // The bank's officer reviews in the data room, approves at the product's rate and pays out.
     let officer: String = sqlx::query_scalar("SELECT login FROM app_user WHERE org_id = $1 AND login LIKE '%.officer'")
         .bind(bank_org_id)
         .fetch_one(&test.app.db.pool)
         .await
         .context("the bank's officer")?;
     log_in_as(c, base, &officer, pw, "logout").await?;
-    c.goto(&format!("{base}/commitments")).await.context("queue")?;
-    let row = c
-        .wait()
-        .at_most(PAGE_TIMEOUT)
-        .for_element(Locator::Css(&format!("tr.discount-row[data-transfer-id='{discount}']")))
-        .await
-        .context("queued")?;
-    row.find(Locator::Css("button.post-discount")).await.context("post button")?.click().await.context("post")?;
-    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Css("#flash.flash-ok")).await.context("posted")?;
+    c.goto(&application).await.context("the data room")?;
+    c.wait().at_most(PAGE_TIMEOUT).for_element(Locator::Id("data-room-table")).await.context("data room")?;
+    let rate = format!("{}.{:02}", rate_bp / 100, rate_bp % 100);
+    fill_and_submit(
+        c,
+        &application,
+        &[("decision-rate", &rate), ("decision-reason", "凭证由核心企业承诺兑付，同意贴现")],
+        &[],
+        "approve-button",
+    )
+    .await?;
+    let loan_page = fill_and_submit(c, &application, &[], &[], "disburse-button").await?;
+    let loan_id = loan_page.trim_start_matches("/loans/").to_string();
     log_out(c).await?;
     // At maturity the core settles from the commitment's page.
     test.app.shift_business_date(60);
     log_in_as(c, base, core_login, pw, "logout").await?;
     fill_and_submit(c, &page, &[("payment-ref", "PAY-DEMO-0001")], &[], "settle-button").await?;
     log_out(c).await?;
-    Ok((id, vec![t1_id, t2_id, t3_id], to_t3))
+    Ok((id, vec![t1_id, t2_id, t3_id], (to_t3, discounted), loan_id))
 }
 
 #[tokio::test]
@@ -699,10 +707,10 @@ async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holde
     }
     let _ = client.close().await;
     drop(driver);
-    let (id, tiers, discounted) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    let (id, tiers, (to_t3, discounted), loan_id) = outcome.unwrap_or_else(|e| panic!("{e}"));
 
-    // Over the API: settled to the fen — tier 1 kept ¥220,000, tier 2 the rest of its ¥80,000, the bank
-    // what tier 3 discounted.
+    // Over the API: settled to the fen — tier 1 kept ¥220,000, tier 2 the rest of its ¥80,000, tier 3 what
+    // it did not discount, the bank what it bought.
     let core = test.login("core11.finance", lianrong_app::demo::DEMO_PASSWORD).await;
     let (_, c) = core.get(&format!("/api/v1/commitments/{id}")).await;
     assert_eq!(
@@ -715,13 +723,32 @@ async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holde
     for p in settle["payouts"].as_array().unwrap() {
         *paid.entry(p[1].as_str().unwrap().to_string()).or_default() += p[2].as_i64().unwrap();
     }
-    assert_eq!(
-        paid,
-        [(tiers[0].clone(), 22_000_000), (tiers[1].clone(), 8_000_000 - discounted), (bank_org_id.clone(), discounted)]
-            .into_iter()
-            .collect(),
-        "every holder exactly"
-    );
+    let expected: std::collections::BTreeMap<String, i64> = [
+        (tiers[0].clone(), 22_000_000),
+        (tiers[1].clone(), 8_000_000 - to_t3),
+        (tiers[2].clone(), to_t3 - discounted),
+        (bank_org_id.clone(), discounted),
+    ]
+    .into_iter()
+    .filter(|(_, fen)| *fen > 0)
+    .collect();
+    assert_eq!(paid, expected, "every holder exactly");
+    // The bank's loan was repaid by the settlement; the application carried the consent.
+    let officer = test
+        .login(
+            &sqlx::query_scalar::<_, String>("SELECT login FROM app_user WHERE org_id = $1 AND login LIKE '%.officer'")
+                .bind(&bank_org_id)
+                .fetch_one(&test.app.db.pool)
+                .await
+                .unwrap(),
+            lianrong_app::demo::DEMO_PASSWORD,
+        )
+        .await;
+    let (_, loan) = officer.get(&format!("/api/v1/loans/{loan_id}")).await;
+    assert_eq!((loan["state"].as_str(), loan["principal_fen"].as_i64()), (Some("repaid"), Some(discounted)), "{loan}");
+    let (_, application) =
+        officer.get(&format!("/api/v1/applications/{}", loan["application_id"].as_str().unwrap())).await;
+    assert!(application["offers"][0]["consent_id"].is_string(), "{application}");
     assert!(c["transfers"].as_array().unwrap().iter().all(|t| t["leaf_index"].is_i64()), "every operation is a leaf");
     // The operator's page shows financing by chain and tier: tier 3 discounted what the journey did.
     let operator = test.login("operator", lianrong_app::demo::DEMO_PASSWORD).await;
@@ -737,4 +764,5 @@ async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holde
     assert!(discounted > 0 && tier3 >= discounted, "{figures}");
     let html = operator.http.get(format!("{}/financing", test.base_url)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("financing-row") && html.contains("data-tier=\"3\""), "the operator's page lists tiers");
+    assert!(html.contains("loan-figure-row"), "and the banks' loans by chain and tier");
 }

@@ -21,11 +21,22 @@ pub struct FigureRow {
     pub discounted: String,
 }
 
+pub struct LoanFigureRow {
+    pub chain: String,
+    pub tier: String,
+    pub loans: i64,
+    pub disbursed: String,
+    pub outstanding: String,
+    pub overdue_loans: i64,
+    pub overdue: String,
+}
+
 #[derive(Template)]
 #[template(path = "financing.html")]
 struct FinancingPage {
     ui: Ui,
     rows: Vec<FigureRow>,
+    loans: Vec<LoanFigureRow>,
     total_received: String,
     total_discounted: String,
 }
@@ -54,9 +65,35 @@ async fn financing_page(state: &AppState, ctx: &Ctx) -> AppResult<Response> {
             discounted: yuan(f.discounted_fen),
         })
         .collect();
+    // Chain names for the loan figures, which carry the chain the borrower applied as a member of.
+    let chain_name = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| {
+                figures.iter().find(|f| &f.chain_id == id).map(|f| f.chain_name.clone()).or(Some(id.clone()))
+            })
+            .unwrap_or_else(|| (if lang { "No chain" } else { "未入链" }).to_string())
+    };
+    let loans = lianrong_app::loan::figures_by_chain_tier(&state.app, ctx.actor())
+        .await?
+        .iter()
+        .map(|f| LoanFigureRow {
+            chain: chain_name(&f.chain_id),
+            tier: match f.tier {
+                Some(t) if lang => format!("Tier {t}"),
+                Some(t) => format!("{t}级供应商"),
+                None => "—".to_string(),
+            },
+            loans: f.loans,
+            disbursed: yuan(f.disbursed_fen),
+            outstanding: yuan(f.outstanding_fen),
+            overdue_loans: f.overdue_loans,
+            overdue: yuan(f.overdue_fen),
+        })
+        .collect();
     let view = FinancingPage {
         ui: ctx.ui("financing"),
         rows,
+        loans,
         total_received: yuan(figures.iter().map(|f| f.received_fen).sum()),
         total_discounted: yuan(figures.iter().map(|f| f.discounted_fen).sum()),
     };
