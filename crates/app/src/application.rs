@@ -77,6 +77,8 @@ pub struct NewApplication {
     pub invoice_ids: Vec<String>,
     pub commitment_id: Option<String>,
     pub part_id: Option<String>,
+    /// Order financing: the purchase order (a trade record id) the applicant sold under.
+    pub order_id: Option<String>,
     pub amount_fen: i64,
     pub term_days: i64,
     pub purpose: String,
@@ -166,6 +168,12 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
     let facts = match subject {
         Subject::Receivables => receivable_facts(app, actor, &invoice_ids).await?,
         Subject::CommitmentPart => part_facts(app, actor, new).await?,
+        Subject::Order => order_facts(app, actor, new.order_id.as_deref()).await?,
+    };
+    // What the application claims while it is open: its invoices, or its order.
+    let claimed: Vec<String> = match subject {
+        Subject::Order => new.order_id.iter().cloned().collect(),
+        _ => invoice_ids.clone(),
     };
     let (chain_id, tier) = membership(app, &actor.org_id).await?;
     // Each bank's pre-check, before anything is written.
@@ -282,6 +290,7 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         invoice_ids: invoice_ids.clone(),
         commitment_id: new.commitment_id.clone(),
         part_id: new.part_id.clone(),
+        order_id: new.order_id.clone().filter(|_| subject == Subject::Order),
         amount_fen: new.amount_fen,
         term_days: new.term_days,
         purpose,
@@ -293,8 +302,14 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
     };
     let mut tx = app.db.begin_write().await?;
     store::insert(&mut tx, &row).await?;
-    if any_open && let Err(e) = store::claim(&mut tx, &id, &invoice_ids).await {
+    if any_open && let Err(e) = store::claim(&mut tx, &id, &claimed).await {
         tx.rollback().await.map_err(StoreError::from)?;
+        // Another application claimed a receivable in between: the consents granted for this one end now.
+        for consent in offers.iter().filter_map(|o| o.consent_id.as_deref()) {
+            if let Err(e) = crate::consent::revoke(app, actor, consent).await {
+                tracing::warn!(consent, code = e.code, "could not revoke the consent of a refused application");
+            }
+        }
         return Err(match e {
             StoreError::Conflict { .. } => already_applied(),
             other => other.into(),
@@ -318,8 +333,8 @@ pub fn discount_id(application_id: &str) -> String {
 fn already_applied() -> AppError {
     AppError::conflict(
         "already_applied",
-        "A receivable of this application is already in another open application",
-        "该应收账款已在另一笔未结的融资申请中，不能重复申请",
+        "A receivable (or the order) of this application is already in another open application",
+        "该应收账款（或订单）已在另一笔未结的融资申请中，不能重复申请",
     )
 }
 
@@ -415,6 +430,45 @@ async fn receivable_facts(app: &App, actor: &Actor, invoice_ids: &[String]) -> A
         }
     }
     Ok(f)
+}
+
+/// Order financing: a purchase order the applicant sold under, vouched for by its buyer (订单确真) when
+/// the product asks for confirmed evidence; the order's total is what it supports.
+async fn order_facts(app: &App, actor: &Actor, order_id: Option<&str>) -> AppResult<SubjectFacts> {
+    let Some(order_id) = order_id.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Err(AppError::invalid("order_id", "field_required", "Name the purchase order", "请指明订单"));
+    };
+    let (order, _) =
+        crate::trade::get(app, actor, order_id).await.map_err(|e| AppError { field: Some("order_id".into()), ..e })?;
+    let me = {
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        lianrong_store::org::get(&mut conn, &actor.org_id).await?
+    };
+    if order.record_type != "order" || order.seller_uscc != me.uscc {
+        return Err(AppError::invalid(
+            "order_id",
+            "not_your_order",
+            "Order financing is applied for by the seller of a purchase order",
+            "订单融资须由订单的卖方申请",
+        ));
+    }
+    {
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        if store::claimant(&mut conn, order_id).await?.is_some() {
+            return Err(already_applied());
+        }
+    }
+    let vouched = crate::confirmation::state_of(app, actor, order_id)
+        .await?
+        .is_some_and(|c| c.status == lianrong_domain::confirmation::ConfirmationStatus::Confirmed);
+    Ok(SubjectFacts {
+        base_fen: order.total_fen,
+        confirmed: vouched,
+        data_verified: false,
+        unverified: Vec::new(),
+        sme_breaches: Vec::new(),
+        term_days_max: None,
+    })
 }
 
 async fn part_facts(app: &App, actor: &Actor, new: &NewApplication) -> AppResult<SubjectFacts> {

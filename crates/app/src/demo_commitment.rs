@@ -239,6 +239,7 @@ pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
             invoice_ids: Vec::new(),
             commitment_id: Some(id.clone()),
             part_id: Some(part),
+            order_id: None,
             amount_fen: part_fen * 4 / 5,
             term_days: days.max(1),
             purpose: "债权凭证贴现，补充流动资金".into(),

@@ -182,7 +182,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
             let maturity = date_of(&c.commitment.maturity_date)?;
             (maturity, rules::interest_fen(principal, rate, rules::days_between(today, maturity)))
         }
-        Subject::Receivables => {
+        Subject::Receivables | Subject::Order => {
             let maturity = today.checked_add(jiff::Span::new().days(application.term_days)).unwrap_or(today);
             (maturity, 0)
         }
@@ -212,7 +212,9 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
             )
             .await?,
         ),
-        Subject::CommitmentPart => None,
+        // A commitment part is the bank's once the discount is posted; an order is not yet a receivable to
+        // register (its invoice, when issued, is registered like any other).
+        Subject::CommitmentPart | Subject::Order => None,
     };
     let now = now_ms();
     let mut loan = LoanRow {

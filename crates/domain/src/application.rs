@@ -23,6 +23,7 @@ labelled_enum!(
     Subject, "subject" {
         Receivables => ("receivables", "应收账款", "Receivables"),
         CommitmentPart => ("commitment_part", "债权凭证份额", "Payment-commitment part"),
+        Order => ("order", "订单", "Purchase order"),
     }
 );
 
@@ -58,6 +59,7 @@ pub fn kind_fits(kind: ProductKind, subject: Subject) -> bool {
                 | ProductKind::DataOnlyCredit
         ),
         Subject::CommitmentPart => kind == ProductKind::CommitmentDiscount,
+        Subject::Order => kind == ProductKind::OrderFinancing,
     }
 }
 

@@ -17,6 +17,7 @@ pub struct ApplicationRow {
     pub invoice_ids: Vec<String>,
     pub commitment_id: Option<String>,
     pub part_id: Option<String>,
+    pub order_id: Option<String>,
     pub amount_fen: i64,
     pub term_days: i64,
     pub purpose: String,
@@ -28,8 +29,8 @@ pub struct ApplicationRow {
     pub created_at_ms: i64,
 }
 
-const COLUMNS: &str = "id, applicant_org_id, subject, invoice_ids, commitment_id, part_id, amount_fen, term_days, \
-    purpose, chain_id, tier, state, created_by, created_at_ms";
+const COLUMNS: &str = "id, applicant_org_id, subject, invoice_ids, commitment_id, part_id, order_id, amount_fen, \
+    term_days, purpose, chain_id, tier, state, created_by, created_at_ms";
 
 fn application_row(r: &AnyRow) -> Result<ApplicationRow> {
     let ids: String = r.try_get("invoice_ids")?;
@@ -41,6 +42,7 @@ fn application_row(r: &AnyRow) -> Result<ApplicationRow> {
             .map_err(|_| StoreError::Corrupt { column: "application.invoice_ids", value: ids.clone() })?,
         commitment_id: r.try_get("commitment_id")?,
         part_id: r.try_get("part_id")?,
+        order_id: r.try_get("order_id")?,
         amount_fen: r.try_get("amount_fen")?,
         term_days: r.try_get("term_days")?,
         purpose: r.try_get("purpose")?,
@@ -54,7 +56,7 @@ fn application_row(r: &AnyRow) -> Result<ApplicationRow> {
 
 pub async fn insert(conn: &mut Conn, a: &ApplicationRow) -> Result<()> {
     sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO application ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO application ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     )))
     .bind(a.id.clone())
     .bind(a.applicant_org_id.clone())
@@ -62,6 +64,7 @@ pub async fn insert(conn: &mut Conn, a: &ApplicationRow) -> Result<()> {
     .bind(serde_json::to_string(&a.invoice_ids).unwrap_or_else(|_| "[]".into()))
     .bind(a.commitment_id.clone())
     .bind(a.part_id.clone())
+    .bind(a.order_id.clone())
     .bind(a.amount_fen)
     .bind(a.term_days)
     .bind(a.purpose.clone())
@@ -93,10 +96,11 @@ pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
     Ok(())
 }
 
-/// Claims each invoice for this application; one already claimed by an open application is a `Conflict`.
-pub async fn claim(conn: &mut Conn, application_id: &str, invoice_ids: &[String]) -> Result<()> {
-    for id in invoice_ids {
-        sqlx::query("INSERT INTO application_claim (invoice_id, application_id) VALUES ($1, $2)")
+/// Claims each trade record (invoice or order) for this application; one already claimed by an open
+/// application is a `Conflict`.
+pub async fn claim(conn: &mut Conn, application_id: &str, record_ids: &[String]) -> Result<()> {
+    for id in record_ids {
+        sqlx::query("INSERT INTO application_claim (record_id, application_id) VALUES ($1, $2)")
             .bind(id.clone())
             .bind(application_id.to_string())
             .execute(&mut *conn)
@@ -115,10 +119,10 @@ pub async fn release_claims(conn: &mut Conn, application_id: &str) -> Result<()>
     Ok(())
 }
 
-/// The open application claiming an invoice, if any.
-pub async fn claimant(conn: &mut Conn, invoice_id: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT application_id FROM application_claim WHERE invoice_id = $1")
-        .bind(invoice_id.to_string())
+/// The open application claiming a trade record, if any.
+pub async fn claimant(conn: &mut Conn, record_id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT application_id FROM application_claim WHERE record_id = $1")
+        .bind(record_id.to_string())
         .fetch_optional(&mut *conn)
         .await?)
 }

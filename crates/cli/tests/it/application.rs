@@ -279,3 +279,48 @@ async fn a_commitment_part_is_discounted_through_an_application_and_repaid_at_se
         "{loan}"
     );
 }
+
+#[tokio::test]
+async fn order_financing_needs_the_buyers_vouching_and_is_applied_once() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let (_, orders) = w.t2.get("/api/v1/trade-records?doc_no=PO-26500000000000002001").await;
+    let order = orders["items"][0]["id"].as_str().unwrap().to_string();
+    let p = product(&w.bank, "order_financing", "confirmed").await;
+    let apply = json!({"subject": "order", "order_id": order, "amount_fen": 300_000, "term_days": 60, "purpose": "备货",
+        "offers": [{"bank_org_id": w.bank_id, "product_id": p}], "consent_until": in_days(&t, 60)});
+    // The order's page offers the seller the bank's order-financing product.
+    let html =
+        w.t2.http.get(format!("{}/trade-records/{order}", w.t2.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"apply-order-form\"") && html.contains(&p), "the order's page offers the product");
+    // Not vouched for by the buyer yet: the pre-check stops it (the product needs confirmed evidence).
+    let (s, a) = w.t2.post("/api/v1/applications", apply.clone()).await;
+    assert_eq!((s, a["offers"][0]["state"].as_str()), (StatusCode::CREATED, Some("precheck_failed")), "{a}");
+    assert!(a["offers"][0]["findings"].as_array().unwrap().iter().any(|f| f["code"] == "evidence_missing"), "{a}");
+    // Only the seller applies with an order.
+    let (s, e) = w.t1.post("/api/v1/applications", apply.clone()).await;
+    assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "not_your_order");
+    // The buyer (tier 1) vouches for the order (订单确真); now it passes, once.
+    let (s, asked) = w.t2.post("/api/v1/confirmations", json!({"order_ids": [order]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{asked}");
+    let c = asked["items"][0]["id"].as_str().unwrap().to_string();
+    let (s, _) = w.t1.post(&format!("/api/v1/confirmations/{c}/decision"), json!({"decision": "confirm"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, a) = w.t2.post("/api/v1/applications", apply.clone()).await;
+    assert_eq!((s, a["offers"][0]["state"].as_str()), (StatusCode::CREATED, Some("pending_review")), "{a}");
+    assert_eq!(a["order_id"], order.as_str());
+    let (s, e) = w.t2.post("/api/v1/applications", apply).await;
+    assert_problem(s, &e, StatusCode::CONFLICT, "already_applied");
+    let id = a["id"].as_str().unwrap().to_string();
+    let offer = a["offers"][0]["id"].as_str().unwrap().to_string();
+    let (_, d) = w
+        .bank
+        .post(
+            &format!("/api/v1/applications/{id}/offers/{offer}/decision"),
+            json!({"decision": "approve", "rate_bp": 500}),
+        )
+        .await;
+    assert_eq!(d["offers"][0]["state"], "approved", "{d}");
+    let (s, loan) = w.bank.post(&format!("/api/v1/applications/{id}/offers/{offer}/disbursement"), json!({})).await;
+    assert_eq!((s, loan["registration_id"].is_null()), (StatusCode::CREATED, true), "{loan}");
+}

@@ -334,6 +334,7 @@ async fn victim(t: &TestApp) -> Victim {
             invoice_ids: vec![invoice_id.clone()],
             commitment_id: None,
             part_id: None,
+            order_id: None,
             amount_fen: 80_000,
             term_days: 90,
             purpose: "甲方融资申请".into(),

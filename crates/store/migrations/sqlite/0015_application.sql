@@ -9,6 +9,8 @@ CREATE TABLE application (
     invoice_ids TEXT NOT NULL,
     commitment_id TEXT,
     part_id TEXT,
+    -- The purchase order financed (order financing), a trade record id.
+    order_id TEXT,
     amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
     term_days INTEGER NOT NULL,
     purpose TEXT NOT NULL,
@@ -45,8 +47,9 @@ CREATE TABLE application_offer (
 );
 CREATE INDEX application_offer_bank ON application_offer(bank_org_id, state, submitted_at_ms);
 
--- While an application is open, its receivables are claimed: applying twice with one is refused.
+-- While an application is open, the trade records it finances (invoices, or the order) are claimed:
+-- applying twice with one is refused.
 CREATE TABLE application_claim (
-    invoice_id TEXT PRIMARY KEY,
+    record_id TEXT PRIMARY KEY,
     application_id TEXT NOT NULL REFERENCES application(id)
 );

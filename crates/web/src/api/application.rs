@@ -51,6 +51,7 @@ pub struct ApplicationDto {
     pub invoice_ids: Vec<String>,
     pub commitment_id: Option<String>,
     pub part_id: Option<String>,
+    pub order_id: Option<String>,
     pub amount_fen: i64,
     pub term_days: i64,
     pub purpose: String,
@@ -74,6 +75,7 @@ impl From<ApplicationView> for ApplicationDto {
             invoice_ids: a.invoice_ids,
             commitment_id: a.commitment_id,
             part_id: a.part_id,
+            order_id: a.order_id,
             amount_fen: a.amount_fen,
             term_days: a.term_days,
             purpose: a.purpose,
@@ -118,12 +120,14 @@ pub struct NewOfferDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApplicationDto {
-    /// receivables or commitment_part.
+    /// receivables, commitment_part or order.
     pub subject: String,
     #[serde(default)]
     pub invoice_ids: Vec<String>,
     pub commitment_id: Option<String>,
     pub part_id: Option<String>,
+    /// Order financing: the purchase order's trade record id.
+    pub order_id: Option<String>,
     pub amount_fen: i64,
     pub term_days: i64,
     pub purpose: String,
@@ -148,6 +152,7 @@ pub async fn apply(
         invoice_ids: b.invoice_ids,
         commitment_id: b.commitment_id,
         part_id: b.part_id,
+        order_id: b.order_id,
         amount_fen: b.amount_fen,
         term_days: b.term_days,
         purpose: b.purpose,

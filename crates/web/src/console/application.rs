@@ -234,12 +234,14 @@ pub async fn apply(State(state): State<AppState>, ctx: Ctx, FormData(f): FormDat
         return refusal;
     }
     let from_commitment = f.get("subject") == "commitment_part";
+    let subject = f.get("subject").to_string();
     let result = async {
         let new = NewApplication {
-            subject: if from_commitment { "commitment_part".into() } else { "receivables".into() },
+            subject: if subject.is_empty() { "receivables".into() } else { subject.clone() },
             invoice_ids: f.all("invoice_id"),
             commitment_id: f.opt("commitment_id").map(str::to_string),
             part_id: f.opt("part_id").map(str::to_string),
+            order_id: f.opt("order_id").map(str::to_string),
             amount_fen: amount_field(&f, "amount_yuan")?,
             term_days: days_field(&f, "term_days")?,
             purpose: f.get("purpose").to_string(),

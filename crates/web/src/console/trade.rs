@@ -141,6 +141,9 @@ struct RecordPage {
     credit: Option<CreditView>,
     /// For an order: where its buyer's vouching (确真) stands, and whether the caller (its seller) may ask.
     vouching: Option<(&'static str, String, bool)>,
+    /// For the seller of an order: banks' published order-financing products to apply to.
+    order_products: Vec<super::Opt>,
+    consent_until: String,
 }
 
 /// A receivable's two credit paths, kept apart: the core's confirmation and the data-only path.
@@ -258,7 +261,20 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Respons
     } else {
         None
     };
+    let is_seller = lianrong_app::org::get(&state.app, ctx.actor(), &ctx.actor().org_id)
+        .await
+        .is_ok_and(|o| o.uscc == row.seller_uscc);
+    let order_products =
+        if row.record_type == "order" && is_seller && ctx.allows(lianrong_app::Permission::ApplyFinancing) {
+            super::application::product_choices(state, &ctx, &[lianrong_domain::product::ProductKind::OrderFinancing])
+                .await
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
     let view = RecordPage {
+        order_products,
+        consent_until: state.app.day_in(90).to_string(),
         vouching,
         verification,
         credit,
