@@ -266,7 +266,7 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Respons
         .is_ok_and(|o| o.uscc == row.seller_uscc);
     let order_products =
         if row.record_type == "order" && is_seller && ctx.allows(lianrong_app::Permission::ApplyFinancing) {
-            super::application::product_choices(state, &ctx, &[lianrong_domain::product::ProductKind::OrderFinancing])
+            super::application::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::OrderFinancing])
                 .await
                 .unwrap_or_default()
         } else {
