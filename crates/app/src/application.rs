@@ -281,7 +281,10 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
             bank_org_id: new.offers[0].bank_org_id.clone(),
             amount_fen: new.amount_fen,
         };
-        crate::commitment::operate(app, actor, cid, &discount_id(&id), &op).await?;
+        if let Err(e) = crate::commitment::operate(app, actor, cid, &discount_id(&id), &op).await {
+            revoke_consents(app, actor, &offers).await;
+            return Err(e);
+        }
     }
     let row = ApplicationRow {
         id: id.clone(),
@@ -305,11 +308,7 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
     if any_open && let Err(e) = store::claim(&mut tx, &id, &claimed).await {
         tx.rollback().await.map_err(StoreError::from)?;
         // Another application claimed a receivable in between: the consents granted for this one end now.
-        for consent in offers.iter().filter_map(|o| o.consent_id.as_deref()) {
-            if let Err(e) = crate::consent::revoke(app, actor, consent).await {
-                tracing::warn!(consent, code = e.code, "could not revoke the consent of a refused application");
-            }
-        }
+        revoke_consents(app, actor, &offers).await;
         return Err(match e {
             StoreError::Conflict { .. } => already_applied(),
             other => other.into(),
@@ -323,6 +322,15 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
     get(app, actor, &id).await
+}
+
+/// Ends the consents granted for an application that was then refused.
+async fn revoke_consents(app: &App, actor: &Actor, offers: &[OfferRow]) {
+    for consent in offers.iter().filter_map(|o| o.consent_id.as_deref()) {
+        if let Err(e) = crate::consent::revoke(app, actor, consent).await {
+            tracing::warn!(consent, code = e.code, "could not revoke the consent of a refused application");
+        }
+    }
 }
 
 /// The transfer id of the discount an application holds pending at its bank.
