@@ -579,6 +579,7 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
                 .await?;
             let seconds = match stop {
                 Stop::After(d) => d.as_secs(),
+                // pgbench runs for a time; with a count, a 20 s run.
                 Stop::Count(_) => 20,
             };
             let tps = pgbench(&format!("{prefix}/{bare_db}"), clients, seconds)?;
