@@ -786,10 +786,12 @@ async fn operate_checked(
     }
     let extra = json!({"basis": allocations.unwrap_or_default().iter()
         .map(|(i, f)| json!({"invoice_id": i, "amount_fen": f})).collect::<Vec<_>>()});
-    row.leaf_index = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
     let detail = format!("{} {} on {}", row.kind.code(), row.id, part_id);
     lianrong_store::audit::insert(&mut tx, &audit::record(actor, "commitment.operate", OBJECT, &c.id, "ok", &detail))
         .await?;
+    // The log's state row is locked from the append until commit, and every write use case queues for
+    // it: the append comes last, so the lock is held for as few statements as possible.
+    row.leaf_index = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Outcome { transfer: row, repeated: false })
 }
@@ -942,9 +944,11 @@ async fn assert_outputs_conserve(conn: &mut Conn, before: &Ledger, t: &Transfer)
     let Some(input) = t.input.as_deref().and_then(|i| before.parts.get(i)) else {
         return Ok(());
     };
-    // Outputs are named by the transfer that made them (a posted discount by the discount's id).
+    // Outputs are named by the transfer that made them (a posted discount by the discount's id). The
+    // parts inserted are exactly the ledger's outputs (`write_difference` adds no others), so summing
+    // the outputs that this maker made is summing every part it made.
     let maker = t.outputs.first().and_then(|o| o.rsplit_once('/')).map(|(m, _)| m).unwrap_or(&t.id);
-    let made = store::made_fen(conn, &before.commitment_id, maker).await?;
+    let made = store::made_fen(conn, &before.commitment_id, maker, &t.outputs).await?;
     if made != input.amount_fen {
         tracing::error!(
             commitment = before.commitment_id,

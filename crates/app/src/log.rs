@@ -162,19 +162,21 @@ pub async fn append(
     })?;
     let leaf =
         LeafRecord { leaf_index, kind, subject_id: subject_id.to_string(), data, leaf_hash, appended_at_ms: now_ms };
-    store::insert_leaf(conn, &leaf, party_org_ids).await.map_err(|e| match e {
-        StoreError::Conflict { constraint } if constraint.contains("log_party") || constraint.contains("FOREIGN") => {
-            AppError::invalid(
-                "party_org_ids",
-                "unknown_organisation",
-                "A party of the log entry is not a known organisation",
-                "存证日志条目涉及的机构不存在",
-            )
-        }
-        other => other.into(),
-    })?;
-    store::insert_nodes(conn, &completed).await?;
-    store::save_state(conn, leaf_index, frontier.size(), &frontier.to_bytes(), now_ms).await?;
+    store::write_append(conn, &leaf, party_org_ids, &completed, frontier.size(), &frontier.to_bytes()).await.map_err(
+        |e| match e {
+            StoreError::Conflict { constraint }
+                if constraint.contains("log_party") || constraint.contains("FOREIGN") =>
+            {
+                AppError::invalid(
+                    "party_org_ids",
+                    "unknown_organisation",
+                    "A party of the log entry is not a known organisation",
+                    "存证日志条目涉及的机构不存在",
+                )
+            }
+            other => other.into(),
+        },
+    )?;
     Ok(leaf_index)
 }
 

@@ -16,7 +16,8 @@ use lianrong_store::Db;
 #[derive(Args)]
 pub struct BenchArgs {
     /// Which benchmark: `startup`, `lake` (the data lake pipeline), `log` (appends and proofs of the verifiable
-    /// log) or `four-flow` (verifying invoices against orders, deliveries and payments).
+    /// log), `four-flow` (verifying invoices against orders, deliveries and payments) or `commitment`
+    /// (concurrent commitment transfers, against pgbench / a bare TPC-B-like run).
     #[arg(default_value = "startup")]
     pub which: String,
     /// Rows of the generated invoice file (`lake`), or invoices to verify (`four-flow`).
@@ -36,6 +37,15 @@ pub struct BenchArgs {
     /// Leaves appended by `bench log` (twice: one per transaction, then in batches).
     #[arg(long, default_value_t = 2000)]
     pub leaves: u32,
+    /// Concurrent clients of `bench commitment` (each a tier-1 supplier on its own commitment).
+    #[arg(long, default_value_t = 16)]
+    pub clients: u32,
+    /// Seconds each `bench commitment` run lasts (ours, then the bare engine's).
+    #[arg(long, default_value_t = 25)]
+    pub seconds: u64,
+    /// Operations per client for `bench commitment` instead of a fixed time.
+    #[arg(long)]
+    pub ops: Option<u64>,
 }
 
 /// Kills the child server when the benchmark ends, however it ends.
@@ -54,7 +64,10 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         "lake" => return crate::bench_lake::run(args).await,
         "log" => return crate::bench_log::run(&args).await,
         "four-flow" => return crate::bench_four_flow::run(args).await,
-        other => return Err(format!("unknown benchmark '{other}'; available: startup, lake, log, four-flow")),
+        "commitment" => return crate::bench_commitment::run(&args).await,
+        other => {
+            return Err(format!("unknown benchmark '{other}'; available: startup, lake, log, four-flow, commitment"));
+        }
     }
     let dir =
         args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bench_commitment;
 mod bench_four_flow;
 mod bench_lake;
 mod bench_log;
