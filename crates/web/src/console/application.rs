@@ -12,31 +12,15 @@ use lianrong_app::application::{self as app, Decision, NewApplication, NewOffer}
 use lianrong_app::loan::{self as loans, NewRepayment};
 use lianrong_app::product::CatalogueQuery;
 use lianrong_app::{AppError, AppResult, Permission};
-use lianrong_domain::Money;
 use lianrong_domain::application::OfferState;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::product::{ProductKind, display_percent, parse_percent_bp};
-use lianrong_domain::trade::value::parse_amount_fen;
 use lianrong_store::four_flow::Side;
 
+use super::commitment::{amount_field, yuan};
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
 use crate::state::AppState;
-
-fn yuan(fen: i64) -> String {
-    Money::from_fen(fen).display_yuan()
-}
-
-fn amount_field(f: &Params, field: &'static str) -> AppResult<i64> {
-    parse_amount_fen(f.get(field)).map_err(|_| {
-        AppError::invalid(
-            field,
-            "amount_invalid",
-            "Write the amount in yuan, e.g. 1,234.56",
-            "金额请以元填写，如 1,234.56",
-        )
-    })
-}
 
 fn days_field(f: &Params, field: &'static str) -> AppResult<i64> {
     f.get(field)

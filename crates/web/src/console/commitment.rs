@@ -81,7 +81,8 @@ async fn org_name(state: &AppState, ctx: &Ctx, id: &str) -> String {
     lianrong_app::org::get(&state.app, ctx.actor(), id).await.map(|o| o.name).unwrap_or_else(|_| id.to_string())
 }
 
-fn yuan(fen: i64) -> String {
+/// An amount as finance staff read it (shared by the financing pages).
+pub(super) fn yuan(fen: i64) -> String {
     Money::from_fen(fen).display_yuan()
 }
 
@@ -213,7 +214,8 @@ async fn seller_name(state: &AppState, ctx: &Ctx, r: &Receivable) -> String {
     }
 }
 
-fn amount_field(f: &Params, field: &'static str) -> AppResult<i64> {
+/// A form's amount typed in yuan, exactly in fen (shared by the financing pages).
+pub(super) fn amount_field(f: &Params, field: &'static str) -> AppResult<i64> {
     parse_amount_fen(f.get(field)).map_err(|_| {
         AppError::invalid(
             field,
