@@ -533,36 +533,17 @@ pub async fn figures_by_chain_tier(app: &App, actor: &Actor) -> AppResult<Vec<Lo
         ));
     }
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    let today = app.today();
-    let mut out: Vec<LoanFigures> = Vec::new();
-    let mut page = 1;
-    loop {
-        let rows =
-            store::list(&mut conn, None, PageRequest { page, page_size: lianrong_domain::limits::PAGE_SIZE_MAX })
-                .await?;
-        for l in &rows.items {
-            let a = lianrong_store::application::get(&mut conn, &l.application_id).await?;
-            let idx = match out.iter().position(|f| f.chain_id == a.chain_id && f.tier == a.tier) {
-                Some(i) => i,
-                None => {
-                    out.push(LoanFigures { chain_id: a.chain_id.clone(), tier: a.tier, ..Default::default() });
-                    out.len() - 1
-                }
-            };
-            let f = &mut out[idx];
-            let outstanding = if l.state == "outstanding" { l.principal_fen - l.repaid_principal_fen } else { 0 };
-            f.loans += 1;
-            f.disbursed_fen += l.principal_fen;
-            f.outstanding_fen += outstanding;
-            if rules::overdue_days(date_of(&l.maturity_date)?, today, outstanding) > 0 {
-                f.overdue_loans += 1;
-                f.overdue_fen += outstanding;
-            }
-        }
-        if i64::from(page) * i64::from(rows.page_size) >= rows.total {
-            break;
-        }
-        page += 1;
-    }
-    Ok(out)
+    let rows = store::figures_by_chain_tier(&mut conn, &app.today().to_string()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(chain_id, tier, loans, disbursed_fen, outstanding_fen, overdue_loans, overdue_fen)| LoanFigures {
+            chain_id,
+            tier,
+            loans,
+            disbursed_fen,
+            outstanding_fen,
+            overdue_loans,
+            overdue_fen,
+        })
+        .collect())
 }

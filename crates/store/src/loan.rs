@@ -257,3 +257,38 @@ pub async fn repayment_totals(conn: &mut Conn, loan_id: &str) -> Result<(i64, i6
     .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
+
+/// Loans grouped by the chain and tier the borrower applied under: (chain id, tier, loans, disbursed,
+/// outstanding, overdue loans, overdue fen), with "overdue" meaning unpaid principal past maturity on
+/// `today` (`YYYY-MM-DD` compares as text).
+pub async fn figures_by_chain_tier(
+    conn: &mut Conn,
+    today: &str,
+) -> Result<Vec<(Option<String>, Option<i64>, i64, i64, i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT a.chain_id, a.tier, COUNT(*) AS loans, CAST(SUM(l.principal_fen) AS BIGINT) AS disbursed, \
+           CAST(SUM(CASE WHEN l.state = 'outstanding' THEN l.principal_fen - l.repaid_principal_fen ELSE 0 END) \
+             AS BIGINT) AS outstanding, \
+           CAST(SUM(CASE WHEN l.state = 'outstanding' AND l.maturity_date < $1 THEN 1 ELSE 0 END) AS BIGINT) AS overdue, \
+           CAST(SUM(CASE WHEN l.state = 'outstanding' AND l.maturity_date < $1 \
+             THEN l.principal_fen - l.repaid_principal_fen ELSE 0 END) AS BIGINT) AS overdue_fen \
+         FROM loan l JOIN application a ON a.id = l.application_id GROUP BY a.chain_id, a.tier \
+         ORDER BY a.chain_id, a.tier",
+    )
+    .bind(today.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("chain_id")?,
+                r.try_get("tier")?,
+                r.try_get("loans")?,
+                r.try_get("disbursed")?,
+                r.try_get("outstanding")?,
+                r.try_get("overdue")?,
+                r.try_get("overdue_fen")?,
+            ))
+        })
+        .collect()
+}
