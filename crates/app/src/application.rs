@@ -53,11 +53,9 @@ fn date_of(text: &str) -> Option<Date> {
     Date::strptime("%Y-%m-%d", text).ok()
 }
 
-/// The business date of an instant in the app's calendar (its shift applied).
+/// The business date of an instant in the app's calendar (its pin and shift applied).
 fn day_of(app: &App, at_ms: i64) -> Date {
-    let shift = app.today().since(date_of(&crate::business_date(now_ms())).unwrap_or(app.today()));
-    let day = date_of(&crate::business_date(at_ms)).unwrap_or(app.today());
-    shift.ok().and_then(|s| day.checked_add(s).ok()).unwrap_or(day)
+    app.date_at(at_ms)
 }
 
 // ---------------------------------------------------------------------------------------------------

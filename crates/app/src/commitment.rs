@@ -611,7 +611,7 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         store::insert_part(&mut tx, &row.id, p, now).await?;
     }
     let reference = format!("commitment:{}", row.id);
-    crate::credit_line::occupy_in(&mut tx, &line.id, row.face_fen, &reference, &who(actor)).await?;
+    crate::credit_line::occupy_in(&mut tx, &line.id, row.face_fen, &reference, &who(actor), app.today()).await?;
     let entry = json!({
         "action": "issue",
         "commitment_id": row.id,

@@ -397,9 +397,10 @@ pub async fn receivables(
     id: &str,
     page: PageRequest,
 ) -> AppResult<Page<ConsentedReceivable>> {
+    let today = app.today();
     read_through(app, actor, id, Category::Receivables, async |conn: &mut Conn, uscc: &str| {
         let Page { items, page, page_size, total } =
-            crate::receivable::list_in(conn, uscc, Side::Creditor, page).await?;
+            crate::receivable::list_in(conn, uscc, Side::Creditor, page, today).await?;
         let ids: Vec<String> = items.iter().map(|r| r.verdict.invoice_id.clone()).collect();
         let docs = lianrong_store::trade::doc_nos(conn, &ids).await?;
         let mut out = Vec::with_capacity(items.len());

@@ -13,7 +13,7 @@ use lianrong_store::{StoreError, cluster as cluster_store, org as org_store};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
-use crate::{App, audit, business_date, new_id, now_ms};
+use crate::{App, audit, new_id, now_ms};
 
 fn entry_not_found() -> AppError {
     AppError::not_found("Library entry", "核心企业库条目")
@@ -153,7 +153,7 @@ pub async fn transition(
     };
     let to = domain::transition(entry.status, action)
         .map_err(|e| AppError::conflict("illegal_transition", e.to_string(), e.message_zh()))?;
-    let admission_date = (action == LibraryAction::Admit).then(|| business_date(now));
+    let admission_date = (action == LibraryAction::Admit).then(|| app.today().to_string());
     store::update_status(&mut tx, id, entry.status, to, admission_date.as_deref(), now).await?;
     let seq = store::next_seq(&mut tx, id).await?;
     store::append_event(

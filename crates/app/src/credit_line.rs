@@ -13,7 +13,7 @@ use lianrong_store::{Conn, StoreError};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
-use crate::{App, audit, business_date, new_id, now_ms};
+use crate::{App, audit, new_id, now_ms};
 
 const OBJECT: &str = "credit_line";
 
@@ -147,9 +147,16 @@ pub enum Moved {
 
 /// Occupies `amount_fen` of the line for `reference`, inside the caller's write transaction (which
 /// rolls back with the refusal). Refused with `line_exceeded` when it does not fit, whatever else runs
-/// at the same time.
-pub async fn occupy_in(conn: &mut Conn, line_id: &str, amount_fen: i64, reference: &str, by: &str) -> AppResult<Moved> {
-    move_in(conn, line_id, Direction::Occupy, amount_fen, reference, by).await
+/// at the same time, and with `line_not_valid` outside the line's validity on the business date `today`.
+pub async fn occupy_in(
+    conn: &mut Conn,
+    line_id: &str,
+    amount_fen: i64,
+    reference: &str,
+    by: &str,
+    today: Date,
+) -> AppResult<Moved> {
+    move_in(conn, line_id, Direction::Occupy, amount_fen, reference, by, today).await
 }
 
 /// Releases `amount_fen` of the line for `reference` (repayment), inside the caller's transaction.
@@ -160,7 +167,9 @@ pub async fn release_in(
     reference: &str,
     by: &str,
 ) -> AppResult<Moved> {
-    move_in(conn, line_id, Direction::Release, amount_fen, reference, by).await
+    // A release is owed whatever the date (a repayment after the line lapsed still frees it), so the
+    // date is not judged.
+    move_in(conn, line_id, Direction::Release, amount_fen, reference, by, Date::MIN).await
 }
 
 async fn move_in(
@@ -170,6 +179,7 @@ async fn move_in(
     amount_fen: i64,
     reference: &str,
     by: &str,
+    today: Date,
 ) -> AppResult<Moved> {
     let reference = lianrong_domain::text::bounded("reference", reference, REFERENCE_CHARS_MAX)?;
     let line = store::get(conn, &LineScope::All, line_id).await.map_err(|e| match e {
@@ -180,7 +190,6 @@ async fn move_in(
     if store::event_exists(conn, line_id, &reference, direction).await? {
         return Ok(Moved::Already);
     }
-    let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
     let (from, until) = (date_field("valid_from", &line.valid_from)?, date_field("valid_until", &line.valid_until)?);
     // The pure checks give the precise refusal; the conditional update below is what guarantees it.
     match direction {
@@ -229,7 +238,7 @@ pub async fn occupy(app: &App, actor: &Actor, line_id: &str, amount_fen: i64, re
         get(app, actor, line_id).await?;
     }
     let mut tx = app.db.begin_write().await?;
-    let moved = occupy_in(&mut tx, line_id, amount_fen, reference, &who(actor)).await?;
+    let moved = occupy_in(&mut tx, line_id, amount_fen, reference, &who(actor), app.today()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(moved)
 }

@@ -92,24 +92,32 @@ async fn recent_sales(app: &App, t1: &Actor) -> AppResult<()> {
     let owed = receivable::list(app, t1, Side::Creditor, PageRequest::all_small()).await?;
     let Some(any) = owed.items.first() else { return Ok(()) };
     let (buyer, seller) = (any.verdict.buyer_uscc.clone(), any.verdict.seller_uscc.clone());
+    // Dated a month before the business date, on 90 days: owed, verified and falling due about two
+    // months ahead, whichever day the demo is built.
+    let today = app.today();
+    let day = |back: i64| crate::clock::plus_days(today, -back);
+    let (ordered, delivered, accepted, issued) = (day(35), day(31), day(30), day(27));
     let mut records = Vec::new();
     for (n, yuan) in [(1, "600000.00"), (2, "400000.00"), (3, "300000.00")] {
-        let (po, dn, inv) =
-            (format!("PO-DEMO-C{n}"), format!("DN-DEMO-C{n}"), format!("2650{:016}", 9_990_000_000u64 + n));
+        let (po, dn) = (format!("PO-DEMO-C{n}"), format!("DN-DEMO-C{n}"));
+        // A fully digital e-invoice number begins with its year of issue.
+        let inv = format!("{:02}50{:016}", issued.year() % 100, 9_990_000_000u64 + n);
         let rows = [
-            serde_json::json!({"record_type": "order", "order_no": po, "order_date": "2026-11-02", "buyer_uscc": buyer,
+            serde_json::json!({"record_type": "order", "order_no": po, "order_date": ordered.to_string(), "buyer_uscc": buyer,
                 "seller_uscc": seller, "total_amount": yuan, "term_days": "90"}),
-            serde_json::json!({"record_type": "delivery", "delivery_no": dn, "delivery_date": "2026-11-06", "order_refs": po,
+            serde_json::json!({"record_type": "delivery", "delivery_no": dn, "delivery_date": delivered.to_string(), "order_refs": po,
                 "buyer_uscc": buyer, "seller_uscc": seller, "total_amount": yuan, "acceptance_status": "accepted",
-                "accepted_date": "2026-11-07"}),
-            serde_json::json!({"record_type": "invoice", "invoice_no": inv, "issue_date": "2026-11-10", "buyer_uscc": buyer,
+                "accepted_date": accepted.to_string()}),
+            serde_json::json!({"record_type": "invoice", "invoice_no": inv, "issue_date": issued.to_string(), "buyer_uscc": buyer,
                 "seller_uscc": seller, "total_amount": yuan, "order_refs": po, "delivery_refs": dn}),
         ];
         records.extend(rows.into_iter().filter_map(|r| r.as_object().cloned()));
     }
-    let body =
-        serde_json::to_vec(&serde_json::json!({"source": "ERP 2026-11", "records": records})).unwrap_or_default();
-    crate::submission::submit_records(app, t1, body, "ERP 同步 2026-11（演示：最近三笔销售）", records).await?;
+    let month = ordered.strftime("%Y-%m").to_string();
+    let body = serde_json::to_vec(&serde_json::json!({"source": format!("ERP {month}"), "records": records}))
+        .unwrap_or_default();
+    let name = format!("ERP 同步 {month}（演示：最近三笔销售）");
+    crate::submission::submit_records(app, t1, body, &name, records).await?;
     Ok(())
 }
 

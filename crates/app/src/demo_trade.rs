@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use jiff::civil::{Date, date};
+use jiff::civil::Date;
 use lianrong_domain::chain::MemberRole;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::submission::Channel;
@@ -24,11 +24,15 @@ use crate::policy::Actor;
 use crate::submission::{InputFile, SubmissionInput};
 use crate::{App, mailbox, submission};
 
-/// The demo's trade runs over these twelve months; nothing is dated after the cut-off, so the world is
-/// the same whenever the demo is built.
-const FIRST_MONTH: (i16, i8) = (2025, 11);
+/// The demo's trade runs over twelve whole months that end a month before the business date's month,
+/// and nothing is dated after a cut-off a little before the business date; so whichever day the demo is
+/// built on (the wall clock's, or `--business-date`), its world stands in the same place relative to that
+/// day: a year of mostly paid trade, with recent invoices still owed and not yet due.
 const MONTHS: i32 = 12;
-const CUTOFF: (i16, i8, i8) = (2026, 11, 20);
+/// Months from the first month of trade to the business date's month.
+const FIRST_MONTH_BACK: i32 = 13;
+/// Days from the cut-off to the business date.
+const CUTOFF_DAYS_BEFORE: i64 = 17;
 
 /// Reads a message's attachments (the mail crate's MIME reader in production).
 pub type Extract = dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync;
@@ -63,13 +67,24 @@ struct Edge {
 /// One row of the standard, as (field code, value) pairs in column order.
 type Row = Vec<(&'static str, String)>;
 
-fn cutoff() -> Date {
-    date(CUTOFF.0, CUTOFF.1, CUTOFF.2)
+/// The demo's calendar, derived from the business date it is built on.
+#[derive(Debug, Clone, Copy)]
+struct Calendar {
+    first_month: Date,
+    cutoff: Date,
 }
 
-fn month_start(m: i32) -> Date {
-    let idx = i32::from(FIRST_MONTH.1) - 1 + m;
-    date(FIRST_MONTH.0 + (idx / 12) as i16, (idx % 12 + 1) as i8, 1)
+impl Calendar {
+    fn of(today: Date) -> Calendar {
+        let this_month = today.first_of_month();
+        let first_month = this_month.checked_sub(jiff::Span::new().months(FIRST_MONTH_BACK)).unwrap_or(this_month);
+        Calendar { first_month, cutoff: plus_days(today, -CUTOFF_DAYS_BEFORE) }
+    }
+
+    /// The first day of the `m`-th month of trade.
+    fn month_start(&self, m: i32) -> Date {
+        self.first_month.checked_add(jiff::Span::new().months(m)).unwrap_or(self.first_month)
+    }
 }
 
 fn plus_days(d: Date, days: i64) -> Date {
@@ -114,6 +129,7 @@ impl Docs {
 
 struct Generator {
     rng: ChaCha8Rng,
+    calendar: Calendar,
     invoice_seq: u64,
     doc_seq: u64,
 }
@@ -135,7 +151,7 @@ impl Generator {
         let (b, s) = (&parties[e.buyer], &parties[e.seller]);
         let account = format!("6222{:015}", self.rng.random_range(0..999_999_999_999_999u64));
         for m in 0..MONTHS {
-            let start = month_start(m);
+            let start = self.calendar.month_start(m);
             let expected = 1.5 * season(start.month());
             let orders = (expected + self.rng.random_range(-0.7..0.7)).round().max(0.0) as usize;
             for _ in 0..orders {
@@ -156,7 +172,7 @@ impl Generator {
     #[allow(clippy::too_many_arguments)]
     fn one_order(&mut self, b: &Party, s: &Party, e: &Edge, month: Date, account: &str, docs: &mut Docs) {
         let order_date = plus_days(month, self.rng.random_range(0..20));
-        if order_date > cutoff() {
+        if order_date > self.calendar.cutoff {
             return;
         }
         // Whole yuan, between 0.2 and 2 times the edge's scale.
@@ -174,7 +190,7 @@ impl Generator {
         docs.orders.push(order);
 
         let delivered = plus_days(order_date, self.rng.random_range(3..15));
-        if delivered > cutoff() {
+        if delivered > self.calendar.cutoff {
             return;
         }
         let roll = self.rng.random_range(0..100);
@@ -189,13 +205,13 @@ impl Generator {
         let mut delivery = vec![("delivery_no", delivery_no.clone()), ("delivery_date", delivered.to_string())];
         delivery.extend(Self::party_cols(b, s));
         delivery.extend([("order_refs", order_no.clone()), ("total_amount", yuan(delivered_fen))]);
-        if accepted <= cutoff() {
+        if accepted <= self.calendar.cutoff {
             delivery.extend([("acceptance_status", status.to_string()), ("accepted_date", accepted.to_string())]);
         } else {
             delivery.push(("acceptance_status", "pending".to_string()));
         }
         docs.deliveries.push(delivery);
-        if status == "rejected" || accepted > cutoff() {
+        if status == "rejected" || accepted > self.calendar.cutoff {
             return;
         }
         self.invoice_and_payment(
@@ -227,7 +243,7 @@ impl Generator {
         // 10 % more than was delivered.
         let issued =
             if roll < 5 { plus_days(delivered, -3) } else { plus_days(accepted, self.rng.random_range(0..10)) };
-        if issued > cutoff() {
+        if issued > self.calendar.cutoff {
             return;
         }
         let invoiced = if (5..10).contains(&roll) { amount_fen * 11 / 10 } else { amount_fen };
@@ -254,7 +270,7 @@ impl Generator {
         if (10..20).contains(&roll) {
             let red_day = plus_days(issued, self.rng.random_range(5..15));
             let again = plus_days(red_day, 1);
-            if again <= cutoff() {
+            if again <= self.calendar.cutoff {
                 let red_no = self.invoice_no(red_day);
                 docs.invoices.push(invoice(&red_no, red_day, -invoiced, -net, Some(&invoice_no)));
                 payable_no = self.invoice_no(again);
@@ -274,7 +290,7 @@ impl Generator {
             _ => return,
         };
         let paid = plus_days(due, delay);
-        if paid > cutoff() {
+        if paid > self.calendar.cutoff {
             return;
         }
         let mut p = vec![("payment_no", self.next_doc("PAY")), ("payment_date", paid.to_string())];
@@ -443,7 +459,7 @@ fn actor_of(p: &Party, kind: lianrong_domain::org::OrgKind) -> Actor {
 }
 
 /// A row that will not pass validation, as real files carry: a mistyped credit code.
-fn typo_row(b: &Party, s: &Party) -> (&'static str, Row) {
+fn typo_row(b: &Party, s: &Party, day: Date) -> (&'static str, Row) {
     let mut bad = s.uscc.clone();
     let last = if bad.ends_with('1') { "2" } else { "1" };
     bad.replace_range(17..18, last);
@@ -451,7 +467,7 @@ fn typo_row(b: &Party, s: &Party) -> (&'static str, Row) {
         "order",
         vec![
             ("order_no", "PO-TYPO-0001".into()),
-            ("order_date", "2026-03-03".into()),
+            ("order_date", day.to_string()),
             ("buyer_uscc", b.uscc.clone()),
             ("buyer_name", b.name.clone()),
             ("seller_uscc", bad),
@@ -471,7 +487,12 @@ pub async fn load(
 ) -> AppResult<TradeSummary> {
     use lianrong_domain::org::OrgKind;
     let chains = chain_parties(app).await?;
-    let mut generator = Generator { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7a11_e5a1), invoice_seq: 0, doc_seq: 0 };
+    let mut generator = Generator {
+        rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7a11_e5a1),
+        calendar: Calendar::of(app.today()),
+        invoice_seq: 0,
+        doc_seq: 0,
+    };
     let mut summary = TradeSummary::default();
     let mut counts: HashMap<Channel, u64> = HashMap::new();
     let total_steps = chains.iter().map(|(p, _)| p.iter().filter(|x| x.tier < 3).count() as u64).sum::<u64>();
@@ -491,7 +512,7 @@ pub async fn load(
             let actor = actor_of(buyer, kind);
             let mut rows: Vec<(&'static str, &Row)> = docs.all().collect();
             let seller = edges.iter().find(|e| e.buyer == bi).map(|e| &parties[e.seller]);
-            let typo = seller.map(|s| typo_row(buyer, s));
+            let typo = seller.map(|s| typo_row(buyer, s, plus_days(generator.calendar.month_start(4), 2)));
             if let Some((rt, r)) = &typo {
                 rows.push((rt, r));
             }

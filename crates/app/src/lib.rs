@@ -8,6 +8,7 @@ pub mod application;
 pub mod audit;
 pub mod auth;
 pub mod chain;
+pub mod clock;
 pub mod cluster;
 pub mod collection_account;
 pub mod commitment;
@@ -51,9 +52,8 @@ pub struct App {
     pub lake: std::sync::Arc<lianrong_lake::Lake>,
     /// Seals and opens sensitive fields (SM4-GCM under the platform key); see [`secret`].
     secret: std::sync::Arc<secret::Secret>,
-    /// Days added to the business date by [`App::shift_business_date`]: only the demo (to show a
-    /// commitment at maturity) and tests move it; a server never does.
-    business_day_shift: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// The business date's source ([`clock`]): the wall clock on a server, pinned in the demo and tests.
+    clock: std::sync::Arc<clock::BusinessClock>,
 }
 
 impl App {
@@ -100,7 +100,7 @@ impl App {
             db,
             lake: std::sync::Arc::new(lake),
             secret: std::sync::Arc::new(secret),
-            business_day_shift: Default::default(),
+            clock: std::sync::Arc::new(clock::BusinessClock::wall()),
         };
         cluster::seed_if_empty(&app).await?;
         Ok(app)
@@ -111,18 +111,33 @@ impl App {
         &self.secret
     }
 
-    /// Today's business date (Asia/Shanghai), with the demo's or a test's shift applied.
+    /// The same app judging business rules on a pinned business date instead of the wall clock's (the
+    /// demo's `--business-date`, and every test world). Set before the app is shared: clones made
+    /// earlier keep their clock.
+    pub fn with_business_date(mut self, date: jiff::civil::Date) -> App {
+        self.clock = std::sync::Arc::new(clock::BusinessClock::pinned(date));
+        self
+    }
+
+    /// The pinned business date, if the app runs on one.
+    pub fn pinned_business_date(&self) -> Option<jiff::civil::Date> {
+        self.clock.pinned_date()
+    }
+
+    /// Today's business date (Asia/Shanghai, or the pinned date), with the demo's or a test's shift
+    /// applied: the only clock of business dates.
     pub fn today(&self) -> jiff::civil::Date {
-        let shift = self.business_day_shift.load(std::sync::atomic::Ordering::Relaxed);
-        let today =
-            jiff::civil::Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
-        today.checked_add(jiff::Span::new().days(shift)).unwrap_or(today)
+        self.clock.today()
+    }
+
+    /// The business date on which an instant fell, in the same calendar as [`App::today`].
+    pub fn date_at(&self, at_ms: i64) -> jiff::civil::Date {
+        self.clock.date_at(at_ms)
     }
 
     /// The business date `days` from today.
     pub fn day_in(&self, days: i64) -> jiff::civil::Date {
-        let today = self.today();
-        today.checked_add(jiff::Span::new().days(days)).unwrap_or(today)
+        clock::plus_days(self.today(), days)
     }
 
     /// Days from today to the date written `YYYY-MM-DD` (zero when past or unreadable).
@@ -135,7 +150,7 @@ impl App {
     /// Moves this process's business date by `days` (negative goes back): what the demo uses to show a
     /// commitment maturing, and tests to reach a maturity without waiting for it.
     pub fn shift_business_date(&self, days: i64) {
-        self.business_day_shift.fetch_add(days, std::sync::atomic::Ordering::Relaxed);
+        self.clock.shift(days);
     }
 
     pub async fn ready(&self) -> AppResult<()> {
@@ -144,23 +159,11 @@ impl App {
     }
 }
 
-/// Milliseconds since the Unix epoch (UTC).
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
+pub use clock::now_ms;
 
 /// A new opaque, time-ordered record id (UUIDv7 as text).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-/// The business date in Asia/Shanghai for an instant, `YYYY-MM-DD`.
-pub fn business_date(at_ms: i64) -> String {
-    let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    match jiff::tz::TimeZone::get("Asia/Shanghai") {
-        Ok(tz) => ts.to_zoned_datetime(tz).date().to_string(),
-        Err(_) => ts.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).date().to_string(),
-    }
 }
 
 /// An instant as `YYYY-MM-DD HH:MM` in Asia/Shanghai, for the console.

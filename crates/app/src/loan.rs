@@ -252,7 +252,15 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
         loan.registration_id = Some(registration_id);
     }
     if let Some(line) = &line {
-        crate::credit_line::occupy_in(&mut tx, &line.id, principal, &format!("loan:{}", loan.id), &who(actor)).await?;
+        crate::credit_line::occupy_in(
+            &mut tx,
+            &line.id,
+            principal,
+            &format!("loan:{}", loan.id),
+            &who(actor),
+            app.today(),
+        )
+        .await?;
     }
     if let Some(cid) = &application.commitment_id {
         let discount = application::discount_id(&application.id);

@@ -13,10 +13,10 @@ use lianrong_store::four_flow::{self as store, Side, VerificationRow};
 use lianrong_domain::confirmation::{ConfirmationStatus, Ineligibility};
 use lianrong_domain::four_flow::VerificationStatus;
 
+use crate::App;
 use crate::confirmation::ConfirmationState;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
-use crate::{App, business_date, now_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receivable {
@@ -69,7 +69,7 @@ pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> Ap
     let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     let Page { items, page, page_size, total } = store::receivables(&mut conn, &scope, side, page).await?;
-    let items = enrich(&mut conn, items).await?;
+    let items = enrich(&mut conn, items, app.today()).await?;
     Ok(Page { items, page, page_size, total })
 }
 
@@ -80,10 +80,11 @@ pub(crate) async fn list_in(
     uscc: &str,
     side: Side,
     page: PageRequest,
+    today: Date,
 ) -> AppResult<Page<Receivable>> {
     let scope = lianrong_store::trade::TradeScope::Party { uscc: uscc.to_string() };
     let Page { items, page, page_size, total } = store::receivables(conn, &scope, side, page).await?;
-    let items = enrich(conn, items).await?;
+    let items = enrich(conn, items, today).await?;
     Ok(Page { items, page, page_size, total })
 }
 
@@ -96,12 +97,16 @@ pub async fn get(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Receiv
         StoreError::NotFound => AppError::not_found("Receivable", "应收账款"),
         other => other.into(),
     })?;
-    enrich(&mut conn, vec![v]).await?.pop().ok_or_else(AppError::internal)
+    enrich(&mut conn, vec![v], app.today()).await?.pop().ok_or_else(AppError::internal)
 }
 
-/// Verdicts become receivables: ageing, late interest and the SME rule as of today, the confirmation
-/// state and data-only eligibility.
-async fn enrich(conn: &mut lianrong_store::Conn, rows: Vec<VerificationRow>) -> AppResult<Vec<Receivable>> {
+/// Verdicts become receivables: ageing, late interest and the SME rule as of the business date `today`,
+/// the confirmation state and data-only eligibility.
+async fn enrich(
+    conn: &mut lianrong_store::Conn,
+    rows: Vec<VerificationRow>,
+    today: Date,
+) -> AppResult<Vec<Receivable>> {
     // Size classes of the parties, for the SME rule (parties not on the platform are unknown).
     let mut sizes: HashMap<String, Option<lianrong_domain::org::SizeClass>> = HashMap::new();
     for r in &rows {
@@ -116,7 +121,6 @@ async fn enrich(conn: &mut lianrong_store::Conn, rows: Vec<VerificationRow>) -> 
     let mut confirmations = crate::confirmation::states(conn, &ids).await?;
     let mut registrations: HashMap<String, String> =
         lianrong_store::registration::active_references(conn, &ids).await?.into_iter().collect();
-    let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
     Ok(rows
         .into_iter()
         .map(|v| {
@@ -180,7 +184,7 @@ pub async fn totals(app: &App, actor: &Actor, side: Side) -> AppResult<Vec<Count
     };
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
-    let today = Date::strptime("%Y-%m-%d", business_date(now_ms())).unwrap_or(jiff::civil::date(2099, 12, 31));
+    let today = app.today();
     let back = |days: i64| {
         today.checked_sub(jiff::Span::new().days(days)).map(|d| d.to_string()).unwrap_or_else(|_| "0000-00-00".into())
     };

@@ -29,7 +29,7 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::log::LeafKind;
 use crate::policy::{self, Actor, Permission};
-use crate::{App, audit, business_date, new_id, now_ms};
+use crate::{App, audit, new_id, now_ms};
 
 /// A registration with its invoices and its parties' names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +120,8 @@ struct Checked {
     financier_org_id: Option<String>,
     creditor_uscc: String,
     debtor_org_id: Option<String>,
+    /// The business year whose sequence numbers the registration's reference.
+    year: i64,
 }
 
 async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<Checked> {
@@ -226,11 +228,12 @@ async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<C
     // financing it protects.
     let term_months = input.term_months.unwrap_or_else(|| {
         due.as_deref()
-            .and_then(|d| rules::months_until(&business_date(now_ms()), d))
+            .and_then(|d| rules::months_until(&app.today().to_string(), d))
             .unwrap_or(0)
             .max(rules::TERM_MONTHS_DEFAULT)
     });
-    Ok(Checked { facts, kind, term_months, note, financier_org_id, creditor_uscc: me.uscc, debtor_org_id })
+    let year = i64::from(app.today().year());
+    Ok(Checked { facts, kind, term_months, note, financier_org_id, creditor_uscc: me.uscc, debtor_org_id, year })
 }
 
 /// Registers a receivable for financing in one transaction: the registration, a claim on each invoice
@@ -365,7 +368,7 @@ async fn register_checked_in(
         })
         .collect();
     let now = now_ms();
-    let year: i64 = business_date(now).get(..4).and_then(|y| y.parse().ok()).unwrap_or(2026);
+    let year = c.year;
     // A receivable paid by a digital payment commitment is financed through the commitment's parts; it
     // cannot be registered for financing a second time.
     let invoice_ids: Vec<String> = invoices.iter().map(|i| i.invoice_id.clone()).collect();
@@ -707,7 +710,7 @@ pub async fn export(app: &App, actor: &Actor, format: ExportFormat, file: Export
             "crcrfsp-receivables",
         ),
     };
-    let date = business_date(now_ms());
+    let date = app.today();
     Ok(match file {
         ExportFile::Csv => Exported {
             file_name: format!("{stem}-{date}.csv"),

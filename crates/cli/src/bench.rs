@@ -75,7 +75,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     println!("# lianrong bench startup (seed {}, {} rounds, folder {})", args.seed, args.rounds, dir.display());
 
     let t = Instant::now();
-    let world = crate::options::build_demo(args.seed, &dir, false, false).await?.world;
+    let world = crate::options::build_demo(args.seed, &dir, false, false, None).await?.world;
     let demo_s = t.elapsed().as_secs_f64();
     let steps = world.logins.len() + world.cores + world.suppliers + world.banks + 2;
     let bare_s = bare_sqlite_inserts(&dir, steps).await?;

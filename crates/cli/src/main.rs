@@ -47,6 +47,11 @@ enum Command {
         /// Build the world and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Build and serve the world on this business date (YYYY-MM-DD) instead of today's: its trade,
+        /// due dates, maturities and consents are placed relative to it, and every rule is judged on it.
+        /// Instants (sessions, audit times) still follow the wall clock.
+        #[arg(long, env = "LIANRONG_BUSINESS_DATE", value_parser = parse_business_date)]
+        business_date: Option<jiff::civil::Date>,
     },
     /// Administration: organisations, users, passwords, API keys, migrations.
     Admin {
@@ -62,6 +67,10 @@ enum Command {
         #[command(subcommand)]
         command: verify::VerifyCommand,
     },
+}
+
+fn parse_business_date(text: &str) -> Result<jiff::civil::Date, String> {
+    lianrong_app::clock::parse_business_date(text)
 }
 
 fn init_logging() {
@@ -89,7 +98,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve { db, serve } => options::serve(db, serve).await,
-            Command::Demo { seed, data_dir, serve, no_serve } => options::demo(seed, &data_dir, serve, no_serve).await,
+            Command::Demo { seed, data_dir, serve, no_serve, business_date } => {
+                options::demo(seed, &data_dir, serve, no_serve, business_date).await
+            }
             Command::Admin { db, command } => admin::run(db, command).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify { command } => verify::run(command),

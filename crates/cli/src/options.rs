@@ -149,9 +149,20 @@ pub struct Demo {
     pub commitments: Option<lianrong_app::demo_commitment::CommitmentSummary>,
 }
 
-pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_trade: bool) -> Result<Demo, String> {
+/// Builds the demo world on `business_date` (pinned for the life of the process), or on today's date
+/// by the wall clock, which the served demo then follows.
+pub async fn build_demo(
+    seed: u64,
+    data_dir: &Path,
+    show_progress: bool,
+    with_trade: bool,
+    business_date: Option<jiff::civil::Date>,
+) -> Result<Demo, String> {
     let url = fresh_demo_file(data_dir)?;
-    let app = open_in(&url, &data_dir.join("demo-lake").display().to_string(), data_dir).await?;
+    let mut app = open_in(&url, &data_dir.join("demo-lake").display().to_string(), data_dir).await?;
+    if let Some(date) = business_date {
+        app = app.with_business_date(date);
+    }
     let bar = if show_progress { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(
@@ -188,9 +199,15 @@ pub async fn build_demo(seed: u64, data_dir: &Path, show_progress: bool, with_tr
     Ok(Demo { app, world, trade: Some(trade), credit: Some(credit), commitments: Some(commitments) })
 }
 
-pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool) -> Result<(), String> {
+pub async fn demo(
+    seed: u64,
+    data_dir: &Path,
+    opts: ServeOptions,
+    no_serve: bool,
+    business_date: Option<jiff::civil::Date>,
+) -> Result<(), String> {
     let started = Instant::now();
-    let Demo { app, world, trade, credit, commitments } = build_demo(seed, data_dir, true, true).await?;
+    let Demo { app, world, trade, credit, commitments } = build_demo(seed, data_dir, true, true, business_date).await?;
     println!(
         "\n演示数据已就绪 demo world ready in {:.1} s: {} chains, {} core enterprises, {} suppliers, {} banks (seed {seed})",
         started.elapsed().as_secs_f64(),
@@ -199,6 +216,10 @@ pub async fn demo(seed: u64, data_dir: &Path, opts: ServeOptions, no_serve: bool
         world.suppliers,
         world.banks
     );
+    match app.pinned_business_date() {
+        Some(date) => println!("  业务日期 business date: {date}（固定 pinned by --business-date）"),
+        None => println!("  业务日期 business date: {}（今天，随系统时钟 today, by the wall clock）", app.today()),
+    }
     if let Some(t) = trade {
         let channels: Vec<String> = t.by_channel.iter().map(|(c, n)| format!("{} {n}", c.label_zh())).collect();
         println!(

@@ -92,8 +92,7 @@ pub(super) async fn run(
     let org =
         lianrong_store::org::get(&mut *app.db.pool.acquire().await.map_err(StoreError::from)?, &actor.org_id).await?;
     let submitter_uscc = org.uscc.clone();
-    let today = jiff::civil::Date::strptime("%Y-%m-%d", crate::business_date(now_ms()))
-        .unwrap_or(jiff::civil::date(2099, 12, 31));
+    let today = app.today();
     let ctx = Context { today };
     let accounts = app.secret().account_digest().clone();
     let (tx, rx) = mpsc::channel::<Msg>(BATCHES_IN_FLIGHT);

@@ -162,7 +162,7 @@ async fn a_supplier_applies_at_two_banks_one_approves_disburses_and_is_repaid_th
 async fn large_decisions_need_a_second_approver_and_overdue_loans_are_flagged() {
     let t = spawn_app().await;
     let w = world(&t).await;
-    let big = verified_invoice(&w.t3, 102, 103, "26500000000000003002", "2000000.00").await;
+    let big = verified_invoice(&w.t3, 102, 103, 3002, "2000000.00").await;
     let approver = lianrong_app::user::create(
         &t.app,
         &Actor::system("system"),
@@ -284,7 +284,8 @@ async fn a_commitment_part_is_discounted_through_an_application_and_repaid_at_se
 async fn order_financing_needs_the_buyers_vouching_and_is_applied_once() {
     let t = spawn_app().await;
     let w = world(&t).await;
-    let (_, orders) = w.t2.get("/api/v1/trade-records?doc_no=PO-26500000000000002001").await;
+    let (_, orders) =
+        w.t2.get(&format!("/api/v1/trade-records?doc_no=PO-{}", crate::commitment::invoice_no(2001))).await;
     let order = orders["items"][0]["id"].as_str().unwrap().to_string();
     let p = product(&w.bank, "order_financing", "confirmed").await;
     let apply = json!({"subject": "order", "order_id": order, "amount_fen": 300_000, "term_days": 60, "purpose": "备货",

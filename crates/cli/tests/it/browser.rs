@@ -565,11 +565,23 @@ async fn commitment_journey(
     let (core_login, t1_login) = (&logins[0].1, &logins[1].1);
     let t1_id = logins[1].0.clone();
     // The core issues ¥300,000 against the confirmed payable the demo left for it (tier 1's third recent
-    // sale; the core's older payables fall due too soon for this maturity).
-    let (_, left) = test.login(t1_login, pw).await.get("/api/v1/trade-records?doc_no=26500000009990000003").await;
+    // sale, issued 27 days before the business date; the core's older payables fall due too soon). It
+    // matures on the payable's due date: the latest the SME payment rule allows.
+    let t1 = test.login(t1_login, pw).await;
+    let (_, left) = t1.get(&format!("/api/v1/trade-records?doc_no={}", common::einvoice(-27, 9_990_000_003))).await;
     let left = left["items"][0]["id"].as_str().ok_or("the payable left to issue against")?.to_string();
+    let maturity: String = sqlx::query_scalar("SELECT due_date FROM verification WHERE invoice_id = $1")
+        .bind(&left)
+        .fetch_one(&test.app.db.pool)
+        .await
+        .context("the payable's due date")?;
+    let days_to_maturity = test.app.days_until(&maturity);
+    if days_to_maturity < 30 {
+        return Err(format!(
+            "the demo's payable falls due in {days_to_maturity} days ({maturity}), too soon to pass on"
+        ));
+    }
     log_in_as(c, base, core_login, pw, "logout").await?;
-    let maturity = test.app.today().checked_add(jiff::Span::new().days(60)).context("date")?.to_string();
     let landed = fill_and_submit(
         c,
         &format!("{base}/commitments"),
@@ -668,7 +680,7 @@ async fn commitment_journey(
     let loan_id = loan_page.trim_start_matches("/loans/").to_string();
     log_out(c).await?;
     // At maturity the core settles from the commitment's page.
-    test.app.shift_business_date(60);
+    test.app.shift_business_date(days_to_maturity);
     log_in_as(c, base, core_login, pw, "logout").await?;
     fill_and_submit(c, &page, &[("payment-ref", "PAY-DEMO-0001")], &[], "settle-button").await?;
     log_out(c).await?;

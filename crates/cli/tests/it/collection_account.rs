@@ -7,9 +7,10 @@ use lianrong_app::Actor;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Api, PASSWORD, TestApp, assert_problem, code, spawn_app};
+use crate::common::{Api, PASSWORD, TestApp, assert_problem, code, einvoice, spawn_app, ymd};
 
-const INVOICE_NO: &str = "26500000000000000951";
+/// The receivable's invoice, issued seven months before the business date (and overdue by now).
+const ISSUED_DAYS: i64 = -209;
 /// The first account, typed with spaces; normalised it is `ACCOUNT_A`.
 const ACCOUNT_A_TYPED: &str = "6222 0202 0011 2233 445";
 const ACCOUNT_A: &str = "6222020200112233445";
@@ -46,14 +47,14 @@ async fn world(t: &TestApp) -> World {
         .post(
             "/api/v1/submissions",
             json!({"records": [
-                {"record_type": "order", "order_no": "PO-51", "order_date": "2026-05-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "term_days": "60"},
-                {"record_type": "delivery", "delivery_no": "DN-51", "delivery_date": "2026-05-05", "order_refs": "PO-51", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "acceptance_status": "accepted", "accepted_date": "2026-05-06"},
-                {"record_type": "invoice", "invoice_no": INVOICE_NO, "issue_date": "2026-05-12", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "order_refs": "PO-51"},
+                {"record_type": "order", "order_no": "PO-51", "order_date": ymd(-220), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "term_days": "60"},
+                {"record_type": "delivery", "delivery_no": "DN-51", "delivery_date": ymd(-216), "order_refs": "PO-51", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "acceptance_status": "accepted", "accepted_date": ymd(-215)},
+                {"record_type": "invoice", "invoice_no": einvoice(ISSUED_DAYS, 951), "issue_date": ymd(ISSUED_DAYS), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "order_refs": "PO-51"},
             ]}),
         )
         .await;
     assert_eq!((status, r["accepted"].as_u64()), (StatusCode::CREATED, Some(3)), "{r}");
-    let (_, list) = core.get(&format!("/api/v1/trade-records?doc_no={INVOICE_NO}")).await;
+    let (_, list) = core.get(&format!("/api/v1/trade-records?doc_no={}", einvoice(ISSUED_DAYS, 951))).await;
     let invoice_id = list["items"][0]["id"].as_str().unwrap().to_string();
     World {
         core_id,
@@ -93,13 +94,13 @@ async fn register_financing(t: &TestApp, w: &World) {
     .bind(code(101))
     .bind(code(100))
     .bind(&w.bank_id)
-    .bind(INVOICE_NO)
+    .bind(einvoice(ISSUED_DAYS, 951))
     .bind(lianrong_app::now_ms())
     .execute(&t.app.db.pool)
     .await
     .unwrap();
     sqlx::query("INSERT INTO registration_claim (invoice_key, invoice_id, registration_id) VALUES ($1, $2, $3)")
-        .bind(format!("{}|{INVOICE_NO}", code(101)))
+        .bind(format!("{}|{}", code(101), einvoice(ISSUED_DAYS, 951)))
         .bind(&w.invoice_id)
         .bind(&reg_id)
         .execute(&t.app.db.pool)
@@ -315,7 +316,7 @@ async fn a_payment_to_an_account_other_than_the_fixed_one_is_flagged() {
         .core
         .post(
             "/api/v1/submissions",
-            json!({"records": [{"record_type": "payment", "payment_no": "PAY-51", "payment_date": "2026-06-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "200.00", "invoice_refs": INVOICE_NO, "payee_account": "3105-0161-3936-0000-0123"}]}),
+            json!({"records": [{"record_type": "payment", "payment_no": "PAY-51", "payment_date": ymd(-189), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "200.00", "invoice_refs": einvoice(ISSUED_DAYS, 951), "payee_account": "3105-0161-3936-0000-0123"}]}),
         )
         .await;
     assert_eq!((status, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
@@ -334,7 +335,7 @@ async fn a_payment_to_an_account_other_than_the_fixed_one_is_flagged() {
         .core
         .post(
             "/api/v1/submissions",
-            json!({"records": [{"record_type": "payment", "payment_no": "PAY-52", "payment_date": "2026-06-05", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "100.00", "invoice_refs": INVOICE_NO, "payee_account": ACCOUNT_A_TYPED}]}),
+            json!({"records": [{"record_type": "payment", "payment_no": "PAY-52", "payment_date": ymd(-185), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "100.00", "invoice_refs": einvoice(ISSUED_DAYS, 951), "payee_account": ACCOUNT_A_TYPED}]}),
         )
         .await;
     assert_eq!(r["accepted"], 1, "{r}");
@@ -353,13 +354,13 @@ async fn a_payment_to_an_account_other_than_the_fixed_one_is_flagged() {
         .post(
             "/api/v1/submissions",
             json!({"records": [
-                {"record_type": "invoice", "invoice_no": "26500000000000000952", "issue_date": "2026-05-20", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "80.00"},
-                {"record_type": "payment", "payment_no": "PAY-53", "payment_date": "2026-06-10", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "80.00", "invoice_refs": "26500000000000000952", "payee_account": ACCOUNT_C},
+                {"record_type": "invoice", "invoice_no": einvoice(-201, 952), "issue_date": ymd(-201), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "80.00"},
+                {"record_type": "payment", "payment_no": "PAY-53", "payment_date": ymd(-180), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "80.00", "invoice_refs": einvoice(-201, 952), "payee_account": ACCOUNT_C},
             ]}),
         )
         .await;
     assert_eq!(r["accepted"], 2, "{r}");
-    let (_, list) = w.core.get("/api/v1/trade-records?doc_no=26500000000000000952").await;
+    let (_, list) = w.core.get(&format!("/api/v1/trade-records?doc_no={}", einvoice(-201, 952))).await;
     let second = list["items"][0]["id"].as_str().unwrap().to_string();
     let (status, _) =
         put(&w.supplier, &format!("/api/v1/receivables/{second}/collection-account"), account(ACCOUNT_C)).await;

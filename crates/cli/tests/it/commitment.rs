@@ -8,7 +8,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Api, PASSWORD, TestApp, assert_problem, code, spawn_app};
+use crate::common::{Api, PASSWORD, TestApp, assert_problem, code, einvoice, spawn_app, ymd};
 
 pub struct World {
     pub core: Api,
@@ -33,14 +33,24 @@ pub struct World {
     pub t3_invoice: String,
 }
 
+/// Days from the business date back to the issue of the world's invoices (ordered 9 days earlier,
+/// delivered 5, accepted 4); on a year's term they fall due about nine months ahead.
+const ISSUED_DAYS: i64 = -88;
+
+/// The e-invoice number of the world's invoice `serial` (its year is the issue date's).
+pub fn invoice_no(serial: u64) -> String {
+    einvoice(ISSUED_DAYS, serial)
+}
+
 /// `seller` shares one fully evidenced invoice to `buyer` (order, accepted delivery, invoice), due in a
 /// year; answers its record id.
-pub async fn verified_invoice(seller: &Api, buyer_n: u32, seller_n: u32, no: &str, yuan: &str) -> String {
+pub async fn verified_invoice(seller: &Api, buyer_n: u32, seller_n: u32, serial: u64, yuan: &str) -> String {
     let (b, s) = (code(buyer_n), code(seller_n));
+    let no = invoice_no(serial);
     let records = json!([
-        {"record_type": "order", "order_no": format!("PO-{no}"), "order_date": "2026-09-01", "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "term_days": "365"},
-        {"record_type": "delivery", "delivery_no": format!("DN-{no}"), "delivery_date": "2026-09-05", "order_refs": format!("PO-{no}"), "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "acceptance_status": "accepted", "accepted_date": "2026-09-06"},
-        {"record_type": "invoice", "invoice_no": no, "issue_date": "2026-09-10", "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "order_refs": format!("PO-{no}"), "delivery_refs": format!("DN-{no}")},
+        {"record_type": "order", "order_no": format!("PO-{no}"), "order_date": ymd(ISSUED_DAYS - 9), "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "term_days": "365"},
+        {"record_type": "delivery", "delivery_no": format!("DN-{no}"), "delivery_date": ymd(ISSUED_DAYS - 5), "order_refs": format!("PO-{no}"), "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "acceptance_status": "accepted", "accepted_date": ymd(ISSUED_DAYS - 4)},
+        {"record_type": "invoice", "invoice_no": no, "issue_date": ymd(ISSUED_DAYS), "buyer_uscc": b, "seller_uscc": s, "total_amount": yuan, "order_refs": format!("PO-{no}"), "delivery_refs": format!("DN-{no}")},
     ]);
     let (status, r) = seller.post("/api/v1/submissions", json!({ "records": records })).await;
     assert_eq!((status, r["accepted"].as_u64()), (StatusCode::CREATED, Some(3)), "{r}");
@@ -66,18 +76,18 @@ pub async fn world(t: &TestApp) -> World {
         (t.login("b.admin", PASSWORD).await, t.login("b2.admin", PASSWORD).await, t.login("x.admin", PASSWORD).await);
     let mut payables = Vec::new();
     for i in 1..=4 {
-        payables.push(verified_invoice(&t1, 100, 101, &format!("2650000000000000100{i}"), &format!("{i}000.00")).await);
+        payables.push(verified_invoice(&t1, 100, 101, 1000 + i, &format!("{i}000.00")).await);
     }
-    let unconfirmed = verified_invoice(&t1, 100, 101, "26500000000000001009", "500.00").await;
+    let unconfirmed = verified_invoice(&t1, 100, 101, 1009, "500.00").await;
     let body = json!({"payables": payables.iter().map(|id| json!({"invoice_id": id})).collect::<Vec<_>>()});
     let (s, up) = core.post("/api/v1/confirmations/payables", body).await;
     assert_eq!(s, StatusCode::CREATED, "{up}");
-    let t2_invoice = verified_invoice(&t2, 101, 102, "26500000000000002001", "5000.00").await;
-    let t3_invoice = verified_invoice(&t3, 102, 103, "26500000000000003001", "2000.00").await;
+    let t2_invoice = verified_invoice(&t2, 101, 102, 2001, "5000.00").await;
+    let t3_invoice = verified_invoice(&t3, 102, 103, 3001, "2000.00").await;
     let (s, line) = bank
         .post(
             "/api/v1/credit-lines",
-            json!({"borrower_org_id": core_id, "kind": "core_supply_chain", "limit_fen": 5_000_000, "valid_from": "2026-01-01", "valid_until": "2028-12-31"}),
+            json!({"borrower_org_id": core_id, "kind": "core_supply_chain", "limit_fen": 5_000_000, "valid_from": ymd(-30), "valid_until": ymd(730)}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{line}");
@@ -153,7 +163,8 @@ async fn a_commitment_passes_down_the_chain_is_discounted_and_settles_every_hold
     let (s, e) =
         w.core.post("/api/v1/commitments", issue_body(w.payables.clone(), 1_000, in_days(&t, 400), &w.line_id)).await;
     assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "maturity_too_far");
-    // The payables fall due a year after September 2026: a large core may not push an SME past that.
+    // The payables fall due a year after their delivery, about nine months from now: a large core may not
+    // push an SME past that.
     let (s, e) =
         w.core.post("/api/v1/commitments", issue_body(w.payables.clone(), 1_000, in_days(&t, 364), &w.line_id)).await;
     assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "stretches_sme_term");

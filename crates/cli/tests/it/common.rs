@@ -76,10 +76,45 @@ fn init_logs() {
     }
 }
 
-/// A fresh database and lake under a fresh random field-encryption key.
+/// The business date every test world of this run is built on and judged by: `LIANRONG_BUSINESS_DATE`
+/// when set (CI runs the suite again on a handful of hard days: month ends, leap days, year ends, a
+/// Sunday, the day after a long holiday), else the calendar date when the run started, so a run that
+/// crosses midnight does not change its mind halfway. Tests write every date relative to it.
+pub fn today() -> jiff::civil::Date {
+    static TODAY: std::sync::OnceLock<jiff::civil::Date> = std::sync::OnceLock::new();
+    *TODAY.get_or_init(|| match std::env::var("LIANRONG_BUSINESS_DATE") {
+        Ok(text) if !text.trim().is_empty() => {
+            let date = lianrong_app::clock::parse_business_date(&text).expect("LIANRONG_BUSINESS_DATE");
+            eprintln!("tests on the business date {date} (LIANRONG_BUSINESS_DATE)");
+            date
+        }
+        _ => lianrong_app::clock::calendar_date(lianrong_app::now_ms()),
+    })
+}
+
+/// The business date `days` from [`today`] (negative goes back).
+pub fn day(days: i64) -> jiff::civil::Date {
+    lianrong_app::clock::plus_days(today(), days)
+}
+
+/// [`day`] as `YYYY-MM-DD` text, as the API and the files carry dates.
+pub fn ymd(days: i64) -> String {
+    day(days).to_string()
+}
+
+/// A fully digital e-invoice number issued on the business date `issued_days` from today: its year in the
+/// first two digits (the data standard refuses a mismatch), then Chongqing's `50` and a 16-digit `serial`.
+pub fn einvoice(issued_days: i64, serial: u64) -> String {
+    format!("{:02}50{serial:016}", day(issued_days).year() % 100)
+}
+
+/// A fresh database and lake under a fresh random field-encryption key, judging on [`today`].
 async fn open_app() -> App {
     let key = lianrong_app::secret::SecretKey::random().expect("random key");
-    App::open_with(&fresh_database_url().await, &fresh_lake_url(), &key).await.expect("open app")
+    App::open_with(&fresh_database_url().await, &fresh_lake_url(), &key)
+        .await
+        .expect("open app")
+        .with_business_date(today())
 }
 
 /// A fresh platform with one operator organisation and its admin `op.admin`.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::dsa::{Signature, SigningKey, VerifyingKey};
 
-use crate::common::{Api, PASSWORD, TestApp, assert_problem, code, spawn_app};
+use crate::common::{Api, PASSWORD, TestApp, assert_problem, code, einvoice, spawn_app, ymd};
 
 struct World {
     core: Api,
@@ -40,9 +40,9 @@ async fn trade(w: &World) -> Vec<String> {
     let (c100, c101) = (code(100), code(101));
     let mut records = vec![];
     for i in 1..=4 {
-        records.push(json!({"record_type": "order", "order_no": format!("PO-{i}"), "order_date": "2026-09-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "term_days": "365"}));
-        records.push(json!({"record_type": "delivery", "delivery_no": format!("DN-{i}"), "delivery_date": "2026-09-05", "order_refs": format!("PO-{i}"), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "acceptance_status": "accepted", "accepted_date": "2026-09-06"}));
-        records.push(json!({"record_type": "invoice", "invoice_no": format!("2650000000000000100{i}"), "issue_date": "2026-09-10", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "order_refs": format!("PO-{i}"), "delivery_refs": format!("DN-{i}")}));
+        records.push(json!({"record_type": "order", "order_no": format!("PO-{i}"), "order_date": ymd(-97), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "term_days": "365"}));
+        records.push(json!({"record_type": "delivery", "delivery_no": format!("DN-{i}"), "delivery_date": ymd(-93), "order_refs": format!("PO-{i}"), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "acceptance_status": "accepted", "accepted_date": ymd(-92)}));
+        records.push(json!({"record_type": "invoice", "invoice_no": einvoice(-88, 1000 + i), "issue_date": ymd(-88), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "order_refs": format!("PO-{i}"), "delivery_refs": format!("DN-{i}")}));
     }
     let (status, r) = w.supplier.post("/api/v1/submissions", json!({ "records": records })).await;
     assert_eq!((status, r["accepted"].as_u64()), (StatusCode::CREATED, Some(12)), "{r}");
@@ -51,14 +51,15 @@ async fn trade(w: &World) -> Vec<String> {
         .post(
             "/api/v1/submissions",
             json!({"records": [
-                {"record_type": "invoice", "invoice_no": "26500000000000001005", "issue_date": "2026-09-12", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "5000.00", "term_days": "30"},
+                {"record_type": "invoice", "invoice_no": einvoice(-86, 1005), "issue_date": ymd(-86), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "5000.00", "term_days": "30"},
             ]}),
         )
         .await;
     assert_eq!((status, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
     let mut ids = vec![];
     for i in 1..=5 {
-        let (_, list) = w.supplier.get(&format!("/api/v1/trade-records?doc_no=2650000000000000100{i}")).await;
+        let no = einvoice(if i == 5 { -86 } else { -88 }, 1000 + i);
+        let (_, list) = w.supplier.get(&format!("/api/v1/trade-records?doc_no={no}")).await;
         ids.push(list["items"][0]["id"].as_str().unwrap().to_string());
     }
     ids
@@ -165,7 +166,7 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
     let statement: Value = serde_json::from_str(c["statement"].as_str().unwrap()).unwrap();
     assert_eq!(
         (statement["invoice_no"].as_str(), statement["amount_fen"].as_i64(), statement["debtor_uscc"].as_str()),
-        (Some("26500000000000001001"), Some(100_000), Some(code(100).as_str()))
+        (Some(einvoice(-88, 1001).as_str()), Some(100_000), Some(code(100).as_str()))
     );
     assert!(c["wait_ms"].as_i64().unwrap() >= 0);
     let (_, key) = w.core.get("/api/v1/signing-key").await;

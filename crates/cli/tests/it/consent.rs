@@ -11,7 +11,7 @@ use lianrong_domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, assert_problem, code, spawn_app};
+use crate::common::{PASSWORD, assert_problem, code, einvoice, spawn_app, ymd};
 
 fn grant(bank_org_id: &str, categories: &[&str], valid_until: &str) -> Value {
     json!({"bank_org_id": bank_org_id, "categories": categories, "purpose": "应收账款融资申请审查",
@@ -43,12 +43,12 @@ async fn a_bank_reads_a_suppliers_data_only_through_a_live_consent_and_every_rea
     let (c100, c101, c102) = (code(100), code(101), code(102));
     let mut records = vec![];
     for i in 1..=2 {
-        records.push(json!({"record_type": "order", "order_no": format!("PO-{i}"), "order_date": "2026-09-01", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "term_days": "365"}));
-        records.push(json!({"record_type": "delivery", "delivery_no": format!("DN-{i}"), "delivery_date": "2026-09-05", "order_refs": format!("PO-{i}"), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "acceptance_status": "accepted", "accepted_date": "2026-09-06"}));
-        records.push(json!({"record_type": "invoice", "invoice_no": format!("2650000000000000100{i}"), "issue_date": "2026-09-10", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "order_refs": format!("PO-{i}"), "delivery_refs": format!("DN-{i}")}));
+        records.push(json!({"record_type": "order", "order_no": format!("PO-{i}"), "order_date": ymd(-97), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "term_days": "365"}));
+        records.push(json!({"record_type": "delivery", "delivery_no": format!("DN-{i}"), "delivery_date": ymd(-93), "order_refs": format!("PO-{i}"), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "acceptance_status": "accepted", "accepted_date": ymd(-92)}));
+        records.push(json!({"record_type": "invoice", "invoice_no": einvoice(-88, 1000 + i), "issue_date": ymd(-88), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": format!("{i}000.00"), "order_refs": format!("PO-{i}"), "delivery_refs": format!("DN-{i}")}));
     }
-    records.push(json!({"record_type": "invoice", "invoice_no": "26500000000000001003", "issue_date": "2026-09-12", "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "term_days": "365"}));
-    records.push(json!({"record_type": "order", "order_no": "PO-BOUGHT-1", "order_date": "2026-09-02", "buyer_uscc": c101, "seller_uscc": c102, "total_amount": "300.00"}));
+    records.push(json!({"record_type": "invoice", "invoice_no": einvoice(-86, 1003), "issue_date": ymd(-86), "buyer_uscc": c100, "seller_uscc": c101, "total_amount": "500.00", "term_days": "365"}));
+    records.push(json!({"record_type": "order", "order_no": "PO-BOUGHT-1", "order_date": ymd(-96), "buyer_uscc": c101, "seller_uscc": c102, "total_amount": "300.00"}));
     let (s, r) = supplier.post("/api/v1/submissions", json!({ "records": records })).await;
     assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(8)), "{r}");
 
@@ -152,7 +152,8 @@ async fn a_bank_reads_a_suppliers_data_only_through_a_live_consent_and_every_rea
     // The bank reads the receivables (derived figures) and the totals per buyer.
     let (s, rec) = bank.get(&format!("/api/v1/consents/{id}/receivables")).await;
     assert_eq!((s, rec["total"].as_i64()), (StatusCode::OK, Some(3)), "{rec}");
-    let first = rec["items"].as_array().unwrap().iter().find(|r| r["invoice_no"] == "26500000000000001001").unwrap();
+    let first =
+        rec["items"].as_array().unwrap().iter().find(|r| r["invoice_no"] == einvoice(-88, 1001).as_str()).unwrap();
     assert_eq!(
         (first["debtor_name"].as_str(), first["outstanding_fen"].as_i64()),
         (Some("测试core100有限公司"), Some(100_000))
@@ -319,7 +320,7 @@ async fn a_bank_reads_a_suppliers_data_only_through_a_live_consent_and_every_rea
     // Asking for a category not consented falls back to one that is.
     let page =
         bank.send(Method::GET, &format!("/consents/{id3}?category=raw_records"), None).await.text().await.unwrap();
-    assert!(page.contains("room-receivables") && page.contains("26500000000000001001"), "{page}");
+    assert!(page.contains("room-receivables") && page.contains(&einvoice(-88, 1001)), "{page}");
     assert!(!page.contains("tab-raw_records") && !page.contains("room-records"), "only consented categories: {page}");
     let page = supplier.send(Method::GET, &format!("/consents/{id3}"), None).await.text().await.unwrap();
     assert!(page.contains("read-table") && page.contains("b.admin") && !page.contains("data-room"), "{page}");

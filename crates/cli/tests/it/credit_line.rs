@@ -7,7 +7,7 @@ use lianrong_app::credit_line::{self, Moved};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{PASSWORD, assert_problem, spawn_app};
+use crate::common::{PASSWORD, assert_problem, spawn_app, ymd};
 
 #[tokio::test]
 async fn a_bank_grants_a_line_that_concurrent_occupations_never_exceed() {
@@ -19,33 +19,26 @@ async fn a_bank_grants_a_line_that_concurrent_occupations_never_exceed() {
     let (core, bank, other) =
         (t.login("c.admin", PASSWORD).await, t.login("b.admin", PASSWORD).await, t.login("other.bank", PASSWORD).await);
     let grant = |borrower: &str, kind: &str, limit: i64, from: &str, until: &str| json!({"borrower_org_id": borrower, "kind": kind, "limit_fen": limit, "valid_from": from, "valid_until": until});
+    // A line in force from a month ago for a year; every date is relative to the business date.
+    let (from, until) = (ymd(-30), ymd(365));
+    let (from, until) = (from.as_str(), until.as_str());
     // Refusals, by name.
-    let (s, e) =
-        bank.post("/api/v1/credit-lines", grant(&core_id, "supplier", 100_000, "2026-01-01", "2027-12-31")).await;
+    let (s, e) = bank.post("/api/v1/credit-lines", grant(&core_id, "supplier", 100_000, from, until)).await;
     assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "borrower_kind");
-    let (s, e) =
-        bank.post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 0, "2026-01-01", "2027-12-31")).await;
+    let (s, e) = bank.post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 0, from, until)).await;
     assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "limit_out_of_bounds");
-    let (s, e) = bank
-        .post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, "2027-12-31", "2026-01-01"))
-        .await;
+    let (s, e) = bank.post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, until, from)).await;
     assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "term_out_of_bounds");
-    let (s, e) = bank
-        .post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, "2026-13-01", "2027-12-31"))
-        .await;
+    let (s, e) =
+        bank.post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, "2026-13-01", until)).await;
     assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "date_invalid");
-    let (s, e) = bank
-        .post("/api/v1/credit-lines", grant("no-such-org", "core_supply_chain", 100_000, "2026-01-01", "2027-12-31"))
-        .await;
+    let (s, e) =
+        bank.post("/api/v1/credit-lines", grant("no-such-org", "core_supply_chain", 100_000, from, until)).await;
     assert_problem(s, &e, StatusCode::NOT_FOUND, "not_found");
-    let (s, e) = core
-        .post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, "2026-01-01", "2027-12-31"))
-        .await;
+    let (s, e) = core.post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, from, until)).await;
     assert_problem(s, &e, StatusCode::FORBIDDEN, "forbidden");
     // The grant; the bank and the core see it, another bank does not.
-    let (s, line) = bank
-        .post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, "2026-01-01", "2027-12-31"))
-        .await;
+    let (s, line) = bank.post("/api/v1/credit-lines", grant(&core_id, "core_supply_chain", 100_000, from, until)).await;
     assert_eq!(s, StatusCode::CREATED, "{line}");
     let id = line["id"].as_str().unwrap().to_string();
     let (_, mine) = core.get("/api/v1/credit-lines").await;
@@ -55,7 +48,7 @@ async fn a_bank_grants_a_line_that_concurrent_occupations_never_exceed() {
     let (_, theirs) = other.get("/api/v1/credit-lines").await;
     assert_eq!(theirs["total"], 0);
     let (s, supplier_line) =
-        bank.post("/api/v1/credit-lines", grant(&supplier_id, "supplier", 5_000, "2026-01-01", "2026-12-31")).await;
+        bank.post("/api/v1/credit-lines", grant(&supplier_id, "supplier", 5_000, from, &ymd(180))).await;
     assert_eq!((s, supplier_line["kind"].as_str()), (StatusCode::CREATED, Some("supplier")));
 
     // Forty requests of ¥30 race for a ¥1,000 line: exactly thirty-three fit.
@@ -106,8 +99,8 @@ async fn a_bank_grants_a_line_that_concurrent_occupations_never_exceed() {
         ("borrower_org_id".to_string(), supplier_id.clone()),
         ("kind".to_string(), "supplier".to_string()),
         ("limit_yuan".to_string(), "1,250,000.50".to_string()),
-        ("valid_from".to_string(), "2026-01-01".to_string()),
-        ("valid_until".to_string(), "2027-06-30".to_string()),
+        ("valid_from".to_string(), ymd(-30)),
+        ("valid_until".to_string(), ymd(200)),
     ];
     let r = bank.http.post(format!("{}/credit-lines", bank.base)).form(&form).send().await.unwrap();
     let page = r.text().await.unwrap();

@@ -558,7 +558,7 @@ async fn invoices_are_verified_against_orders_deliveries_and_payments_as_records
     assert_eq!((r["outstanding_fen"].as_i64(), r["due_date"].as_str()), (Some(30_000), Some("2026-08-03")), "{r}");
     assert_eq!(r["sme_breach_days"], 30, "{r}");
     // Overdue since 3 August: the bucket depends on today, so it is computed the way the platform does.
-    let today = jiff::civil::Date::strptime("%Y-%m-%d", lianrong_app::business_date(lianrong_app::now_ms())).unwrap();
+    let today = crate::common::today();
     let expected = lianrong_domain::receivable::ageing(jiff::civil::date(2026, 8, 3), today);
     assert_eq!(r["ageing"], expected.code(), "{r}");
     assert!(r["late_interest_fen"].as_i64().unwrap() > 0, "{r}");

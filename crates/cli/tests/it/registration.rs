@@ -92,7 +92,7 @@ async fn ids(w: &World, nos: &[&str]) -> Vec<String> {
 }
 
 fn year() -> String {
-    lianrong_app::business_date(lianrong_app::now_ms())[..4].to_string()
+    crate::common::today().year().to_string()
 }
 
 async fn refusals(t: &TestApp, action: &str) -> i64 {

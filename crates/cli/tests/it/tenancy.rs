@@ -8,7 +8,7 @@ use lianrong_app::Actor;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Api, PASSWORD, TestApp, code, spawn_app};
+use crate::common::{Api, PASSWORD, TestApp, code, spawn_app, ymd};
 
 /// The victim organisation A and everything it owns.
 struct Victim {
@@ -259,8 +259,8 @@ async fn victim(t: &TestApp) -> Victim {
             borrower_org_id: org_id.clone(),
             kind: "core_supply_chain".into(),
             limit_fen: 500_000_000,
-            valid_from: "2026-01-01".into(),
-            valid_until: "2027-12-31".into(),
+            valid_from: ymd(-340).into(),
+            valid_until: ymd(389).into(),
         },
     )
     .await
@@ -279,8 +279,8 @@ async fn victim(t: &TestApp) -> Victim {
             credit_line_id: line.id.clone(),
             face_fen: 100_000,
             settled_fen: 0,
-            issue_date: "2026-11-01".into(),
-            maturity_date: "2027-03-01".into(),
+            issue_date: ymd(-36).into(),
+            maturity_date: ymd(84).into(),
             latest_due_date: None,
             beyond_principle_days: None,
             state: "outstanding".into(),
@@ -385,8 +385,8 @@ async fn victim(t: &TestApp) -> Victim {
             fee_fen: 0,
             upfront_interest_fen: 0,
             advance_fen: 80_000,
-            value_date: "2026-11-01".into(),
-            maturity_date: "2027-01-30".into(),
+            value_date: ymd(-36).into(),
+            maturity_date: ymd(54).into(),
             registration_id: None,
             credit_line_id: None,
             commitment_id: None,
@@ -452,8 +452,7 @@ fn victim_product() -> lianrong_app::product::NewProduct {
 
 /// A consent's end date for the walk: safely after today's business date.
 fn in_two_days() -> String {
-    let today = jiff::civil::Date::strptime("%Y-%m-%d", lianrong_app::business_date(lianrong_app::now_ms())).unwrap();
-    today.checked_add(jiff::Span::new().days(2)).unwrap().to_string()
+    crate::common::ymd(2)
 }
 
 fn consent_json(bank_org_id: &str) -> Value {
@@ -710,7 +709,7 @@ fn calls(v: &Victim) -> Vec<Call> {
             "/api/v1/credit-lines",
             "/api/v1/credit-lines".into(),
             Some(json!({"borrower_org_id": v.org_id, "kind": "core_supply_chain", "limit_fen": 100,
-                "valid_from": "2026-01-01", "valid_until": "2026-12-31"})),
+                "valid_from": ymd(-340), "valid_until": ymd(24)})),
         ),
         // Commitments: A's is invisible to others, and nobody else can issue on A's line or move A's parts.
         c(Method::GET, "/api/v1/commitments", "/api/v1/commitments?page_size=200".into(), None),
@@ -726,7 +725,7 @@ fn calls(v: &Victim) -> Vec<Call> {
             "/api/v1/applications".into(),
             Some(json!({"subject": "receivables", "invoice_ids": [v.invoice_id], "amount_fen": 100, "term_days": 30,
                 "purpose": "walk", "offers": [{"bank_org_id": v.bank_id, "product_id": v.product_id}],
-                "consent_until": "2027-01-01"})),
+                "consent_until": ymd(25)})),
         ),
         c(
             Method::POST,
@@ -746,7 +745,7 @@ fn calls(v: &Victim) -> Vec<Call> {
             Method::POST,
             "/api/v1/loans/{id}/repayments",
             format!("/api/v1/loans/{}/repayments", v.loan_id),
-            Some(json!({"amount_fen": 80_000, "paid_on": "2026-11-20", "payment_reference": "WALK"})),
+            Some(json!({"amount_fen": 80_000, "paid_on": ymd(-17), "payment_reference": "WALK"})),
         ),
         c(Method::GET, "/api/v1/commitments/holdings", "/api/v1/commitments/holdings".into(), None),
         c(Method::GET, "/api/v1/commitments/pending-discounts", "/api/v1/commitments/pending-discounts".into(), None),
@@ -762,7 +761,7 @@ fn calls(v: &Victim) -> Vec<Call> {
             "/api/v1/commitments",
             "/api/v1/commitments".into(),
             Some(json!({"holder_org_id": v.org_id, "invoice_ids": [v.invoice_id], "face_fen": 100,
-                "maturity_date": "2027-03-01", "credit_line_id": v.line_id})),
+                "maturity_date": ymd(84), "credit_line_id": v.line_id})),
         ),
         c(
             Method::POST,
@@ -1429,8 +1428,8 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 ("borrower_org_id", v.org_id.clone()),
                 ("kind", "core_supply_chain".into()),
                 ("limit_yuan", "1.00".into()),
-                ("valid_from", "2026-01-01".into()),
-                ("valid_until", "2026-12-31".into()),
+                ("valid_from", ymd(-340).into()),
+                ("valid_until", ymd(24).into()),
             ],
         ),
         get("/products", "/products".into()),
@@ -1484,7 +1483,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                 ("amount_yuan", "100".into()),
                 ("term_days", "30".into()),
                 ("purpose", "walk".into()),
-                ("consent_until", "2027-01-01".into()),
+                ("consent_until", ymd(25).into()),
             ],
         ),
         post(
@@ -1502,7 +1501,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         post(
             "/loans/{id}",
             format!("/loans/{}", v.loan_id),
-            vec![("amount_yuan", "800".into()), ("paid_on", "2026-11-20".into()), ("payment_reference", "WALK".into())],
+            vec![("amount_yuan", "800".into()), ("paid_on", ymd(-17).into()), ("payment_reference", "WALK".into())],
         ),
         get("/commitments", "/commitments?role=held".into()),
         get("/commitments/{id}", format!("/commitments/{}", v.commitment_id)),
@@ -1512,7 +1511,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             vec![
                 ("invoice_id", v.invoice_id.clone()),
                 ("face_yuan", "1000".into()),
-                ("maturity_date", "2027-03-01".into()),
+                ("maturity_date", ymd(84).into()),
                 ("credit_line_id", v.line_id.clone()),
             ],
         ),
