@@ -66,9 +66,10 @@ impl BusinessClock {
 /// both languages when it is not one.
 pub fn parse_business_date(text: &str) -> Result<Date, String> {
     let text = text.trim();
+    // Exactly YYYY-MM-DD: a date typed another way is more likely a mistake than a wish.
     Date::strptime("%Y-%m-%d", text)
         .ok()
-        .filter(|d| (2000..=2099).contains(&d.year()))
+        .filter(|d| text.len() == 10 && (2000..=2099).contains(&d.year()))
         .ok_or_else(|| format!("业务日期“{text}”不是 YYYY-MM-DD 格式的有效日期（2000–2099年） / the business date '{text}' is not a valid YYYY-MM-DD date between 2000 and 2099"))
 }
 

@@ -122,7 +122,9 @@ pub async fn load(app: &App) -> AppResult<CreditSummary> {
                 signature_hex: None,
             })
             .collect();
-        let decided = confirmation::decide(app, &core_actor, &decisions).await?;
+        // A supplier with few open receivables may have asked about one only, which stays pending.
+        let decided =
+            if decisions.is_empty() { Vec::new() } else { confirmation::decide(app, &core_actor, &decisions).await? };
         for d in &decided {
             match d.status {
                 lianrong_domain::confirmation::ConfirmationStatus::Rejected => summary.rejected += 1,

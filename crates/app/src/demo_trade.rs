@@ -24,15 +24,16 @@ use crate::policy::Actor;
 use crate::submission::{InputFile, SubmissionInput};
 use crate::{App, mailbox, submission};
 
-/// The demo's trade runs over twelve whole months that end a month before the business date's month,
-/// and nothing is dated after a cut-off a little before the business date; so whichever day the demo is
-/// built on (the wall clock's, or `--business-date`), its world stands in the same place relative to that
-/// day: a year of mostly paid trade, with recent invoices still owed and not yet due.
+/// The demo's trade runs over twelve months of orders, the last of which starts `LAST_MONTH_DAYS_BEFORE`
+/// days before a cut-off a little before the business date, and nothing is dated after the cut-off; so
+/// whichever day the demo is built on (the wall clock's, or `--business-date`), its world stands in the
+/// same place relative to that day: a year of mostly paid trade, with recent invoices still owed and not
+/// yet due. (Built on 7 December, the months are the calendar months from November to October.)
 const MONTHS: i32 = 12;
-/// Months from the first month of trade to the business date's month.
-const FIRST_MONTH_BACK: i32 = 13;
 /// Days from the cut-off to the business date.
 const CUTOFF_DAYS_BEFORE: i64 = 17;
+/// Days from the start of the last month of orders to the cut-off.
+const LAST_MONTH_DAYS_BEFORE: i64 = 50;
 
 /// Reads a message's attachments (the mail crate's MIME reader in production).
 pub type Extract = dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync;
@@ -70,20 +71,22 @@ type Row = Vec<(&'static str, String)>;
 /// The demo's calendar, derived from the business date it is built on.
 #[derive(Debug, Clone, Copy)]
 struct Calendar {
-    first_month: Date,
+    /// The first day of the last month of orders.
+    last_month: Date,
     cutoff: Date,
 }
 
 impl Calendar {
     fn of(today: Date) -> Calendar {
-        let this_month = today.first_of_month();
-        let first_month = this_month.checked_sub(jiff::Span::new().months(FIRST_MONTH_BACK)).unwrap_or(this_month);
-        Calendar { first_month, cutoff: plus_days(today, -CUTOFF_DAYS_BEFORE) }
+        let cutoff = plus_days(today, -CUTOFF_DAYS_BEFORE);
+        Calendar { last_month: plus_days(cutoff, -LAST_MONTH_DAYS_BEFORE), cutoff }
     }
 
-    /// The first day of the `m`-th month of trade.
+    /// The first day of the `m`-th month of orders (`0..MONTHS`), counted back from the last in calendar
+    /// months so that each month's seasonality follows the calendar.
     fn month_start(&self, m: i32) -> Date {
-        self.first_month.checked_add(jiff::Span::new().months(m)).unwrap_or(self.first_month)
+        let back = i64::from(MONTHS - 1 - m);
+        self.last_month.checked_sub(jiff::Span::new().months(back)).unwrap_or(self.last_month)
     }
 }
 
@@ -421,12 +424,13 @@ fn xlsx_of(sheets: &[(&str, &[Row])]) -> AppResult<Vec<u8>> {
 }
 
 /// A multipart message with CSV attachments, as a finance desk's mail client sends it.
-fn message(from: &str, to: &str, subject: &str, files: &[(String, Vec<u8>)], n: usize) -> Vec<u8> {
+fn message(from: &str, to: &str, subject: &str, files: &[(String, Vec<u8>)], n: usize, sent: Date) -> Vec<u8> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let boundary = format!("=_lianrong_demo_{n}");
+    let sent = sent.strftime("%a, %-d %b %Y");
     let mut m = format!(
-        "From: {from}\r\nTo: {to}\r\nSubject: =?UTF-8?B?{}?=\r\nMessage-ID: <demo-{n}@demo.lianrong>\r\nDate: Mon, 2 Nov 2026 09:00:00 +0800\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        "From: {from}\r\nTo: {to}\r\nSubject: =?UTF-8?B?{}?=\r\nMessage-ID: <demo-{n}@demo.lianrong>\r\nDate: {sent} 09:00:00 +0800\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
         b64.encode(subject),
         b64.encode("您好，附件为本月供应链贸易数据，请查收。")
     );
@@ -522,7 +526,7 @@ pub async fn load(
             } else {
                 match ci % 3 {
                     0 => api_batches(app, &actor, &rows).await?,
-                    1 => upload_workbooks(app, &actor, docs, &rows).await?,
+                    1 => upload_workbooks(app, &actor, docs, &rows, generator.calendar).await?,
                     _ => mail_months(app, buyer, &rows, extract).await?,
                 }
             };
@@ -586,13 +590,15 @@ async fn upload_workbooks(
     actor: &Actor,
     docs: &Docs,
     rows: &[(&'static str, &Row)],
+    calendar: Calendar,
 ) -> AppResult<Vec<(u64, u64)>> {
     let typos: Vec<Row> =
         rows.iter().filter(|(_, r)| r.iter().any(|(_, v)| v == "PO-TYPO-0001")).map(|(_, r)| (*r).clone()).collect();
     let mut orders = docs.orders.clone();
     orders.extend(typos);
     let book = xlsx_of(&[("采购订单", &orders), ("发货验收", &docs.deliveries), ("发票", &docs.invoices)])?;
-    let mut out = vec![upload(app, actor, "2025-2026年度贸易数据.xlsx", book).await?];
+    let name = format!("{}-{}年度贸易数据.xlsx", calendar.month_start(0).year(), calendar.cutoff.year());
+    let mut out = vec![upload(app, actor, &name, book).await?];
     let payments: Vec<(&'static str, &Row)> = docs.payments.iter().map(|r| ("payment", r)).collect();
     let text = csv_of(&payments);
     let gbk = encoding_rs::GBK.encode(&text).0.into_owned();
@@ -619,7 +625,12 @@ async fn mail_months(
     let mut out = Vec::new();
     for (n, (month, rows)) in by_month.into_iter().enumerate() {
         let files = vec![(format!("{month}供应链数据.csv"), csv_of(&rows).into_bytes())];
-        let raw = message(&sender, &to, &format!("{month} 供应链贸易数据报送"), &files, n);
+        // Each month's data is mailed on the first of the next month (the last month's by today).
+        let sent = Date::strptime("%Y-%m-%d", format!("{month}-01"))
+            .ok()
+            .and_then(|d| d.checked_add(jiff::Span::new().months(1)).ok())
+            .map_or(app.today(), |d| d.min(app.today()));
+        let raw = message(&sender, &to, &format!("{month} 供应链贸易数据报送"), &files, n, sent);
         let mail = mailbox::IncomingMail {
             envelope_from: sender.clone(),
             header_from: Some(sender.clone()),

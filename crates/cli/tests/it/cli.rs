@@ -26,8 +26,14 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 #[test]
 fn demo_builds_a_world_and_prints_a_login_for_each_kind() {
     let dir = temp_dir("demo");
-    let (ok, out, err) = lianrong(&["demo", "--no-serve", "--seed", "7", "--data-dir", dir.to_str().unwrap()], &[]);
+    // The world is built on the run's business date, given as a flag here and by the environment below.
+    let today = crate::common::today().to_string();
+    let (ok, out, err) = lianrong(
+        &["demo", "--no-serve", "--seed", "7", "--data-dir", dir.to_str().unwrap(), "--business-date", &today],
+        &[],
+    );
     assert!(ok, "{out}\n{err}");
+    assert!(out.contains(&format!("业务日期 business date: {today}（固定 pinned")), "{out}");
     assert!(out.contains("http://127.0.0.1:8080/"), "{out}");
     assert!(out.contains(lianrong_app::demo::DEMO_PASSWORD), "{out}");
     for kind in ["operator", "regulator", "bank", "core", "supplier"] {
@@ -35,12 +41,28 @@ fn demo_builds_a_world_and_prints_a_login_for_each_kind() {
     }
     assert!(dir.join("demo.db").exists());
     // A second run replaces the world instead of failing on the old one.
-    let (ok, out2, err) = lianrong(&["demo", "--no-serve", "--seed", "7", "--data-dir", dir.to_str().unwrap()], &[]);
+    let (ok, out2, err) = lianrong(
+        &["demo", "--no-serve", "--seed", "7", "--data-dir", dir.to_str().unwrap()],
+        &[("LIANRONG_BUSINESS_DATE", &today)],
+    );
     assert!(ok, "{err}");
+    assert!(out2.contains(&format!("business date: {today}")), "{out2}");
     let counts = |s: &str| {
         s.lines().find(|l| l.contains("demo world ready")).map(|l| l.split(':').nth(1).unwrap_or("").to_string())
     };
     assert_eq!(counts(&out), counts(&out2), "the same seed builds the same world");
+}
+
+#[test]
+fn a_business_date_that_is_not_a_date_is_refused_before_anything_is_built() {
+    let dir = temp_dir("demo-bad-date");
+    for bad in ["2027-02-29", "31/12/2027", "明天"] {
+        let (ok, out, err) =
+            lianrong(&["demo", "--no-serve", "--data-dir", dir.to_str().unwrap(), "--business-date", bad], &[]);
+        assert!(!ok, "{bad}: {out}");
+        assert!(err.contains("业务日期") && err.contains("business date") && err.contains(bad), "{bad}: {err}");
+        assert!(!dir.join("demo.db").exists(), "nothing is built on a bad date");
+    }
 }
 
 #[test]

@@ -52,6 +52,12 @@ async fn serve(app: App) -> String {
     serve_with(app, lianrong_web::WebConfig::default()).await
 }
 
+/// Serves `app` (for instance the same database under another business date) on a server of its own.
+pub async fn serve_app(app: App) -> TestApp {
+    let base_url = serve(app.clone()).await;
+    TestApp { base_url, app }
+}
+
 /// A fresh platform like [`spawn_app`] served with its own web configuration.
 pub async fn spawn_app_with(config: lianrong_web::WebConfig) -> TestApp {
     let t = spawn_app().await;

@@ -5,6 +5,7 @@
 mod application;
 mod browser;
 mod cli;
+mod clock;
 mod collection_account;
 mod commitment;
 mod common;
