@@ -147,7 +147,8 @@ pub enum Moved {
 
 /// Occupies `amount_fen` of the line for `reference`, inside the caller's write transaction (which
 /// rolls back with the refusal). Refused with `line_exceeded` when it does not fit, whatever else runs
-/// at the same time, and with `line_not_valid` outside the line's validity on the business date `today`.
+/// at the same time, and with `line_not_in_force` outside the line's validity on the business date
+/// `today`.
 pub async fn occupy_in(
     conn: &mut Conn,
     line_id: &str,
