@@ -28,12 +28,14 @@ use crate::{App, mailbox, submission};
 /// days before a cut-off a little before the business date, and nothing is dated after the cut-off; so
 /// whichever day the demo is built on (the wall clock's, or `--business-date`), its world stands in the
 /// same place relative to that day: a year of mostly paid trade, with recent invoices still owed and not
-/// yet due. (Built on 7 December, the months are the calendar months from November to October.)
+/// yet due: like a real ledger on terms of 30 to 90 days, about the last two months of trade are owed.
 const MONTHS: i32 = 12;
 /// Days from the cut-off to the business date.
 const CUTOFF_DAYS_BEFORE: i64 = 17;
 /// Days from the start of the last month of orders to the cut-off.
-const LAST_MONTH_DAYS_BEFORE: i64 = 50;
+const LAST_MONTH_DAYS_BEFORE: i64 = 35;
+/// Orders a core places at least with each tier-1 supplier in the last month.
+const RECENT_ORDERS_MIN_TIER1: usize = 3;
 
 /// Reads a message's attachments (the mail crate's MIME reader in production).
 pub type Extract = dyn Fn(&[u8]) -> Result<Vec<Attachment>, AttachmentError> + Sync;
@@ -156,7 +158,16 @@ impl Generator {
         for m in 0..MONTHS {
             let start = self.calendar.month_start(m);
             let expected = 1.5 * season(start.month());
-            let orders = (expected + self.rng.random_range(-0.7..0.7)).round().max(0.0) as usize;
+            let drawn = (expected + self.rng.random_range(-0.7..0.7)).round().max(0.0) as usize;
+            // Every pair trades in the last month, and a core orders at least three times from each
+            // tier-1 supplier: so recent invoices are owed on any business date (the demo's
+            // confirmations, commitment and financing start from them), even after a quiet February.
+            let floor = match (m == MONTHS - 1, s.tier) {
+                (true, 1) => RECENT_ORDERS_MIN_TIER1,
+                (true, _) => 1,
+                (false, _) => 0,
+            };
+            let orders = drawn.max(floor);
             for _ in 0..orders {
                 self.one_order(b, s, e, start, &account, docs);
             }

@@ -509,19 +509,31 @@ async fn login_of(test: &common::TestApp, org_id: &str, fallback: &str) -> Strin
     fallback.to_string()
 }
 
-/// Of `buyer`'s verified purchase invoices, one whose seller itself buys verified trade from a tier
-/// below (so the part can travel on): (invoice id, seller org id).
-async fn passable_invoice(test: &common::TestApp, buyer_org_id: &str) -> Option<(String, String)> {
-    sqlx::query_as(
-        "SELECT v.invoice_id, s.id FROM verification v JOIN organisation b ON b.uscc = v.buyer_uscc \
-         JOIN organisation s ON s.uscc = v.seller_uscc WHERE b.id = $1 AND v.status = 'verified' AND v.outstanding_fen > 0 \
-         AND s.kind = 'supplier' AND EXISTS (SELECT 1 FROM verification w WHERE w.buyer_uscc = s.uscc \
-         AND w.status = 'verified' AND w.outstanding_fen > 0) ORDER BY v.invoiced_fen DESC, v.invoice_id LIMIT 1",
-    )
-    .bind(buyer_org_id)
-    .fetch_optional(&test.app.db.pool)
-    .await
-    .expect("invoices")
+/// Of `buyer`'s verified purchase invoices still owed, the one with the most trade that no transfer (the
+/// demo's own included) has used as its basis yet, among those whose seller itself buys verified trade
+/// from a tier below that a transfer may still use (so the part can travel on): (invoice id, seller org
+/// id, room in fen).
+async fn passable_invoice(test: &common::TestApp, buyer_org_id: &str) -> Option<(String, String, i64)> {
+    let used = |alias: &str| {
+        format!(
+            "COALESCE((SELECT CAST(SUM(u.amount_fen) AS BIGINT) FROM commitment_basis u WHERE u.invoice_id = {alias}.invoice_id), 0)"
+        )
+    };
+    let sql = format!(
+        "SELECT v.invoice_id, s.id, v.invoiced_fen - {} AS room FROM verification v \
+         JOIN organisation b ON b.uscc = v.buyer_uscc JOIN organisation s ON s.uscc = v.seller_uscc \
+         WHERE b.id = $1 AND v.status = 'verified' AND v.outstanding_fen > 0 AND s.kind = 'supplier' \
+         AND EXISTS (SELECT 1 FROM verification w WHERE w.buyer_uscc = s.uscc AND w.status = 'verified' \
+         AND w.outstanding_fen > 0 AND w.invoiced_fen > {}) ORDER BY room DESC, v.invoice_id LIMIT 1",
+        used("v"),
+        used("w")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(buyer_org_id)
+        .fetch_optional(&test.app.db.pool)
+        .await
+        .expect("invoices")
+        .filter(|(_, _, room): &(String, String, i64)| *room > 0)
 }
 
 /// `buyer`'s largest verified purchase still owed, with what of it no transfer has used as its basis
@@ -559,7 +571,7 @@ async fn commitment_journey(
     test: &common::TestApp,
     logins: &[(String, String)],
     bank_org_id: &str,
-) -> Result<(String, Vec<String>, (i64, i64), String), String> {
+) -> Result<(String, Vec<String>, (i64, i64, i64), String), String> {
     let base = test.base_url.as_str();
     let pw = lianrong_app::demo::DEMO_PASSWORD;
     let (core_login, t1_login) = (&logins[0].1, &logins[1].1);
@@ -592,7 +604,8 @@ async fn commitment_journey(
     .await?;
     let id = landed.trim_start_matches("/commitments/").to_string();
     log_out(c).await?;
-    // Tier 1 splits off ¥200,000 and passes ¥80,000 of it to a tier-2 supplier it buys from.
+    // Tier 1 splits off ¥200,000 and passes up to ¥80,000 of it to a tier-2 supplier it buys from, as far
+    // as the invoice's trade not yet used by the demo's own commitment reaches.
     log_in_as(c, base, t1_login, pw, "logout").await?;
     let page = format!("{base}/commitments/{id}");
     fill_and_submit(
@@ -605,24 +618,26 @@ async fn commitment_journey(
     .await?;
     let t1 = test.login(t1_login, pw).await;
     let part = part_of(&t1, &id, &t1_id, 20_000_000).await;
-    let (invoice, t2_id) = passable_invoice(test, &t1_id).await.ok_or("tier 1 buys no verified trade")?;
+    let (invoice, t2_id, room) = passable_invoice(test, &t1_id).await.ok_or("tier 1 buys no verified trade")?;
+    let to_t2 = room.min(8_000_000);
+    let to_t2_yuan = format!("{}.{:02}", to_t2 / 100, to_t2 % 100);
     fill_and_submit(
         c,
         &page,
-        &[("transfer-part", &part), ("transfer-amount", "80000")],
+        &[("transfer-part", &part), ("transfer-amount", &to_t2_yuan)],
         &[format!("tr.trade-row[data-invoice-id='{invoice}'] input")],
         "transfer-button",
     )
     .await?;
     log_out(c).await?;
-    // Tier 2 passes ¥30,000 on to tier 3.
+    // Tier 2 passes up to ¥30,000 on to tier 3.
     let t2_login = login_of(test, &t2_id, "journey.t2").await;
     log_in_as(c, base, &t2_login, pw, "logout").await?;
     let t2 = test.login(&t2_login, pw).await;
-    let part = part_of(&t2, &id, &t2_id, 8_000_000).await;
+    let part = part_of(&t2, &id, &t2_id, to_t2).await;
     let (invoice, t3_id, room) = any_verified_purchase(test, &t2_id).await.ok_or("tier 2 buys no verified trade")?;
     // Up to ¥30,000, as far as the invoice's trade reaches (lower tiers trade in smaller amounts).
-    let to_t3 = room.min(3_000_000);
+    let to_t3 = room.min(3_000_000).min(to_t2);
     let to_t3_yuan = format!("{}.{:02}", to_t3 / 100, to_t3 % 100);
     fill_and_submit(
         c,
@@ -684,7 +699,7 @@ async fn commitment_journey(
     log_in_as(c, base, core_login, pw, "logout").await?;
     fill_and_submit(c, &page, &[("payment-ref", "PAY-DEMO-0001")], &[], "settle-button").await?;
     log_out(c).await?;
-    Ok((id, vec![t1_id, t2_id, t3_id], (to_t3, discounted), loan_id))
+    Ok((id, vec![t1_id, t2_id, t3_id], (to_t2, to_t3, discounted), loan_id))
 }
 
 #[tokio::test]
@@ -719,10 +734,10 @@ async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holde
     }
     let _ = client.close().await;
     drop(driver);
-    let (id, tiers, (to_t3, discounted), loan_id) = outcome.unwrap_or_else(|e| panic!("{e}"));
+    let (id, tiers, (to_t2, to_t3, discounted), loan_id) = outcome.unwrap_or_else(|e| panic!("{e}"));
 
-    // Over the API: settled to the fen — tier 1 kept ¥220,000, tier 2 the rest of its ¥80,000, tier 3 what
-    // it did not discount, the bank what it bought.
+    // Over the API: settled to the fen — tier 1 kept what it did not pass on, tier 2 the rest of its part,
+    // tier 3 what it did not discount, the bank what it bought.
     let core = test.login("core11.finance", lianrong_app::demo::DEMO_PASSWORD).await;
     let (_, c) = core.get(&format!("/api/v1/commitments/{id}")).await;
     assert_eq!(
@@ -736,8 +751,8 @@ async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holde
         *paid.entry(p[1].as_str().unwrap().to_string()).or_default() += p[2].as_i64().unwrap();
     }
     let expected: std::collections::BTreeMap<String, i64> = [
-        (tiers[0].clone(), 22_000_000),
-        (tiers[1].clone(), 8_000_000 - to_t3),
+        (tiers[0].clone(), 30_000_000 - to_t2),
+        (tiers[1].clone(), to_t2 - to_t3),
         (tiers[2].clone(), to_t3 - discounted),
         (bank_org_id.clone(), discounted),
     ]
