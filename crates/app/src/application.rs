@@ -53,11 +53,6 @@ fn date_of(text: &str) -> Option<Date> {
     Date::strptime("%Y-%m-%d", text).ok()
 }
 
-/// The business date of an instant in the app's calendar (its pin and shift applied).
-fn day_of(app: &App, at_ms: i64) -> Date {
-    app.date_at(at_ms)
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Applying
 
@@ -627,7 +622,7 @@ async fn decide_checked(
         next.state = state;
         next.decided_by = Some(me.clone());
         next.decided_at_ms = Some(now);
-        let from = day_of(app, offer.submitted_at_ms);
+        let from = app.date_at(offer.submitted_at_ms);
         next.service_working_days = Some(rules::working_days(from, app.today()));
         next.reason = Some(reason.clone()).filter(|r| !r.is_empty());
     };

@@ -81,10 +81,15 @@ pub fn now_ms() -> i64 {
 /// The calendar date of an instant in Asia/Shanghai, by the wall clock (no pin, no shift). Business
 /// rules use [`BusinessClock::today`] and [`BusinessClock::date_at`] instead.
 pub fn calendar_date(at_ms: i64) -> Date {
+    zoned(at_ms).date()
+}
+
+/// An instant in Asia/Shanghai (UTC+8 when the time-zone database is missing).
+pub fn zoned(at_ms: i64) -> jiff::ZonedDateTime {
     let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let tz =
         jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
-    ts.to_zoned_datetime(tz).date()
+    ts.to_zoned_datetime(tz)
 }
 
 /// `date` moved by `days`, saturating at the ends of the calendar.

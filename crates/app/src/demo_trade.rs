@@ -18,6 +18,7 @@ use lianrong_store::chain::{self as chain_store, ChainScope};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::clock::plus_days;
 use crate::error::{AppError, AppResult};
 use crate::mailbox::{Attachment, AttachmentError};
 use crate::policy::Actor;
@@ -90,10 +91,6 @@ impl Calendar {
         let back = i64::from(MONTHS - 1 - m);
         self.last_month.checked_sub(jiff::Span::new().months(back)).unwrap_or(self.last_month)
     }
-}
-
-fn plus_days(d: Date, days: i64) -> Date {
-    d.checked_add(jiff::Span::new().days(days)).unwrap_or(d)
 }
 
 fn yuan(fen: i64) -> String {

@@ -168,10 +168,7 @@ pub fn new_id() -> String {
 
 /// An instant as `YYYY-MM-DD HH:MM` in Asia/Shanghai, for the console.
 pub fn display_time(at_ms: i64) -> String {
-    let ts = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let tz =
-        jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
-    ts.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string()
+    clock::zoned(at_ms).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Random bytes from the operating system, for tokens and secrets.

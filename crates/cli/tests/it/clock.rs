@@ -7,27 +7,22 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, TestApp, code, day, serve_app, spawn_app};
+use crate::common::{PASSWORD, TestApp, code, day, einvoice, serve_app, spawn_app, ymd};
 
-/// A date `days` from the future business date, as text.
-fn at(future: jiff::civil::Date, days: i64) -> String {
-    lianrong_app::clock::plus_days(future, days).to_string()
-}
+/// Days from the run's business date to the later one: three years and forty days (another year,
+/// whatever today is).
+const AHEAD_DAYS: i64 = 3 * 365 + 40;
 
-/// The e-invoice number of an invoice issued on `issued` (its year first).
-fn invoice_no(issued: &str, serial: u64) -> String {
-    format!("{}50{serial:016}", &issued[2..4])
-}
-
-/// A verified sale of supplier 101 to core 100 on 30 days' term, issued 50 days before `future`.
-fn trade(future: jiff::civil::Date) -> (Value, String) {
+/// A verified sale of supplier 101 to core 100 on 30 days' term, issued 50 days before the later date;
+/// answers the records and the invoice number.
+fn trade() -> (Value, String) {
     let (b, s) = (code(100), code(101));
-    let issued = at(future, -50);
-    let no = invoice_no(&issued, 1);
+    let at = |days: i64| ymd(AHEAD_DAYS + days);
+    let no = einvoice(AHEAD_DAYS - 50, 1);
     let records = json!({"records": [
-        {"record_type": "order", "order_no": "PO-F1", "order_date": at(future, -60), "buyer_uscc": b, "seller_uscc": s, "total_amount": "1000.00", "term_days": "30"},
-        {"record_type": "delivery", "delivery_no": "DN-F1", "delivery_date": at(future, -56), "order_refs": "PO-F1", "buyer_uscc": b, "seller_uscc": s, "total_amount": "1000.00", "acceptance_status": "accepted", "accepted_date": at(future, -55)},
-        {"record_type": "invoice", "invoice_no": no, "issue_date": issued, "buyer_uscc": b, "seller_uscc": s, "total_amount": "1000.00", "order_refs": "PO-F1", "delivery_refs": "DN-F1"},
+        {"record_type": "order", "order_no": "PO-F1", "order_date": at(-60), "buyer_uscc": b, "seller_uscc": s, "total_amount": "1000.00", "term_days": "30"},
+        {"record_type": "delivery", "delivery_no": "DN-F1", "delivery_date": at(-56), "order_refs": "PO-F1", "buyer_uscc": b, "seller_uscc": s, "total_amount": "1000.00", "acceptance_status": "accepted", "accepted_date": at(-55)},
+        {"record_type": "invoice", "invoice_no": no, "issue_date": at(-50), "buyer_uscc": b, "seller_uscc": s, "total_amount": "1000.00", "order_refs": "PO-F1", "delivery_refs": "DN-F1"},
     ]});
     (records, no)
 }
@@ -39,12 +34,12 @@ async fn every_rule_is_judged_on_the_business_date_not_the_wall_clock() {
     now.org_with_admin(101, "supplier", "s.admin").await;
     let bank_id = now.org_with_admin(104, "bank", "b.admin").await;
     // The same database, judged three years and forty days ahead (another year, whatever today is).
-    let future = day(3 * 365 + 40);
+    let future = day(AHEAD_DAYS);
     let later: TestApp = serve_app(now.app.clone().with_business_date(future)).await;
     assert_eq!(later.app.today(), future);
     assert_eq!(now.app.today(), crate::common::today(), "the first app keeps its own date");
     let (supplier_now, supplier_later) = (now.login("s.admin", PASSWORD).await, later.login("s.admin", PASSWORD).await);
-    let (records, no) = trade(future);
+    let (records, no) = trade();
 
     // Documents are "from the future" only relative to the business date.
     let (status, r) = supplier_now.post("/api/v1/submissions", records.clone()).await;
@@ -62,7 +57,7 @@ async fn every_rule_is_judged_on_the_business_date_not_the_wall_clock() {
     };
     let r = overdue(&supplier_later).await;
     let due = jiff::civil::Date::strptime("%Y-%m-%d", r["due_date"].as_str().unwrap()).unwrap();
-    assert_eq!(due, lianrong_app::clock::plus_days(future, -26), "{r}");
+    assert_eq!(due, day(AHEAD_DAYS - 26), "{r}");
     assert_eq!(r["overdue_days"], 26, "{r}");
     assert_eq!(r["data_only_ineligibility"], json!(["overdue"]), "{r}");
     let r = overdue(&supplier_now).await;
@@ -78,7 +73,7 @@ async fn every_rule_is_judged_on_the_business_date_not_the_wall_clock() {
     assert_eq!(reg["reference"], format!("LR-REG-{}-000001", future.year()), "{reg}");
 
     // A consent may run twelve months from the business date: from today's date the same end is too late.
-    let until = at(future, 30);
+    let until = ymd(AHEAD_DAYS + 30);
     let grant =
         json!({"bank_org_id": bank_id, "categories": ["receivables"], "purpose": "授信审查", "valid_until": until});
     let (status, e) = supplier_now.post("/api/v1/consents", grant.clone()).await;
