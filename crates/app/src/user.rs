@@ -1,16 +1,20 @@
-//! Users: created by their organisation's admin (or the operator), with roles fit for the organisation's
-//! kind and a password that passes the policy.
+//! Users: each organisation governs its own people. Only its own admins create accounts, grant roles and
+//! set passwords; the platform operator onboards an organisation's first account and may suspend any
+//! account (audited, and shown to the organisation with who and why), but never sets another
+//! organisation's credentials or roles, so no operator account can take over a bank's approvals.
 
-use lianrong_domain::limits::{USER_DISPLAY_NAME_CHARS_MAX, USER_LOGIN_CHARS_MAX, USER_LOGIN_CHARS_MIN};
+use lianrong_domain::limits::{
+    REASON_CHARS_MAX, USER_DISPLAY_NAME_CHARS_MAX, USER_LOGIN_CHARS_MAX, USER_LOGIN_CHARS_MIN,
+};
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::password;
 use lianrong_domain::role::Role;
 use lianrong_domain::text;
-use lianrong_store::user::{self as store, UserRecord};
+use lianrong_store::user::{self as store, Suspension, UserRecord};
 use lianrong_store::{StoreError, org as org_store, session as session_store};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, auth, new_id, now_ms};
 
@@ -63,16 +67,36 @@ fn parse_roles(codes: &[String], kind: OrgKind) -> AppResult<Vec<Role>> {
     Ok(roles)
 }
 
-/// Whether the actor administers users of `org_id`: its own organisation's admin, or the operator's.
-fn manages_org(actor: &Actor, org_id: &str) -> bool {
-    actor.system || actor.org_id == org_id || (actor.org_kind == OrgKind::Operator && actor.has_role(Role::OrgAdmin))
+/// Whether the actor administers users of `org_id`: only its own organisation's admins (the platform's
+/// local administrator, `lianrong admin`, acts for any organisation from the machine itself).
+pub fn manages_org(actor: &Actor, org_id: &str) -> bool {
+    actor.system || (actor.org_id == org_id && actor.has_role(Role::OrgAdmin) && actor.scopes.is_none())
+}
+
+/// Whether the actor may onboard `org_id` by creating its first account: the operator's admin, for an
+/// organisation that has no account yet.
+async fn onboards(app: &App, actor: &Actor, org_id: &str) -> AppResult<bool> {
+    if actor.org_kind != OrgKind::Operator || !actor.has_role(Role::OrgAdmin) || actor.scopes.is_some() {
+        return Ok(false);
+    }
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::count_for_org(&mut conn, org_id).await? == 0)
+}
+
+fn not_your_people() -> AppError {
+    AppError::new(
+        ErrorKind::Forbidden,
+        "not_your_organisation",
+        "Only the organisation's own administrators manage its users; the operator may only suspend an account",
+        "只有该机构自己的管理员可以管理其用户；平台运营方只能停用账户",
+    )
 }
 
 pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserRecord> {
     audit::guard(app, actor, Permission::ManageUsers, "user.create", "organisation", &input.org_id).await?;
-    if !manages_org(actor, &input.org_id) {
+    if !manages_org(actor, &input.org_id) && !onboards(app, actor, &input.org_id).await? {
         audit::refused(app, actor, "user.create", "organisation", &input.org_id, "foreign organisation").await;
-        return Err(AppError::not_found("Organisation", "机构"));
+        return Err(not_your_people());
     }
     let login = parse_login(&input.login)?;
     let display_name = text::bounded("display_name", &input.display_name, USER_DISPLAY_NAME_CHARS_MAX)?;
@@ -95,6 +119,7 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
         first_failure_at_ms: None,
         locked_until_ms: None,
         created_at_ms: now_ms(),
+        suspension: None,
     };
     let mut tx = app.db.begin_write().await?;
     store::insert(&mut tx, &rec).await.map_err(|e| match e {
@@ -125,14 +150,55 @@ async fn get_managed(app: &App, actor: &Actor, id: &str, action: &str) -> AppRes
     let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
     if !manages_org(actor, &user.org_id) {
         audit::refused(app, actor, action, "user", id, "foreign organisation").await;
-        return Err(AppError::not_found("User", "用户"));
+        // The operator sees every user, so it is told why; anyone else learns nothing about the account.
+        return Err(if sees_all_users(actor) { not_your_people() } else { AppError::not_found("User", "用户") });
     }
     Ok(user)
 }
 
+fn sees_all_users(actor: &Actor) -> bool {
+    actor.org_kind == OrgKind::Operator && policy::allows(actor, Permission::CreateOrg)
+}
+
+/// Suspends an account: its own organisation's admin, or the platform operator (for a compromised or
+/// departed account). The account cannot log in and its sessions end; the organisation sees who
+/// suspended it and why, and only its own admin can reactivate it.
+pub async fn suspend(app: &App, actor: &Actor, id: &str, reason: &str) -> AppResult<UserRecord> {
+    const ACTION: &str = "user.suspend";
+    let may = actor.scopes.is_none() && (policy::allows(actor, Permission::ManageUsers) || actor.is_operator_manager());
+    if !may {
+        let e = policy::require(actor, Permission::ManageUsers).err().unwrap_or_else(not_your_people);
+        audit::refused(app, actor, ACTION, "user", id, &e.en).await;
+        return Err(e);
+    }
+    let reason = text::bounded("reason", reason, REASON_CHARS_MAX)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
+    drop(conn);
+    if !manages_org(actor, &user.org_id) && !actor.is_operator_manager() {
+        audit::refused(app, actor, ACTION, "user", id, "foreign organisation").await;
+        return Err(AppError::not_found("User", "用户"));
+    }
+    if actor.user_id.as_deref() == Some(id) {
+        return Err(AppError::invalid("reason", "self_lockout", "You cannot suspend yourself", "不能停用自己"));
+    }
+    let suspension = Suspension {
+        by: format!("{}（{}）", actor.login.clone().unwrap_or_default(), actor.org_name),
+        reason,
+        at_ms: now_ms(),
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::suspend(&mut tx, id, &suspension).await?;
+    session_store::delete_for_user(&mut tx, id).await?;
+    let detail = format!("{} of organisation {}: {}", user.login, user.org_id, suspension.reason);
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, ACTION, "user", id, "ok", &detail)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(UserRecord { active: false, suspension: Some(suspension), ..user })
+}
+
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<UserRecord> {
     policy::require(actor, Permission::ReadUsers)?;
-    let all = actor.org_kind == OrgKind::Operator && policy::allows(actor, Permission::CreateOrg);
+    let all = sees_all_users(actor);
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
     if !all && user.org_id != actor.org_id {
@@ -165,10 +231,12 @@ pub async fn update(app: &App, actor: &Actor, id: &str, roles: Vec<String>, acti
     let detail = format!("roles={} active={active}", lianrong_domain::role::join_codes(&roles, Role::code));
     lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.update", "user", id, "ok", &detail)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(UserRecord { roles, active, ..user })
+    let suspension = if active { None } else { user.suspension.clone() };
+    Ok(UserRecord { roles, active, suspension, ..user })
 }
 
-/// Sets a new password (by an admin, or by the operator's CLI). Ends the user's sessions.
+/// Sets a new password (by the organisation's own admin, or the platform's local administrator). Ends the
+/// user's sessions.
 pub async fn reset_password(app: &App, actor: &Actor, id: &str, new_password: &str) -> AppResult<()> {
     audit::guard(app, actor, Permission::ManageUsers, "user.reset_password", "user", id).await?;
     let user = get_managed(app, actor, id, "user.reset_password").await?;

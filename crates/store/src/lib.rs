@@ -129,6 +129,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "consent", include_str!("../migrations/sqlite/0014_consent.sql")),
     (15, "application", include_str!("../migrations/sqlite/0015_application.sql")),
     (16, "loan", include_str!("../migrations/sqlite/0016_loan.sql")),
+    (17, "evidence_chain", include_str!("../migrations/sqlite/0017_evidence_chain.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -147,6 +148,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "consent", include_str!("../migrations/postgres/0014_consent.sql")),
     (15, "application", include_str!("../migrations/postgres/0015_application.sql")),
     (16, "loan", include_str!("../migrations/postgres/0016_loan.sql")),
+    (17, "evidence_chain", include_str!("../migrations/postgres/0017_evidence_chain.sql")),
 ];
 
 impl Db {

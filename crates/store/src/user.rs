@@ -20,10 +20,22 @@ pub struct UserRecord {
     pub first_failure_at_ms: Option<i64>,
     pub locked_until_ms: Option<i64>,
     pub created_at_ms: i64,
+    /// Set when the platform operator suspended the account (it never sets an account's credentials);
+    /// cleared when the organisation's own admin reactivates it.
+    pub suspension: Option<Suspension>,
+}
+
+/// Who suspended an account from outside its organisation, when and why: shown to the organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suspension {
+    pub by: String,
+    pub reason: String,
+    pub at_ms: i64,
 }
 
 const COLUMNS: &str = "id, org_id, login, display_name, password_hash, roles, active, failed_logins, \
-                       first_failure_at_ms, locked_until_ms, created_at_ms";
+                       first_failure_at_ms, locked_until_ms, created_at_ms, suspended_by, suspended_reason, \
+                       suspended_at_ms";
 
 fn from_row(r: &AnyRow) -> Result<UserRecord> {
     let roles_text: String = r.try_get("roles")?;
@@ -41,6 +53,14 @@ fn from_row(r: &AnyRow) -> Result<UserRecord> {
         first_failure_at_ms: r.try_get("first_failure_at_ms")?,
         locked_until_ms: r.try_get("locked_until_ms")?,
         created_at_ms: r.try_get("created_at_ms")?,
+        suspension: match (
+            r.try_get::<Option<String>, _>("suspended_by")?,
+            r.try_get::<Option<String>, _>("suspended_reason")?,
+            r.try_get::<Option<i64>, _>("suspended_at_ms")?,
+        ) {
+            (Some(by), Some(reason), Some(at_ms)) => Some(Suspension { by, reason, at_ms }),
+            _ => None,
+        },
     })
 }
 
@@ -95,15 +115,41 @@ pub async fn list(conn: &mut Conn, org_id: Option<&str>, page: PageRequest) -> R
     Ok(Page { items, page: page.page, page_size: page.page_size, total })
 }
 
+/// The organisation's own admin sets roles and activity; reactivating clears an operator's suspension.
 pub async fn update_roles_active(conn: &mut Conn, id: &str, roles: &[Role], active: bool) -> Result<()> {
-    let n = sqlx::query("UPDATE app_user SET roles = $2, active = $3 WHERE id = $1")
-        .bind(id)
-        .bind(role::join_codes(roles, Role::code))
-        .bind(i64::from(active))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE app_user SET roles = $2, active = $3, \
+         suspended_by = CASE WHEN $3 = 1 THEN NULL ELSE suspended_by END, \
+         suspended_reason = CASE WHEN $3 = 1 THEN NULL ELSE suspended_reason END, \
+         suspended_at_ms = CASE WHEN $3 = 1 THEN NULL ELSE suspended_at_ms END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(role::join_codes(roles, Role::code))
+    .bind(i64::from(active))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Deactivates an account and records who did it and why.
+pub async fn suspend(conn: &mut Conn, id: &str, s: &Suspension) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE app_user SET active = 0, suspended_by = $2, suspended_reason = $3, suspended_at_ms = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&s.by)
+    .bind(&s.reason)
+    .bind(s.at_ms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// How many accounts an organisation has (the operator creates only the first, at onboarding).
+pub async fn count_for_org(conn: &mut Conn, org_id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM app_user WHERE org_id = $1").bind(org_id).fetch_one(&mut *conn).await?)
 }
 
 pub async fn set_password(conn: &mut Conn, id: &str, password_hash: &str) -> Result<()> {

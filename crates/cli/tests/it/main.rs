@@ -2,6 +2,7 @@
 //! when `LIANRONG_TEST_DATABASE_URL` names a server — and a fresh server on 127.0.0.1:0, so the same
 //! tests prove the platform on both backends (`scripts/test` runs them twice).
 
+mod adversary;
 mod application;
 mod browser;
 mod cli;

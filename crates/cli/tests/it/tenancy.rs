@@ -528,6 +528,12 @@ fn calls(v: &Victim) -> Vec<Call> {
             format!("/api/v1/users/{}/password", v.clerk_id),
             Some(json!({"password": "Hijacked#Pass1"})),
         ),
+        c(
+            Method::POST,
+            "/api/v1/users/{id}/suspension",
+            format!("/api/v1/users/{}/suspension", v.clerk_id),
+            Some(json!({"reason": "冒名停用"})),
+        ),
         c(Method::GET, "/api/v1/api-keys", "/api/v1/api-keys".into(), None),
         c(
             Method::POST,
@@ -1318,6 +1324,11 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             "/users/{id}/password",
             format!("/users/{}/password", v.clerk_id),
             vec![("password", "Hijacked#Pass1".into())],
+        ),
+        post(
+            "/users/{id}/suspension",
+            format!("/users/{}/suspension", v.clerk_id),
+            vec![("reason", "冒名停用".into())],
         ),
         get("/api-keys", "/api-keys".into()),
         post("/api-keys", "/api-keys".into(), vec![("name", "own key".into()), ("scopes", "chain:read".into())]),

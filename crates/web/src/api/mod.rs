@@ -46,7 +46,7 @@ use crate::state::AppState;
     paths(
         me::me, me::login, me::logout,
         org::list, org::get, org::create, org::list_uscc_exceptions, org::add_uscc_exception,
-        user::list, user::get, user::create, user::update, user::reset_password,
+        user::list, user::get, user::create, user::update, user::reset_password, user::suspend,
         api_key::list, api_key::create, api_key::revoke,
         cluster::list, cluster::create, cluster::update,
         chain::list, chain::get, chain::create, chain::set_pilot, chain::members, chain::add_member, chain::remove_member,
@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/users", get(user::list).post(user::create))
         .route("/users/{id}", get(user::get).patch(user::update))
         .route("/users/{id}/password", post(user::reset_password))
+        .route("/users/{id}/suspension", post(user::suspend))
         .route("/api-keys", get(api_key::list).post(api_key::create))
         .route("/api-keys/{id}/revoke", post(api_key::revoke))
         .route("/clusters", get(cluster::list).post(cluster::create))

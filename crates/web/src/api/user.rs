@@ -24,6 +24,10 @@ pub struct UserDto {
     pub roles: Vec<String>,
     pub active: bool,
     pub created_at: String,
+    /// When the platform operator suspended the account: who, why and when (RFC 3339).
+    pub suspended_by: Option<String>,
+    pub suspended_reason: Option<String>,
+    pub suspended_at: Option<String>,
 }
 
 impl From<UserRecord> for UserDto {
@@ -36,6 +40,9 @@ impl From<UserRecord> for UserDto {
             roles: u.roles.iter().map(|r| r.code().to_string()).collect(),
             active: u.active,
             created_at: rfc3339(u.created_at_ms),
+            suspended_by: u.suspension.as_ref().map(|s| s.by.clone()),
+            suspended_reason: u.suspension.as_ref().map(|s| s.reason.clone()),
+            suspended_at: u.suspension.as_ref().map(|s| rfc3339(s.at_ms)),
         }
     }
 }
@@ -45,7 +52,8 @@ page_dto!(UserPage, UserDto);
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserDto {
-    /// Defaults to the caller's organisation; only the operator's admin creates users elsewhere.
+    /// Defaults to the caller's organisation; the operator's admin creates only the first account of an
+    /// organisation that has none (onboarding).
     pub org_id: Option<String>,
     pub login: String,
     pub display_name: String,
@@ -65,6 +73,13 @@ pub struct UpdateUserDto {
 #[serde(deny_unknown_fields)]
 pub struct PasswordDto {
     pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspensionDto {
+    /// Why the account is suspended (shown to its organisation).
+    pub reason: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "user", params(PageParams),
@@ -117,7 +132,7 @@ pub async fn update(
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "user", params(("id" = String, Path)), request_body = PasswordDto,
-    description = "Sets a new password (organisation admin). Ends the user's sessions.",
+    description = "Sets a new password (the organisation's own admin only). Ends the user's sessions.",
     responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn reset_password(
     State(s): State<AppState>,
@@ -127,4 +142,17 @@ pub async fn reset_password(
 ) -> ApiResult<StatusCode> {
     app::reset_password(&s.app, &actor, &id, &b.password).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/suspension", tag = "user", params(("id" = String, Path)), request_body = SuspensionDto,
+    description = "Suspends an account: its organisation's admin, or the platform operator (who never sets another \
+        organisation's credentials or roles). Ends the user's sessions; only the organisation's own admin reactivates it.",
+    responses((status = 200, body = UserDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn suspend(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SuspensionDto>,
+) -> ApiResult<Json<UserDto>> {
+    Ok(Json(app::suspend(&s.app, &actor, &id, &b.reason).await?.into()))
 }

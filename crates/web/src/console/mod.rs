@@ -66,6 +66,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/users", get(user::list).post(user::create))
         .route("/users/{id}", get(user::detail).post(user::update))
         .route("/users/{id}/password", post(user::reset_password))
+        .route("/users/{id}/suspension", post(user::suspend))
         .route("/api-keys", get(api_key::list).post(api_key::create))
         .route("/api-keys/{id}/revoke", post(api_key::revoke))
         .route("/chains", get(chain::list).post(chain::create))
@@ -238,6 +239,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "password_reset" => {
             ("密码已重置，该用户的会话已全部退出。", "Password reset; the user's sessions have been ended.")
         }
+        "suspended" => (
+            "账户已停用，其会话已全部退出；该机构可看到停用原因。",
+            "Account suspended and its sessions ended; its organisation sees why.",
+        ),
         "revoked" => ("API密钥已吊销。", "API key revoked."),
         "member_added" => ("成员已加入产业链。", "Member added to the chain."),
         "applied" => ("入库申请已提交，等待平台审核。", "Application submitted; awaiting the operator's decision."),

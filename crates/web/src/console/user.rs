@@ -23,6 +23,8 @@ pub struct UserRow {
     pub active: bool,
     pub locked: bool,
     pub created: String,
+    /// "by — reason (time)" when the operator suspended the account.
+    pub suspension: Option<String>,
 }
 
 fn row(u: &UserRecord, org_name: String, lang_en: bool) -> UserRow {
@@ -36,6 +38,10 @@ fn row(u: &UserRecord, org_name: String, lang_en: bool) -> UserRow {
         active: u.active,
         locked: u.locked_until_ms.is_some_and(|t| t > lianrong_app::now_ms()),
         created: lianrong_app::display_time(u.created_at_ms),
+        suspension: u
+            .suspension
+            .as_ref()
+            .map(|s| format!("{} — {}（{}）", s.by, s.reason, lianrong_app::display_time(s.at_ms))),
     }
 }
 
@@ -45,12 +51,9 @@ fn role_boxes(kind: Option<OrgKind>, lang_en: bool, checked: impl Fn(&str) -> bo
     Opt::list(roles.map(|r| (r.code(), r.label(lang_en))), checked)
 }
 
-/// Whether the actor administers users of `org_id` (as the app decides: its own, or any for the
-/// operator's admin).
+/// Whether the actor administers users of `org_id` (as the app decides: only its own organisation's).
 fn manages(ctx: &Ctx, org_id: &str) -> bool {
-    let a = ctx.actor();
-    ctx.allows(Permission::ManageUsers)
-        && (a.org_id == org_id || (a.org_kind == OrgKind::Operator && a.has_role(Role::OrgAdmin)))
+    ctx.allows(Permission::ManageUsers) && user::manages_org(ctx.actor(), org_id)
 }
 
 fn operator_admin(ctx: &Ctx) -> bool {
@@ -158,6 +161,8 @@ struct UserPage {
     ui: Ui,
     user: UserRow,
     can_manage: bool,
+    /// The operator's managers may suspend another organisation's account (never set its credentials).
+    can_suspend: bool,
     roles: Vec<Opt>,
 }
 
@@ -195,6 +200,7 @@ async fn detail_page(
     let view = UserPage {
         ui,
         can_manage: manages(ctx, &u.org_id),
+        can_suspend: !manages(ctx, &u.org_id) && actor.is_operator_manager() && u.active,
         roles: role_boxes(kind, lang, |v| u.roles.iter().any(|r| r.code() == v)),
         user: row(&u, org_name, lang),
     };
@@ -232,6 +238,21 @@ pub async fn reset_password(
     };
     match result {
         Ok(()) => see_other(&format!("/users/{id}?ok=password_reset")),
+        Err(e) => ctx.respond(detail_page(&state, &ctx, &id, &Params::default(), Some(&e)).await),
+    }
+}
+
+pub async fn suspend(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    FormData(f): FormData,
+) -> Response {
+    if let Some(refusal) = ctx.csrf_refusal(&f) {
+        return refusal;
+    }
+    match user::suspend(&state.app, ctx.actor(), &id, f.get("reason")).await {
+        Ok(_) => see_other(&format!("/users/{id}?ok=suspended")),
         Err(e) => ctx.respond(detail_page(&state, &ctx, &id, &Params::default(), Some(&e)).await),
     }
 }
