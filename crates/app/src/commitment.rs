@@ -547,19 +547,6 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         }
         backing.push((invoice_id.clone(), v.outstanding_fen));
     }
-    // A payable already registered with a financier is financed: it cannot back a commitment too.
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    if let Some((invoice_id, reference)) =
-        lianrong_store::registration::active_references(&mut conn, &invoice_ids).await?.into_iter().next()
-    {
-        return Err(AppError::conflict(
-            "already_registered",
-            format!("Invoice {invoice_id} is registered as financed ({reference}); it cannot back a commitment"),
-            format!("发票 {invoice_id} 已登记融资（{reference}），不能再作为债权凭证的开立依据"),
-        )
-        .with_reference(&reference));
-    }
-    drop(conn);
     let backing_fen: i64 = backing.iter().map(|(_, f)| f).sum();
     let issued = app.today();
     let large_core_pays_sme = issuer.size_class == SizeClass::Large && holder.sme;
@@ -590,6 +577,19 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
     };
     let ledger = Ledger::issue(&row.id, &row.issuer_org_id, &row.first_holder_org_id, row.face_fen, maturity);
     let mut tx = app.db.begin_write().await?;
+    // A payable already registered with a financier is financed: it cannot back a commitment too. The
+    // payables are locked first, as registration locks them, so the two cannot both take one invoice.
+    store::lock_invoices(&mut tx, &invoice_ids).await?;
+    if let Some((invoice_id, reference)) =
+        lianrong_store::registration::active_references(&mut tx, &invoice_ids).await?.into_iter().next()
+    {
+        return Err(AppError::conflict(
+            "already_registered",
+            format!("Invoice {invoice_id} is registered as financed ({reference}); it cannot back a commitment"),
+            format!("发票 {invoice_id} 已登记融资（{reference}），不能再作为债权凭证的开立依据"),
+        )
+        .with_reference(&reference));
+    }
     store::insert(&mut tx, &row).await?;
     if let Err(e) = store::insert_backing(&mut tx, &row.id, &backing).await {
         tx.rollback().await.map_err(StoreError::from)?;

@@ -376,7 +376,7 @@ async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment
     check_fixed_account(app, &mut conn, &loan, r.account_no.as_deref()).await?;
     drop(conn);
     let mut tx = app.db.begin_write().await?;
-    let loan = store::get(&mut tx, loan_id).await?;
+    let loan = store::get_for_update(&mut tx, loan_id).await?;
     let repayments = store::repayments(&mut tx, &loan.id).await?;
     // The same payment recorded again is answered with the loan as it stands, never counted twice.
     if repayments.iter().any(|p| p.payment_reference == reference) {
@@ -465,7 +465,7 @@ async fn close_in(conn: &mut Conn, actor: &Actor, loan: &LoanRow) -> AppResult<(
     }
     if let Some(reg) = &loan.registration_id {
         let row = lianrong_store::registration::get(conn, reg).await?;
-        crate::registration::release_in(conn, actor, &row, now).await?;
+        crate::registration::release_in(conn, actor, &row, crate::registration::RELEASED_ON_REPAYMENT, now).await?;
     }
     lianrong_store::application::release_claims(conn, &loan.application_id).await?;
     lianrong_store::application::set_state(conn, &loan.application_id, "closed").await?;

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use lianrong_domain::limits::{
-    CONFIRMATION_FILE_BYTES_MAX, CONFIRMATION_ROWS_MAX, NOTE_CHARS_MAX, REGISTRATION_EXPORT_ROWS_MAX,
+    CONFIRMATION_FILE_BYTES_MAX, CONFIRMATION_ROWS_MAX, NOTE_CHARS_MAX, REASON_CHARS_MAX, REGISTRATION_EXPORT_ROWS_MAX,
     REGISTRATION_INVOICES_MAX, REGISTRY_CERTIFICATE_NO_CHARS_MAX,
 };
 use lianrong_domain::org::OrgKind;
@@ -26,7 +26,7 @@ use lianrong_store::registration::{
 };
 use serde_json::json;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::log::LeafKind;
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
@@ -372,6 +372,8 @@ async fn register_checked_in(
     // A receivable paid by a digital payment commitment is financed through the commitment's parts; it
     // cannot be registered for financing a second time.
     let invoice_ids: Vec<String> = invoices.iter().map(|i| i.invoice_id.clone()).collect();
+    // Locked as a commitment's issue locks them, so the two cannot both take one invoice.
+    lianrong_store::commitment::lock_invoices(conn, &invoice_ids).await?;
     if let Some((invoice_id, commitment_id)) =
         lianrong_store::commitment::backing_of(conn, &invoice_ids).await?.into_iter().next()
     {
@@ -406,6 +408,7 @@ async fn register_checked_in(
         registered_at_ms: now,
         released_at_ms: None,
         released_by: None,
+        release_reason: None,
         leaf_index: None,
         registry_certificate_no: None,
     };
@@ -452,9 +455,14 @@ async fn register_checked_in(
     Ok(row)
 }
 
+/// Why a registration was released when its loan was repaid (the platform's own reason).
+pub(crate) const RELEASED_ON_REPAYMENT: &str = "融资已结清 loan repaid";
+
 /// Releases a registration (its financing ended, or it was made in error): its invoices may be
-/// registered again. The creditor or the named financier may release; the release is a log leaf.
-pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registration> {
+/// registered again. A registration that names a financier protects that financier's money, so only the
+/// financier releases it (and the platform does when the loan it secures is repaid); one the creditor
+/// made alone, the creditor releases. The release names who and why, and is a log leaf.
+pub async fn release(app: &App, actor: &Actor, id: &str, reason: &str) -> AppResult<Registration> {
     const ACTION: &str = "registration.release";
     audit::guard(app, actor, Permission::RegisterReceivable, ACTION, "registration", id).await?;
     let scope = scope(app, actor).await?;
@@ -467,15 +475,15 @@ pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registrati
         Err(StoreError::NotFound) => return Err(refuse(app, actor, ACTION, id, not_found()).await),
         Err(e) => return Err(e.into()),
     };
-    if row.creditor_org_id != actor.org_id && row.financier_org_id.as_deref() != Some(actor.org_id.as_str()) {
-        let e = AppError::forbidden(
-            "Only the creditor or the financier may release a registration",
-            "只有债权人或资金方可以注销登记",
-        );
+    if let Err(e) = may_release(actor, &row) {
         return Err(refuse(app, actor, ACTION, id, e).await);
     }
+    let reason = match text::bounded("reason", reason, REASON_CHARS_MAX) {
+        Ok(r) => r,
+        Err(e) => return Err(refuse(app, actor, ACTION, id, e.into()).await),
+    };
     let mut tx = app.db.begin_write().await?;
-    if !release_in(&mut tx, actor, &row, now_ms()).await? {
+    if !release_in(&mut tx, actor, &row, &reason, now_ms()).await? {
         tx.rollback().await.map_err(StoreError::from)?;
         let e = AppError::conflict(
             "already_released",
@@ -489,15 +497,40 @@ pub async fn release(app: &App, actor: &Actor, id: &str) -> AppResult<Registrati
     get(app, actor, id).await
 }
 
+/// Who may release: the financier a registration names; the creditor only when it names none.
+pub fn may_release(actor: &Actor, row: &RegistrationRow) -> AppResult<()> {
+    let financier = row.financier_org_id.as_deref();
+    if financier == Some(actor.org_id.as_str()) || (financier.is_none() && row.creditor_org_id == actor.org_id) {
+        return Ok(());
+    }
+    if row.creditor_org_id == actor.org_id {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "financier_releases",
+            format!(
+                "Registration {} protects its financier's money; only the financier releases it (the platform does when the loan is repaid)",
+                row.reference
+            ),
+            format!("登记 {} 保障资金方的融资，只能由资金方注销（融资结清时平台自动注销）", row.reference),
+        )
+        .with_reference(&row.reference));
+    }
+    Err(AppError::forbidden(
+        "Only the financier, or the creditor of a registration without one, may release it",
+        "只有资金方（或未指定资金方时的债权人）可以注销登记",
+    ))
+}
+
 /// Releases a registration inside the caller's write transaction (repayment frees the receivable it
 /// protected): the release and its log leaf. Answers false when it was already released.
 pub(crate) async fn release_in(
     conn: &mut lianrong_store::Conn,
     actor: &Actor,
     row: &RegistrationRow,
+    reason: &str,
     now: i64,
 ) -> AppResult<bool> {
-    if !store::release(conn, &row.id, &who(actor), now).await? {
+    if !store::release(conn, &row.id, &who(actor), reason, now).await? {
         return Ok(false);
     }
     let mut parties: Vec<String> = vec![row.creditor_org_id.clone()];
@@ -509,11 +542,19 @@ pub(crate) async fn release_in(
     }
     parties.dedup();
     let parties: Vec<&str> = parties.iter().map(String::as_str).collect();
-    let entry = json!({"action": "release", "reference": row.reference, "fingerprint": row.fingerprint});
+    let entry = json!({"action": "release", "reference": row.reference, "fingerprint": row.fingerprint,
+        "released_by": who(actor), "reason": reason});
     crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
     lianrong_store::audit::insert(
         conn,
-        &audit::record(actor, "registration.release", "registration", &row.id, "ok", &row.reference),
+        &audit::record(
+            actor,
+            "registration.release",
+            "registration",
+            &row.id,
+            "ok",
+            &format!("{}: {reason}", row.reference),
+        ),
     )
     .await?;
     Ok(true)

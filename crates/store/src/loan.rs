@@ -123,6 +123,18 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<LoanRow> {
     row.as_ref().map(loan_row).transpose()?.ok_or(StoreError::NotFound)
 }
 
+/// A loan locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write transaction
+/// already runs alone), so two repayments recorded at once are applied one after the other, each on the
+/// interest the other left.
+pub async fn get_for_update(conn: &mut Conn, id: &str) -> Result<LoanRow> {
+    let lock = if crate::is_sqlite(conn) { "" } else { " FOR UPDATE" };
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM loan WHERE id = $1{lock}")))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(loan_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
 pub async fn by_offer(conn: &mut Conn, offer_id: &str) -> Result<Option<LoanRow>> {
     let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM loan WHERE offer_id = $1")))
         .bind(offer_id.to_string())

@@ -46,13 +46,15 @@ pub struct RegistrationRow {
     pub registered_at_ms: i64,
     pub released_at_ms: Option<i64>,
     pub released_by: Option<String>,
+    /// Why it was released (the financier's reason, or its loan repaid).
+    pub release_reason: Option<String>,
     pub leaf_index: Option<i64>,
     pub registry_certificate_no: Option<String>,
 }
 
 const COLUMNS: &str = "id, reference, fingerprint, kind, creditor_org_id, creditor_uscc, debtor_uscc, financier_org_id, \
     amount_fen, due_date, invoice_nos, status, term_months, note, registered_by_org_id, registered_by, registered_at_ms, \
-    released_at_ms, released_by, leaf_index, registry_certificate_no";
+    released_at_ms, released_by, leaf_index, registry_certificate_no, release_reason";
 
 fn from_row(r: &AnyRow) -> Result<RegistrationRow> {
     Ok(RegistrationRow {
@@ -75,6 +77,7 @@ fn from_row(r: &AnyRow) -> Result<RegistrationRow> {
         registered_at_ms: r.try_get("registered_at_ms")?,
         released_at_ms: r.try_get("released_at_ms")?,
         released_by: r.try_get("released_by")?,
+        release_reason: r.try_get("release_reason")?,
         leaf_index: r.try_get("leaf_index")?,
         registry_certificate_no: r.try_get("registry_certificate_no")?,
     })
@@ -132,7 +135,7 @@ pub fn is_claim_conflict(e: &StoreError) -> bool {
 pub async fn insert(conn: &mut Conn, r: &RegistrationRow, invoices: &[RegisteredInvoice]) -> Result<()> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO registration ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20, $21)"
+         $16, $17, $18, $19, $20, $21, $22)"
     )))
     .bind(r.id.clone())
     .bind(r.reference.clone())
@@ -155,6 +158,7 @@ pub async fn insert(conn: &mut Conn, r: &RegistrationRow, invoices: &[Registered
     .bind(r.released_by.clone())
     .bind(r.leaf_index)
     .bind(r.registry_certificate_no.clone())
+    .bind(r.release_reason.clone())
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
@@ -303,14 +307,15 @@ pub async fn invoices(conn: &mut Conn, registration_id: &str) -> Result<Vec<Regi
 
 /// Releases an active registration: its claims go, so its invoices may be registered again; the
 /// registration stays as history. Answers false when it was not active (released meanwhile).
-pub async fn release(conn: &mut Conn, id: &str, released_by: &str, at_ms: i64) -> Result<bool> {
+pub async fn release(conn: &mut Conn, id: &str, released_by: &str, reason: &str, at_ms: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE registration SET status = 'released', released_at_ms = $1, released_by = $2 \
+        "UPDATE registration SET status = 'released', released_at_ms = $1, released_by = $2, release_reason = $4 \
          WHERE id = $3 AND status = 'active'",
     )
     .bind(at_ms)
     .bind(released_by.to_string())
     .bind(id.to_string())
+    .bind(reason.to_string())
     .execute(&mut *conn)
     .await?
     .rows_affected();

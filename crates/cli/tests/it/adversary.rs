@@ -6,7 +6,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{PASSWORD, assert_problem, spawn_app};
+use crate::commitment::{World, world};
+use crate::common::{PASSWORD, assert_problem, spawn_app, ymd};
 
 // ---------------------------------------------------------------------------------------------------
 // People: each organisation governs its own.
@@ -89,4 +90,146 @@ async fn the_operator_suspends_but_never_sets_another_organisations_credentials_
     let second = json!({"org_id": new_bank, "login": "nb.approver", "display_name": "审批", "password": PASSWORD, "roles": ["bank_approver"]});
     let (s, e) = op.post("/api/v1/users", second).await;
     assert_problem(s, &e, StatusCode::FORBIDDEN, "not_your_organisation");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Registrations: what protects a financier is released by the financier.
+
+/// Tier 2 finances its verified receivable (¥5,000) at the world's bank: ¥4,000 for 90 days, under the
+/// four-eyes threshold. Answers the loan as the bank sees it.
+async fn loan_on_t2(w: &World) -> Value {
+    let product = crate::application::product(&w.bank, "receivable_financing", "either").await;
+    let (s, a) =
+        w.t2.post(
+            "/api/v1/applications",
+            json!({"subject": "receivables", "invoice_ids": [w.t2_invoice], "amount_fen": 400_000, "term_days": 90,
+                "purpose": "支付原材料货款", "offers": [{"bank_org_id": w.bank_id, "product_id": product}],
+                "consent_until": ymd(90)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let id = a["id"].as_str().unwrap();
+    let offer = a["offers"][0]["id"].as_str().unwrap();
+    let (s, d) = w
+        .bank
+        .post(
+            &format!("/api/v1/applications/{id}/offers/{offer}/decision"),
+            json!({"decision": "approve", "rate_bp": 450, "reason": "四流一致"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let (s, loan) = w.bank.post(&format!("/api/v1/applications/{id}/offers/{offer}/disbursement"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{loan}");
+    loan
+}
+
+async fn other_bank_id(t: &crate::common::TestApp) -> String {
+    sqlx::query_scalar("SELECT org_id FROM app_user WHERE login = 'b2.admin'").fetch_one(&t.app.db.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_borrower_cannot_unbind_its_loans_registration_and_concurrent_repayments_take_interest_once() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let loan = loan_on_t2(&w).await;
+    let loan_id = loan["id"].as_str().unwrap();
+    let reg_id = loan["registration_id"].as_str().unwrap();
+    let reg_path = format!("/api/v1/registrations/{reg_id}");
+
+    // The borrower (the registration's creditor) cannot release it, with or without a reason; the
+    // debtor and a stranger cannot either.
+    let (s, e) = w.t2.post(&format!("{reg_path}/release"), json!({"reason": "已还款"})).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "financier_releases");
+    let (s, _) = w.t1.post(&format!("{reg_path}/release"), json!({"reason": "x"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = w.stranger.post(&format!("{reg_path}/release"), json!({"reason": "x"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, reg) = w.bank.get(&reg_path).await;
+    assert_eq!(reg["status"], "active", "{reg}");
+    // So the receivable cannot be registered again, with another bank or none.
+    let (s, e) =
+        w.t2.post(
+            "/api/v1/registrations",
+            json!({"invoice_ids": [w.t2_invoice], "financier_org_id": other_bank_id(&t).await}),
+        )
+        .await;
+    assert_problem(s, &e, StatusCode::CONFLICT, "already_registered");
+
+    // Thirty days on, eight payments of ¥20 arrive at once: the ¥15 of interest is taken once.
+    t.app.shift_business_date(30);
+    let paid_on = t.app.today().to_string();
+    let path = format!("/api/v1/loans/{loan_id}/repayments");
+    let (_, before) = w.bank.get(&format!("/api/v1/loans/{loan_id}")).await;
+    assert_eq!(before["interest_due_fen"], 1_500, "{before}");
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (bank, path, paid_on) = (w.bank.clone(), path.clone(), paid_on.clone());
+            tokio::spawn(async move {
+                bank.post(
+                    &path,
+                    json!({"amount_fen": 2_000, "paid_on": paid_on, "payment_reference": format!("RACE-{i}")}),
+                )
+                .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (s, b) = task.await.unwrap();
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let (_, after) = w.bank.get(&format!("/api/v1/loans/{loan_id}")).await;
+    assert_eq!(
+        (after["repaid_interest_fen"].as_i64(), after["repaid_principal_fen"].as_i64()),
+        (Some(1_500), Some(16_000 - 1_500)),
+        "interest once, the rest to principal: {after}"
+    );
+
+    // Repaid in full: the platform releases the registration and says why.
+    let rest = 400_000 - (16_000 - 1_500);
+    let (s, repaid) =
+        w.bank.post(&path, json!({"amount_fen": rest, "paid_on": paid_on, "payment_reference": "FINAL"})).await;
+    assert_eq!((s, repaid["state"].as_str()), (StatusCode::OK, Some("repaid")), "{repaid}");
+    let (_, reg) = w.t2.get(&reg_path).await;
+    assert_eq!(
+        (reg["status"].as_str(), reg["release_reason"].as_str()),
+        (Some("released"), Some("融资已结清 loan repaid"))
+    );
+}
+
+#[tokio::test]
+async fn a_payable_cannot_be_both_registered_to_a_bank_and_back_a_commitment_when_both_race() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let issue = {
+        let (core, body) = (
+            w.core.clone(),
+            json!({"holder_org_id": w.t1_id, "invoice_ids": w.payables, "face_fen": 1_000_000,
+                "maturity_date": ymd(120), "credit_line_id": w.line_id}),
+        );
+        tokio::spawn(async move { core.post("/api/v1/commitments", body).await })
+    };
+    let registrations: Vec<_> = w
+        .payables
+        .iter()
+        .map(|invoice| {
+            let (t1, body) = (w.t1.clone(), json!({"invoice_ids": [invoice], "financier_org_id": w.bank_id}));
+            tokio::spawn(async move { t1.post("/api/v1/registrations", body).await })
+        })
+        .collect();
+    let (issued, _) = issue.await.unwrap();
+    let mut registered = 0;
+    for r in registrations {
+        if r.await.unwrap().0 == StatusCode::CREATED {
+            registered += 1;
+        }
+    }
+    // Either the commitment took every payable and no registration succeeded, or it was refused.
+    let backing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM commitment_backing").fetch_one(&t.app.db.pool).await.unwrap();
+    if issued == StatusCode::CREATED {
+        assert_eq!((registered, backing), (0, 4), "a registered payable backs a commitment");
+    } else {
+        assert_eq!(backing, 0);
+        assert!(registered >= 1);
+    }
 }

@@ -192,13 +192,21 @@ async fn a_second_or_overlapping_registration_is_refused_with_the_first_referenc
     for outsider in [&w.stranger, &w.other_supplier] {
         assert_eq!(outsider.get(&format!("/api/v1/registrations/{id}")).await.0, StatusCode::NOT_FOUND);
         assert_eq!(outsider.get("/api/v1/registrations").await.1["total"], 0);
-        let (status, e) = outsider.post(&format!("/api/v1/registrations/{id}/release"), json!({})).await;
+        let (status, e) =
+            outsider.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;
         assert_problem(status, &e, StatusCode::NOT_FOUND, "not_found");
     }
-    // The debtor may read but not release.
-    let (status, e) = w.core.post(&format!("/api/v1/registrations/{id}/release"), json!({})).await;
+    // The debtor may read but not release; nor may the creditor release what protects its financier.
+    let (status, e) =
+        w.core.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;
     assert_problem(status, &e, StatusCode::FORBIDDEN, "forbidden");
-    assert_eq!(refusals(&t, "registration.release").await, 3);
+    let (status, e) =
+        w.supplier.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;
+    assert_problem(status, &e, StatusCode::FORBIDDEN, "financier_releases");
+    assert_eq!(e["reference"], reference.as_str(), "{e}");
+    let (status, e) = w.bank.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": " "})).await;
+    assert_problem(status, &e, StatusCode::UNPROCESSABLE_ENTITY, "invalid_text");
+    assert_eq!(refusals(&t, "registration.release").await, 5);
 
     // The national registry's certificate number is recorded by the creditor or the financier.
     let (status, e) = w
@@ -225,15 +233,18 @@ async fn a_second_or_overlapping_registration_is_refused_with_the_first_referenc
         .fetch_one(&t.app.db.pool)
         .await
         .unwrap();
-    let (status, released) = w.bank.post(&format!("/api/v1/registrations/{id}/release"), json!({})).await;
+    let (status, released) =
+        w.bank.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;
     assert_eq!((status, released["status"].as_str()), (StatusCode::OK, Some("released")), "{released}");
     assert!(released["released_at"].is_string());
+    assert_eq!(released["release_reason"], "融资已结清", "the release names why: {released}");
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_leaf WHERE kind = 'registration'")
         .fetch_one(&t.app.db.pool)
         .await
         .unwrap();
     assert_eq!(after, before + 1);
-    let (status, e) = w.supplier.post(&format!("/api/v1/registrations/{id}/release"), json!({})).await;
+    let (status, e) =
+        w.bank.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;
     assert_problem(status, &e, StatusCode::CONFLICT, "already_released");
     let (status, again) = w.supplier.post("/api/v1/registrations", json!({"invoice_ids": [inv[0], inv[1]]})).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
@@ -338,8 +349,13 @@ async fn exports_read_back_in_the_registries_terms_with_the_right_amounts() {
     let (status, second) = w.supplier.post("/api/v1/registrations", json!({"invoice_ids": [inv[2]]})).await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     // A released registration is not exported.
-    let (status, _) =
-        w.supplier.post(&format!("/api/v1/registrations/{}/release", second["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) = w
+        .supplier
+        .post(
+            &format!("/api/v1/registrations/{}/release", second["id"].as_str().unwrap()),
+            json!({"reason": "登记有误"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let reference = first["reference"].as_str().unwrap();
 
@@ -535,16 +551,19 @@ async fn the_console_registers_refuses_a_second_registration_and_releases() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.unwrap();
     assert!(html.contains(&format!("已登记，登记编号 {reference}")), "{html}");
-    // The debtor sees it but has no release button; the creditor releases.
-    let core_html = page(&w.core).await;
-    assert!(core_html.contains(&reference) && !core_html.contains("/release\""), "{core_html}");
+    // The debtor and the creditor see it but have no release button; the financier it names releases.
+    for party in [&w.core, &w.supplier] {
+        let html = page(party).await;
+        assert!(html.contains(&reference) && !html.contains("/release\""), "{html}");
+    }
     let (_, list) = w.supplier.get("/api/v1/registrations").await;
     let id = list["items"][0]["id"].as_str().unwrap().to_string();
+    assert!(page(&w.bank).await.contains(&format!("/registrations/{id}/release")));
     let r = w
-        .supplier
+        .bank
         .http
         .post(format!("{}/registrations/{id}/release", t.base_url))
-        .form(&[("csrf_token", csrf.clone())])
+        .form(&[("csrf_token", w.bank.csrf.clone().unwrap()), ("reason", "融资已结清".to_string())])
         .send()
         .await
         .unwrap();

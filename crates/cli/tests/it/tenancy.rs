@@ -910,7 +910,7 @@ fn calls(v: &Victim) -> Vec<Call> {
             Method::POST,
             "/api/v1/registrations/{id}/release",
             format!("/api/v1/registrations/{}/release", v.registration_id),
-            None,
+            Some(json!({"reason": "冒名注销"})),
         ),
         c(
             Method::POST,
@@ -1471,7 +1471,11 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         ),
         get("/registrations", "/registrations?page_size=200".into()),
         post("/registrations", "/registrations".into(), vec![("invoice_ids", v.invoice_id.clone())]),
-        post("/registrations/{id}/release", format!("/registrations/{}/release", v.registration_id), vec![]),
+        post(
+            "/registrations/{id}/release",
+            format!("/registrations/{}/release", v.registration_id),
+            vec![("reason", "冒名注销".into())],
+        ),
         post(
             "/registrations/{id}/certificate",
             format!("/registrations/{}/certificate", v.registration_id),

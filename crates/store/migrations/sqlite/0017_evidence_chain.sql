@@ -3,3 +3,6 @@
 ALTER TABLE app_user ADD COLUMN suspended_by TEXT;
 ALTER TABLE app_user ADD COLUMN suspended_reason TEXT;
 ALTER TABLE app_user ADD COLUMN suspended_at_ms INTEGER;
+
+-- A release names who released a registration and why (the financier's own decision, or its loan repaid).
+ALTER TABLE registration ADD COLUMN release_reason TEXT;

@@ -57,6 +57,8 @@ pub struct RegistrationDto {
     pub registered_at: String,
     pub released_by: Option<String>,
     pub released_at: Option<String>,
+    /// Why it was released.
+    pub release_reason: Option<String>,
     /// The registration's leaf in the verifiable log.
     pub log_leaf_index: Option<i64>,
     /// The national registry's (中登网) 登记证明编号, once recorded.
@@ -98,6 +100,7 @@ impl From<Registration> for RegistrationDto {
             registered_at: rfc3339(row.registered_at_ms),
             released_by: row.released_by,
             released_at: row.released_at_ms.map(rfc3339),
+            release_reason: row.release_reason,
             log_leaf_index: row.leaf_index,
             registry_certificate_no: row.registry_certificate_no,
         }
@@ -173,15 +176,26 @@ pub async fn get(
     Ok(Json(app::get(&s.app, &actor, &id).await?.into()))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseDto {
+    /// Why the registration is released (recorded with the release and in its log leaf).
+    pub reason: String,
+}
+
 #[utoipa::path(post, path = "/api/v1/registrations/{id}/release", tag = "registration", params(("id" = String, Path)),
-    description = "Releases a registration (the creditor or the financier): its invoices may be registered again. The release is a log leaf.",
-    responses((status = 200, body = RegistrationDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    request_body = ReleaseDto,
+    description = "Releases a registration: the financier it names (`financier_releases` refuses the creditor then), or \
+        the creditor of one that names no financier. Its invoices may be registered again; the release names who and why \
+        and is a log leaf. A loan's registration is released automatically when the loan is repaid.",
+    responses((status = 200, body = RegistrationDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn release(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReleaseDto>,
 ) -> ApiResult<Json<RegistrationDto>> {
-    Ok(Json(app::release(&s.app, &actor, &id).await?.into()))
+    Ok(Json(app::release(&s.app, &actor, &id, &b.reason).await?.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -36,6 +36,8 @@ pub struct Row {
     pub registered: String,
     /// The caller may release it and record its certificate number (creditor or financier, active).
     pub can_act: bool,
+    /// The caller may release it: the financier it names, or the creditor of one that names none.
+    pub can_release: bool,
 }
 
 pub struct Candidate {
@@ -106,6 +108,11 @@ fn row(r: &Registration, actor_org: &str, lang_en: bool) -> Row {
         registered: lianrong_app::display_time(r.row.registered_at_ms),
         can_act: status == RegistrationStatus::Active
             && (r.row.creditor_org_id == actor_org || r.row.financier_org_id.as_deref() == Some(actor_org)),
+        can_release: status == RegistrationStatus::Active
+            && match r.row.financier_org_id.as_deref() {
+                Some(f) => f == actor_org,
+                None => r.row.creditor_org_id == actor_org,
+            },
     }
 }
 
@@ -225,7 +232,7 @@ pub async fn release(
     if let Some(refusal) = ctx.csrf_refusal(&f) {
         return refusal;
     }
-    match app::release(&state.app, ctx.actor(), &id).await {
+    match app::release(&state.app, ctx.actor(), &id, f.get("reason")).await {
         Ok(_) => see_other("/registrations?ok=released"),
         Err(e) => ctx.fail(&e),
     }
