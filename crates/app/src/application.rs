@@ -16,7 +16,6 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::product::{Evidence, Facts as ProductFacts, ProductState};
-use lianrong_domain::role::Role;
 use lianrong_store::application::{self as store, ApplicationRow, ApplicationScope, OfferRow};
 use lianrong_store::chain::ChainScope;
 use lianrong_store::{Conn, StoreError};
@@ -237,8 +236,10 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
             rate_bp: None,
             reason: None,
             first_approver: None,
+            first_approver_user_id: None,
             first_approved_at_ms: None,
             second_approver: None,
+            second_approver_user_id: None,
             decided_by: None,
             decided_at_ms: None,
             service_working_days: None,
@@ -653,6 +654,7 @@ async fn decide_checked(
             next.approved_amount_fen = Some(amount);
             next.rate_bp = Some(rate);
             next.first_approver = Some(me.clone());
+            next.first_approver_user_id = actor.user_id.clone();
             next.first_approved_at_ms = Some(now);
             if rules::needs_second_approver(amount) {
                 next.state = OfferState::AwaitingSecond;
@@ -662,19 +664,10 @@ async fn decide_checked(
             }
         }
         (OfferState::AwaitingSecond, true) => {
-            if offer.first_approver.as_deref() == Some(me.as_str()) {
-                return Err(AppError::forbidden(
-                    "The second approval must come from another person than the first",
-                    "复核审批须由首次审批人以外的人员作出",
-                ));
-            }
-            if !(actor.has_role(Role::BankApprover) || actor.has_role(Role::OrgAdmin)) {
-                return Err(AppError::forbidden(
-                    "The second approval needs the approver role",
-                    "复核审批须由审批人作出",
-                ));
-            }
+            let first = offer.first_approver_user_id.as_deref();
+            second_approver_checked(&mut tx, actor, first, offer.submitted_at_ms).await?;
             next.second_approver = Some(me.clone());
+            next.second_approver_user_id = actor.user_id.clone();
             decided(&mut next, OfferState::Approved);
         }
         (state, _) => {
@@ -703,6 +696,47 @@ async fn decide_checked(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     get(app, actor, application_id).await
+}
+
+/// Four eyes by person: the second approver is a user account (never a key or the platform) other than
+/// the first approver's, that held an approving role (bank approver or admin) before `asked_at_ms`, when
+/// the application or discount was made; so an admin cannot create or promote a second login to approve
+/// alone.
+pub(crate) async fn second_approver_checked(
+    conn: &mut Conn,
+    actor: &Actor,
+    first_user_id: Option<&str>,
+    asked_at_ms: i64,
+) -> AppResult<()> {
+    let Some(user_id) = actor.user_id.as_deref() else {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "keys_cannot_approve",
+            "Only a person approves: an API key or the platform cannot",
+            "审批须由具体人员作出，API密钥或系统不能审批",
+        ));
+    };
+    if first_user_id.is_none_or(|f| f == user_id) {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "same_approver",
+            "The second approval must come from another person than the first",
+            "复核审批须由首次审批人以外的人员作出",
+        ));
+    }
+    let user = lianrong_store::user::get(conn, user_id).await?;
+    if !crate::user::approves_financing(&user.roles) {
+        return Err(AppError::forbidden("The second approval needs the approver role", "复核审批须由审批人作出"));
+    }
+    if user.approver_since_ms.is_none_or(|since| since > asked_at_ms) {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "approver_too_recent",
+            "The second approver must have held the approver role before this was asked for",
+            "复核审批人须在申请提出之前已具有审批人角色",
+        ));
+    }
+    Ok(())
 }
 
 /// Once no offer is open, the application closes: its claims are freed and a held commitment part

@@ -20,7 +20,9 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::log::LeafKind;
 use lianrong_domain::org::{OrgKind, SizeClass};
 use lianrong_domain::page::{Page, PageRequest};
-use lianrong_store::commitment::{self as store, CommitmentRow, CommitmentScope, Holding, Role, TransferRow};
+use lianrong_store::commitment::{
+    self as store, CommitmentRow, CommitmentScope, DiscountApproval, Holding, Role, TransferRow,
+};
 use lianrong_store::{Conn, StoreError};
 use serde_json::{Value, json};
 
@@ -1014,27 +1016,93 @@ async fn log_transfer(
 
 /// The bank posts (it paid the holder) or voids (it declined) a pending discount. Idempotent: the
 /// decision's id derives from the discount's, so deciding twice the same way is answered.
+/// What a bank's decision on a pending discount came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscountDecision {
+    /// Posted or voided (or answered as before, for a repeated decision).
+    Done(Outcome),
+    /// Above the four-eyes threshold, the first approval is recorded and the discount stays pending
+    /// until a different approver posts it.
+    AwaitingSecondApprover(TransferRow),
+}
+
 pub async fn decide_discount(
     app: &App,
     actor: &Actor,
     commitment_id: &str,
     discount_id: &str,
     post: bool,
-) -> AppResult<Outcome> {
+) -> AppResult<DiscountDecision> {
     const ACTION: &str = "commitment.decide_discount";
     audit::guard(app, actor, Permission::OperateCommitment, ACTION, OBJECT, commitment_id).await?;
     let now = now_ms();
     let result = async {
         let mut tx = app.db.begin_write().await?;
+        if post && let Some(pending) = four_eyes_on_post(&mut tx, actor, commitment_id, discount_id, now).await? {
+            tx.commit().await.map_err(StoreError::from)?;
+            return Ok(DiscountDecision::AwaitingSecondApprover(pending));
+        }
         let outcome = decide_discount_in(&mut tx, actor, commitment_id, discount_id, post, app.today(), now).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(outcome)
+        Ok(DiscountDecision::Done(outcome))
     }
     .await;
     match result {
         Ok(o) => Ok(o),
         Err(e) => Err(refuse(app, actor, ACTION, commitment_id, e).await),
     }
+}
+
+/// Posting a discount is the bank's approval to pay: only a person approves (never a key), and above
+/// the four-eyes threshold two different approvers must. Answers the pending discount when this was the
+/// first approval (recorded), `None` when the post may go ahead.
+async fn four_eyes_on_post(
+    conn: &mut Conn,
+    actor: &Actor,
+    commitment_id: &str,
+    discount_id: &str,
+    now: i64,
+) -> AppResult<Option<TransferRow>> {
+    let Some(user_id) = actor.user_id.clone() else {
+        return Err(AppError::new(
+            crate::error::ErrorKind::Forbidden,
+            "keys_cannot_approve",
+            "Posting a discount approves a payment: a person must do it, not an API key",
+            "贴现记账即批准付款，须由具体人员操作，API密钥不能执行",
+        ));
+    };
+    let c = visible_commitment(conn, actor, commitment_id).await?;
+    let Some(pending) = store::transfer(conn, &c.id, discount_id).await?.filter(|t| {
+        t.kind == TransferKind::Discount
+            && t.state == TransferState::Pending
+            && t.counterparty_org_id.as_deref() == Some(actor.org_id.as_str())
+    }) else {
+        // Not a discount pending at this bank: the decision itself says why.
+        return Ok(None);
+    };
+    let amount = match serde_json::from_str::<Value>(&pending.request).ok().and_then(|v| request_from_json(&v)) {
+        Some(Request::Discount { amount_fen, .. }) => amount_fen,
+        _ => return Err(AppError::internal()),
+    };
+    if !lianrong_domain::application::needs_second_approver(amount) {
+        return Ok(None);
+    }
+    let approvals = store::discount_approvals(conn, &c.id, discount_id).await?;
+    if let Some(first) = approvals.iter().find(|a| a.user_id != user_id) {
+        crate::application::second_approver_checked(conn, actor, Some(&first.user_id), pending.at_ms).await?;
+        return Ok(None);
+    }
+    if approvals.is_empty() {
+        let approval = DiscountApproval { user_id, approver: who(actor), at_ms: now };
+        store::insert_discount_approval(conn, &c.id, discount_id, &approval).await?;
+        let detail = format!("first approval of discount {discount_id} ({amount} fen); a second approver must post it");
+        lianrong_store::audit::insert(
+            conn,
+            &audit::record(actor, "commitment.approve_discount", OBJECT, &c.id, "ok", &detail),
+        )
+        .await?;
+    }
+    Ok(Some(pending))
 }
 
 /// [`decide_discount`] inside the caller's write transaction (disbursement posts the discount in the

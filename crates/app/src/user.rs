@@ -92,6 +92,18 @@ fn not_your_people() -> AppError {
     )
 }
 
+/// Whether these roles approve financing (a bank's approver, or its admin): what four eyes asks of the
+/// second approver.
+pub fn approves_financing(roles: &[Role]) -> bool {
+    roles.contains(&Role::BankApprover) || roles.contains(&Role::OrgAdmin)
+}
+
+/// Since when the user holds an approving role after a change: kept while held, now when gained,
+/// none when lost.
+fn approver_since(before: Option<i64>, roles: &[Role], now: i64) -> Option<i64> {
+    if approves_financing(roles) { Some(before.unwrap_or(now)) } else { None }
+}
+
 pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserRecord> {
     audit::guard(app, actor, Permission::ManageUsers, "user.create", "organisation", &input.org_id).await?;
     if !manages_org(actor, &input.org_id) && !onboards(app, actor, &input.org_id).await? {
@@ -107,7 +119,9 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
     };
     let roles = parse_roles(&input.roles, org.kind)?;
     let password_hash = auth::hash_password(&input.password).await?;
+    let now = now_ms();
     let rec = UserRecord {
+        approver_since_ms: approver_since(None, &roles, now),
         id: new_id(),
         org_id: org.id.clone(),
         login,
@@ -118,7 +132,7 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
         failed_logins: 0,
         first_failure_at_ms: None,
         locked_until_ms: None,
-        created_at_ms: now_ms(),
+        created_at_ms: now,
         suspension: None,
     };
     let mut tx = app.db.begin_write().await?;
@@ -224,7 +238,8 @@ pub async fn update(app: &App, actor: &Actor, id: &str, roles: Vec<String>, acti
     }
     drop(conn);
     let mut tx = app.db.begin_write().await?;
-    store::update_roles_active(&mut tx, id, &roles, active).await?;
+    let approver_since_ms = approver_since(user.approver_since_ms, &roles, now_ms());
+    store::update_roles_active(&mut tx, id, &roles, active, approver_since_ms).await?;
     if !active {
         session_store::delete_for_user(&mut tx, id).await?;
     }
@@ -232,7 +247,7 @@ pub async fn update(app: &App, actor: &Actor, id: &str, roles: Vec<String>, acti
     lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.update", "user", id, "ok", &detail)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let suspension = if active { None } else { user.suspension.clone() };
-    Ok(UserRecord { roles, active, suspension, ..user })
+    Ok(UserRecord { roles, active, suspension, approver_since_ms, ..user })
 }
 
 /// Sets a new password (by the organisation's own admin, or the platform's local administrator). Ends the

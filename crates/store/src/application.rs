@@ -145,8 +145,11 @@ pub struct OfferRow {
     pub rate_bp: Option<i64>,
     pub reason: Option<String>,
     pub first_approver: Option<String>,
+    /// The user accounts that approved: four eyes compares people by account, never by login text.
+    pub first_approver_user_id: Option<String>,
     pub first_approved_at_ms: Option<i64>,
     pub second_approver: Option<String>,
+    pub second_approver_user_id: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at_ms: Option<i64>,
     pub service_working_days: Option<i64>,
@@ -154,7 +157,7 @@ pub struct OfferRow {
 
 const OFFER_COLUMNS: &str = "id, application_id, bank_org_id, product_id, consent_id, state, findings, \
     submitted_at_ms, approved_amount_fen, rate_bp, reason, first_approver, first_approved_at_ms, second_approver, \
-    decided_by, decided_at_ms, service_working_days";
+    decided_by, decided_at_ms, service_working_days, first_approver_user_id, second_approver_user_id";
 
 fn offer_row(r: &AnyRow) -> Result<OfferRow> {
     Ok(OfferRow {
@@ -175,13 +178,15 @@ fn offer_row(r: &AnyRow) -> Result<OfferRow> {
         decided_by: r.try_get("decided_by")?,
         decided_at_ms: r.try_get("decided_at_ms")?,
         service_working_days: r.try_get("service_working_days")?,
+        first_approver_user_id: r.try_get("first_approver_user_id")?,
+        second_approver_user_id: r.try_get("second_approver_user_id")?,
     })
 }
 
 pub async fn insert_offer(conn: &mut Conn, o: &OfferRow) -> Result<()> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO application_offer ({OFFER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17)"
+         $13, $14, $15, $16, $17, $18, $19)"
     )))
     .bind(o.id.clone())
     .bind(o.application_id.clone())
@@ -200,6 +205,8 @@ pub async fn insert_offer(conn: &mut Conn, o: &OfferRow) -> Result<()> {
     .bind(o.decided_by.clone())
     .bind(o.decided_at_ms)
     .bind(o.service_working_days)
+    .bind(o.first_approver_user_id.clone())
+    .bind(o.second_approver_user_id.clone())
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
@@ -211,7 +218,8 @@ pub async fn update_offer(conn: &mut Conn, o: &OfferRow, from: OfferState) -> Re
     let done = sqlx::query(
         "UPDATE application_offer SET state = $1, approved_amount_fen = $2, rate_bp = $3, reason = $4, \
          first_approver = $5, first_approved_at_ms = $6, second_approver = $7, decided_by = $8, decided_at_ms = $9, \
-         service_working_days = $10 WHERE id = $11 AND state = $12",
+         service_working_days = $10, first_approver_user_id = $13, second_approver_user_id = $14 \
+         WHERE id = $11 AND state = $12",
     )
     .bind(o.state.code())
     .bind(o.approved_amount_fen)
@@ -225,6 +233,8 @@ pub async fn update_offer(conn: &mut Conn, o: &OfferRow, from: OfferState) -> Re
     .bind(o.service_working_days)
     .bind(o.id.clone())
     .bind(from.code())
+    .bind(o.first_approver_user_id.clone())
+    .bind(o.second_approver_user_id.clone())
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;

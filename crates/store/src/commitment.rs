@@ -588,6 +588,53 @@ pub async fn basis(conn: &mut Conn, commitment_id: &str, transfer_id: &str) -> R
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
 
+/// One person's approval of a pending discount above the four-eyes threshold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscountApproval {
+    pub user_id: String,
+    pub approver: String,
+    pub at_ms: i64,
+}
+
+/// The approvals recorded for a pending discount, oldest first.
+pub async fn discount_approvals(
+    conn: &mut Conn,
+    commitment_id: &str,
+    transfer_id: &str,
+) -> Result<Vec<DiscountApproval>> {
+    let rows = sqlx::query(
+        "SELECT user_id, approver, at_ms FROM discount_approval WHERE commitment_id = $1 AND transfer_id = $2 \
+         ORDER BY at_ms, user_id",
+    )
+    .bind(commitment_id.to_string())
+    .bind(transfer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(DiscountApproval { user_id: r.try_get(0)?, approver: r.try_get(1)?, at_ms: r.try_get(2)? }))
+        .collect()
+}
+
+pub async fn insert_discount_approval(
+    conn: &mut Conn,
+    commitment_id: &str,
+    transfer_id: &str,
+    a: &DiscountApproval,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO discount_approval (commitment_id, transfer_id, user_id, approver, at_ms) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(commitment_id.to_string())
+    .bind(transfer_id.to_string())
+    .bind(a.user_id.clone())
+    .bind(a.approver.clone())
+    .bind(a.at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
 /// Locks the verdicts of `invoice_ids` until the transaction ends, so that two transfers cannot both
 /// use the same invoice's last fen as their basis. SQLite's write transaction already runs alone.
 pub async fn lock_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<()> {

@@ -23,6 +23,9 @@ pub struct UserRecord {
     /// Set when the platform operator suspended the account (it never sets an account's credentials);
     /// cleared when the organisation's own admin reactivates it.
     pub suspension: Option<Suspension>,
+    /// Since when the user has held a role that approves financing (for four eyes: a second approver
+    /// must have held it before the application was made).
+    pub approver_since_ms: Option<i64>,
 }
 
 /// Who suspended an account from outside its organisation, when and why: shown to the organisation.
@@ -35,7 +38,7 @@ pub struct Suspension {
 
 const COLUMNS: &str = "id, org_id, login, display_name, password_hash, roles, active, failed_logins, \
                        first_failure_at_ms, locked_until_ms, created_at_ms, suspended_by, suspended_reason, \
-                       suspended_at_ms";
+                       suspended_at_ms, approver_since_ms";
 
 fn from_row(r: &AnyRow) -> Result<UserRecord> {
     let roles_text: String = r.try_get("roles")?;
@@ -61,13 +64,14 @@ fn from_row(r: &AnyRow) -> Result<UserRecord> {
             (Some(by), Some(reason), Some(at_ms)) => Some(Suspension { by, reason, at_ms }),
             _ => None,
         },
+        approver_since_ms: r.try_get("approver_since_ms")?,
     })
 }
 
 pub async fn insert(conn: &mut Conn, u: &UserRecord) -> Result<()> {
     sqlx::query(
-        "INSERT INTO app_user (id, org_id, login, display_name, password_hash, roles, active, failed_logins, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+        "INSERT INTO app_user (id, org_id, login, display_name, password_hash, roles, active, failed_logins, created_at_ms, \
+         approver_since_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
     )
     .bind(&u.id)
     .bind(&u.org_id)
@@ -77,6 +81,7 @@ pub async fn insert(conn: &mut Conn, u: &UserRecord) -> Result<()> {
     .bind(role::join_codes(&u.roles, Role::code))
     .bind(i64::from(u.active))
     .bind(u.created_at_ms)
+    .bind(u.approver_since_ms)
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
@@ -116,9 +121,15 @@ pub async fn list(conn: &mut Conn, org_id: Option<&str>, page: PageRequest) -> R
 }
 
 /// The organisation's own admin sets roles and activity; reactivating clears an operator's suspension.
-pub async fn update_roles_active(conn: &mut Conn, id: &str, roles: &[Role], active: bool) -> Result<()> {
+pub async fn update_roles_active(
+    conn: &mut Conn,
+    id: &str,
+    roles: &[Role],
+    active: bool,
+    approver_since_ms: Option<i64>,
+) -> Result<()> {
     let n = sqlx::query(
-        "UPDATE app_user SET roles = $2, active = $3, \
+        "UPDATE app_user SET roles = $2, active = $3, approver_since_ms = $4, \
          suspended_by = CASE WHEN $3 = 1 THEN NULL ELSE suspended_by END, \
          suspended_reason = CASE WHEN $3 = 1 THEN NULL ELSE suspended_reason END, \
          suspended_at_ms = CASE WHEN $3 = 1 THEN NULL ELSE suspended_at_ms END WHERE id = $1",
@@ -126,6 +137,7 @@ pub async fn update_roles_active(conn: &mut Conn, id: &str, roles: &[Role], acti
     .bind(id)
     .bind(role::join_codes(roles, Role::code))
     .bind(i64::from(active))
+    .bind(approver_since_ms)
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -6,8 +6,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::commitment::{World, world};
-use crate::common::{PASSWORD, assert_problem, spawn_app, ymd};
+use crate::commitment::{World, verified_invoice, world};
+use crate::common::{Api, PASSWORD, assert_problem, spawn_app, ymd};
 
 // ---------------------------------------------------------------------------------------------------
 // People: each organisation governs its own.
@@ -232,4 +232,117 @@ async fn a_payable_cannot_be_both_registered_to_a_bank_and_back_a_commitment_whe
         assert_eq!(backing, 0);
         assert!(registered >= 1);
     }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Four eyes by person.
+
+/// Creates a user of `org_id` as the organisation's own admin would, with `roles`.
+async fn person(admin: &Api, login: &str, roles: Value) -> String {
+    let (s, u) = admin
+        .post("/api/v1/users", json!({"login": login, "display_name": "员工", "password": PASSWORD, "roles": roles}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    u["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_second_approver_is_another_person_who_held_the_role_before_the_application() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    person(&w.bank, "b.veteran", json!(["bank_approver"])).await;
+    let officer = person(&w.bank, "b.officer", json!(["bank_officer"])).await;
+    let big = verified_invoice(&w.t3, 102, 103, 3002, "2000000.00").await;
+    let p = crate::application::product(&w.bank, "receivable_financing", "either").await;
+    let (s, a) = w
+        .t3
+        .post(
+            "/api/v1/applications",
+            json!({"subject": "receivables", "invoice_ids": [big], "amount_fen": 150_000_000, "term_days": 30,
+                "purpose": "扩大生产", "offers": [{"bank_org_id": w.bank_id, "product_id": p}], "consent_until": ymd(60)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let (id, offer) = (a["id"].as_str().unwrap(), a["offers"][0]["id"].as_str().unwrap());
+    let decide = format!("/api/v1/applications/{id}/offers/{offer}/decision");
+    let approve = json!({"decision": "approve", "rate_bp": 400});
+    let (_, d) = w.bank.post(&decide, approve.clone()).await;
+    assert_eq!(d["offers"][0]["state"], "awaiting_second", "{d}");
+
+    // The admin creates a second login after the application, or promotes an officer: neither approves.
+    person(&w.bank, "b.puppet", json!(["bank_approver"])).await;
+    let (s, e) = t.login("b.puppet", PASSWORD).await.post(&decide, approve.clone()).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "approver_too_recent");
+    let (s, _) =
+        w.bank.patch(&format!("/api/v1/users/{officer}"), json!({"roles": ["bank_approver"], "active": true})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = t.login("b.officer", PASSWORD).await.post(&decide, approve.clone()).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "approver_too_recent");
+    // The first approver cannot approve twice, and nothing moved.
+    let (s, e) = w.bank.post(&decide, approve.clone()).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "same_approver");
+    let (_, still) = w.bank.get(&format!("/api/v1/applications/{id}")).await;
+    assert_eq!(still["offers"][0]["state"], "awaiting_second", "{still}");
+    // An approver of long standing does.
+    let (s, d) = t.login("b.veteran", PASSWORD).await.post(&decide, approve).await;
+    assert_eq!((s, d["offers"][0]["state"].as_str()), (StatusCode::OK, Some("approved")), "{d}");
+}
+
+#[tokio::test]
+async fn a_large_discount_is_posted_by_two_people_and_never_by_a_key() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    person(&w.bank, "b.veteran", json!(["bank_approver"])).await;
+    // A ¥2,000,000 confirmed payable of the core to tier 1, on a line large enough.
+    let payable = verified_invoice(&w.t1, 100, 101, 1010, "2000000.00").await;
+    let (s, up) = w.core.post("/api/v1/confirmations/payables", json!({"payables": [{"invoice_id": payable}]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{up}");
+    let (s, line) = w
+        .bank
+        .post(
+            "/api/v1/credit-lines",
+            json!({"borrower_org_id": w.core_id, "kind": "core_supply_chain", "limit_fen": 500_000_000, "valid_from": ymd(-30), "valid_until": ymd(730)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{line}");
+    let (s, c) = w
+        .core
+        .post(
+            "/api/v1/commitments",
+            json!({"holder_org_id": w.t1_id, "invoice_ids": [payable], "face_fen": 150_000_000, "maturity_date": ymd(120), "credit_line_id": line["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap();
+    let (s, d) = w
+        .t1
+        .post(
+            &format!("/api/v1/commitments/{cid}/transfers"),
+            json!({"transfer_id": "big-discount", "kind": "discount", "part_id": format!("{cid}/0"), "bank_org_id": w.bank_id, "amount_fen": 150_000_000}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    let post = format!("/api/v1/commitments/{cid}/transfers/big-discount/post");
+
+    // A bank key with commitment:write cannot post it.
+    let (s, k) = w
+        .bank
+        .post("/api/v1/api-keys", json!({"name": "核心系统", "scopes": ["commitment:write", "commitment:read"]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{k}");
+    let (s, e) = t.with_key(k["secret"].as_str().unwrap()).post(&post, json!({})).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "keys_cannot_approve");
+    // The first person's post is an approval: the discount stays pending, also when repeated.
+    for _ in 0..2 {
+        let (s, pending) = w.bank.post(&post, json!({})).await;
+        assert_eq!((s, pending["state"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{pending}");
+    }
+    // A login made after the discount was asked for cannot be the second; a veteran approver can.
+    person(&w.bank, "b.puppet", json!(["bank_approver"])).await;
+    let (s, e) = t.login("b.puppet", PASSWORD).await.post(&post, json!({})).await;
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "approver_too_recent");
+    let (_, view) = w.t1.get(&format!("/api/v1/commitments/{cid}")).await;
+    assert!(view.to_string().contains("\"pending\""), "still pending: {view}");
+    let (s, posted) = t.login("b.veteran", PASSWORD).await.post(&post, json!({})).await;
+    assert_eq!((s, posted["state"].as_str()), (StatusCode::CREATED, Some("posted")), "{posted}");
 }

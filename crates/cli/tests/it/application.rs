@@ -196,7 +196,7 @@ async fn large_decisions_need_a_second_approver_and_overdue_loans_are_flagged() 
     let (s, e) = w.bank.post(&format!("/api/v1/applications/{id}/offers/{offer}/disbursement"), json!({})).await;
     assert_problem(s, &e, StatusCode::CONFLICT, "offer_not_approved");
     let (s, e) = w.bank.post(&decide, approve.clone()).await;
-    assert_problem(s, &e, StatusCode::FORBIDDEN, "forbidden");
+    assert_problem(s, &e, StatusCode::FORBIDDEN, "same_approver");
     let second = t.login("b.approver", PASSWORD).await;
     let (s, d) = second.post(&decide, approve).await;
     assert_eq!((s, d["offers"][0]["state"].as_str()), (StatusCode::OK, Some("approved")), "{d}");

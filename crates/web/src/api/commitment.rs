@@ -392,15 +392,25 @@ pub async fn operate(
 
 #[utoipa::path(post, path = "/api/v1/commitments/{id}/transfers/{transfer_id}/post", tag = "commitment",
     params(("id" = String, Path), ("transfer_id" = String, Path)),
-    description = "The discount's bank posts it: it paid the holder, and the discounted part becomes the bank's.",
-    responses((status = 201, body = TransferDto), (status = 200, body = TransferDto), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)))]
+    description = "The discount's bank posts it: it paid the holder, and the discounted part becomes the bank's. Only a \
+        person posts (`keys_cannot_approve` for an API key). Above the four-eyes threshold (¥1,000,000) the first post \
+        records an approval and answers 202 with the discount still pending; a different approver, who held the role \
+        before the discount was asked for, posts it.",
+    responses((status = 201, body = TransferDto), (status = 200, body = TransferDto), (status = 202, body = TransferDto),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn post_discount(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path((id, transfer_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<TransferDto>)> {
-    Ok(answered(app::decide_discount(&s.app, &actor, &id, &transfer_id, true).await?))
+    Ok(decided(app::decide_discount(&s.app, &actor, &id, &transfer_id, true).await?))
+}
+
+fn decided(d: app::DiscountDecision) -> (StatusCode, Json<TransferDto>) {
+    match d {
+        app::DiscountDecision::Done(o) => answered(o),
+        app::DiscountDecision::AwaitingSecondApprover(pending) => (StatusCode::ACCEPTED, Json(pending.into())),
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/commitments/{id}/transfers/{transfer_id}/void", tag = "commitment",
@@ -413,7 +423,7 @@ pub async fn void_discount(
     ApiActor(actor): ApiActor,
     Path((id, transfer_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<TransferDto>)> {
-    Ok(answered(app::decide_discount(&s.app, &actor, &id, &transfer_id, false).await?))
+    Ok(decided(app::decide_discount(&s.app, &actor, &id, &transfer_id, false).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -519,8 +519,13 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>
                 Ok(("discount_asked", format!("/commitments/{id}")))
             }
             action @ ("post" | "void") => {
-                app::decide_discount(&state.app, actor, &id, f.get("discount_id"), action == "post").await?;
-                Ok((if action == "post" { "discount_posted" } else { "discount_voided" }, "/commitments".to_string()))
+                let done =
+                    match app::decide_discount(&state.app, actor, &id, f.get("discount_id"), action == "post").await? {
+                        app::DiscountDecision::AwaitingSecondApprover(_) => "discount_first_approval",
+                        app::DiscountDecision::Done(_) if action == "post" => "discount_posted",
+                        app::DiscountDecision::Done(_) => "discount_voided",
+                    };
+                Ok((done, "/commitments".to_string()))
             }
             "settle" => {
                 let amount_fen = amount_field(&f, "amount_yuan")?;

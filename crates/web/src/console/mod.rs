@@ -285,6 +285,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "discount_asked" => ("贴现申请已提交，待银行确认。", "Discount asked; waiting for the bank."),
         "discount_posted" => ("贴现已确认，凭证份额归银行所有。", "Discount posted; the part is the bank's."),
         "discount_voided" => ("贴现已撤销，份额退回持有人。", "Discount voided; the part went back to its holder."),
+        "discount_first_approval" => (
+            "已记录您的审批；该笔贴现金额超过100万元，须由另一位审批人复核后记账。",
+            "Your approval is recorded; above ¥1,000,000 another approver must post the discount.",
+        ),
         "settled" => ("已到期兑付，各持有人按份额足额兑付。", "Settled: every holder paid its parts exactly."),
         "published" => ("产品已发布到产品目录。", "The product is published in the catalogue."),
         "product_withdrawn" => {
