@@ -984,9 +984,10 @@ pub struct ConfirmationState {
     pub decided_at_ms: Option<i64>,
 }
 
-/// The confirmation state of each of these invoices that has one: a live request or confirmation
-/// (signed on request, or by the debtor's payables upload), else a result imported from the central
-/// bank's platform, else the latest rejected or withdrawn request.
+/// The confirmation state of each of these invoices that has one: a live request or the debtor's own
+/// decision here (signed on request, or by its payables upload, or a rejection), else a result imported
+/// from the central bank's platform (by the debtor or the operator), else the latest withdrawn request.
+/// An imported result never overrides what the debtor decided on this platform.
 pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMap<String, ConfirmationState>> {
     let mut out: HashMap<String, ConfirmationState> = HashMap::new();
     let live = |s: ConfirmationStatus| matches!(s, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed);
@@ -1009,9 +1010,11 @@ pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMa
         };
         out.insert(c.invoice_id.clone(), state);
     }
-    // A result imported from the central bank's platform (中征平台) stands where nothing live does here.
+    // A result imported from the central bank's platform (中征平台) stands where nothing live, and no
+    // decision of the debtor's, does here.
+    let stands = |s: ConfirmationStatus| live(s) || s == ConfirmationStatus::Rejected;
     for e in lianrong_store::registration::external_confirmations(conn, invoice_ids).await? {
-        if out.get(&e.invoice_id).is_some_and(|s| live(s.status)) {
+        if out.get(&e.invoice_id).is_some_and(|s| stands(s.status)) {
             continue;
         }
         let status = if e.confirmed { ConfirmationStatus::Confirmed } else { ConfirmationStatus::Rejected };

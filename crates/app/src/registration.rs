@@ -920,9 +920,11 @@ fn read_table(file_name: &str, bytes: Vec<u8>) -> AppResult<ReadTable> {
 }
 
 /// Imports a confirmation file from the receivables financing platform (CSV or XLSX, headers such as
-/// 债务人统一社会信用代码, 债权人统一社会信用代码, 发票号码, 金额, 确认结果, 确认日期, 平台编号). Each row is
-/// matched to a receivable of the importing creditor; a row that cannot be is reported with its row
-/// number, field and reason, and kept with the import.
+/// 债务人统一社会信用代码, 债权人统一社会信用代码, 发票号码, 金额, 确认结果, 确认日期, 平台编号). A
+/// confirmation is the debtor's statement, so the file comes from the debtor (its own payables) or from
+/// the platform operator, never from the creditor whose receivables it would confirm. Each row is matched
+/// to a receivable; a row that cannot be is reported with its row number, field and reason, and kept with
+/// the import.
 pub async fn import_confirmations(
     app: &App,
     actor: &Actor,
@@ -930,13 +932,9 @@ pub async fn import_confirmations(
     bytes: Vec<u8>,
 ) -> AppResult<ImportReport> {
     const ACTION: &str = "registration.import_confirmations";
-    audit::guard(app, actor, Permission::RegisterReceivable, ACTION, "confirmation_import", file_name).await?;
-    if !actor.submits_trade_data() {
-        let e = AppError::forbidden(
-            "Confirmation files are imported by the creditor whose receivables they confirm",
-            "确认结果文件由其应收账款被确认的债权人导入",
-        );
-        return Err(refuse(app, actor, ACTION, file_name, e).await);
+    let operator = actor.is_operator_manager() && actor.scopes.is_none();
+    if !operator {
+        audit::guard(app, actor, Permission::DecideConfirmation, ACTION, "confirmation_import", file_name).await?;
     }
     if bytes.len() > CONFIRMATION_FILE_BYTES_MAX {
         return Err(file_problem(
@@ -994,13 +992,22 @@ pub async fn import_confirmations(
                 continue;
             }
         };
-        if parsed.creditor_uscc != me.uscc {
-            issues.push(issue(
-                "creditor_uscc",
-                "not_your_receivable",
-                format!("the creditor {} is not your organisation", parsed.creditor_uscc),
-                format!("债权人 {} 不是本机构", parsed.creditor_uscc),
-            ));
+        if !operator && parsed.debtor_uscc != me.uscc {
+            issues.push(if parsed.creditor_uscc == me.uscc {
+                issue(
+                    "debtor_uscc",
+                    "creditor_cannot_confirm",
+                    "a creditor cannot confirm its own receivable; the debtor or the platform operator imports the platform's result".into(),
+                    "债权人不能自行确认其应收账款；确认结果须由债务人或平台运营方导入".into(),
+                )
+            } else {
+                issue(
+                    "debtor_uscc",
+                    "not_your_payable",
+                    format!("the debtor {} is not your organisation", parsed.debtor_uscc),
+                    format!("债务人 {} 不是本机构", parsed.debtor_uscc),
+                )
+            });
             continue;
         }
         let facts =

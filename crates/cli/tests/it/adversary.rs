@@ -346,3 +346,68 @@ async fn a_large_discount_is_posted_by_two_people_and_never_by_a_key() {
     let (s, posted) = t.login("b.veteran", PASSWORD).await.post(&post, json!({})).await;
     assert_eq!((s, posted["state"].as_str()), (StatusCode::CREATED, Some("posted")), "{posted}");
 }
+
+// ---------------------------------------------------------------------------------------------------
+// External confirmations are the debtor's statement.
+
+/// The platform's confirmation file confirming `invoice_no` of debtor 100 to creditor 101.
+fn platform_file(invoice_no: &str, result: &str) -> Vec<u8> {
+    let (debtor, creditor) = (crate::common::code(100), crate::common::code(101));
+    format!(
+        "债务人统一社会信用代码,债权人统一社会信用代码,发票号码,金额(元),确认结果,确认日期,平台编号\n\
+         {debtor},{creditor},{invoice_no},500.00,{result},{},ZZ-ADV-1\n",
+        ymd(-1)
+    )
+    .into_bytes()
+}
+
+async fn confirmation_status(creditor: &Api, invoice_id: &str) -> Value {
+    let (_, owed) = creditor.get("/api/v1/receivables?side=creditor&page_size=200").await;
+    let r = owed["items"].as_array().unwrap().iter().find(|r| r["invoice_id"] == invoice_id).cloned().unwrap();
+    json!([r["confirmation_status"], r["confirmation_source"]])
+}
+
+#[tokio::test]
+async fn a_creditor_cannot_confirm_its_own_receivables_by_import_and_an_import_never_overrides_the_debtor() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let invoice_no = crate::commitment::invoice_no(1009);
+    let import = "/api/v1/registrations/confirmations/import";
+
+    // Tier 1 writes the platform's file itself: every row refused by name, the receivable unconfirmed.
+    let resp = w.t1.upload(import, "确认结果.csv", platform_file(&invoice_no, "已确认")).await;
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (report["accepted"].as_u64(), report["issues"][0]["code"].as_str()),
+        (Some(0), Some("creditor_cannot_confirm")),
+        "{report}"
+    );
+    assert!(report["issues"][0]["message_zh"].as_str().unwrap().contains("债权人不能自行确认"), "{report}");
+    assert_eq!(confirmation_status(&w.t1, &w.unconfirmed).await, json!([null, null]));
+
+    // The core rejects tier 1's request; a later import (even the operator's) does not overturn it.
+    let (s, asked) = w.t1.post("/api/v1/confirmations", json!({"invoice_ids": [w.unconfirmed]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{asked}");
+    let id = asked["items"][0]["id"].as_str().unwrap();
+    let (s, r) = w
+        .core
+        .post(
+            "/api/v1/confirmations/decisions",
+            json!({"decisions": [{"confirmation_id": id, "decision": "reject", "reason": "金额有争议"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let op = t.login("op.admin", PASSWORD).await;
+    let resp = op.upload(import, "中征平台确认结果.csv", platform_file(&invoice_no, "已确认")).await;
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "the operator imports the platform's file: {report}");
+    assert_eq!(confirmation_status(&w.t1, &w.unconfirmed).await, json!(["rejected", null]));
+
+    // Where the debtor has not decided here, its own import stands, and says where it came from.
+    let other = verified_invoice(&w.t1, 100, 101, 1011, "500.00").await;
+    let resp =
+        w.core.upload(import, "确认结果.csv", platform_file(&crate::commitment::invoice_no(1011), "已确认")).await;
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(confirmation_status(&w.t1, &other).await, json!(["confirmed", "crcrfsp"]));
+}

@@ -410,17 +410,18 @@ async fn the_platforms_confirmation_file_imports_row_by_row_with_every_bad_row_n
     let t = spawn_app().await;
     let w = world(&t).await;
     let inv = ids(&w, &["01", "03"]).await;
-    let (c100, c101, c102) = (code(100), code(101), code(102));
+    let (c100, c101, c102, c200) = (code(100), code(101), code(102), code(200));
     let csv = format!(
         "债务人统一社会信用代码,债权人统一社会信用代码,发票号码,金额(元),确认结果,确认日期,平台编号\n\
          {c100},{c101},26500000000000000901,100.00,已确认,2026-06-01,ZZ-0001\n\
          {c100},{c101},26500000000000000903,300.00,已拒绝,2026/06/02,ZZ-0002\n\
          91500000MA5U000A5X,{c101},26500000000000000902,200.50,已确认,2026-06-01,ZZ-0003\n\
          {c100},{c101},26500000000000000999,1.00,已确认,2026-06-01,ZZ-0004\n\
-         {c100},{c102},26500000000000000904,400.00,已确认,2026-06-01,ZZ-0005\n\
+         {c200},{c102},26500000000000000904,400.00,已确认,2026-06-01,ZZ-0005\n\
          {c100},{c101},26500000000000000902,200.50,也许,2026-06-01,\n"
     );
-    let resp = w.supplier.upload("/api/v1/registrations/confirmations/import", "确认结果.csv", csv.into_bytes()).await;
+    // The debtor imports the platform's results for its payables.
+    let resp = w.core.upload("/api/v1/registrations/confirmations/import", "确认结果.csv", csv.into_bytes()).await;
     let status = resp.status();
     let report: Value = resp.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{report}");
@@ -440,7 +441,7 @@ async fn the_platforms_confirmation_file_imports_row_by_row_with_every_bad_row_n
         vec![
             (4, "debtor_uscc", "uscc_invalid"),
             (5, "invoice_no", "unknown_receivable"),
-            (6, "creditor_uscc", "not_your_receivable"),
+            (6, "debtor_uscc", "not_your_payable"),
             (7, "platform_reference", "required"),
             (7, "result", "result_unknown"),
         ]
@@ -479,7 +480,7 @@ async fn the_platforms_confirmation_file_imports_row_by_row_with_every_bad_row_n
         sheet.write_string(1, c as u16, *v).unwrap();
     }
     let xlsx = book.save_to_buffer().unwrap();
-    let resp = w.supplier.upload("/api/v1/registrations/confirmations/import", "确认结果.xlsx", xlsx).await;
+    let resp = w.core.upload("/api/v1/registrations/confirmations/import", "确认结果.xlsx", xlsx).await;
     let report: Value = resp.json().await.unwrap();
     assert_eq!(report["accepted"], 1, "{report}");
     let c = lianrong_store::registration::external_confirmation(&mut conn, &inv[1]).await.unwrap().unwrap();
@@ -492,19 +493,19 @@ async fn the_platforms_confirmation_file_imports_row_by_row_with_every_bad_row_n
         (Some("confirmed"), Some("crcrfsp")),
         "{r}"
     );
-    let resp = w.supplier.upload("/api/v1/registrations/confirmations/import", "x.csv", b"a,b\n1,2\n".to_vec()).await;
+    let resp = w.core.upload("/api/v1/registrations/confirmations/import", "x.csv", b"a,b\n1,2\n".to_vec()).await;
     let status = resp.status();
     let e: Value = resp.json().await.unwrap();
     assert_problem(status, &e, StatusCode::UNPROCESSABLE_ENTITY, "header_not_found");
-    // Another creditor importing the file names nothing of 101's: every row refused, nothing stored.
+    // Another debtor importing the file names nothing of 100's: every row refused, nothing stored.
     let csv = format!(
         "债务人统一社会信用代码,债权人统一社会信用代码,发票号码,确认结果,确认日期,平台编号\n{c100},{c101},26500000000000000901,已拒绝,2026-06-03,ZZ-1\n"
     );
-    let resp = w.other_supplier.upload("/api/v1/registrations/confirmations/import", "c.csv", csv.into_bytes()).await;
+    let resp = w.stranger.upload("/api/v1/registrations/confirmations/import", "c.csv", csv.into_bytes()).await;
     let report: Value = resp.json().await.unwrap();
     assert_eq!(
         (report["accepted"].as_u64(), report["issues"][0]["code"].as_str()),
-        (Some(0), Some("not_your_receivable")),
+        (Some(0), Some("not_your_payable")),
         "{report}"
     );
     let c = lianrong_store::registration::external_confirmation(&mut conn, &inv[0]).await.unwrap().unwrap();

@@ -334,8 +334,11 @@ pub async fn read_file_part(mut field: axum::extract::multipart::Field<'_>) -> A
 #[utoipa::path(post, path = "/api/v1/registrations/confirmations/import", tag = "registration",
     request_body(content = ConfirmationFileForm, content_type = "multipart/form-data"),
     description = "Imports a confirmation file from the receivables financing platform (CSV or XLSX with headers 债务人统一社会信用代码, \
-                   债权人统一社会信用代码, 发票号码, 金额, 确认结果, 确认日期, 平台编号). Each row is matched to one of your receivables; \
-                   every row that is not is reported with its number, field and reason, and kept with the import.",
+                   债权人统一社会信用代码, 发票号码, 金额, 确认结果, 确认日期, 平台编号). A confirmation is the debtor's statement: the \
+                   debtor imports the results for its own payables, or the platform operator imports the platform's file; a \
+                   creditor's rows about its own receivables are refused (`creditor_cannot_confirm`). An imported result never \
+                   overrides the debtor's own decision on this platform. Every row not imported is reported with its number, \
+                   field and reason, and kept with the import.",
     responses((status = 201, body = ImportReportDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import(
     State(s): State<AppState>,
