@@ -162,6 +162,23 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         Subject::CommitmentPart => part_facts(app, actor, new).await?,
         Subject::Order => order_facts(app, actor, new.order_id.as_deref()).await?,
     };
+    // Claimed invoices belong to the subject: a commitment part's own trade basis; an order claims none.
+    match subject {
+        Subject::Receivables => {}
+        Subject::CommitmentPart => {
+            let (cid, part) = (new.commitment_id.as_deref().unwrap_or(""), new.part_id.as_deref().unwrap_or(""));
+            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let basis = crate::commitment::trade_basis_of_part(&mut conn, cid, part).await?;
+            if let Some(n) = new.invoice_ids.iter().position(|i| !basis.contains(i)) {
+                return Err(invoice_not_of_subject(n));
+            }
+        }
+        Subject::Order => {
+            if !new.invoice_ids.is_empty() {
+                return Err(invoice_not_of_subject(0));
+            }
+        }
+    }
     // What the application claims while it is open: its invoices, or its order.
     let claimed: Vec<String> = match subject {
         Subject::Order => new.order_id.iter().cloned().collect(),
@@ -246,24 +263,46 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         });
     }
     let any_open = offers.iter().any(|o| o.state == OfferState::PendingReview);
+    let row = ApplicationRow {
+        id: id.clone(),
+        applicant_org_id: actor.org_id.clone(),
+        subject,
+        invoice_ids: invoice_ids.clone(),
+        commitment_id: new.commitment_id.clone(),
+        part_id: new.part_id.clone(),
+        order_id: new.order_id.clone().filter(|_| subject == Subject::Order),
+        amount_fen: new.amount_fen,
+        term_days: new.term_days,
+        purpose: purpose.clone(),
+        chain_id,
+        tier,
+        state: if any_open { "open".into() } else { "closed".into() },
+        created_by: who(actor),
+        created_at_ms: now_ms(),
+    };
+    // One transaction: the application, its claims, each bank's consent, the discount hold and the
+    // offers commit together or not at all, so a failure half-way leaves nothing pending at a bank.
+    let mut tx = app.db.begin_write().await?;
+    store::insert(&mut tx, &row).await?;
+    if any_open && let Err(e) = store::claim(&mut tx, &id, &claimed).await {
+        return Err(match e {
+            StoreError::Conflict { .. } => already_applied(),
+            other => other.into(),
+        });
+    }
     // The banks that will look get consent to read the applicant's data for this application.
-    if any_open {
-        for o in offers.iter_mut().filter(|o| o.state == OfferState::PendingReview) {
-            let consent = crate::consent::grant(
-                app,
-                actor,
-                &crate::consent::NewConsent {
-                    bank_org_id: o.bank_org_id.clone(),
-                    categories: vec!["receivables".into(), "trade_totals".into()],
-                    purpose: format!("融资申请 {id}：{purpose}"),
-                    application_id: Some(id.clone()),
-                    valid_until: new.consent_until.clone(),
-                },
-            )
+    for o in offers.iter_mut().filter(|o| o.state == OfferState::PendingReview) {
+        let consent = crate::consent::NewConsent {
+            bank_org_id: o.bank_org_id.clone(),
+            categories: vec!["receivables".into(), "trade_totals".into()],
+            purpose: format!("融资申请 {id}：{purpose}"),
+            application_id: Some(id.clone()),
+            valid_until: new.consent_until.clone(),
+        };
+        let granted = crate::consent::grant_in(&mut tx, app.today(), actor, &consent)
             .await
             .map_err(|e| AppError { field: Some("consent_until".into()), ..e })?;
-            o.consent_id = Some(consent.row.id);
-        }
+        o.consent_id = Some(granted.id);
     }
     // A commitment part is held pending at the bank while the bank decides, so it cannot be spent meanwhile.
     if subject == Subject::CommitmentPart
@@ -275,38 +314,7 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
             bank_org_id: new.offers[0].bank_org_id.clone(),
             amount_fen: new.amount_fen,
         };
-        if let Err(e) = crate::commitment::operate(app, actor, cid, &discount_id(&id), &op).await {
-            revoke_consents(app, actor, &offers).await;
-            return Err(e);
-        }
-    }
-    let row = ApplicationRow {
-        id: id.clone(),
-        applicant_org_id: actor.org_id.clone(),
-        subject,
-        invoice_ids: invoice_ids.clone(),
-        commitment_id: new.commitment_id.clone(),
-        part_id: new.part_id.clone(),
-        order_id: new.order_id.clone().filter(|_| subject == Subject::Order),
-        amount_fen: new.amount_fen,
-        term_days: new.term_days,
-        purpose,
-        chain_id,
-        tier,
-        state: if any_open { "open".into() } else { "closed".into() },
-        created_by: who(actor),
-        created_at_ms: now_ms(),
-    };
-    let mut tx = app.db.begin_write().await?;
-    store::insert(&mut tx, &row).await?;
-    if any_open && let Err(e) = store::claim(&mut tx, &id, &claimed).await {
-        tx.rollback().await.map_err(StoreError::from)?;
-        // Another application claimed a receivable in between: the consents granted for this one end now.
-        revoke_consents(app, actor, &offers).await;
-        return Err(match e {
-            StoreError::Conflict { .. } => already_applied(),
-            other => other.into(),
-        });
+        crate::commitment::operate_in(&mut tx, app.today(), actor, cid, &discount_id(&id), &op).await?;
     }
     for o in &offers {
         store::insert_offer(&mut tx, o).await?;
@@ -318,18 +326,18 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
     get(app, actor, &id).await
 }
 
-/// Ends the consents granted for an application that was then refused.
-async fn revoke_consents(app: &App, actor: &Actor, offers: &[OfferRow]) {
-    for consent in offers.iter().filter_map(|o| o.consent_id.as_deref()) {
-        if let Err(e) = crate::consent::revoke(app, actor, consent).await {
-            tracing::warn!(consent, code = e.code, "could not revoke the consent of a refused application");
-        }
-    }
-}
-
 /// The transfer id of the discount an application holds pending at its bank.
 pub fn discount_id(application_id: &str) -> String {
     format!("app-{application_id}")
+}
+
+fn invoice_not_of_subject(n: usize) -> AppError {
+    AppError::invalid(
+        &format!("invoice_ids[{n}]"),
+        "invoice_not_of_subject",
+        "An application claims only the trade it finances: for a commitment part, the invoices that part pays",
+        "融资申请只能占用其所融资的贸易：债权凭证份额只能占用该份额所对应的发票",
+    )
 }
 
 fn already_applied() -> AppError {

@@ -720,8 +720,16 @@ async fn operate_checked(
     transfer_id: &str,
     op: &Operation,
 ) -> AppResult<Outcome> {
-    check_transfer_id(transfer_id)?;
-    let (request, counterparty, invoice_ids) = match op {
+    let mut tx = app.db.begin_write().await?;
+    let outcome = operate_in(&mut tx, app.today(), actor, commitment_id, transfer_id, op).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(outcome)
+}
+
+/// What a holder's operation asks, as the ledger reads it: the request, its counterparty and the trade
+/// basis named.
+fn request_of(op: &Operation) -> (Request, Option<String>, Vec<String>) {
+    match op {
         Operation::Split { part_id, amounts_fen } => {
             (Request::Split { part_id: part_id.clone(), amounts_fen: amounts_fen.clone() }, None, Vec::new())
         }
@@ -735,11 +743,24 @@ async fn operate_checked(
             Some(bank_org_id.clone()),
             Vec::new(),
         ),
-    };
+    }
+}
+
+/// Applies one holder's operation inside the caller's write transaction (an application holds its
+/// discount in the same transaction as its claims, consents and offers).
+pub(crate) async fn operate_in(
+    tx: &mut Conn,
+    today: Date,
+    actor: &Actor,
+    commitment_id: &str,
+    transfer_id: &str,
+    op: &Operation,
+) -> AppResult<Outcome> {
+    check_transfer_id(transfer_id)?;
+    let (request, counterparty, invoice_ids) = request_of(op);
     let now = now_ms();
-    let mut tx = app.db.begin_write().await?;
-    let c = visible_commitment(&mut tx, actor, commitment_id).await?;
-    if let Some(existing) = store::transfer(&mut tx, &c.id, transfer_id).await? {
+    let c = visible_commitment(tx, actor, commitment_id).await?;
+    if let Some(existing) = store::transfer(tx, &c.id, transfer_id).await? {
         return answer_existing(existing, actor, &request);
     }
     if c.state == "settled" {
@@ -747,10 +768,10 @@ async fn operate_checked(
     }
     match op {
         Operation::Transfer { to_org_id, .. } => {
-            check_counterparty(&mut tx, to_org_id, OrgKind::Supplier, "to_org_id").await?
+            check_counterparty(tx, to_org_id, OrgKind::Supplier, "to_org_id").await?
         }
         Operation::Discount { bank_org_id, .. } => {
-            check_counterparty(&mut tx, bank_org_id, OrgKind::Bank, "bank_org_id").await?
+            check_counterparty(tx, bank_org_id, OrgKind::Bank, "bank_org_id").await?
         }
         Operation::Split { .. } => {}
     }
@@ -760,27 +781,27 @@ async fn operate_checked(
         }
         _ => String::new(),
     };
-    let parts: Vec<Part> = store::part(&mut tx, &c.id, &part_id).await?.into_iter().collect();
+    let parts: Vec<Part> = store::part(tx, &c.id, &part_id).await?.into_iter().collect();
     let maturity = stored_date(&c.maturity_date)?;
     let mut ledger = Ledger::view(&c.id, &c.issuer_org_id, maturity, parts, Vec::new());
     let before = ledger.clone();
-    let applied = ledger.apply(transfer_id, &actor.org_id, request.clone(), app.today()).map_err(ledger_error)?;
+    let applied = ledger.apply(transfer_id, &actor.org_id, request.clone(), today).map_err(ledger_error)?;
     let Applied::New(transfer) = applied else {
         return Err(AppError::internal());
     };
     // The ledger agreed; a transfer must also pay verified trade between the two.
     let allocations = match op {
         Operation::Transfer { to_org_id, amount_fen, .. } => {
-            Some(allocate_basis(&mut tx, actor, to_org_id, &invoice_ids, *amount_fen).await?)
+            Some(allocate_basis(tx, actor, to_org_id, &invoice_ids, *amount_fen).await?)
         }
         _ => None,
     };
-    write_difference(&mut tx, &before, &ledger, now).await?;
+    write_difference(tx, &before, &ledger, now).await?;
     let mut row = transfer_row(&c.id, &transfer, actor, counterparty, now);
-    insert_transfer_row(&mut tx, &row).await?;
-    assert_outputs_conserve(&mut tx, &before, &transfer).await?;
+    insert_transfer_row(tx, &row).await?;
+    assert_outputs_conserve(tx, &before, &transfer).await?;
     if let Some(allocations) = &allocations {
-        store::insert_basis(&mut tx, &c.id, transfer_id, allocations).await?;
+        store::insert_basis(tx, &c.id, transfer_id, allocations).await?;
     }
     let mut parties: Vec<&str> = vec![c.issuer_org_id.as_str(), actor.org_id.as_str()];
     if let Some(cp) = row.counterparty_org_id.as_deref() {
@@ -789,14 +810,43 @@ async fn operate_checked(
     let extra = json!({"basis": allocations.unwrap_or_default().iter()
         .map(|(i, f)| json!({"invoice_id": i, "amount_fen": f})).collect::<Vec<_>>()});
     let detail = format!("{} {} on {}", row.kind.code(), row.id, part_id);
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "commitment.operate", OBJECT, &c.id, "ok", &detail))
+    lianrong_store::audit::insert(tx, &audit::record(actor, "commitment.operate", OBJECT, &c.id, "ok", &detail))
         .await?;
     // The log's state row is locked from the append until commit, and every write use case queues for
     // it: the append comes last, so the lock is held for as few statements as possible.
-    row.leaf_index = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
-    tx.commit().await.map_err(StoreError::from)?;
+    row.leaf_index = Some(log_transfer(tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
     Ok(Outcome { transfer: row, repeated: false })
 }
+
+/// The trade a part pays: the invoices of the transfer that passed it to its holder (walking up through
+/// splits), or the payables backing the commitment for the first holder's parts. An application for the
+/// part may claim these and no others.
+pub(crate) async fn trade_basis_of_part(
+    conn: &mut Conn,
+    commitment_id: &str,
+    part_id: &str,
+) -> AppResult<BTreeSet<String>> {
+    let mut next = Some(part_id.to_string());
+    // A part's ancestry is at most as deep as the transfers made on the commitment; bound the walk anyway.
+    for _ in 0..PART_ANCESTRY_MAX {
+        let Some(id) = next.take() else { break };
+        let Some(part) = store::part(conn, commitment_id, &id).await? else { break };
+        if let Some(transfer) = &part.made_by {
+            let basis = store::basis(conn, commitment_id, transfer).await?;
+            if !basis.is_empty() {
+                return Ok(basis.into_iter().map(|(invoice, _)| invoice).collect());
+            }
+        }
+        match part.parent {
+            Some(parent) => next = Some(parent),
+            None => return Ok(store::backing(conn, commitment_id).await?.into_iter().map(|(i, _)| i).collect()),
+        }
+    }
+    Ok(BTreeSet::new())
+}
+
+/// How far up its lineage a part's trade basis is looked for.
+const PART_ANCESTRY_MAX: usize = 10_000;
 
 async fn check_counterparty(conn: &mut Conn, org_id: &str, kind: OrgKind, field: &str) -> AppResult<()> {
     let fits = match lianrong_store::org::get(conn, org_id).await {

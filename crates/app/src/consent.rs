@@ -127,6 +127,20 @@ pub async fn grant(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<Cons
 }
 
 async fn grant_checked(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<ConsentRow> {
+    let mut tx = app.db.begin_write().await?;
+    let row = grant_in(&mut tx, app.today(), actor, new).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(row)
+}
+
+/// Grants a consent inside the caller's write transaction (an application grants its banks' consents
+/// in the same transaction as its claims and offers).
+pub(crate) async fn grant_in(
+    tx: &mut lianrong_store::Conn,
+    today: jiff::civil::Date,
+    actor: &Actor,
+    new: &NewConsent,
+) -> AppResult<ConsentRow> {
     let categories = parse_list(&new.categories.join(","), Category::parse)
         .map_err(|e| AppError::from(e).with_field("categories"))?;
     let categories = rules::check_categories(&categories).map_err(consent_error)?;
@@ -135,18 +149,17 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<
     let valid_until = Date::strptime("%Y-%m-%d", new.valid_until.trim()).map_err(|_| {
         AppError::invalid("valid_until", "date_invalid", "A date is written YYYY-MM-DD", "日期格式须为YYYY-MM-DD")
     })?;
-    rules::check_valid_until(valid_until, app.today()).map_err(consent_error)?;
-    let mut tx = app.db.begin_write().await?;
+    rules::check_valid_until(valid_until, today).map_err(consent_error)?;
     // The bank: an organisation the owner cannot see is answered as missing; one it sees that is no bank
     // is refused by name.
     let bank_missing = || AppError { field: Some("bank_org_id".into()), ..AppError::not_found("Bank", "银行") };
-    let bank = match lianrong_store::org::get(&mut tx, new.bank_org_id.trim()).await {
+    let bank = match lianrong_store::org::get(&mut *tx, new.bank_org_id.trim()).await {
         Ok(o) => o,
         Err(StoreError::NotFound) => return Err(bank_missing()),
         Err(e) => return Err(e.into()),
     };
     if bank.kind != OrgKind::Bank {
-        if !lianrong_store::org::visible(&mut tx, &policy::org_scope(actor), &bank.id).await? {
+        if !lianrong_store::org::visible(&mut *tx, &policy::org_scope(actor), &bank.id).await? {
             return Err(bank_missing());
         }
         return Err(AppError::invalid(
@@ -170,10 +183,10 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<
         revoked_by: None,
         revoked_at_ms: None,
     };
-    store::insert(&mut tx, &row).await?;
+    store::insert(&mut *tx, &row).await?;
     let codes: Vec<&str> = row.categories.iter().map(|c| c.code()).collect();
     crate::log::append(
-        &mut tx,
+        &mut *tx,
         crate::log::LeafKind::Consent,
         &row.id,
         &[&row.owner_org_id, &row.bank_org_id],
@@ -183,9 +196,8 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<
     )
     .await?;
     let detail = format!("to {} for {} until {}", row.bank_org_id, codes.join(","), row.valid_until);
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "consent.grant", OBJECT, &row.id, "ok", &detail))
+    lianrong_store::audit::insert(&mut *tx, &audit::record(actor, "consent.grant", OBJECT, &row.id, "ok", &detail))
         .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(row)
 }
 

@@ -411,3 +411,68 @@ async fn a_creditor_cannot_confirm_its_own_receivables_by_import_and_an_import_n
     assert_eq!(report["accepted"], 1, "{report}");
     assert_eq!(confirmation_status(&w.t1, &other).await, json!(["confirmed", "crcrfsp"]));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Applications claim only their own subject, in one transaction.
+
+#[tokio::test]
+async fn an_application_cannot_claim_anothers_invoices_and_commits_whole_or_not_at_all() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let c = crate::commitment::issue(&t, &w).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let p1 = crate::application::product(&w.bank, "commitment_discount", "confirmed").await;
+    let other_bank = other_bank_id(&t).await;
+    let p2 = crate::application::product(&w.other_bank, "commitment_discount", "confirmed").await;
+    let part = |bank: &str, product: &str, invoices: Value| {
+        json!({"subject": "commitment_part", "commitment_id": cid, "part_id": format!("{cid}/0"), "amount_fen": 800_000,
+            "term_days": 100, "purpose": "贴现", "offers": [{"bank_org_id": bank, "product_id": product}],
+            "invoice_ids": invoices, "consent_until": ymd(60)})
+    };
+
+    // Tier 1 names tier 2's receivable in its part's application: refused, and tier 2 may still apply.
+    let (s, e) = w.t1.post("/api/v1/applications", part(&w.bank_id, &p1, json!([w.t2_invoice]))).await;
+    assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "invoice_not_of_subject");
+    assert_eq!(e["field"], "invoice_ids[0]");
+    let applications: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM application").fetch_one(&t.app.db.pool).await.unwrap();
+    let consents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consent").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!((applications, consents), (0, 0), "a refused application leaves nothing behind");
+    let p3 = crate::application::product(&w.bank, "receivable_financing", "either").await;
+    let (s, a) = w
+        .t2
+        .post(
+            "/api/v1/applications",
+            json!({"subject": "receivables", "invoice_ids": [w.t2_invoice], "amount_fen": 400_000, "term_days": 90,
+                "purpose": "支付货款", "offers": [{"bank_org_id": w.bank_id, "product_id": p3}], "consent_until": ymd(60)}),
+        )
+        .await;
+    assert_eq!((s, a["state"].as_str()), (StatusCode::CREATED, Some("open")), "{a}");
+
+    // Its own part's backing payables it may name.
+    let first_payable = w.payables[0].clone();
+    // Two applications race for one part at two banks: whatever wins, every consent granted belongs to
+    // an application that exists, and the part is held for exactly one.
+    let (t1a, t1b) = (w.t1.clone(), w.t1.clone());
+    let (body_a, body_b) = (part(&w.bank_id, &p1, json!([first_payable])), part(&other_bank, &p2, json!([])));
+    let (ra, rb) = tokio::join!(async move { t1a.post("/api/v1/applications", body_a).await }, async move {
+        t1b.post("/api/v1/applications", body_b).await
+    },);
+    let created = [&ra, &rb].iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "{ra:?} {rb:?}");
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM application WHERE subject = 'commitment_part'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    let consents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consent WHERE purpose LIKE '%贴现%'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((open, consents), (1, 1), "no consent outlives a refused application");
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM commitment_transfer WHERE kind = 'discount' AND state = 'pending'")
+            .fetch_one(&t.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, 1);
+}
