@@ -429,7 +429,8 @@ async fn receivable_facts(app: &App, actor: &Actor, invoice_ids: &[String]) -> A
         if store::claimant(&mut conn, id).await?.is_some() {
             return Err(already_applied());
         }
-        f.base_fen = f.base_fen.saturating_add(r.verdict.outstanding_fen);
+        // Never more than the debtor confirmed, when it confirmed the receivable.
+        f.base_fen = f.base_fen.saturating_add(r.financeable_fen());
         f.confirmed &= r.confirmed();
         f.data_verified &= r.data_only_eligible();
         if r.verdict.status != VerificationStatus::Verified.code() {

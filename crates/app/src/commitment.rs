@@ -547,7 +547,8 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         if let Some(due) = v.due_date.as_deref().and_then(|d| Date::strptime("%Y-%m-%d", d).ok()) {
             latest_due = Some(latest_due.map_or(due, |l: Date| l.max(due)));
         }
-        backing.push((invoice_id.clone(), v.outstanding_fen));
+        // A payable backs a commitment up to what the core confirmed of it, never more.
+        backing.push((invoice_id.clone(), r.financeable_fen()));
     }
     let backing_fen: i64 = backing.iter().map(|(_, f)| f).sum();
     let issued = app.today();

@@ -219,6 +219,9 @@ fn reason_checked(field: &str, reason: Option<&str>) -> AppResult<Option<String>
 struct Asked {
     invoice_id: String,
     invoice_no: String,
+    invoice_code: String,
+    /// The record's content digest: what the debtor's signature covers.
+    content_sm3: String,
     creditor_org_id: String,
     debtor_org_id: String,
     amount_fen: i64,
@@ -302,6 +305,8 @@ async fn check_receivable(
     Ok(Asked {
         invoice_id: v.invoice_id,
         invoice_no: record.doc_no,
+        invoice_code: record.invoice_code,
+        content_sm3: record.content_sm3,
         creditor_org_id: creditor.id,
         debtor_org_id: debtor.id,
         amount_fen: v.outstanding_fen,
@@ -407,6 +412,8 @@ async fn check_order(
     Ok(Asked {
         invoice_id: record.id,
         invoice_no: record.doc_no,
+        invoice_code: record.invoice_code,
+        content_sm3: record.content_sm3,
         creditor_org_id: String::new(),
         debtor_org_id,
         amount_fen: record.total_fen,
@@ -471,6 +478,8 @@ async fn request_checked(
             signature_hex: None,
             public_key_hex: None,
             leaf_index: None,
+            content_sm3: Some(asked.content_sm3),
+            invoice_code: Some(asked.invoice_code),
         };
         match store::insert(&mut tx, &c).await {
             Ok(()) => made.push(c),
@@ -564,8 +573,12 @@ pub fn statement_of(c: &ConfirmationRecord, debtor_uscc: &str, creditor_uscc: &s
         debtor_uscc: debtor_uscc.to_string(),
         creditor_uscc: creditor_uscc.to_string(),
         invoice_no: c.invoice_no.clone(),
+        invoice_code: c.invoice_code.clone().unwrap_or_default(),
+        content_sm3: c.content_sm3.clone().unwrap_or_default(),
         amount_fen: c.amount_fen,
         due_date: c.due_date.clone(),
+        // A debtor's upload is signed before its row exists; its log leaf records when it was made.
+        requested_at: (c.kind == ConfirmationKind::Request).then(|| crate::rfc3339_utc(c.requested_at_ms)),
     };
     canonical_json(&serde_json::to_value(&s).unwrap_or(serde_json::Value::Null))
 }
@@ -781,6 +794,8 @@ fn payable_row(asked: Asked, batch_id: &str, by: &str, now: i64) -> Confirmation
         signature_hex: None,
         public_key_hex: None,
         leaf_index: None,
+        content_sm3: Some(asked.content_sm3),
+        invoice_code: Some(asked.invoice_code),
     }
 }
 
@@ -982,6 +997,8 @@ pub struct ConfirmationState {
     pub source: Option<ConfirmationSource>,
     pub confirmation_id: Option<String>,
     pub decided_at_ms: Option<i64>,
+    /// The amount the debtor confirmed (or the platform's result names), when it names one.
+    pub amount_fen: Option<i64>,
 }
 
 /// The confirmation state of each of these invoices that has one: a live request or the debtor's own
@@ -1007,6 +1024,7 @@ pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMa
             source,
             confirmation_id: Some(c.id.clone()),
             decided_at_ms: c.decided_at_ms,
+            amount_fen: Some(c.amount_fen),
         };
         out.insert(c.invoice_id.clone(), state);
     }
@@ -1023,6 +1041,7 @@ pub async fn states(conn: &mut Conn, invoice_ids: &[String]) -> AppResult<HashMa
             source: e.confirmed.then_some(ConfirmationSource::Crcrfsp),
             confirmation_id: None,
             decided_at_ms: Some(e.imported_at_ms),
+            amount_fen: e.amount_fen,
         };
         out.insert(e.invoice_id.clone(), state);
     }

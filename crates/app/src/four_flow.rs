@@ -50,6 +50,7 @@ fn doc_of(r: PairRecord) -> Option<Doc> {
         term_days: r.term_days,
         term_basis: r.term_basis.as_deref().and_then(|b| lianrong_domain::trade::TermBasis::parse(b).ok()),
         payee_account_sm3: r.payee_account_sm3,
+        invoice_code: r.invoice_code,
         id: r.id,
         doc_no: r.doc_no,
     })
@@ -60,6 +61,9 @@ fn doc_of(r: PairRecord) -> Option<Doc> {
 /// serialising these structs directly skips building that object for every invoice.
 #[derive(serde::Serialize)]
 struct Evidence<'a> {
+    /// The documents a counterparty's own statement agrees with; absent when none (as it always was).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    corroborated: &'a [String],
     credit_notes: Links<'a>,
     deliveries: Links<'a>,
     orders: Links<'a>,
@@ -90,6 +94,7 @@ impl serde::Serialize for Links<'_> {
 
 fn row_of(v: &Verdict, buyer: &str, seller: &str, now: i64) -> VerificationRow {
     let evidence = Evidence {
+        corroborated: &v.corroborated,
         credit_notes: Links(&v.credit_notes),
         deliveries: Links(&v.deliveries),
         orders: Links(&v.orders),
@@ -307,6 +312,7 @@ mod tests {
             credited_fen: 0,
             reversed_fen: 7,
             discrepancies: vec![Discrepancy::DeliveryPending, Discrepancy::Overpaid],
+            corroborated: vec![],
             delivered: None,
             due: None,
         };
@@ -321,5 +327,17 @@ mod tests {
         let row = row_of(&v, "B", "S", 1);
         assert_eq!(row.evidence, expected);
         assert_eq!(row.discrepancies, "delivery_pending,overpaid");
+        // A counterparty's agreeing statement is named, in its sorted place.
+        let v = Verdict { corroborated: vec!["i1".into()], ..v };
+        let expected = serde_json::json!({
+            "corroborated": ["i1"],
+            "orders": v.orders,
+            "deliveries": v.deliveries,
+            "payments": v.payments,
+            "credit_notes": v.credit_notes,
+            "reversals": v.reversals,
+        })
+        .to_string();
+        assert_eq!(row_of(&v, "B", "S", 1).evidence, expected);
     }
 }

@@ -44,6 +44,15 @@ impl Receivable {
     pub fn confirmed(&self) -> bool {
         self.confirmation.as_ref().is_some_and(|c| c.status == ConfirmationStatus::Confirmed)
     }
+
+    /// What may be financed on this receivable: what is outstanding, and for a confirmed receivable no
+    /// more than the debtor confirmed.
+    pub fn financeable_fen(&self) -> i64 {
+        match self.confirmation.as_ref().filter(|c| c.status == ConfirmationStatus::Confirmed) {
+            Some(c) => self.verdict.outstanding_fen.min(c.amount_fen.unwrap_or(self.verdict.outstanding_fen)),
+            None => self.verdict.outstanding_fen,
+        }
+    }
 }
 
 fn date(s: &Option<String>) -> Option<Date> {

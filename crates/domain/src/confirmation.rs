@@ -22,7 +22,7 @@ pub const CONFIRMATION_BATCH_MAX: usize = 500;
 /// A rejection's reason, and a request's note.
 pub const CONFIRMATION_REASON_CHARS_MAX: usize = 500;
 /// The schema named in every signed statement, so a verifier knows what the bytes mean.
-pub const STATEMENT_SCHEMA: &str = "lianrong/confirmation/v1";
+pub const STATEMENT_SCHEMA: &str = "lianrong/confirmation/v2";
 
 labelled_enum!(
     /// Where a confirmation request stands.
@@ -31,6 +31,7 @@ labelled_enum!(
         Confirmed => ("confirmed", "已确权", "Confirmed"),
         Rejected => ("rejected", "已拒绝", "Rejected"),
         Withdrawn => ("withdrawn", "已撤回", "Withdrawn"),
+        Superseded => ("superseded", "已失效（单据已变更，须重新确权）", "Superseded (the record changed; ask again)"),
     }
 );
 
@@ -108,8 +109,17 @@ pub struct Statement {
     pub creditor_uscc: String,
     /// The invoice number, or for an order the order number.
     pub invoice_no: String,
+    /// The invoice code of a paper or older electronic invoice (empty for fully digital e-invoices).
+    pub invoice_code: String,
+    /// SM3 of the record's canonical content as it stood when confirmation was asked: the signature
+    /// covers what was confirmed, not only an id.
+    pub content_sm3: String,
     pub amount_fen: i64,
     pub due_date: Option<String>,
+    /// When confirmation was asked (RFC 3339, UTC); absent for a debtor's upload, which is signed
+    /// before it is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<String>,
 }
 
 /// Whether a receivable may be financed on data alone; the reasons when not (empty when eligible).

@@ -35,6 +35,7 @@ labelled_enum!(
         DuplicateInvoice => ("duplicate_invoice", "同一批货物重复开票", "Another invoice already covers the same goods"),
         Overpaid => ("overpaid", "付款超过发票金额", "Paid more than invoiced"),
         PaymentOtherAccount => ("payment_other_account", "付款进入非约定回款账户", "Payment to an account other than the fixed one"),
+        CounterpartyDisagrees => ("counterparty_disagrees", "交易对手方报送的同一单据与此不符", "The counterparty's statement of the same document differs"),
     }
 );
 
@@ -60,6 +61,9 @@ pub enum LinkMethod {
 pub struct Doc {
     pub id: String,
     pub record_type: RecordType,
+    /// With `doc_no`, what names one document of the pair (empty for fully digital e-invoices and for
+    /// documents other than invoices).
+    pub invoice_code: String,
     pub doc_no: String,
     pub date: Date,
     pub total_fen: i64,
@@ -100,6 +104,9 @@ pub struct Verdict {
     pub credited_fen: i64,
     pub reversed_fen: i64,
     pub discrepancies: Vec<Discrepancy>,
+    /// The invoice and the linked documents whose counterparty shared the same document and agrees with
+    /// it (ids of the statements verification used), sorted.
+    pub corroborated: Vec<String>,
     /// The earliest delivery of the goods invoiced, when one is linked.
     pub delivered: Option<Date>,
     /// When payment falls due under the invoice's term (or its order's), by `receivable::due_date`.
@@ -123,7 +130,97 @@ pub type FixedAccounts = HashMap<String, String>;
 /// Verifies every blue invoice between one buyer and one seller, against the repayment accounts fixed
 /// for its receivables.
 pub fn verify_pair(docs: &[Doc], fixed_accounts: &FixedAccounts) -> Vec<Verdict> {
-    let of = |t: RecordType| -> Vec<&Doc> { docs.iter().filter(|d| d.record_type == t).collect() };
+    let statements = Statements::of(docs);
+    let mut verdicts = verify_documents(docs, &statements, fixed_accounts);
+    for v in &mut verdicts {
+        statements.compare(v);
+    }
+    verdicts
+}
+
+/// Each party owns its own statements: when buyer and seller both share one document (the same type,
+/// invoice code and number), both records are kept. Verification reads one statement per document —
+/// the first shared, so that a later statement never moves what others rely on — and compares the
+/// others with it: agreement corroborates it, a difference in amount, date or kind is a named
+/// discrepancy (`counterparty_disagrees`).
+#[derive(Debug, Default)]
+struct Statements<'a> {
+    /// Statements that repeat a document already read (not verified themselves).
+    repeated: HashSet<&'a str>,
+    /// The statement read for each document whose other statements all agree with it.
+    agreed: HashSet<&'a str>,
+    /// The statement read for each document that another statement contradicts.
+    disputed: HashSet<&'a str>,
+}
+
+impl<'a> Statements<'a> {
+    fn of(docs: &'a [Doc]) -> Statements<'a> {
+        let mut first: HashMap<(RecordType, &str, &str), &Doc> = HashMap::with_capacity(docs.len());
+        let mut later: Vec<&Doc> = Vec::new();
+        for d in docs {
+            match first.entry((d.record_type, d.invoice_code.as_str(), d.doc_no.as_str())) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(d);
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    // Ids grow with time: the earlier statement is read, whatever order they came in.
+                    if d.id < e.get().id {
+                        later.push(e.insert(d));
+                    } else {
+                        later.push(d);
+                    }
+                }
+            }
+        }
+        let mut s = Statements::default();
+        for d in later {
+            let read = first[&(d.record_type, d.invoice_code.as_str(), d.doc_no.as_str())];
+            s.repeated.insert(d.id.as_str());
+            let agrees = read.total_fen == d.total_fen && read.date == d.date && read.invoice_kind == d.invoice_kind;
+            if agrees {
+                s.agreed.insert(read.id.as_str());
+            } else {
+                s.disputed.insert(read.id.as_str());
+            }
+        }
+        for id in &s.disputed {
+            s.agreed.remove(id);
+        }
+        s
+    }
+
+    /// Adds to a verdict what the counterparties' statements say of its invoice and linked documents.
+    fn compare(&self, v: &mut Verdict) {
+        if self.agreed.is_empty() && self.disputed.is_empty() {
+            return;
+        }
+        let linked = std::iter::once(v.invoice_id.as_str()).chain(
+            [&v.orders, &v.deliveries, &v.payments, &v.credit_notes, &v.reversals]
+                .into_iter()
+                .flat_map(|links| links.iter().map(|l| l.id.as_str())),
+        );
+        let (mut agreed, mut disputed) = (Vec::new(), false);
+        for id in linked {
+            disputed |= self.disputed.contains(id);
+            if self.agreed.contains(id) {
+                agreed.push(id.to_string());
+            }
+        }
+        agreed.sort();
+        agreed.dedup();
+        v.corroborated = agreed;
+        if disputed && !v.discrepancies.contains(&Discrepancy::CounterpartyDisagrees) {
+            v.discrepancies.push(Discrepancy::CounterpartyDisagrees);
+            v.discrepancies.sort();
+            v.status = VerificationStatus::Inconsistent;
+        }
+    }
+}
+
+fn verify_documents(docs: &[Doc], statements: &Statements<'_>, fixed_accounts: &FixedAccounts) -> Vec<Verdict> {
+    let of = |t: RecordType| -> Vec<&Doc> {
+        docs.iter().filter(|d| d.record_type == t && !statements.repeated.contains(d.id.as_str())).collect()
+    };
     let (orders, deliveries, invoices, payments, credits) = (
         of(RecordType::Order),
         of(RecordType::Delivery),
@@ -174,6 +271,7 @@ pub fn verify_pair(docs: &[Doc], fixed_accounts: &FixedAccounts) -> Vec<Verdict>
             credited_fen: 0,
             reversed_fen: 0,
             discrepancies: Vec::new(),
+            corroborated: Vec::new(),
             delivered: None,
             due: None,
         };
@@ -400,6 +498,7 @@ mod tests {
         Doc {
             id: id.into(),
             record_type: t,
+            invoice_code: String::new(),
             doc_no: no.into(),
             date: d,
             total_fen: fen,
@@ -433,6 +532,42 @@ mod tests {
     fn only(v: Vec<Verdict>) -> Verdict {
         assert_eq!(v.len(), 1);
         v.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_counterpartys_agreeing_statement_corroborates_and_a_differing_one_is_a_discrepancy() {
+        // The buyer shares the same invoice and order as the seller, with the same content.
+        let mut docs = trade();
+        let mut buyers_invoice = docs[2].clone();
+        buyers_invoice.id = "i9".into();
+        let mut buyers_order = docs[0].clone();
+        buyers_order.id = "o9".into();
+        docs.extend([buyers_invoice.clone(), buyers_order]);
+        let v = verify_pair(&docs, &FixedAccounts::new());
+        assert_eq!(v.len(), 1, "one document, one verdict: {v:?}");
+        assert_eq!((v[0].invoice_id.as_str(), v[0].status), ("i1", VerificationStatus::Verified));
+        assert_eq!(v[0].corroborated, vec!["i1".to_string(), "o1".to_string()]);
+        // The counterparty's statement of the invoice says ¥1 less: the verdict is inconsistent.
+        let mut docs = trade();
+        buyers_invoice.total_fen -= 100;
+        docs.push(buyers_invoice);
+        let v = verify_pair(&docs, &FixedAccounts::new());
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].invoice_id.as_str(), v[0].status), ("i1", VerificationStatus::Inconsistent));
+        assert!(v[0].discrepancies.contains(&Discrepancy::CounterpartyDisagrees), "{v:?}");
+        assert!(v[0].corroborated.is_empty());
+    }
+
+    #[test]
+    fn the_first_statement_of_a_document_is_read_whatever_order_they_come_in() {
+        let mut docs = trade();
+        let mut earlier = docs[2].clone();
+        earlier.id = "i0".into();
+        docs.push(earlier);
+        docs.reverse();
+        let v = verify_pair(&docs, &FixedAccounts::new());
+        assert_eq!((v.len(), v[0].invoice_id.as_str()), (1, "i0"));
+        assert_eq!(v[0].corroborated, vec!["i0".to_string()]);
     }
 
     #[test]

@@ -89,12 +89,16 @@ pub struct ConfirmationRecord {
     pub signature_hex: Option<String>,
     pub public_key_hex: Option<String>,
     pub leaf_index: Option<i64>,
+    /// The record's content digest and invoice code when confirmation was asked (absent on requests
+    /// made before confirmations named content).
+    pub content_sm3: Option<String>,
+    pub invoice_code: Option<String>,
 }
 
 const COLUMNS: &str = "id, invoice_id, invoice_no, creditor_org_id, debtor_org_id, batch_id, kind, subject, status, \
     amount_fen, \
     due_date, requested_by, requested_at_ms, decided_by, decided_at_ms, reason, statement, signature_hex, \
-    public_key_hex, leaf_index";
+    public_key_hex, leaf_index, content_sm3, invoice_code";
 
 fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
     Ok(ConfirmationRecord {
@@ -118,6 +122,8 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
         signature_hex: r.try_get("signature_hex")?,
         public_key_hex: r.try_get("public_key_hex")?,
         leaf_index: r.try_get("leaf_index")?,
+        content_sm3: r.try_get("content_sm3")?,
+        invoice_code: r.try_get("invoice_code")?,
     })
 }
 
@@ -126,7 +132,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
 pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO confirmation ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20)"
+         $15, $16, $17, $18, $19, $20, $21, $22)"
     )))
     .bind(c.id.clone())
     .bind(c.invoice_id.clone())
@@ -148,11 +154,32 @@ pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     .bind(c.signature_hex.clone())
     .bind(c.public_key_hex.clone())
     .bind(c.leaf_index)
+    .bind(c.content_sm3.clone())
+    .bind(c.invoice_code.clone())
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
     Ok(())
 }
+
+/// A new version of a trade record supersedes the live confirmations of it (requested or confirmed):
+/// what the debtor signed no longer describes the record, so the creditor asks again. Answers how many.
+pub async fn supersede_for_record(conn: &mut Conn, record_id: &str, at_ms: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE confirmation SET status = 'superseded', reason = COALESCE(reason, $3) \
+         WHERE invoice_id = $1 AND status IN ('requested', 'confirmed') AND $2 >= 0",
+    )
+    .bind(record_id.to_string())
+    .bind(at_ms)
+    .bind(SUPERSEDED_REASON)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(done.rows_affected())
+}
+
+/// The reason recorded on a superseded confirmation.
+pub const SUPERSEDED_REASON: &str = "单据已更新为新版本，须重新确权 the record changed; ask again";
 
 /// The decision on a request, written only while it is still `requested` (so a request is decided once,
 /// whatever the interleaving); answers whether this call decided it.

@@ -523,11 +523,14 @@ pub async fn mark_published(
     Ok(())
 }
 
-/// Invoiced volume and count between every buyer and seller (red invoices net against blue ones).
+/// Invoiced volume and count between every buyer and seller (red invoices net against blue ones). An
+/// invoice both parties shared counts once: the first statement of it, as four-flow reads it.
 pub async fn invoice_edges(conn: &mut Conn) -> Result<Vec<(String, String, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT buyer_uscc, seller_uscc, CAST(SUM(total_fen) AS BIGINT) AS volume, COUNT(*) AS n FROM trade_record \
-         WHERE record_type = 'invoice' GROUP BY buyer_uscc, seller_uscc",
+        "SELECT buyer_uscc, seller_uscc, CAST(SUM(total_fen) AS BIGINT) AS volume, COUNT(*) AS n FROM trade_record t \
+         WHERE record_type = 'invoice' AND NOT EXISTS (SELECT 1 FROM trade_record e WHERE e.buyer_uscc = t.buyer_uscc \
+         AND e.seller_uscc = t.seller_uscc AND e.record_type = 'invoice' AND e.doc_no = t.doc_no \
+         AND e.invoice_code = t.invoice_code AND e.id < t.id) GROUP BY buyer_uscc, seller_uscc",
     )
     .fetch_all(&mut *conn)
     .await?;

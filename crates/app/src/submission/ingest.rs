@@ -500,7 +500,7 @@ impl Parser {
                     file_no,
                     file_name: file_name.to_string(),
                     row_no,
-                    key: record.natural_key(),
+                    key: record.natural_key(&self.submitter_uscc),
                     content_sm3: sm3_hex(&digest_input),
                     payee_sm3: payee.as_ref().map(|p| self.accounts.of(p)),
                     payee_last4: payee
@@ -914,6 +914,8 @@ async fn write_batch(
                 spool.touched.insert(old_key);
                 spool.touched.insert(new_key);
                 trade_store::supersede(tx, &row, now).await?;
+                // What the debtor signed no longer describes the record: its confirmation is superseded.
+                lianrong_store::confirmation::supersede_for_record(tx, &e.id, now).await?;
                 counts.accepted += 1;
             }
             None => {

@@ -476,3 +476,131 @@ async fn an_application_cannot_claim_anothers_invoices_and_commits_whole_or_not_
             .unwrap();
     assert_eq!(pending, 1);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Trade records: each party owns its own statements.
+
+#[tokio::test]
+async fn nobody_can_rewrite_another_partys_trade_record_or_inherit_its_vouching() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    // Another chain's core shares tier 2's invoice number with itself as buyer and ¥1.00 as total.
+    let (_, victim) = w.t2.get(&format!("/api/v1/trade-records/{}", w.t2_invoice)).await;
+    let no = victim["doc_no"].as_str().unwrap().to_string();
+    t.org_with_admin(107, "core", "y.admin").await;
+    let other_core = t.login("y.admin", PASSWORD).await;
+    let forged = json!({"records": [{"record_type": "invoice", "invoice_no": no, "issue_date": ymd(-10),
+        "buyer_uscc": crate::common::code(107), "seller_uscc": crate::common::code(102), "total_amount": "1.00"}]});
+    let (s, r) = other_core.post("/api/v1/submissions", forged).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    // Its statement is its own record: tier 2's invoice is unchanged, and stays hidden from it.
+    let (_, after) = w.t2.get(&format!("/api/v1/trade-records/{}", w.t2_invoice)).await;
+    assert_eq!(
+        (&after["version"], &after["total_fen"], &after["buyer_uscc"], &after["content_sm3"]),
+        (&victim["version"], &victim["total_fen"], &victim["buyer_uscc"], &victim["content_sm3"]),
+        "{after}"
+    );
+    assert_eq!(after["history"], json!([]), "{after}");
+    let (s, _) = other_core.get(&format!("/api/v1/trade-records/{}", w.t2_invoice)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The supplier's receivable and its verdict are as they were.
+    let (_, v) = w.t2.get(&format!("/api/v1/verifications/{}", w.t2_invoice)).await;
+    assert_eq!((v["status"].as_str(), v["invoiced_fen"].as_i64()), (Some("verified"), Some(500_000)), "{v}");
+    // The same forgery against the buyer side: tier 1 (the real buyer) sharing the invoice with another
+    // amount is its own statement too, and four-flow names the disagreement.
+    let disagree = json!({"records": [{"record_type": "invoice", "invoice_no": no, "issue_date": ymd(-88),
+        "buyer_uscc": crate::common::code(101), "seller_uscc": crate::common::code(102), "total_amount": "1.00"}]});
+    let (s, r) = w.t1.post("/api/v1/submissions", disagree).await;
+    assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
+    let (_, v) = w.t2.get(&format!("/api/v1/verifications/{}", w.t2_invoice)).await;
+    assert_eq!(v["status"], "inconsistent", "{v}");
+    assert!(v["discrepancies"].to_string().contains("counterparty_disagrees"), "{v}");
+    let (_, after) = w.t2.get(&format!("/api/v1/trade-records/{}", w.t2_invoice)).await;
+    assert_eq!(after["total_fen"], victim["total_fen"], "the seller's own statement is never rewritten");
+
+    // The order variant: the core's purchase order to tier 1, vouched for by the core.
+    let po = json!({"records": [{"record_type": "order", "order_no": "PO-CORE-0001", "order_date": ymd(-5),
+        "buyer_uscc": crate::common::code(100), "seller_uscc": crate::common::code(101), "total_amount": "100000.00"}]});
+    let (s, r) = w.core.post("/api/v1/submissions", po).await;
+    assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
+    let (_, list) = w.t1.get("/api/v1/trade-records?doc_no=PO-CORE-0001").await;
+    let order_id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let (s, asked) = w.t1.post("/api/v1/confirmations", json!({"order_ids": [order_id]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{asked}");
+    let id = asked["items"][0]["id"].as_str().unwrap();
+    let (s, c) = w.core.post(&format!("/api/v1/confirmations/{id}/decision"), json!({"decision": "confirm"})).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    // Tier 2 shares the same order number naming itself as the seller: a statement of its own, unvouched.
+    let stolen = json!({"records": [{"record_type": "order", "order_no": "PO-CORE-0001", "order_date": ymd(-5),
+        "buyer_uscc": crate::common::code(100), "seller_uscc": crate::common::code(102), "total_amount": "100000.00"}]});
+    let (s, r) = w.t2.post("/api/v1/submissions", stolen).await;
+    assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
+    let (_, vouched) = w.t1.get(&format!("/api/v1/trade-records/{order_id}")).await;
+    assert_eq!(
+        (vouched["seller_uscc"].as_str(), vouched["version"].as_i64()),
+        (Some(crate::common::code(101).as_str()), Some(1))
+    );
+    let (_, theirs) = w.t2.get("/api/v1/trade-records?doc_no=PO-CORE-0001").await;
+    let theirs_id = theirs["items"][0]["id"].as_str().unwrap().to_string();
+    assert_ne!(theirs_id, order_id);
+    let (s, e) = w
+        .t2
+        .post(
+            "/api/v1/applications",
+            json!({"subject": "order", "order_id": theirs_id, "amount_fen": 1_000_000, "term_days": 60, "purpose": "备货",
+                "offers": [{"bank_org_id": w.bank_id, "product_id": crate::application::product(&w.bank, "order_financing", "confirmed").await}],
+                "consent_until": ymd(60)}),
+        )
+        .await;
+    // Tier 2's order is not vouched for: the pre-check stops the bank's offer before anyone looks.
+    assert_eq!((s, e["offers"][0]["state"].as_str()), (StatusCode::CREATED, Some("precheck_failed")), "{e}");
+    assert_eq!(e["offers"][0]["findings"][0]["code"], "evidence_missing", "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Confirmations sign content, not ids.
+
+#[tokio::test]
+async fn a_new_version_of_a_confirmed_invoice_supersedes_its_confirmation_and_a_statement_names_its_content() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let payable = w.payables[0].clone();
+    let (_, before) = w.t1.get(&format!("/api/v1/trade-records/{payable}")).await;
+    let no = before["doc_no"].as_str().unwrap().to_string();
+    assert_eq!(confirmation_status(&w.t1, &payable).await, json!(["confirmed", "debtor_upload"]));
+
+    // Tier 1 (the creditor) shares its confirmed invoice again, changed (here only its remarks, so the
+    // trade still verifies): whatever changed, the debtor did not sign this version.
+    let changed = json!({"records": [{"record_type": "invoice", "invoice_no": no, "issue_date": ymd(-88),
+        "buyer_uscc": crate::common::code(100), "seller_uscc": crate::common::code(101), "total_amount": "1000.00",
+        "order_refs": format!("PO-{no}"), "delivery_refs": format!("DN-{no}"), "remarks": "补充说明"}]});
+    let (s, r) = w.t1.post("/api/v1/submissions", changed).await;
+    assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
+    // The confirmation no longer stands: it is superseded, visibly, and nothing relies on it.
+    assert_eq!(confirmation_status(&w.t1, &payable).await, json!(["superseded", null]));
+    let (_, confirmations) = w.core.get("/api/v1/confirmations?role=debtor&page_size=200").await;
+    let c = confirmations["items"].as_array().unwrap().iter().find(|c| c["invoice_id"] == payable.as_str()).unwrap();
+    assert_eq!(c["status"], "superseded", "{c}");
+    let (s, e) = w
+        .core
+        .post(
+            "/api/v1/commitments",
+            json!({"holder_org_id": w.t1_id, "invoice_ids": [payable], "face_fen": 100_000, "maturity_date": ymd(120), "credit_line_id": w.line_id}),
+        )
+        .await;
+    assert_problem(s, &e, StatusCode::UNPROCESSABLE_ENTITY, "not_confirmed");
+
+    // Asked again, the new statement names the record's content, its number and code, and when.
+    let (s, asked) = w.t1.post("/api/v1/confirmations", json!({"invoice_ids": [payable]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{asked}");
+    let id = asked["items"][0]["id"].as_str().unwrap();
+    let (s, statement) = w.core.get(&format!("/api/v1/confirmations/{id}/statement?decision=confirm")).await;
+    assert_eq!(s, StatusCode::OK, "{statement}");
+    let text = statement["statement"].as_str().map(str::to_string).unwrap_or_else(|| statement.to_string());
+    let (_, now) = w.t1.get(&format!("/api/v1/trade-records/{payable}")).await;
+    assert!(text.contains(now["content_sm3"].as_str().unwrap()), "the statement covers the content: {text}");
+    assert!(text.contains("lianrong/confirmation/v2") && text.contains("requested_at") && text.contains(&no), "{text}");
+    let (s, c) = w.core.post(&format!("/api/v1/confirmations/{id}/decision"), json!({"decision": "confirm"})).await;
+    assert_eq!((s, c["status"].as_str()), (StatusCode::OK, Some("confirmed")), "{c}");
+    assert_eq!(confirmation_status(&w.t1, &payable).await, json!(["confirmed", "signed"]));
+}

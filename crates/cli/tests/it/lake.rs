@@ -14,6 +14,7 @@ struct World {
     core: Api,
     supplier: Api,
     bank: Api,
+    core_id: String,
 }
 
 async fn world(t: &TestApp) -> World {
@@ -24,12 +25,14 @@ async fn world(t: &TestApp) -> World {
     t.org_with_admin(104, "bank", "b.admin").await;
     let chain = lianrong_app::chain::create(&t.app, &system, "测试产业链", "nev", true).await.unwrap();
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &core, "core", None).await.unwrap();
+    let core = core.to_string();
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &s1, "supplier", Some(1)).await.unwrap();
     lianrong_app::chain::add_member(&t.app, &system, &chain.id, &s2, "supplier", Some(1)).await.unwrap();
     World {
         core: t.login("c.admin", PASSWORD).await,
         supplier: t.login("s1.admin", PASSWORD).await,
         bank: t.login("b.admin", PASSWORD).await,
+        core_id: core,
     }
 }
 
@@ -128,19 +131,30 @@ async fn one_file_through_the_channels_gives_the_same_records_and_a_resend_chang
     assert_eq!((again["accepted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(12)), "{again}");
     assert_eq!(record_digests(&t).await, after_upload);
 
-    // The same trade through the direct link, by the supplier side: the canonical records are identical.
+    // The same trade through the direct link, by the supplier side: its own statements of the six
+    // invoices it issued are kept beside the core's (each party owns its statements), with the same
+    // canonical content, and four-flow reads them as corroboration.
     let (status, api) = w.supplier.post("/api/v1/submissions", invoices_json()).await;
     assert_eq!(status, StatusCode::CREATED, "{api}");
     // Supplier 101 is a party to six of the twelve; the other six are refused as not its trade.
     assert_eq!(
         (api["unchanged"].as_u64(), api["rejected"].as_u64(), api["accepted"].as_u64()),
-        (Some(6), Some(6), Some(0)),
+        (Some(0), Some(6), Some(6)),
         "{api}"
     );
     assert!(
         api["row_errors"].as_array().unwrap().iter().all(|e| e["code"] == "not_a_party" && e["field"] == "buyer_uscc")
     );
-    assert_eq!(record_digests(&t).await, after_upload);
+    let with_supplier = record_digests(&t).await;
+    assert_eq!(with_supplier.len(), 18);
+    let core_digests: std::collections::HashSet<&String> = after_upload.iter().map(|(_, d, _)| d).collect();
+    assert!(with_supplier.iter().all(|(_, d, _)| core_digests.contains(d)), "the same canonical records");
+    let (_, supplier_statements) = w.supplier.post("/api/v1/submissions", invoices_json()).await;
+    assert_eq!(supplier_statements["unchanged"], 6, "a resend by the supplier changes nothing either");
+    let (_, verdicts) = w.core.get("/api/v1/verifications?page_size=200").await;
+    let corroborated =
+        verdicts["items"].as_array().unwrap().iter().filter(|v| v["evidence"]["corroborated"].is_array()).count();
+    assert_eq!((verdicts["total"].as_u64(), corroborated), (Some(12), 6), "one verdict per invoice: {verdicts}");
 
     // A changed record becomes version 2 with its history kept.
     let changed = invoices_csv().replace("\"11,300.00\",PO-0", "\"11,300.00\",PO-0;PO-99");
@@ -148,7 +162,8 @@ async fn one_file_through_the_channels_gives_the_same_records_and_a_resend_chang
     assert_eq!((v2["accepted"].as_u64(), v2["unchanged"].as_u64()), (Some(1), Some(11)), "{v2}");
     let (status, list) = w.core.get("/api/v1/trade-records?doc_no=26500000000000000001").await;
     assert_eq!(status, StatusCode::OK);
-    let id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let own = list["items"].as_array().unwrap().iter().find(|r| r["submitted_by_org_id"] == w.core_id.as_str());
+    let id = own.expect("the core's statement")["id"].as_str().unwrap().to_string();
     let (_, detail) = w.core.get(&format!("/api/v1/trade-records/{id}")).await;
     assert_eq!(detail["version"], 2);
     assert_eq!(detail["order_refs"], json!(["PO-0", "PO-99"]));

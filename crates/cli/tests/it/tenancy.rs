@@ -229,6 +229,8 @@ async fn victim(t: &TestApp) -> Victim {
             signature_hex: None,
             public_key_hex: None,
             leaf_index: None,
+            content_sm3: None,
+            invoice_code: None,
         },
     )
     .await

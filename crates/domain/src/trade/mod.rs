@@ -310,14 +310,22 @@ pub struct TradeRecord {
 }
 
 impl TradeRecord {
-    /// The natural key: one document of one type issued by one party. Orders and payments are numbered
-    /// by the buyer (who issues them); deliveries, invoices and credit notes by the seller.
-    pub fn natural_key(&self) -> String {
-        let issuer = match self.record_type {
-            RecordType::Order | RecordType::Payment => &self.buyer_uscc,
-            _ => &self.seller_uscc,
+    /// The natural key of one party's statement: one document of one type between these two parties,
+    /// as shared by `submitter_uscc`. Orders and payments are numbered by the buyer (who issues them);
+    /// deliveries, invoices and credit notes by the seller. The counterparty and the submitter are part
+    /// of the key, so a submission supersedes only its own organisation's statement of a document, and
+    /// naming other parties is another statement, never a rewrite of the first.
+    pub fn natural_key(&self, submitter_uscc: &str) -> String {
+        let (issuer, counterparty) = match self.record_type {
+            RecordType::Order | RecordType::Payment => (&self.buyer_uscc, &self.seller_uscc),
+            _ => (&self.seller_uscc, &self.buyer_uscc),
         };
-        format!("{}|{}|{}|{}", self.record_type.code(), issuer, self.invoice_code, self.doc_no)
+        format!(
+            "{}|{issuer}|{counterparty}|{}|{}|{submitter_uscc}",
+            self.record_type.code(),
+            self.invoice_code,
+            self.doc_no
+        )
     }
 
     /// `YYYY-MM` of the document date, the curated zone's month partition.

@@ -26,3 +26,21 @@ CREATE TABLE discount_approval (
     at_ms INTEGER NOT NULL,
     PRIMARY KEY (commitment_id, transfer_id, user_id)
 );
+
+-- Each party owns its own statements: a trade record's identity names the document, both parties and
+-- the organisation that shared it (type|issuer|counterparty|invoice code|number|submitter's credit code),
+-- so a submission supersedes only its own organisation's statement and another party's statement of the
+-- same document is kept beside it for four-flow to compare.
+UPDATE trade_record SET natural_key = record_type || '|' ||
+    CASE WHEN record_type IN ('order', 'payment') THEN buyer_uscc || '|' || seller_uscc
+         ELSE seller_uscc || '|' || buyer_uscc END
+    || '|' || invoice_code || '|' || doc_no || '|' ||
+    COALESCE((SELECT o.uscc FROM organisation o WHERE o.id = trade_record.submitter_org_id), submitter_org_id);
+-- One document of a pair, whoever stated it: four-flow reads a pair's records and the penetration of
+-- credit counts each document once, however many parties shared it.
+CREATE INDEX trade_record_document ON trade_record(buyer_uscc, seller_uscc, record_type, doc_no);
+
+-- A confirmation signs content, not an id: the record's content digest and invoice code as they stood
+-- when it was asked. A new version of the record supersedes a live confirmation (ask again).
+ALTER TABLE confirmation ADD COLUMN content_sm3 TEXT;
+ALTER TABLE confirmation ADD COLUMN invoice_code TEXT;

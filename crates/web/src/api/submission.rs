@@ -511,6 +511,9 @@ pub struct TradeRecordDto {
     pub chain_id: String,
     /// Lineage: the submission, channel, file and row this version came from.
     pub submission_id: String,
+    /// Whose statement this is: the organisation that shared it. Buyer and seller may each share the
+    /// same document; each statement is its own record.
+    pub submitted_by_org_id: String,
     pub channel: String,
     pub file_name: String,
     pub row_no: i64,
@@ -553,6 +556,7 @@ impl From<TradeRow> for TradeRecordDto {
             remarks: r.remarks,
             chain_id: r.chain_id,
             submission_id: r.submission_id,
+            submitted_by_org_id: r.submitter_org_id,
             channel: r.channel,
             file_name: r.file_name,
             row_no: r.row_no,

@@ -46,6 +46,8 @@ fn receivable_row(r: &Receivable, side: Side, lang_en: bool) -> ReceivableRow {
             ConfirmationStatus::Confirmed => "badge-ok",
             ConfirmationStatus::Requested => "badge-warn",
             ConfirmationStatus::Rejected | ConfirmationStatus::Withdrawn => "badge-refused",
+            // The record changed after it was confirmed: the creditor asks again.
+            ConfirmationStatus::Superseded => "badge-warn",
         };
         let label = match c.source {
             Some(source) => source.label(lang_en).to_string(),
