@@ -52,10 +52,21 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<(TradeRow, Vec
         StoreError::NotFound => AppError::not_found("Trade record", "贸易记录"),
         other => other.into(),
     })?;
-    let versions = store::versions(&mut conn, id).await?;
+    let mut versions = store::versions(&mut conn, id).await?;
     drop(conn);
+    // A party reads the earlier versions it was a party to, never another statement's (records made
+    // before a record's identity named both parties could have had other parties in earlier versions).
+    if let TradeScope::Party { uscc } = &scope {
+        versions.retain(|v| party_of_version(v, uscc));
+    }
     audit_custodian_read(app, actor, "trade.get", id).await?;
     Ok((row, versions))
+}
+
+/// Whether `uscc` is the buyer or the seller in an earlier version's data.
+fn party_of_version(v: &VersionRow, uscc: &str) -> bool {
+    let data: serde_json::Value = serde_json::from_str(&v.data).unwrap_or(serde_json::Value::Null);
+    data["buyer_uscc"].as_str() == Some(uscc) || data["seller_uscc"].as_str() == Some(uscc)
 }
 
 /// Count and total amount per record type of what the caller may see.

@@ -604,3 +604,219 @@ async fn a_new_version_of_a_confirmed_invoice_supersedes_its_confirmation_and_a_
     assert_eq!((s, c["status"].as_str()), (StatusCode::OK, Some("confirmed")), "{c}");
     assert_eq!(confirmation_status(&w.t1, &payable).await, json!(["confirmed", "signed"]));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The adversary walk: every operation that creates or changes evidence, tried against tier 2's by
+// everyone who should not be able to, leaves tier 2's evidence exactly as it was.
+
+/// Everything tier 2 (the victim) relies on, as one text: its statements, their verdicts, its
+/// confirmations (asked or imported), registrations, applications with their offers and claims, loans,
+/// consents and commitment parts.
+async fn evidence_of(t: &crate::common::TestApp, org_id: &str, uscc: &str) -> Vec<String> {
+    let queries = [
+        "SELECT id || '|' || version || '|' || content_sm3 || '|' || buyer_uscc || '|' || total_fen FROM trade_record WHERE submitter_org_id = $1 ORDER BY 1",
+        "SELECT invoice_id || '|' || status || '|' || invoiced_fen || '|' || outstanding_fen || '|' || discrepancies FROM verification WHERE seller_uscc = $2 ORDER BY 1",
+        "SELECT id || '|' || status || '|' || amount_fen FROM confirmation WHERE creditor_org_id = $1 ORDER BY 1",
+        "SELECT e.id || '|' || e.confirmed FROM external_confirmation e JOIN trade_record t ON t.id = e.invoice_id WHERE t.seller_uscc = $2 ORDER BY 1",
+        "SELECT id || '|' || status FROM registration WHERE creditor_org_id = $1 ORDER BY 1",
+        "SELECT a.id || '|' || a.state || '|' || o.state || '|' || COALESCE(o.decided_by, '-') FROM application a JOIN application_offer o ON o.application_id = a.id WHERE a.applicant_org_id = $1 ORDER BY 1",
+        "SELECT c.record_id || '|' || c.application_id FROM application_claim c JOIN application a ON a.id = c.application_id WHERE a.applicant_org_id = $1 ORDER BY 1",
+        "SELECT id || '|' || state || '|' || repaid_principal_fen || '|' || repaid_interest_fen FROM loan WHERE borrower_org_id = $1 ORDER BY 1",
+        "SELECT id || '|' || state FROM consent WHERE owner_org_id = $1 ORDER BY 1",
+        "SELECT commitment_id || '|' || id || '|' || state || '|' || amount_fen FROM commitment_part WHERE holder_org_id = $1 ORDER BY 1",
+    ];
+    let mut out = Vec::new();
+    for q in queries {
+        let rows: Vec<String> = sqlx::query_scalar(q)
+            .bind(org_id.to_string())
+            .bind(uscc.to_string())
+            .fetch_all(&t.app.db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+        out.push(rows.join(";"));
+    }
+    out
+}
+
+enum Attempt {
+    Json(reqwest::Method, String, Value),
+    Upload(String, &'static str, Vec<u8>),
+}
+
+#[tokio::test]
+async fn no_counterparty_stranger_role_less_user_or_key_changes_anothers_evidence() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let (c101, c102) = (crate::common::code(101), crate::common::code(102));
+    // Tier 2's evidence: a second receivable registered to the bank, a confirmation asked of tier 1, a part
+    // of the core's commitment passed to it, and a loan on its first receivable.
+    let registered = verified_invoice(&w.t2, 101, 102, 2002, "3000.00").await;
+    let (s, reg) =
+        w.t2.post("/api/v1/registrations", json!({"invoice_ids": [registered], "financier_org_id": w.bank_id})).await;
+    assert_eq!(s, StatusCode::CREATED, "{reg}");
+    let reg_id = reg["id"].as_str().unwrap().to_string();
+    let (s, asked) = w.t2.post("/api/v1/confirmations", json!({"invoice_ids": [w.t2_invoice]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{asked}");
+    let confirmation = asked["items"][0]["id"].as_str().unwrap().to_string();
+    let c = crate::commitment::issue(&t, &w).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let (s, passed) =
+        w.t1.post(
+            &format!("/api/v1/commitments/{cid}/transfers"),
+            json!({"transfer_id": "to-t2", "kind": "transfer", "part_id": format!("{cid}/0"), "to_org_id": w.t2_id,
+                "amount_fen": 300_000, "invoice_ids": [w.t2_invoice]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{passed}");
+    let part = passed["output_part_ids"][0].as_str().unwrap().to_string();
+    let loan = loan_on_t2(&w).await;
+    let (loan_id, application) =
+        (loan["id"].as_str().unwrap().to_string(), loan["application_id"].as_str().unwrap().to_string());
+    let offer = loan["offer_id"].as_str().unwrap().to_string();
+    let loan_reg = loan["registration_id"].as_str().unwrap().to_string();
+
+    // The adversaries.
+    let auditor = person(&w.t2, "t2.auditor", json!(["auditor"])).await;
+    assert!(!auditor.is_empty());
+    let (s, k) =
+        w.t2.post("/api/v1/api-keys", json!({"name": "只读", "scopes": ["trade:read", "commitment:read"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{k}");
+    let read_key = t.with_key(k["secret"].as_str().unwrap());
+    let (s, k) = w
+        .t1
+        .post("/api/v1/api-keys", json!({"name": "全部", "scopes": ["trade:write", "receivable:write", "commitment:write", "trade:read", "commitment:read"]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{k}");
+    let counterparty_key = t.with_key(k["secret"].as_str().unwrap());
+    t.org_with_admin(107, "core", "y.admin").await;
+    let actors: Vec<(&str, Api)> = vec![
+        ("counterparty", w.t1.clone()),
+        ("counterparty key", counterparty_key),
+        ("stranger", w.stranger.clone()),
+        ("another chain's core", t.login("y.admin", PASSWORD).await),
+        ("same organisation without the role", t.login("t2.auditor", PASSWORD).await),
+        ("read-only key", read_key),
+        ("another bank", w.other_bank.clone()),
+    ];
+    let forged = |buyer: &str| {
+        json!({"records": [{"record_type": "invoice", "invoice_no": crate::commitment::invoice_no(2001), "issue_date": ymd(-88),
+            "buyer_uscc": buyer, "seller_uscc": c102, "total_amount": "1.00"}]})
+    };
+    let forged_csv = format!(
+        "发票号码,开票日期,购买方统一社会信用代码,销售方统一社会信用代码,价税合计\n{},{},{c101},{c102},1.00\n",
+        crate::commitment::invoice_no(2001),
+        ymd(-88)
+    );
+    let post = |path: String, body: Value| Attempt::Json(reqwest::Method::POST, path, body);
+    let attempts: Vec<(&str, Attempt)> = vec![
+        ("rewrite by API", post("/api/v1/submissions".into(), forged(&c101))),
+        ("rewrite as another buyer", post("/api/v1/submissions".into(), forged(&crate::common::code(107)))),
+        (
+            "rewrite by upload",
+            Attempt::Upload("/api/v1/submissions/upload".into(), "发票.csv", forged_csv.into_bytes()),
+        ),
+        (
+            "ask confirmation of its receivable",
+            post("/api/v1/confirmations".into(), json!({"invoice_ids": [registered]})),
+        ),
+        ("withdraw its request", post(format!("/api/v1/confirmations/{confirmation}/withdraw"), json!({}))),
+        (
+            "confirm its payable unasked",
+            post("/api/v1/confirmations/payables".into(), json!({"payables": [{"invoice_id": registered}]})),
+        ),
+        (
+            "import a confirmation of it",
+            Attempt::Upload("/api/v1/registrations/confirmations/import".into(), "确认结果.csv", {
+                let no = crate::commitment::invoice_no(2002);
+                format!("债务人统一社会信用代码,债权人统一社会信用代码,发票号码,金额(元),确认结果,确认日期,平台编号\n{c101},{c102},{no},3000.00,已拒绝,{},ZZ-X\n", ymd(-1)).into_bytes()
+            }),
+        ),
+        ("register its receivable", post("/api/v1/registrations".into(), json!({"invoice_ids": [w.t2_invoice]}))),
+        ("release its registration", post(format!("/api/v1/registrations/{reg_id}/release"), json!({"reason": "x"}))),
+        (
+            "release its loan's registration",
+            post(format!("/api/v1/registrations/{loan_reg}/release"), json!({"reason": "x"})),
+        ),
+        (
+            "split its part",
+            post(
+                format!("/api/v1/commitments/{cid}/transfers"),
+                json!({"transfer_id": "steal-1", "kind": "split", "part_id": part, "amounts_fen": [1, 299_999]}),
+            ),
+        ),
+        (
+            "discount its part",
+            post(
+                format!("/api/v1/commitments/{cid}/transfers"),
+                json!({"transfer_id": "steal-2", "kind": "discount", "part_id": part, "bank_org_id": w.bank_id, "amount_fen": 300_000}),
+            ),
+        ),
+        (
+            "apply with its receivable",
+            post(
+                "/api/v1/applications".into(),
+                json!({"subject": "receivables", "invoice_ids": [registered], "amount_fen": 100_000, "term_days": 30, "purpose": "x", "offers": [{"bank_org_id": w.bank_id, "product_id": "x"}], "consent_until": ymd(30)}),
+            ),
+        ),
+        (
+            "decide its application",
+            post(
+                format!("/api/v1/applications/{application}/offers/{offer}/decision"),
+                json!({"decision": "reject", "reason": "x"}),
+            ),
+        ),
+        (
+            "repay its loan",
+            post(
+                format!("/api/v1/loans/{loan_id}/repayments"),
+                json!({"amount_fen": 400_000, "paid_on": ymd(0), "payment_reference": "FAKE-1"}),
+            ),
+        ),
+    ];
+    let victim_uscc = c102.clone();
+    let mut before = evidence_of(&t, &w.t2_id, &victim_uscc).await;
+    for (what, attempt) in &attempts {
+        for (who, api) in &actors {
+            // Confirming a payable, or importing the platform's result for it, is the debtor's (tier 1's)
+            // own statement to make.
+            let debtors_own = matches!(*what, "confirm its payable unasked" | "import a confirmation of it");
+            if who.starts_with("counterparty") && debtors_own {
+                continue;
+            }
+            let status = match attempt {
+                Attempt::Json(method, path, body) => api.send(method.clone(), path, Some(body.clone())).await.status(),
+                Attempt::Upload(path, name, bytes) => api.upload(path, name, bytes.clone()).await.status(),
+            };
+            // A party may state its own view of a document (a new record of its own); nothing else lands.
+            let own_statement = what.starts_with("rewrite") && status.is_success();
+            let import_report = what.starts_with("import") && status == StatusCode::CREATED;
+            assert!(status.is_client_error() || own_statement || import_report, "{who} could {what}: {status}");
+            let after = evidence_of(&t, &w.t2_id, &victim_uscc).await;
+            if own_statement && after[1] != before[1] {
+                // The counterparty's differing statement is compared, not obeyed: tier 2's verdict names
+                // the disagreement, and everything else stands.
+                assert!(after[1].contains("inconsistent|500000|500000|counterparty_disagrees"), "{}", after[1]);
+                before[1] = after[1].clone();
+            }
+            assert_eq!(after, before, "{who} changed tier 2's evidence trying to {what}");
+        }
+    }
+    // Tier 2 itself cannot certify its own evidence: confirm its own request or its own receivable.
+    let (s, _) =
+        w.t2.post(&format!("/api/v1/confirmations/{confirmation}/decision"), json!({"decision": "confirm"})).await;
+    assert!(s.is_client_error(), "{s}");
+    let (s, _) = w.t2.post("/api/v1/confirmations/payables", json!({"payables": [{"invoice_id": registered}]})).await;
+    assert!(s.is_client_error(), "{s}");
+    // Replays change nothing: the same disbursement, the same repayment twice.
+    let (_, again) =
+        w.bank.post(&format!("/api/v1/applications/{application}/offers/{offer}/disbursement"), json!({})).await;
+    assert_eq!(again["id"], loan_id.as_str());
+    assert_eq!(evidence_of(&t, &w.t2_id, &victim_uscc).await, before);
+    let repay = json!({"amount_fen": 10_000, "paid_on": t.app.today().to_string(), "payment_reference": "BANK-1"});
+    let (s, _) = w.bank.post(&format!("/api/v1/loans/{loan_id}/repayments"), repay.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let once = evidence_of(&t, &w.t2_id, &victim_uscc).await;
+    let (s, _) = w.bank.post(&format!("/api/v1/loans/{loan_id}/repayments"), repay).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(evidence_of(&t, &w.t2_id, &victim_uscc).await, once, "a replayed repayment counts once");
+}
