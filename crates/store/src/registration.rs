@@ -526,12 +526,20 @@ pub async fn external_confirmation(conn: &mut Conn, invoice_id: &str) -> Result<
     row.as_ref().map(external_row).transpose()
 }
 
-/// [`external_confirmation`] for several invoices at once (a page of receivables); invoices without a
-/// result are absent from the answer.
+/// The current result of each of several invoices (a page of receivables); invoices without a result
+/// are absent from the answer.
+/// Results set aside because the record changed after them are left out.
 pub async fn external_confirmations(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<ExternalConfirmation>> {
     let mut out = Vec::new();
     for id in invoice_ids {
-        if let Some(c) = external_confirmation(conn, id).await? {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EXTERNAL_COLUMNS} FROM external_confirmation WHERE invoice_id = $1 AND superseded_at_ms IS NULL \
+             ORDER BY imported_at_ms DESC, id DESC LIMIT 1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(c) = row.as_ref().map(external_row).transpose()? {
             out.push(c);
         }
     }

@@ -820,3 +820,26 @@ async fn no_counterparty_stranger_role_less_user_or_key_changes_anothers_evidenc
     assert_eq!(s, StatusCode::OK);
     assert_eq!(evidence_of(&t, &w.t2_id, &victim_uscc).await, once, "a replayed repayment counts once");
 }
+
+#[tokio::test]
+async fn a_platform_result_imported_before_a_record_changed_no_longer_confirms_it() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let invoice_no = crate::commitment::invoice_no(1009);
+    let resp = w
+        .core
+        .upload("/api/v1/registrations/confirmations/import", "确认结果.csv", platform_file(&invoice_no, "已确认"))
+        .await;
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(confirmation_status(&w.t1, &w.unconfirmed).await, json!(["confirmed", "crcrfsp"]));
+    let changed = json!({"records": [{"record_type": "invoice", "invoice_no": invoice_no, "issue_date": ymd(-88),
+        "buyer_uscc": crate::common::code(100), "seller_uscc": crate::common::code(101), "total_amount": "500.00",
+        "order_refs": format!("PO-{invoice_no}"), "delivery_refs": format!("DN-{invoice_no}"), "remarks": "更正"}]});
+    let (s, r) = w.t1.post("/api/v1/submissions", changed).await;
+    assert_eq!((s, r["accepted"].as_u64()), (StatusCode::CREATED, Some(1)), "{r}");
+    assert_eq!(confirmation_status(&w.t1, &w.unconfirmed).await, json!([null, null]), "the old result is set aside");
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM external_confirmation").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(kept, 1, "and kept");
+}

@@ -44,3 +44,6 @@ CREATE INDEX trade_record_document ON trade_record(buyer_uscc, seller_uscc, reco
 -- when it was asked. A new version of the record supersedes a live confirmation (ask again).
 ALTER TABLE confirmation ADD COLUMN content_sm3 TEXT;
 ALTER TABLE confirmation ADD COLUMN invoice_code TEXT;
+-- A result imported from the central bank's platform describes the record as it was; a new version of
+-- the record sets it aside too (kept, never deleted).
+ALTER TABLE external_confirmation ADD COLUMN superseded_at_ms BIGINT;
