@@ -174,7 +174,9 @@ impl<'a> Statements<'a> {
         }
         let mut s = Statements::default();
         for d in later {
-            let read = first[&(d.record_type, d.invoice_code.as_str(), d.doc_no.as_str())];
+            let Some(read) = first.get(&(d.record_type, d.invoice_code.as_str(), d.doc_no.as_str())) else {
+                continue;
+            };
             s.repeated.insert(d.id.as_str());
             let agrees = read.total_fen == d.total_fen && read.date == d.date && read.invoice_kind == d.invoice_kind;
             if agrees {
