@@ -316,28 +316,19 @@ mod tests {
             delivered: None,
             due: None,
         };
-        let expected = serde_json::json!({
+        let mut expected = serde_json::json!({
             "orders": v.orders,
             "deliveries": v.deliveries,
             "payments": v.payments,
             "credit_notes": v.credit_notes,
             "reversals": v.reversals,
-        })
-        .to_string();
+        });
         let row = row_of(&v, "B", "S", 1);
-        assert_eq!(row.evidence, expected);
+        assert_eq!(row.evidence, expected.to_string());
         assert_eq!(row.discrepancies, "delivery_pending,overpaid");
         // A counterparty's agreeing statement is named, in its sorted place.
         let v = Verdict { corroborated: vec!["i1".into()], ..v };
-        let expected = serde_json::json!({
-            "corroborated": ["i1"],
-            "orders": v.orders,
-            "deliveries": v.deliveries,
-            "payments": v.payments,
-            "credit_notes": v.credit_notes,
-            "reversals": v.reversals,
-        })
-        .to_string();
-        assert_eq!(row_of(&v, "B", "S", 1).evidence, expected);
+        expected["corroborated"] = serde_json::json!(["i1"]);
+        assert_eq!(row_of(&v, "B", "S", 1).evidence, expected.to_string());
     }
 }

@@ -4,15 +4,10 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Conn, Result, StoreError, is_sqlite, map_write};
+use crate::{Conn, Result, StoreError, map_write};
 
 /// Change requests listed per receivable (the newest first); a receivable's account changes rarely.
 pub const CHANGES_LISTED_MAX: i64 = 100;
-
-/// `FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers.
-fn lock(conn: &Conn) -> &'static str {
-    if is_sqlite(conn) { "" } else { " FOR UPDATE" }
-}
 
 /// The invoice record a receivable stands on, with its parties.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +76,7 @@ fn account_of(r: &AnyRow) -> Result<AccountRow> {
 
 /// The account bound to a receivable; `locked` takes the row lock on PostgreSQL (inside a write transaction).
 pub async fn get(conn: &mut Conn, invoice_id: &str, locked: bool) -> Result<Option<AccountRow>> {
-    let lock = if locked { lock(conn) } else { "" };
+    let lock = if locked { crate::for_update(conn) } else { "" };
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM collection_account WHERE invoice_id = $1{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(invoice_id.to_string()).fetch_optional(&mut *conn).await?;
     row.as_ref().map(account_of).transpose()
@@ -237,7 +232,7 @@ pub async fn insert_change(conn: &mut Conn, c: &ChangeRow) -> Result<()> {
 
 /// One change of one receivable; `locked` as for [`get`].
 pub async fn get_change(conn: &mut Conn, invoice_id: &str, change_id: &str, locked: bool) -> Result<ChangeRow> {
-    let lock = if locked { lock(conn) } else { "" };
+    let lock = if locked { crate::for_update(conn) } else { "" };
     let sql = format!("SELECT {CHANGE_COLUMNS} FROM collection_account_change WHERE id = $1 AND invoice_id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(change_id.to_string())

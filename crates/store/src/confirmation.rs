@@ -162,24 +162,15 @@ pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     Ok(())
 }
 
-/// A new version of a trade record supersedes the live confirmations of it (requested or confirmed) and
-/// sets aside results imported from the central bank's platform: what the debtor stated no longer
-/// describes the record, so the creditor asks again. Answers how many confirmations were superseded.
-pub async fn supersede_for_record(conn: &mut Conn, record_id: &str, at_ms: i64) -> Result<u64> {
+/// A new version of a trade record supersedes the live confirmations of it (requested or confirmed):
+/// what the debtor signed no longer describes the record, so the creditor asks again. Answers how many.
+pub async fn supersede_for_record(conn: &mut Conn, record_id: &str) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE confirmation SET status = 'superseded', reason = COALESCE(reason, $2) \
          WHERE invoice_id = $1 AND status IN ('requested', 'confirmed')",
     )
     .bind(record_id.to_string())
     .bind(SUPERSEDED_REASON)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_write)?;
-    sqlx::query(
-        "UPDATE external_confirmation SET superseded_at_ms = $2 WHERE invoice_id = $1 AND superseded_at_ms IS NULL",
-    )
-    .bind(record_id.to_string())
-    .bind(at_ms)
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;

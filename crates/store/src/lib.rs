@@ -266,6 +266,13 @@ impl Db {
     }
 }
 
+/// `FOR UPDATE` on PostgreSQL, for a use case that reads rows and then writes on what it read; nothing on
+/// SQLite, where the caller's `BEGIN IMMEDIATE` transaction already runs alone. Repositories take a bare
+/// connection (inside the caller's transaction), so the backend is read from the connection.
+pub(crate) fn for_update(conn: &Conn) -> &'static str {
+    if is_sqlite(conn) { "" } else { " FOR UPDATE" }
+}
+
 /// Whether a connection is SQLite's (for the few statements whose placeholders differ for speed).
 pub(crate) fn is_sqlite(conn: &Conn) -> bool {
     conn.backend_name() == "SQLite"

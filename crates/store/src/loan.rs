@@ -127,7 +127,7 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<LoanRow> {
 /// already runs alone), so two repayments recorded at once are applied one after the other, each on the
 /// interest the other left.
 pub async fn get_for_update(conn: &mut Conn, id: &str) -> Result<LoanRow> {
-    let lock = if crate::is_sqlite(conn) { "" } else { " FOR UPDATE" };
+    let lock = crate::for_update(conn);
     let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM loan WHERE id = $1{lock}")))
         .bind(id.to_string())
         .fetch_optional(&mut *conn)

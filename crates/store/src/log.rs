@@ -25,13 +25,6 @@ fn hash_from_db(column: &'static str, bytes: Vec<u8>) -> Result<Hash> {
         .map_err(|_| StoreError::Corrupt { column, value: format!("{} bytes, not {HASH_BYTES}", bytes.len()) })
 }
 
-/// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the caller's `BEGIN IMMEDIATE` transaction
-/// already holds the write lock. Appends take a bare connection (inside the caller's transaction), so
-/// the backend is read from the connection rather than from `Db`.
-fn row_lock(conn: &Conn) -> &'static str {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") { " FOR UPDATE" } else { "" }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogState {
     pub tree_size: u64,
@@ -43,7 +36,7 @@ pub struct LogState {
 /// The append state. With `lock`, the row stays locked until the caller's transaction ends, so appends
 /// from any number of processes are serialised.
 pub async fn state(conn: &mut Conn, lock: bool) -> Result<LogState> {
-    let lock = if lock { row_lock(conn) } else { "" };
+    let lock = if lock { crate::for_update(conn) } else { "" };
     let sql = format!("SELECT tree_size, frontier, hash_alg FROM log_state WHERE id = 1{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
     Ok(LogState {

@@ -528,6 +528,20 @@ pub async fn external_confirmation(conn: &mut Conn, invoice_id: &str) -> Result<
 
 /// The current result of each of several invoices (a page of receivables); invoices without a result
 /// are absent from the answer.
+/// Sets aside the results imported for a record that has just changed: they describe the record as it
+/// was (kept, with when they were set aside).
+pub async fn set_aside_external_confirmations(conn: &mut Conn, record_id: &str, at_ms: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE external_confirmation SET superseded_at_ms = $2 WHERE invoice_id = $1 AND superseded_at_ms IS NULL",
+    )
+    .bind(record_id.to_string())
+    .bind(at_ms)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write)?;
+    Ok(())
+}
+
 /// Results set aside because the record changed after them are left out.
 pub async fn external_confirmations(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<ExternalConfirmation>> {
     let mut out = Vec::new();

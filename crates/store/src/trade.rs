@@ -462,7 +462,7 @@ pub async fn partition_for_update(
     chain_id: &str,
     month: &str,
 ) -> Result<PartitionRow> {
-    let lock = if crate::is_sqlite(conn) { "" } else { " FOR UPDATE" };
+    let lock = crate::for_update(conn);
     let r = sqlx::query(AssertSqlSafe(format!(
         "SELECT {PARTITION_COLUMNS} FROM curated_partition WHERE record_type = $1 AND chain_id = $2 AND month = $3{lock}"
     )))

@@ -914,8 +914,10 @@ async fn write_batch(
                 spool.touched.insert(old_key);
                 spool.touched.insert(new_key);
                 trade_store::supersede(tx, &row, now).await?;
-                // What the debtor signed no longer describes the record: its confirmation is superseded.
-                lianrong_store::confirmation::supersede_for_record(tx, &e.id, now).await?;
+                // What the debtor stated no longer describes the record: its confirmation is superseded
+                // and a result imported from the central bank's platform is set aside.
+                lianrong_store::confirmation::supersede_for_record(tx, &e.id).await?;
+                lianrong_store::registration::set_aside_external_confirmations(tx, &e.id, now).await?;
                 counts.accepted += 1;
             }
             None => {
