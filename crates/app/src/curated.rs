@@ -45,6 +45,7 @@ pub fn schema() -> SchemaRef {
         i("term_days", true),
         s("term_basis", true),
         s("invoice_kind", true),
+        s("invoice_status", true),
         s("acceptance_status", true),
         d("accepted_date", true),
         s("payment_method", true),
@@ -109,6 +110,7 @@ pub fn batch(rows: &[TradeRow]) -> RecordBatch {
     cols.push(ints(&|r| r.term_days));
     cols.push(strings(&|r| r.term_basis.as_deref()));
     cols.push(strings(&|r| r.invoice_kind.as_deref()));
+    cols.push(strings(&|r| r.invoice_status.as_deref()));
     cols.push(strings(&|r| r.acceptance_status.as_deref()));
     cols.push(dates(&|r| r.accepted_date.as_deref()));
     cols.push(strings(&|r| r.payment_method.as_deref()));

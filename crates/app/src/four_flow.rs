@@ -45,6 +45,7 @@ fn doc_of(r: PairRecord) -> Option<Doc> {
         delivery_refs: refs(&r.delivery_refs),
         invoice_refs: refs(&r.invoice_refs),
         invoice_kind: r.invoice_kind.as_deref().and_then(|k| InvoiceKind::parse(k).ok()),
+        invoice_status: r.invoice_status.as_deref().and_then(|k| lianrong_domain::trade::InvoiceStatus::parse(k).ok()),
         acceptance: r.acceptance_status.as_deref().and_then(|k| AcceptanceStatus::parse(k).ok()),
         accepted_date: r.accepted_date.as_deref().and_then(date_of),
         term_days: r.term_days,

@@ -28,6 +28,19 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Who acted, as a trail names them: the login of a user or of the mailbox sender, the API key by
+    /// name and id (a key acts for its organisation but is not the organisation), else the organisation.
+    pub fn trail_name(&self) -> String {
+        match (&self.login, &self.api_key_id) {
+            (Some(login), _) => login.clone(),
+            (None, Some(key_id)) => {
+                let name = self.display_name.as_deref().unwrap_or("");
+                format!("api_key:{name} ({key_id})")
+            }
+            (None, None) => self.org_name.clone(),
+        }
+    }
+
     /// The platform acting for a local administrator (`lianrong admin`, the demo builder).
     pub fn system(operator_org_id: &str) -> Actor {
         Actor {

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::civil::Date;
 
 use crate::labelled_enum;
-use crate::trade::{AcceptanceStatus, InvoiceKind, RecordType};
+use crate::trade::{AcceptanceStatus, InvoiceKind, InvoiceStatus, RecordType};
 
 labelled_enum!(
     /// The verdict on one invoice.
@@ -32,6 +32,7 @@ labelled_enum!(
         AmountMismatch => ("amount_mismatch", "发票金额与验收金额不符", "Invoice amount differs from the accepted goods"),
         InvoiceBeforeDelivery => ("invoice_before_delivery", "开票早于发货", "Invoice dated before its delivery"),
         RedFlushed => ("red_flushed", "发票已被红冲", "Invoice reversed by a red invoice"),
+        Voided => ("voided", "发票已作废", "Invoice voided"),
         DuplicateInvoice => ("duplicate_invoice", "同一批货物重复开票", "Another invoice already covers the same goods"),
         Overpaid => ("overpaid", "付款超过发票金额", "Paid more than invoiced"),
         PaymentOtherAccount => ("payment_other_account", "付款进入非约定回款账户", "Payment to an account other than the fixed one"),
@@ -71,6 +72,8 @@ pub struct Doc {
     pub delivery_refs: Vec<String>,
     pub invoice_refs: Vec<String>,
     pub invoice_kind: Option<InvoiceKind>,
+    /// The invoice's standing at the tax authority when its submitter stated it (live when not).
+    pub invoice_status: Option<InvoiceStatus>,
     pub acceptance: Option<AcceptanceStatus>,
     pub accepted_date: Option<Date>,
     pub term_days: Option<i64>,
@@ -178,7 +181,11 @@ impl<'a> Statements<'a> {
                 continue;
             };
             s.repeated.insert(d.id.as_str());
-            let agrees = read.total_fen == d.total_fen && read.date == d.date && read.invoice_kind == d.invoice_kind;
+            let standing = |s: Option<InvoiceStatus>| s.unwrap_or(InvoiceStatus::Live);
+            let agrees = read.total_fen == d.total_fen
+                && read.date == d.date
+                && read.invoice_kind == d.invoice_kind
+                && standing(read.invoice_status) == standing(d.invoice_status);
             if agrees {
                 s.agreed.insert(read.id.as_str());
             } else {
@@ -472,8 +479,13 @@ fn judge(inv: &Doc, delivery_by_id: &HashMap<&str, &Doc>, v: &mut Verdict) {
             add(Discrepancy::InvoiceBeforeDelivery, v);
         }
     }
-    if v.reversed_fen >= v.invoiced_fen && v.invoiced_fen > 0 {
+    // The tax authority's word counts even before the red invoice reaches the lake.
+    if (v.reversed_fen >= v.invoiced_fen && v.invoiced_fen > 0) || inv.invoice_status == Some(InvoiceStatus::RedFlushed)
+    {
         add(Discrepancy::RedFlushed, v);
+    }
+    if inv.invoice_status == Some(InvoiceStatus::Voided) {
+        add(Discrepancy::Voided, v);
     }
     if v.paid_fen + v.credited_fen + v.reversed_fen > v.invoiced_fen {
         add(Discrepancy::Overpaid, v);
@@ -508,6 +520,7 @@ mod tests {
             delivery_refs: vec![],
             invoice_refs: vec![],
             invoice_kind: None,
+            invoice_status: None,
             acceptance: None,
             accepted_date: None,
             term_days: None,

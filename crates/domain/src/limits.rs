@@ -55,6 +55,14 @@ pub const BANK_NAME_CHARS_MAX: usize = 60;
 pub const REMARKS_CHARS_MAX: usize = 500;
 /// Any single cell; longer cells are refused before parsing.
 pub const CELL_CHARS_MAX: usize = 2_000;
+/// An invoice line's goods name, specification, unit or tax code.
+pub const LINE_TEXT_CHARS_MAX: usize = 200;
+/// A line's quantity or unit price as decimal text.
+pub const LINE_QUANTITY_CHARS_MAX: usize = 40;
+/// Lines of one invoice, and lines held while one submission is read (they are matched to their
+/// invoices when the file ends).
+pub const LINES_PER_INVOICE_MAX: usize = 2_000;
+pub const LINES_PER_SUBMISSION_MAX: usize = 200_000;
 /// Columns in one sheet.
 pub const COLUMNS_MAX: usize = 200;
 /// Rows scanned from the top of a sheet to find its header row (title rows above are skipped).

@@ -48,6 +48,21 @@ impl UsccError {
     }
 }
 
+/// Trims white space and the ideographic space, and maps full-width digits and letters (U+FF10–U+FF5A)
+/// to ASCII.
+fn ascii_width(input: &str) -> String {
+    input
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{feff}')
+        .chars()
+        .map(|c| match c {
+            '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}' => {
+                char::from_u32(c as u32 - 0xfee0).unwrap_or(c)
+            }
+            _ => c,
+        })
+        .collect()
+}
+
 fn char_value(c: u8) -> Option<u32> {
     CHARSET.iter().position(|&x| x == c).map(|p| p as u32)
 }
@@ -61,8 +76,9 @@ fn check_char(first17: &[u8]) -> char {
 }
 
 impl Uscc {
-    /// Parses and verifies a code. Surrounding white space is trimmed and lower case letters are raised,
-    /// because codes are copied from PDFs and spreadsheets; nothing else is forgiven.
+    /// Parses and verifies a code. Surrounding white space (the ideographic space too) is trimmed, full-width
+    /// digits and letters typed with a Chinese input method become ASCII and lower case letters are
+    /// raised, because codes are copied from PDFs, spreadsheets and IME input; nothing else is forgiven.
     pub fn parse(input: &str) -> Result<Uscc, UsccError> {
         let candidate = Self::parse_format(input)?;
         let bytes = candidate.0.as_bytes();
@@ -77,7 +93,7 @@ impl Uscc {
     /// Checks only the format (length, characters, region digits), not the check character. Used for
     /// codes on the operator's exception list of real early codes that fail the check.
     pub fn parse_format(input: &str) -> Result<Uscc, UsccError> {
-        let s = input.trim().to_ascii_uppercase();
+        let s = ascii_width(input).to_ascii_uppercase();
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != USCC_LEN {
             return Err(UsccError::Length { found: chars.len() });
@@ -153,6 +169,12 @@ mod tests {
     }
 
     #[test]
+    fn full_width_input_is_read_as_ascii() {
+        assert_eq!(Uscc::parse("\u{3000}９１５０００００ＭＡ５Ｕ０００Ａ５Ｎ ").unwrap().as_str(), "91500000MA5U000A5N");
+        assert_eq!(Uscc::parse("９１５０００００ｍａ５ｕ０００ａ５ｎ").unwrap().as_str(), "91500000MA5U000A5N");
+    }
+
+    #[test]
     fn legacy_fujian_codes_fail_the_check_with_the_computed_character() {
         for (code, expected) in [("91350100M0001TGQXM", '1'), ("91350211M0000XUF46", 'R'), ("91350203M0001FUE2P", 'J')]
         {
@@ -172,7 +194,7 @@ mod tests {
         assert_eq!(Uscc::parse("9150A000MA5U000A5N"), Err(UsccError::Region { position: 5, ch: 'A' }));
         assert!(Uscc::parse("91500000MA5U000A5X").unwrap_err().message_zh().contains("校验码"));
         assert_eq!(Uscc::parse(" 91500000ma5u000a5n ").unwrap().as_str(), "91500000MA5U000A5N");
-        assert!(Uscc::parse("９1500000MA5U000A5N").is_err());
+        assert!(Uscc::parse("９1500000MA5U000A5N").is_ok(), "a full-width digit among ASCII ones is normalised");
     }
 
     proptest! {

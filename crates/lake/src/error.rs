@@ -38,11 +38,12 @@ impl FileError {
         )
     }
 
-    pub(crate) fn zip_bomb(what: &str) -> Self {
+    /// A compressed file that inflates too far; `what_en` and `what_zh` say which limit, in each language.
+    pub(crate) fn zip_bomb(what_en: &str, what_zh: &str) -> Self {
         Self::new(
             "zip_bomb",
-            format!("The compressed file inflates beyond the allowed size ({what}); it was not unpacked."),
-            format!("压缩文件解压后超出允许的大小（{what}），未予解压。"),
+            format!("The compressed file inflates beyond the allowed size ({what_en}); it was not unpacked."),
+            format!("压缩文件解压后超出允许的大小（{what_zh}），未予解压。"),
         )
     }
 

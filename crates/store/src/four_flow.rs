@@ -70,11 +70,12 @@ pub struct PairRecord {
     pub term_basis: Option<String>,
     pub payee_account_sm3: Option<String>,
     pub invoice_code: String,
+    pub invoice_status: Option<String>,
 }
 
 /// The record columns in `PairRecord`'s field order.
 const RECORD_COLUMNS: &str = "id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, \
-    invoice_kind, acceptance_status, accepted_date, term_days, term_basis, payee_account_sm3, invoice_code";
+    invoice_kind, acceptance_status, accepted_date, term_days, term_basis, payee_account_sm3, invoice_code, invoice_status";
 
 /// The database's aggregate that folds rows into one JSON array of arrays (`[]` when there are none).
 /// A pair can hold tens of thousands of records; fetched row by row each would cross the driver's

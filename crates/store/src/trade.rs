@@ -30,6 +30,9 @@ pub struct TradeRow {
     pub term_days: Option<i64>,
     pub term_basis: Option<String>,
     pub invoice_kind: Option<String>,
+    /// Versions kept before the column existed decode without it.
+    #[serde(default)]
+    pub invoice_status: Option<String>,
     pub acceptance_status: Option<String>,
     pub accepted_date: Option<String>,
     pub payment_method: Option<String>,
@@ -53,10 +56,10 @@ const COLUMNS: &str = "id, record_type, natural_key, version, content_sm3, doc_n
     buyer_uscc, buyer_name, seller_uscc, seller_name, currency, total_fen, tax_fen, net_fen, term_days, term_basis, \
     invoice_kind, acceptance_status, accepted_date, payment_method, payee_account_sm3, payee_account_last4, \
     order_refs, delivery_refs, invoice_refs, remarks, chain_id, submission_id, channel, file_name, row_no, \
-    submitter_org_id, created_at_ms, updated_at_ms";
-const COLUMN_COUNT: usize = 37;
+    submitter_org_id, created_at_ms, updated_at_ms, invoice_status";
+const COLUMN_COUNT: usize = 38;
 
-/// Rows per multi-row INSERT: 37 binds each stays well under SQLite's 32,766 and PostgreSQL's 65,535.
+/// Rows per multi-row INSERT: 38 binds each stays well under SQLite's 32,766 and PostgreSQL's 65,535.
 pub const INSERT_BATCH_ROWS_MAX: usize = 400;
 /// Keys per lookup of existing records.
 pub const LOOKUP_BATCH_KEYS_MAX: usize = 500;
@@ -83,6 +86,7 @@ fn from_row(r: &AnyRow) -> Result<TradeRow> {
         term_days: r.try_get("term_days")?,
         term_basis: r.try_get("term_basis")?,
         invoice_kind: r.try_get("invoice_kind")?,
+        invoice_status: r.try_get("invoice_status")?,
         acceptance_status: r.try_get("acceptance_status")?,
         accepted_date: r.try_get("accepted_date")?,
         payment_method: r.try_get("payment_method")?,
@@ -154,6 +158,7 @@ macro_rules! bind_row {
             .bind($r.submitter_org_id.clone())
             .bind($r.created_at_ms)
             .bind($r.updated_at_ms)
+            .bind($r.invoice_status.clone())
     };
 }
 
@@ -257,6 +262,23 @@ pub async fn supersede(conn: &mut Conn, new: &TradeRow, now_ms: i64) -> Result<(
         return Err(StoreError::Conflict { constraint: "trade_record.version".into() });
     }
     Ok(())
+}
+
+/// The current version of each of these records, for a writer that compares a restatement with what it
+/// replaces (no scope: the caller holds the records' ids from its own statements' natural keys).
+pub async fn current(conn: &mut Conn, ids: &[&str]) -> Result<Vec<TradeRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LOOKUP_BATCH_KEYS_MAX) {
+        let sql = format!("SELECT {COLUMNS} FROM trade_record WHERE id IN {}", placeholders(conn, 1, chunk.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(from_row(&r)?);
+        }
+    }
+    Ok(out)
 }
 
 async fn get_unscoped(conn: &mut Conn, id: &str) -> Result<TradeRow> {
@@ -571,4 +593,115 @@ pub async fn list_sold(conn: &mut Conn, seller_uscc: &str, page: PageRequest) ->
     .await?;
     let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, page: page.page, page_size: page.page_size, total })
+}
+
+/// One line of an invoice as its submitter stated it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRow {
+    pub record_id: String,
+    pub line_no: i64,
+    pub goods_name: String,
+    pub specification: Option<String>,
+    pub unit: Option<String>,
+    pub quantity: Option<String>,
+    pub unit_price: Option<String>,
+    pub net_fen: i64,
+    pub tax_fen: Option<i64>,
+    pub tax_rate: Option<String>,
+    pub tax_class_code: Option<String>,
+    /// The digest of the whole set of lines this one belongs to, to tell a restatement from a repeat.
+    pub lines_sm3: String,
+    pub submission_id: String,
+    pub row_no: i64,
+    pub created_at_ms: i64,
+}
+
+const LINE_COLUMNS: &str = "record_id, line_no, goods_name, specification, unit, quantity, unit_price, net_fen, \
+    tax_fen, tax_rate, tax_class_code, lines_sm3, submission_id, row_no, created_at_ms";
+const LINE_COLUMN_COUNT: usize = 15;
+
+fn line_from_row(r: &AnyRow) -> Result<LineRow> {
+    Ok(LineRow {
+        record_id: r.try_get("record_id")?,
+        line_no: r.try_get("line_no")?,
+        goods_name: r.try_get("goods_name")?,
+        specification: r.try_get("specification")?,
+        unit: r.try_get("unit")?,
+        quantity: r.try_get("quantity")?,
+        unit_price: r.try_get("unit_price")?,
+        net_fen: r.try_get("net_fen")?,
+        tax_fen: r.try_get("tax_fen")?,
+        tax_rate: r.try_get("tax_rate")?,
+        tax_class_code: r.try_get("tax_class_code")?,
+        lines_sm3: r.try_get("lines_sm3")?,
+        submission_id: r.try_get("submission_id")?,
+        row_no: r.try_get("row_no")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+    })
+}
+
+/// The current lines of one record, in line order. The caller has checked that the viewer may see the
+/// record.
+pub async fn lines(conn: &mut Conn, record_id: &str) -> Result<Vec<LineRow>> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM trade_line WHERE record_id = $1 AND superseded_at_ms IS NULL ORDER BY line_no"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(record_id.to_string()).fetch_all(&mut *conn).await?;
+    rows.iter().map(line_from_row).collect()
+}
+
+/// The digest of each record's current set of lines, for the records that have lines.
+pub async fn lines_sm3(conn: &mut Conn, record_ids: &[&str]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in record_ids.chunks(LOOKUP_BATCH_KEYS_MAX) {
+        let sql = format!(
+            "SELECT DISTINCT record_id, lines_sm3 FROM trade_line WHERE superseded_at_ms IS NULL AND record_id IN {}",
+            placeholders(conn, 1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.to_string());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push((r.try_get(0)?, r.try_get(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Supersedes a record's current lines and writes its new ones (all of one record).
+pub async fn replace_lines(conn: &mut Conn, record_id: &str, rows: &[LineRow], now_ms: i64) -> Result<()> {
+    sqlx::query("UPDATE trade_line SET superseded_at_ms = $1 WHERE record_id = $2 AND superseded_at_ms IS NULL")
+        .bind(now_ms)
+        .bind(record_id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_write)?;
+    // 15 binds a row: 400 rows stay well under both engines' bind limits.
+    for chunk in rows.chunks(INSERT_BATCH_ROWS_MAX) {
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| placeholders(conn, i * LINE_COLUMN_COUNT + 1, LINE_COLUMN_COUNT)).collect();
+        let sql = format!("INSERT INTO trade_line ({LINE_COLUMNS}) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.record_id.clone())
+                .bind(r.line_no)
+                .bind(r.goods_name.clone())
+                .bind(r.specification.clone())
+                .bind(r.unit.clone())
+                .bind(r.quantity.clone())
+                .bind(r.unit_price.clone())
+                .bind(r.net_fen)
+                .bind(r.tax_fen)
+                .bind(r.tax_rate.clone())
+                .bind(r.tax_class_code.clone())
+                .bind(r.lines_sm3.clone())
+                .bind(r.submission_id.clone())
+                .bind(r.row_no)
+                .bind(r.created_at_ms);
+        }
+        q.execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
 }

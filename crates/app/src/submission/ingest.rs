@@ -8,11 +8,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use lianrong_domain::limits::{
-    CELL_CHARS_MAX, COLUMNS_MAX, HEADER_SCAN_ROWS_MAX, ROW_ERRORS_KEPT_MAX, ROWS_PER_SUBMISSION_MAX,
+    CELL_CHARS_MAX, COLUMNS_MAX, HEADER_SCAN_ROWS_MAX, LINES_PER_INVOICE_MAX, LINES_PER_SUBMISSION_MAX,
+    ROW_ERRORS_KEPT_MAX, ROWS_PER_SUBMISSION_MAX,
 };
 use lianrong_domain::submission::{Severity, SubmissionStatus};
 use lianrong_domain::trade::header::{self, HeaderMap};
-use lianrong_domain::trade::{self, Context, Field, FieldError, RawRecord, RecordType, TradeRecord};
+use lianrong_domain::trade::line::{self, InvoiceLine, RawLine};
+use lianrong_domain::trade::{self, Context, Field, FieldError, RawRecord, RecordType, Stated, TradeRecord};
 use lianrong_lake::file::{CellKind, Row, Table};
 use lianrong_store::StoreError;
 use lianrong_store::submission::{self as store, FileRow, IssueRow, Outcome, SubmissionRow};
@@ -46,10 +48,25 @@ struct Valid {
     file_name: String,
     row_no: u64,
     record: TradeRecord,
+    /// The fields the row stated: a restatement keeps the earlier version's values of the others.
+    stated: Stated,
     key: String,
     content_sm3: String,
     payee_sm3: Option<String>,
     payee_last4: Option<String>,
+}
+
+/// The lines of one invoice read from a line sheet, waiting for the end of the file to be matched to
+/// their invoice (the invoice sheet may come after the line sheet).
+struct LineGroup {
+    file_no: usize,
+    file_name: String,
+    sheet: Option<String>,
+    /// The invoice as its number reads in messages.
+    doc_no: String,
+    /// The natural key of the submitter's statement of the invoice.
+    key: String,
+    lines: Vec<(u64, InvoiceLine)>,
 }
 
 struct Issue {
@@ -79,6 +96,7 @@ struct FileDone {
 
 enum Msg {
     Batch { valid: Vec<Valid>, issues: Vec<Issue>, rows: u64 },
+    Lines(Vec<LineGroup>),
     File(FileDone),
 }
 
@@ -98,8 +116,20 @@ pub(super) async fn run(
     let (tx, rx) = mpsc::channel::<Msg>(BATCHES_IN_FLIGHT);
     let system = actor.system;
     let parser = tokio::task::spawn_blocking(move || {
-        let mut p =
-            Parser { tx, ctx, accounts, submitter_uscc, system, valid: Vec::new(), issues: Vec::new(), rows: 0 };
+        let mut p = Parser {
+            tx,
+            ctx,
+            accounts,
+            submitter_uscc,
+            system,
+            valid: Vec::new(),
+            issues: Vec::new(),
+            rows: 0,
+            file: FileState::default(),
+            lines: Vec::new(),
+            line_index: HashMap::new(),
+            lines_held: 0,
+        };
         p.run(source);
     });
     let started = std::time::Instant::now();
@@ -141,6 +171,27 @@ struct Parser {
     valid: Vec<Valid>,
     issues: Vec<Issue>,
     rows: u64,
+    file: FileState,
+    /// Line groups of the current file, in order of first appearance, with their index by invoice key.
+    lines: Vec<LineGroup>,
+    line_index: HashMap<String, usize>,
+    /// Lines held across the submission, bounded by [`LINES_PER_SUBMISSION_MAX`].
+    lines_held: usize,
+}
+
+/// What the parser learns about one file across its sheets.
+#[derive(Default)]
+struct FileState {
+    /// Sheets that had a header row the standard recognises.
+    tables_with_header: usize,
+    /// Whether an invoice sheet (not lines) was read, so a later sheet of lines belongs to it.
+    invoice_sheet_seen: bool,
+    /// Sheets without a recognisable header: notes if another sheet had data, errors if none did.
+    no_header: Vec<(String, Option<String>)>,
+    /// Sheets already told that their formulas have no saved results.
+    uncalculated_sheets: HashSet<Option<String>>,
+    /// The first problem that concerns the whole file, shown as the file's error.
+    error: Option<(String, String, String)>,
 }
 
 impl Parser {
@@ -207,6 +258,11 @@ impl Parser {
                             done.encoding = table.encoding.map(|e| e.code().to_string());
                             self.table(file_no, table);
                         }
+                        Err(pe) if pe.error.code == "sheet_empty" => {
+                            // An empty sheet beside sheets with data is how workbooks come; noted, not an error.
+                            let e = &pe.error;
+                            self.note(file_no, &pe.file_name, pe.sheet_name.clone(), e.code, &e.en, &e.zh);
+                        }
                         Err(pe) => {
                             let e = &pe.error;
                             if done.error.is_none() {
@@ -228,8 +284,71 @@ impl Parser {
                 }
             }
         }
+        self.finish_file(file_no, name);
+        if done.error.is_none() {
+            done.error = self.file.error.take();
+        }
+        self.file = FileState::default();
         self.flush();
+        let groups = std::mem::take(&mut self.lines);
+        self.line_index.clear();
+        if !groups.is_empty() {
+            let _ = self.tx.blocking_send(Msg::Lines(groups));
+        }
         let _ = self.tx.blocking_send(Msg::File(done));
+    }
+
+    /// Sheets without a header are notes when another sheet of the file had data, else the file's error.
+    fn finish_file(&mut self, file_no: usize, name: &str) {
+        let no_header = std::mem::take(&mut self.file.no_header);
+        let had_data = self.file.tables_with_header > 0;
+        for (file_name, sheet) in no_header {
+            let (code, en, zh) = if had_data {
+                (
+                    "sheet_skipped",
+                    format!(
+                        "Sheet '{}' has no header row naming the standard's columns and was skipped",
+                        sheet.as_deref().unwrap_or(name)
+                    ),
+                    format!("工作表“{}”没有与数据标准列名匹配的表头，已跳过", sheet.as_deref().unwrap_or(name)),
+                )
+            } else {
+                (
+                    "header_not_found",
+                    format!(
+                        "No header row naming the standard's columns in the first {HEADER_SCAN_ROWS_MAX} rows (download a template from /api/v1/standard)"
+                    ),
+                    format!("前 {HEADER_SCAN_ROWS_MAX} 行中没有找到与数据标准列名匹配的表头（可从 /api/v1/standard 下载模板）"),
+                )
+            };
+            if had_data {
+                self.note(file_no, &file_name, sheet, code, &en, &zh);
+            } else {
+                self.issue_plain(file_no, &file_name, sheet, None, None, code, &en, &zh, false);
+            }
+        }
+    }
+
+    /// A warning about a file or sheet that does not stop its rows (a sheet skipped, a total row).
+    #[allow(clippy::too_many_arguments)]
+    fn note_row(
+        &mut self,
+        file_no: usize,
+        file_name: &str,
+        sheet: Option<String>,
+        row_no: Option<u64>,
+        code: &str,
+        en: &str,
+        zh: &str,
+    ) {
+        self.issue_plain(file_no, file_name, sheet, row_no, None, code, en, zh, false);
+        if let Some(last) = self.issues.last_mut() {
+            last.severity = Severity::Warning;
+        }
+    }
+
+    fn note(&mut self, file_no: usize, file_name: &str, sheet: Option<String>, code: &str, en: &str, zh: &str) {
+        self.note_row(file_no, file_name, sheet, None, code, en, zh);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -263,8 +382,20 @@ impl Parser {
     fn table(&mut self, file_no: usize, table: Table) {
         let file_name = table.file_name.clone();
         let sheet = table.sheet_name.clone();
+        if table.sheet_hidden {
+            let name = sheet.clone().unwrap_or_default();
+            self.note(
+                file_no,
+                &file_name,
+                sheet,
+                "sheet_hidden_skipped",
+                &format!("Sheet '{name}' is hidden in the workbook and was not read; unhide it to share its rows"),
+                &format!("工作表“{name}”在工作簿中被隐藏，未读取；如需报送请取消隐藏"),
+            );
+            return;
+        }
         let merged = table.merged.clone();
-        let mut header: Option<(HeaderMap, Option<RecordType>)> = None;
+        let mut header: Option<SheetReading> = None;
         let mut scanned = 0u64;
         for row in table.rows {
             let row = match row {
@@ -275,35 +406,31 @@ impl Parser {
                     continue;
                 }
             };
-            let Some((map, sheet_type)) = &header else {
+            let Some(reading) = &header else {
                 scanned += 1;
                 let texts: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
                 if header::is_header_row(&texts) {
-                    let map = header::map_headers(&texts);
-                    let rt = header::infer_type(&map)
-                        .or_else(|| sheet.as_deref().and_then(RecordType::from_name))
-                        .or_else(|| RecordType::from_name(&file_name));
-                    self.header_warnings(file_no, &file_name, &sheet, row.row_no, &map);
-                    if rt.is_none() && !map.has(Field::RecordType) {
-                        self.issue_plain(
-                            file_no,
-                            &file_name,
-                            sheet.clone(),
-                            Some(row.row_no),
-                            None,
-                            "record_type_unknown",
-                            "The sheet's record type cannot be told from its columns or name; add a record_type (记录类型) column",
-                            "无法从列名或表名判断记录类型；请增加“记录类型”列",
-                            false,
-                        );
-                        return;
+                    match self.read_header(file_no, &file_name, &sheet, row.row_no, &texts) {
+                        Some(reading) => header = Some(reading),
+                        None => return,
                     }
-                    header = Some((map, rt));
                 } else if scanned >= HEADER_SCAN_ROWS_MAX {
                     break;
                 }
                 continue;
             };
+            if let Some(total_word) = total_row(&row, &reading.map) {
+                self.note_row(
+                    file_no,
+                    &file_name,
+                    sheet.clone(),
+                    Some(row.row_no),
+                    "total_row_skipped",
+                    &format!("Row {} is a '{total_word}' row, not a record, and was skipped", row.row_no),
+                    &format!("第 {} 行为“{total_word}”行，不是单据，已跳过", row.row_no),
+                );
+                continue;
+            }
             if self.rows >= ROWS_PER_SUBMISSION_MAX {
                 self.issue_plain(
                     file_no,
@@ -319,26 +446,73 @@ impl Parser {
                 return;
             }
             let row_merged = merged.iter().any(|m| m.covers_row(row.row_no));
-            self.data_row(file_no, &file_name, &sheet, map, *sheet_type, row, row_merged);
+            let reading = reading.clone();
+            self.data_row(file_no, &file_name, &sheet, &reading, row, row_merged);
             if self.valid.len() + self.issues.len() >= BATCH_ROWS {
                 self.flush();
             }
         }
         if header.is_none() {
+            self.file.no_header.push((file_name, sheet));
+        }
+    }
+
+    /// Reads a sheet's header row: its columns, its record type, whether it lists invoice lines, and
+    /// which party the sheet leaves to the submitter. `None` when the record type cannot be told.
+    fn read_header(
+        &mut self,
+        file_no: usize,
+        file_name: &str,
+        sheet: &Option<String>,
+        row_no: u64,
+        texts: &[String],
+    ) -> Option<SheetReading> {
+        let mut map = header::map_headers(texts);
+        let rt = header::infer_type(&map)
+            .or_else(|| sheet.as_deref().and_then(RecordType::from_name))
+            .or_else(|| RecordType::from_name(file_name));
+        if let Some(rt) = rt {
+            map.resolve_generic(rt);
+        }
+        self.header_warnings(file_no, file_name, sheet, row_no, &map);
+        if rt.is_none() && !map.has(Field::RecordType) {
             self.issue_plain(
                 file_no,
-                &file_name,
-                sheet,
+                file_name,
+                sheet.clone(),
+                Some(row_no),
                 None,
-                None,
-                "header_not_found",
-                &format!(
-                    "No header row naming the standard's columns in the first {HEADER_SCAN_ROWS_MAX} rows (download a template from /api/v1/standard)"
-                ),
-                &format!("前 {HEADER_SCAN_ROWS_MAX} 行中没有找到与数据标准列名匹配的表头（可从 /api/v1/standard 下载模板）"),
+                "record_type_unknown",
+                "The sheet's record type cannot be told from its columns or name; add a record_type (记录类型) column",
+                "无法从列名或表名判断记录类型；请增加“记录类型”列",
                 false,
             );
+            return None;
         }
+        self.file.tables_with_header += 1;
+        let lines = map.is_invoice_lines()
+            && (self.file.invoice_sheet_seen || names_lines(sheet.as_deref()) || names_lines(Some(file_name)));
+        if rt == Some(RecordType::Invoice) && !lines {
+            self.file.invoice_sheet_seen = true;
+        }
+        // An ERP export lists the counterparty only: the submitter is the other party.
+        let own_side = match (map.has(Field::BuyerUscc), map.has(Field::SellerUscc)) {
+            (false, true) => Some(Field::BuyerUscc),
+            (true, false) => Some(Field::SellerUscc),
+            _ => None,
+        };
+        if let Some(side) = own_side {
+            self.note_row(
+                file_no,
+                file_name,
+                sheet.clone(),
+                Some(row_no),
+                "own_party_assumed",
+                &format!("The sheet has no {} column; your organisation is taken as that party", side.code()),
+                &format!("该表没有“{}”列，视为贵单位", side.label_zh()),
+            );
+        }
+        Some(SheetReading { map, sheet_type: rt, lines, own_side })
     }
 
     fn header_warnings(
@@ -385,14 +559,12 @@ impl Parser {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn data_row(
         &mut self,
         file_no: usize,
         file_name: &str,
         sheet: &Option<String>,
-        map: &HeaderMap,
-        sheet_type: Option<RecordType>,
+        reading: &SheetReading,
         row: Row,
         merged: bool,
     ) {
@@ -401,6 +573,7 @@ impl Parser {
             let joined: Vec<&str> = row.cells.iter().map(|c| c.text.as_str()).collect();
             joined.join(",").chars().take(500).collect()
         };
+        let map = &reading.map;
         let mut errors: Vec<FieldError> = Vec::new();
         if merged {
             errors.push(FieldError::new(
@@ -419,33 +592,43 @@ impl Parser {
             ));
         }
         let mut raw = RawRecord::new();
+        // Every column of the sheet states its field, even where this row's cell is empty.
+        for field in map.columns.iter().flatten() {
+            raw.state(*field);
+        }
+        let mut uncalculated = false;
         for (i, cell) in row.cells.iter().enumerate() {
             let Some(Some(field)) = map.columns.get(i) else { continue };
-            match cell.kind {
-                CellKind::Formula => errors.push(FieldError::new(
-                    Some(*field),
-                    "formula_cell",
-                    format!("{} holds a formula; paste values only", field.code()),
-                    format!("“{}”单元格含公式；请粘贴为数值后重新上传", field.label_zh()),
-                )),
-                CellKind::Error => errors.push(FieldError::new(
-                    Some(*field),
-                    "error_cell",
-                    format!("{} holds a spreadsheet error value '{}'", field.code(), cell.text),
-                    format!("“{}”单元格为错误值“{}”", field.label_zh(), cell.text),
-                )),
-                _ if cell.text.chars().count() > CELL_CHARS_MAX => errors.push(FieldError::new(
-                    Some(*field),
-                    "cell_too_long",
-                    format!("{} is longer than {CELL_CHARS_MAX} characters", field.code()),
-                    format!("“{}”超过 {CELL_CHARS_MAX} 个字符", field.label_zh()),
-                )),
-                _ => raw.set(*field, &cell.text),
+            match cell_text(*field, cell) {
+                Ok(Some(text)) => raw.set(*field, text),
+                Ok(None) => uncalculated = true,
+                Err(e) => errors.push(e),
             }
+        }
+        if let Some(side) = reading.own_side {
+            let own = self.submitter_uscc.clone();
+            raw.set(side, &own);
+        }
+        if uncalculated {
+            let e = self.formula_not_calculated(file_no, file_name, sheet);
+            errors.push(e);
+        }
+        if reading.lines {
+            let mut line_raw = RawLine::new();
+            for (i, field) in &map.lines {
+                if let Some(cell) = row.cell(*i)
+                    && !matches!(cell.kind, CellKind::Error)
+                {
+                    line_raw.set(*field, &cell.text);
+                }
+            }
+            let raw = raw.reinterpret(RecordType::Invoice);
+            self.line_row(file_no, file_name, sheet, row.row_no, &raw, &line_raw, errors, raw_text);
+            return;
         }
         let rt = match raw.get(Field::RecordType) {
             Some(t) => RecordType::from_name(t),
-            None => sheet_type,
+            None => reading.sheet_type,
         };
         let Some(rt) = rt else {
             errors.push(FieldError::new(
@@ -457,8 +640,103 @@ impl Parser {
             self.reject(file_no, file_name, sheet, row.row_no, errors, raw_text());
             return;
         };
-        let raw = reinterpret(rt, raw);
+        let raw = raw.reinterpret(rt);
         self.finish_row(file_no, file_name, sheet, row.row_no, rt, &raw, errors, raw_text);
+    }
+
+    /// The row error for formulas without saved results; the sheet is told once how to re-save the file.
+    fn formula_not_calculated(&mut self, file_no: usize, file_name: &str, sheet: &Option<String>) -> FieldError {
+        let en = "The file holds formulas without their results (it was written by a program that does not \
+                  calculate, such as a script); open it in Excel, WPS or LibreOffice, let it recalculate, save it \
+                  and send it again";
+        let zh = "文件中的公式没有保存计算结果（由不进行计算的程序生成，如脚本）；请用 Excel、WPS 或 LibreOffice 打开，\
+                  重新计算并保存后再报送";
+        if self.file.uncalculated_sheets.insert(sheet.clone()) {
+            self.issue_plain(file_no, file_name, sheet.clone(), None, None, "formula_not_calculated", en, zh, false);
+            if self.file.error.is_none() {
+                self.file.error = Some(("formula_not_calculated".into(), en.into(), zh.into()));
+            }
+        }
+        FieldError::new(
+            None,
+            "formula_not_calculated",
+            "a formula in this row has no saved result (see the sheet's message)",
+            "该行公式没有保存计算结果（见工作表提示）",
+        )
+    }
+
+    /// One row of a line sheet: the invoice it belongs to and the line itself, held until the file ends.
+    #[allow(clippy::too_many_arguments)]
+    fn line_row(
+        &mut self,
+        file_no: usize,
+        file_name: &str,
+        sheet: &Option<String>,
+        row_no: u64,
+        raw: &RawRecord,
+        line_raw: &RawLine,
+        mut errors: Vec<FieldError>,
+        raw_text: impl Fn() -> String,
+    ) {
+        let identity = trade::invoice_identity(raw, &self.ctx);
+        let line = line::validate_line(raw, line_raw);
+        let (identity, line) = match (identity, line) {
+            (Ok(identity), Ok(line)) if errors.is_empty() => (identity, line),
+            (identity, line) => {
+                errors.extend(identity.err().unwrap_or_default());
+                errors.extend(line.err().unwrap_or_default());
+                self.reject(file_no, file_name, sheet, row_no, errors, raw_text());
+                return;
+            }
+        };
+        let party = self.system
+            || identity.buyer_uscc.as_str() == self.submitter_uscc
+            || identity.seller_uscc.as_str() == self.submitter_uscc;
+        if !party {
+            self.reject(file_no, file_name, sheet, row_no, vec![not_a_party()], raw_text());
+            return;
+        }
+        if self.lines_held >= LINES_PER_SUBMISSION_MAX {
+            let e = FieldError::new(
+                None,
+                "lines_too_many",
+                format!("More than {LINES_PER_SUBMISSION_MAX} invoice lines in one submission; send the rest separately"),
+                format!("单次报送的发票明细超过 {LINES_PER_SUBMISSION_MAX} 行；其余请另行报送"),
+            );
+            self.reject(file_no, file_name, sheet, row_no, vec![e], raw_text());
+            return;
+        }
+        let key = identity.natural_key(&self.submitter_uscc);
+        let index = match self.line_index.get(&key) {
+            Some(i) => *i,
+            None => {
+                self.lines.push(LineGroup {
+                    file_no,
+                    file_name: file_name.to_string(),
+                    sheet: sheet.clone(),
+                    doc_no: identity.doc_no.clone(),
+                    key: key.clone(),
+                    lines: Vec::new(),
+                });
+                self.line_index.insert(key, self.lines.len() - 1);
+                self.lines.len() - 1
+            }
+        };
+        let full = self.lines.get(index).is_none_or(|g| g.lines.len() >= LINES_PER_INVOICE_MAX);
+        if full {
+            let e = FieldError::new(
+                None,
+                "lines_too_many",
+                format!("Invoice {} has more than {LINES_PER_INVOICE_MAX} lines", identity.doc_no),
+                format!("发票 {} 的明细超过 {LINES_PER_INVOICE_MAX} 行", identity.doc_no),
+            );
+            self.reject(file_no, file_name, sheet, row_no, vec![e], raw_text());
+            return;
+        }
+        if let Some(group) = self.lines.get_mut(index) {
+            group.lines.push((row_no, line));
+            self.lines_held += 1;
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -479,30 +757,22 @@ impl Parser {
                     || record.buyer_uscc.as_str() == self.submitter_uscc
                     || record.seller_uscc.as_str() == self.submitter_uscc;
                 if !party {
-                    errors.push(FieldError::new(
-                        Some(Field::BuyerUscc),
-                        "not_a_party",
-                        "Your organisation is neither the buyer nor the seller of this record; share only your own trade",
-                        "贵单位既不是该记录的购方也不是销方；只能报送本单位参与的贸易",
-                    ));
+                    errors.push(not_a_party());
                 }
                 if !errors.is_empty() {
                     self.reject(file_no, file_name, sheet, row_no, errors, raw_text());
                     return;
                 }
-                let content = serde_json::to_vec(&record).unwrap_or_default();
                 let payee = record.payee_account.clone();
-                let mut digest_input = content;
-                if let Some(p) = &payee {
-                    digest_input.extend_from_slice(p.as_bytes());
-                }
+                let payee_sm3 = payee.as_ref().map(|p| self.accounts.of(p));
                 self.valid.push(Valid {
                     file_no,
                     file_name: file_name.to_string(),
                     row_no,
                     key: record.natural_key(&self.submitter_uscc),
-                    content_sm3: sm3_hex(&digest_input),
-                    payee_sm3: payee.as_ref().map(|p| self.accounts.of(p)),
+                    content_sm3: content_digest(&record, payee_sm3.as_deref()),
+                    stated: raw.stated(),
+                    payee_sm3,
                     payee_last4: payee
                         .as_ref()
                         .map(|p| p.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()),
@@ -573,7 +843,8 @@ impl Parser {
                     continue;
                 };
                 match v {
-                    serde_json::Value::Null => {}
+                    // null states "none", as an empty cell under a present column does.
+                    serde_json::Value::Null => raw.state(field),
                     serde_json::Value::String(s) => raw.set(field, s),
                     serde_json::Value::Number(n) => raw.set(field, &n.to_string()),
                     serde_json::Value::Array(items) => {
@@ -621,18 +892,90 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// Moves values to the field each column means in this record type (see `RecordType::reading_of`).
-fn reinterpret(rt: RecordType, raw: RawRecord) -> RawRecord {
-    let mut out = RawRecord::new();
-    for f in Field::ALL {
-        if let Some(v) = raw.get(*f) {
-            let target = rt.reading_of(*f);
-            if out.get(target).is_none() || target == *f {
-                out.set(target, v);
-            }
-        }
+fn not_a_party() -> FieldError {
+    FieldError::new(
+        Some(Field::BuyerUscc),
+        "not_a_party",
+        "Your organisation is neither the buyer nor the seller of this record; share only your own trade",
+        "贵单位既不是该记录的购方也不是销方；只能报送本单位参与的贸易",
+    )
+}
+
+/// A cell's text for a field: a formula's saved result stands for the formula, as the spreadsheet shows
+/// it; `Ok(None)` when a formula has no saved result.
+fn cell_text(field: Field, cell: &lianrong_lake::file::Cell) -> Result<Option<&str>, FieldError> {
+    match cell.kind {
+        CellKind::Formula if cell.text.is_empty() => Ok(None),
+        CellKind::Error => Err(FieldError::new(
+            Some(field),
+            "error_cell",
+            format!("{} holds a spreadsheet error value '{}'", field.code(), cell.text),
+            format!("“{}”单元格为错误值“{}”", field.label_zh(), cell.text),
+        )),
+        _ if cell.text.chars().count() > CELL_CHARS_MAX => Err(FieldError::new(
+            Some(field),
+            "cell_too_long",
+            format!("{} is longer than {CELL_CHARS_MAX} characters", field.code()),
+            format!("“{}”超过 {CELL_CHARS_MAX} 个字符", field.label_zh()),
+        )),
+        _ => Ok(Some(cell.text.as_str())),
     }
-    out
+}
+
+/// How one sheet is read, decided at its header row.
+#[derive(Clone)]
+struct SheetReading {
+    map: HeaderMap,
+    sheet_type: Option<RecordType>,
+    /// The sheet lists invoice lines, one row per goods line.
+    lines: bool,
+    /// The party column the sheet lacks, which is then the submitter.
+    own_side: Option<Field>,
+}
+
+/// Whether a sheet or file name says it holds lines (the tax service's 信息汇总表, an ERP's 发票明细).
+fn names_lines(name: Option<&str>) -> bool {
+    let name = name.unwrap_or("").to_lowercase();
+    ["明细", "信息汇总", "line", "detail", "item"].iter().any(|w| name.contains(w))
+}
+
+/// The words of total and subtotal rows that spreadsheets put under the data.
+const TOTAL_WORDS: &[&str] = &["合计", "小计", "总计", "本页合计", "累计", "total", "subtotal", "grandtotal"];
+
+/// A total or subtotal row: no document number of its own, and one of its cells reads 合计, 小计, 总计
+/// or Total (with or without a colon or spaces). Returns the word as written.
+fn total_row(row: &Row, map: &HeaderMap) -> Option<String> {
+    let numbered = [
+        Field::OrderNo,
+        Field::DeliveryNo,
+        Field::InvoiceNo,
+        Field::DigitalInvoiceNo,
+        Field::PaymentNo,
+        Field::CreditNoteNo,
+    ];
+    let has_number = map.columns.iter().enumerate().any(|(i, f)| {
+        f.is_some_and(|f| numbered.contains(&f)) && row.cell(i).is_some_and(|c| !c.is_empty() && !is_total_word(&c.text))
+    }) || map.generic_doc_no.and_then(|i| row.cell(i)).is_some_and(|c| !c.is_empty() && !is_total_word(&c.text));
+    if has_number {
+        return None;
+    }
+    row.cells.iter().find(|c| is_total_word(&c.text)).map(|c| c.text.trim().to_string())
+}
+
+fn is_total_word(text: &str) -> bool {
+    let t: String =
+        trade::value::normalize_width(text).to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect();
+    !t.is_empty() && TOTAL_WORDS.contains(&t.as_str())
+}
+
+/// The digest of a statement's content: the canonical record, then the keyed digest of its payee
+/// account (never the account itself), so a stored version can be digested again without the account.
+fn content_digest(record: &TradeRecord, payee_sm3: Option<&str>) -> String {
+    let mut input = serde_json::to_vec(record).unwrap_or_default();
+    if let Some(p) = payee_sm3 {
+        input.extend_from_slice(p.as_bytes());
+    }
+    sm3_hex(&input)
 }
 
 #[derive(Default, Clone, Copy)]
@@ -669,6 +1012,43 @@ async fn write(
         waited += wait_started.elapsed();
         match msg {
             Msg::File(done) => files.push(done),
+            Msg::Lines(groups) => {
+                let mut rejects: Vec<Issue> = Vec::new();
+                for (file_no, c) in write_lines(&mut tx, sub, groups, &mut rejects).await? {
+                    let f = per_file.entry(file_no).or_default();
+                    f.accepted += c.accepted;
+                    f.unchanged += c.unchanged;
+                    totals.accepted += c.accepted;
+                    totals.unchanged += c.unchanged;
+                }
+                for issue in rejects {
+                    if issue.rejects_row {
+                        totals.rejected += 1;
+                        per_file.entry(issue.file_no).or_default().rejected += 1;
+                    }
+                    match issue.severity {
+                        Severity::Warning => warnings += 1,
+                        Severity::Error => row_errors_total += 1,
+                    }
+                    if issue.severity == Severity::Error
+                        && first_errors.len() < REPORT_ROW_ERRORS_MAX
+                        && let Some(row_no) = issue.row_no
+                    {
+                        first_errors.push(RowErrorReport {
+                            file_name: issue.file_name.clone(),
+                            row_no,
+                            field: issue.field.clone(),
+                            code: issue.code.clone(),
+                            en: issue.en.clone(),
+                            zh: issue.zh.clone(),
+                        });
+                    }
+                    if (kept.len() as u64) < ROW_ERRORS_KEPT_MAX {
+                        seq += 1;
+                        kept.push(issue_row(seq, issue));
+                    }
+                }
+            }
             Msg::Batch { valid, issues, rows } => {
                 totals.rows += rows;
                 let mut batch_rejects: Vec<Issue> = Vec::new();
@@ -705,18 +1085,7 @@ async fn write(
                     }
                     if (kept.len() as u64) < ROW_ERRORS_KEPT_MAX {
                         seq += 1;
-                        kept.push(IssueRow {
-                            seq,
-                            severity: issue.severity.code().to_string(),
-                            file_name: issue.file_name,
-                            sheet: issue.sheet,
-                            row_no: issue.row_no.map(|n| n as i64),
-                            field: issue.field,
-                            code: issue.code,
-                            en: issue.en,
-                            zh: issue.zh,
-                            raw_text: issue.raw_text,
-                        });
+                        kept.push(issue_row(seq, issue));
                     }
                 }
             }
@@ -829,6 +1198,177 @@ async fn write(
     Ok((report, spool))
 }
 
+fn issue_row(seq: i64, issue: Issue) -> IssueRow {
+    IssueRow {
+        seq,
+        severity: issue.severity.code().to_string(),
+        file_name: issue.file_name,
+        sheet: issue.sheet,
+        row_no: issue.row_no.map(|n| n as i64),
+        field: issue.field,
+        code: issue.code,
+        en: issue.en,
+        zh: issue.zh,
+        raw_text: issue.raw_text,
+    }
+}
+
+/// Writes the lines of each invoice against the submitter's own statement of that invoice: a repeated
+/// set is unchanged, another set supersedes the current one. Lines of an invoice the submitter never
+/// stated are refused by row; lines whose amounts do not add up to the invoice's are kept with a warning.
+async fn write_lines(
+    tx: &mut lianrong_store::Conn,
+    sub: &SubmissionRow,
+    groups: Vec<LineGroup>,
+    rejects: &mut Vec<Issue>,
+) -> AppResult<HashMap<usize, Counts>> {
+    let mut out: HashMap<usize, Counts> = HashMap::new();
+    let keys: Vec<&str> = groups.iter().map(|g| g.key.as_str()).collect();
+    let existing: HashMap<String, trade_store::Existing> =
+        trade_store::existing(tx, &keys).await?.into_iter().map(|e| (e.natural_key.clone(), e)).collect();
+    let ids: Vec<&str> = existing.values().map(|e| e.id.as_str()).collect();
+    let current_sm3: HashMap<String, String> = trade_store::lines_sm3(tx, &ids).await?.into_iter().collect();
+    let invoices: HashMap<String, TradeRow> =
+        trade_store::current(tx, &ids).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let now = now_ms();
+    for g in groups {
+        let counts = out.entry(g.file_no).or_default();
+        let Some(invoice) = existing.get(&g.key) else {
+            for (row_no, _) in &g.lines {
+                rejects.push(line_issue(&g, *row_no, Severity::Error, "line_invoice_not_found", &format!(
+                    "Invoice {} is not among your organisation's invoices; send its invoice sheet (发票基础信息) with its lines",
+                    g.doc_no
+                ), &format!("发票 {} 不在贵单位已报送的发票中；请将发票基础信息表与明细一并报送", g.doc_no), true));
+            }
+            continue;
+        };
+        let lines: Vec<&InvoiceLine> = g.lines.iter().map(|(_, l)| l).collect();
+        let digest = sm3_hex(&serde_json::to_vec(&lines).unwrap_or_default());
+        if current_sm3.get(&invoice.id) == Some(&digest) {
+            counts.unchanged += g.lines.len() as u64;
+            continue;
+        }
+        let owned: Vec<InvoiceLine> = lines.iter().map(|l| (*l).clone()).collect();
+        if let Some(inv) = invoices.get(&invoice.id)
+            && let (Some(net), Some(sum)) = (inv.net_fen, line::net_sum_fen(&owned))
+            && net != sum
+        {
+            let first_row = g.lines.first().map(|(r, _)| *r).unwrap_or(0);
+            rejects.push(line_issue(&g, first_row, Severity::Warning, "lines_do_not_add_up", &format!(
+                "The lines of invoice {} add up to {} before tax, the invoice says {}",
+                g.doc_no, lianrong_domain::Money::from_fen(sum), lianrong_domain::Money::from_fen(net)
+            ), &format!(
+                "发票 {} 的明细金额合计 {}，与发票金额 {} 不符",
+                g.doc_no, lianrong_domain::Money::from_fen(sum), lianrong_domain::Money::from_fen(net)
+            ), false));
+        }
+        let rows: Vec<trade_store::LineRow> = g
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, (row_no, l))| trade_store::LineRow {
+                record_id: invoice.id.clone(),
+                line_no: i as i64 + 1,
+                goods_name: l.goods_name.clone(),
+                specification: l.specification.clone(),
+                unit: l.unit.clone(),
+                quantity: l.quantity.clone(),
+                unit_price: l.unit_price.clone(),
+                net_fen: l.net_fen,
+                tax_fen: l.tax_fen,
+                tax_rate: l.tax_rate.clone(),
+                tax_class_code: l.tax_class_code.clone(),
+                lines_sm3: digest.clone(),
+                submission_id: sub.id.clone(),
+                row_no: *row_no as i64,
+                created_at_ms: now,
+            })
+            .collect();
+        trade_store::replace_lines(tx, &invoice.id, &rows, now).await?;
+        counts.accepted += g.lines.len() as u64;
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn line_issue(g: &LineGroup, row_no: u64, severity: Severity, code: &str, en: &str, zh: &str, rejects_row: bool) -> Issue {
+    Issue {
+        file_no: g.file_no,
+        severity,
+        file_name: g.file_name.clone(),
+        sheet: g.sheet.clone(),
+        row_no: Some(row_no),
+        field: Some(Field::InvoiceNo.code().to_string()),
+        code: code.to_string(),
+        en: en.to_string(),
+        zh: zh.to_string(),
+        raw_text: None,
+        rejects_row,
+    }
+}
+
+/// A stored version read back as the record it states, to carry its values into a restatement that does
+/// not state them. `None` only if the row no longer decodes (then the restatement stands alone).
+fn record_of(r: &TradeRow) -> Option<TradeRecord> {
+    use lianrong_domain::trade::{AcceptanceStatus, InvoiceKind, InvoiceStatus, PaymentMethod, TermBasis};
+    let refs = |s: &str| -> Vec<String> { s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect() };
+    let currency = match r.currency.as_str() {
+        "CNY" => "CNY",
+        other => trade::value::parse_currency(other).ok()?,
+    };
+    Some(TradeRecord {
+        record_type: RecordType::parse(&r.record_type).ok()?,
+        doc_no: r.doc_no.clone(),
+        invoice_code: r.invoice_code.clone(),
+        doc_date: r.doc_date.clone(),
+        buyer_uscc: lianrong_domain::Uscc::parse_format(&r.buyer_uscc).ok()?,
+        buyer_name: r.buyer_name.clone(),
+        seller_uscc: lianrong_domain::Uscc::parse_format(&r.seller_uscc).ok()?,
+        seller_name: r.seller_name.clone(),
+        currency,
+        total_fen: r.total_fen,
+        tax_fen: r.tax_fen,
+        net_fen: r.net_fen,
+        term_days: r.term_days,
+        term_basis: r.term_basis.as_deref().and_then(|c| TermBasis::parse(c).ok()),
+        invoice_kind: r.invoice_kind.as_deref().and_then(|c| InvoiceKind::parse(c).ok()),
+        invoice_status: r.invoice_status.as_deref().and_then(|c| InvoiceStatus::parse(c).ok()),
+        acceptance_status: r.acceptance_status.as_deref().and_then(|c| AcceptanceStatus::parse(c).ok()),
+        accepted_date: r.accepted_date.clone(),
+        payment_method: r.payment_method.as_deref().and_then(|c| PaymentMethod::parse(c).ok()),
+        payee_account: None,
+        order_refs: refs(&r.order_refs),
+        delivery_refs: refs(&r.delivery_refs),
+        invoice_refs: refs(&r.invoice_refs),
+        remarks: r.remarks.clone(),
+    })
+}
+
+/// A restatement with what it did not state taken from the version it replaces (see
+/// `TradeRecord::keep_unstated`), its payee digest kept when it names no account, and its digest again.
+fn with_unstated_kept(v: &Valid, prior: &TradeRow) -> Option<Valid> {
+    let prior_record = record_of(prior)?;
+    let mut record = v.record.clone();
+    record.keep_unstated(&prior_record, |f| v.stated.has(f));
+    let (payee_sm3, payee_last4) = if v.stated.has(Field::PayeeAccount) {
+        (v.payee_sm3.clone(), v.payee_last4.clone())
+    } else {
+        (prior.payee_account_sm3.clone(), prior.payee_account_last4.clone())
+    };
+    let content_sm3 = content_digest(&record, payee_sm3.as_deref());
+    Some(Valid {
+        file_no: v.file_no,
+        file_name: v.file_name.clone(),
+        row_no: v.row_no,
+        record,
+        stated: v.stated,
+        key: v.key.clone(),
+        content_sm3,
+        payee_sm3,
+        payee_last4,
+    })
+}
+
 /// Credit code → the chains its organisation belongs to, in chain order.
 async fn chain_map(conn: &mut lianrong_store::Conn) -> AppResult<HashMap<String, Vec<String>>> {
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
@@ -868,10 +1408,21 @@ async fn write_batch(
     let keys: Vec<&str> = valid.iter().map(|v| v.key.as_str()).collect();
     let existing: HashMap<String, trade_store::Existing> =
         trade_store::existing(tx, &keys).await?.into_iter().map(|e| (e.natural_key.clone(), e)).collect();
+    // Restatements that differ as given: read what they would replace, to keep what they do not state.
+    let differing: Vec<&str> = valid
+        .iter()
+        .filter_map(|v| existing.get(&v.key).filter(|e| e.content_sm3 != v.content_sm3).map(|e| e.id.as_str()))
+        .collect();
+    let priors: HashMap<String, TradeRow> =
+        trade_store::current(tx, &differing).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
     let now = now_ms();
     let mut seen_in_batch: HashMap<String, (String, u64)> = HashMap::new();
     let mut inserts: Vec<TradeRow> = Vec::new();
     for v in valid {
+        let v = match existing.get(&v.key).and_then(|e| priors.get(&e.id)) {
+            Some(prior) => with_unstated_kept(&v, prior).unwrap_or(v),
+            None => v,
+        };
         let dup_of = seen_in_batch.get(&v.key).cloned().or_else(|| {
             existing.get(&v.key).filter(|e| e.submission_id == sub.id).map(|e| (e.file_name.clone(), e.row_no as u64))
         });
@@ -973,6 +1524,7 @@ fn to_row(
         term_days: r.term_days,
         term_basis: r.term_basis.map(|b| b.code().to_string()),
         invoice_kind: r.invoice_kind.map(|k| k.code().to_string()),
+        invoice_status: r.invoice_status.map(|k| k.code().to_string()),
         acceptance_status: r.acceptance_status.map(|k| k.code().to_string()),
         accepted_date: r.accepted_date.clone(),
         payment_method: r.payment_method.map(|k| k.code().to_string()),

@@ -269,7 +269,7 @@ async fn record_received(
         error_code: None,
         error_en: None,
         error_zh: None,
-        submitted_by: actor.login.clone().unwrap_or_else(|| actor.org_name.clone()),
+        submitted_by: actor.trail_name(),
         log_leaf_index: None,
         received_at_ms: now_ms(),
         finished_at_ms: None,

@@ -3,6 +3,7 @@
 //! spaces, punctuation and the "required" star removed, a trailing unit "元"/"yuan" dropped), and a
 //! template header such as "发票号码/invoice_no" matches through either half.
 
+use super::line::{self, LineField};
 use super::value::normalize_width;
 use super::{Field, RecordType};
 
@@ -19,6 +20,10 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
             "购买方纳税人识别号",
             "购方税号",
             "购买方税号",
+            "购方识别号",
+            "购买方识别号",
+            "客户税号",
+            "客户统一社会信用代码",
             "买方统一社会信用代码",
             "采购方统一社会信用代码",
             "付款方统一社会信用代码",
@@ -26,7 +31,9 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
             "buyertaxid",
             "buyercreditcode",
         ],
-        F::BuyerName => &["购方名称", "购买方名称", "买方名称", "采购方名称", "付款方名称", "buyername", "buyer"],
+        F::BuyerName => {
+            &["购方名称", "购买方名称", "买方名称", "采购方名称", "付款方名称", "客户名称", "buyername", "buyer"]
+        }
         F::SellerUscc => &[
             "销方统一社会信用代码",
             "销售方统一社会信用代码",
@@ -34,6 +41,9 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
             "销售方纳税人识别号",
             "销方税号",
             "销售方税号",
+            "销方识别号",
+            "销售方识别号",
+            "供应商税号",
             "卖方统一社会信用代码",
             "供应商统一社会信用代码",
             "收款方统一社会信用代码",
@@ -44,24 +54,58 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
         F::SellerName => {
             &["销方名称", "销售方名称", "卖方名称", "供应商名称", "收款方名称", "sellername", "seller", "supplier"]
         }
-        F::OrderNo => &["订单号", "订单编号", "采购订单号", "采购订单编号", "po号", "orderno", "ordernumber", "pono"],
+        // ERP exports: 金蝶 and 用友 name orders 采购订单号/订单编号; SAP's Chinese interface calls a purchase
+        // order 采购凭证 and a goods receipt 物料凭证.
+        F::OrderNo => &[
+            "订单号",
+            "订单编号",
+            "采购订单号",
+            "采购订单编号",
+            "采购凭证",
+            "采购凭证号",
+            "po号",
+            "orderno",
+            "ordernumber",
+            "pono",
+        ],
         F::OrderDate => &["订单日期", "下单日期", "采购日期", "orderdate"],
-        F::DeliveryNo => &["发货单号", "送货单号", "交货单号", "入库单号", "收货单号", "deliveryno", "deliverynumber"],
+        F::DeliveryNo => &[
+            "发货单号",
+            "送货单号",
+            "交货单号",
+            "入库单号",
+            "收货单号",
+            "到货单号",
+            "收料单号",
+            "物料凭证",
+            "物料凭证号",
+            "deliveryno",
+            "deliverynumber",
+        ],
         F::DeliveryDate => &["发货日期", "送货日期", "交货日期", "到货日期", "deliverydate"],
         F::AcceptedDate => &["验收日期", "收货日期", "入库日期", "accepteddate", "acceptancedate"],
         F::AcceptanceStatus => &["验收状态", "验收结果", "acceptancestatus"],
         F::InvoiceCode => &["发票代码", "invoicecode", "fpdm"],
-        F::InvoiceNo => &["发票号码", "发票号", "数电票号码", "全电发票号码", "invoiceno", "invoicenumber", "fphm"],
+        F::InvoiceNo => &["发票号码", "发票号", "invoiceno", "invoicenumber", "fphm"],
+        F::DigitalInvoiceNo => &["数电票号码", "数电发票号码", "全电发票号码", "全电票号码", "digitalinvoiceno", "sdfphm"],
         F::IssueDate => &["开票日期", "发票日期", "issuedate", "invoicedate", "kprq"],
-        F::InvoiceKind => &["红蓝字标识", "红蓝字", "发票性质", "蓝字红字", "invoicekind"],
+        F::InvoiceKind => &["红蓝字标识", "红蓝字", "发票性质", "蓝字红字", "是否正数发票", "invoicekind"],
+        F::InvoiceStatus => &["发票状态", "invoicestatus", "fpzt"],
         F::OriginalInvoiceNo => {
             &["原蓝字发票号码", "原发票号码", "对应蓝字发票号码", "被红冲发票号码", "originalinvoiceno"]
         }
-        F::PaymentNo => {
-            &["付款流水号", "交易流水号", "银行流水号", "付款单号", "回单编号", "paymentno", "transactionno"]
-        }
+        F::PaymentNo => &[
+            "付款流水号",
+            "交易流水号",
+            "银行流水号",
+            "付款单号",
+            "付款单编号",
+            "回单编号",
+            "paymentno",
+            "transactionno",
+        ],
         F::PaymentDate => &["付款日期", "交易日期", "支付日期", "paymentdate"],
-        F::PaymentMethod => &["付款方式", "支付方式", "paymentmethod"],
+        F::PaymentMethod => &["付款方式", "支付方式", "结算方式", "paymentmethod"],
         F::PayeeAccount => &["收款账号", "收款账户", "收款银行账号", "payeeaccount"],
         F::CreditNoteNo => &["扣款单号", "折让单号", "贷项通知单号", "creditnoteno"],
         F::CreditNoteDate => &["扣款日期", "折让日期", "creditnotedate"],
@@ -79,6 +123,8 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
             "扣款金额",
             "折让金额",
             "总金额",
+            "实付金额",
+            "付款金额本位币",
             "totalamount",
             "total",
             "jshj",
@@ -91,6 +137,47 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
         F::InvoiceRefs => &["关联发票号码", "对应发票号码", "核销发票号码", "invoicerefs", "relatedinvoices"],
         F::Remarks => &["备注", "说明", "remarks", "memo", "note"],
     }
+}
+
+/// Columns that ERP exports name the document number or date of the sheet's own record type with one
+/// generic word (金蝶's 单据编号 and 业务日期, 用友's 单据日期, SAP's 凭证日期 and 过账日期): they read as the
+/// record type's own number and date once the type is known from the sheet.
+pub const GENERIC_DOC_NO: &[&str] = &["单据编号", "单据号", "单号", "documentno"];
+pub const GENERIC_DOC_DATE: &[&str] = &["单据日期", "业务日期", "凭证日期", "过账日期", "日期", "documentdate"];
+
+/// Columns of the tax service's invoice exports and of ERP exports that the platform recognises but does
+/// not keep (row numbers, the issuing channel, the clerk): left out without a warning.
+pub const RECOGNISED_UNUSED: &[&str] = &[
+    "序号",
+    "发票来源",
+    "发票票种",
+    "发票风险等级",
+    "开票人",
+    "特定业务类型",
+    "制单人",
+    "审核人",
+    "单据状态",
+    "行号",
+];
+
+fn is_one_of(header: &str, names: &[&str]) -> bool {
+    let h = normalize_header(header);
+    !h.is_empty() && names.iter().any(|n| normalize_plain(n) == h)
+}
+
+/// Whether a header is a generic document number column (see [`GENERIC_DOC_NO`]).
+pub fn is_generic_doc_no(header: &str) -> bool {
+    is_one_of(header, GENERIC_DOC_NO)
+}
+
+/// Whether a header is a generic document date column (see [`GENERIC_DOC_DATE`]).
+pub fn is_generic_doc_date(header: &str) -> bool {
+    is_one_of(header, GENERIC_DOC_DATE)
+}
+
+/// Whether a header names a column the platform recognises but does not keep.
+pub fn is_recognised_unused(header: &str) -> bool {
+    is_one_of(header, RECOGNISED_UNUSED)
 }
 
 /// Lower-case, ASCII-width, letters and digits only, with a trailing unit removed.
@@ -144,6 +231,11 @@ pub struct HeaderMap {
     pub unknown: Vec<(usize, String)>,
     /// Headers that name a field already named by an earlier column (the later one is ignored).
     pub duplicates: Vec<(usize, String, Field)>,
+    /// Generic document number and date columns, resolved by [`HeaderMap::resolve_generic`].
+    pub generic_doc_no: Option<usize>,
+    pub generic_doc_date: Option<usize>,
+    /// Columns of an invoice's line items (goods, quantity, unit price, tax rate).
+    pub lines: Vec<(usize, LineField)>,
 }
 
 impl HeaderMap {
@@ -154,41 +246,84 @@ impl HeaderMap {
     pub fn has(&self, field: Field) -> bool {
         self.columns.contains(&Some(field))
     }
+
+    /// Whether the sheet lists invoice lines (one row per goods line, as the tax service's 信息汇总表 and
+    /// 明细 sheets do) rather than invoices.
+    pub fn is_invoice_lines(&self) -> bool {
+        let has_line = |f| self.lines.iter().any(|(_, l)| *l == f);
+        (self.has(Field::InvoiceNo) || self.has(Field::DigitalInvoiceNo))
+            && has_line(LineField::GoodsName)
+            && (has_line(LineField::Quantity) || has_line(LineField::UnitPrice) || has_line(LineField::TaxRate))
+    }
+
+    /// Gives the generic number and date columns the record type's own number and date fields, unless
+    /// the sheet names those explicitly.
+    pub fn resolve_generic(&mut self, rt: RecordType) {
+        for (index, field) in [(self.generic_doc_no, rt.key_field()), (self.generic_doc_date, rt.date_field())] {
+            if let Some(i) = index
+                && !self.has(field)
+                && let Some(slot) = self.columns.get_mut(i)
+            {
+                *slot = Some(field);
+            }
+        }
+    }
 }
 
 /// Maps a header row; blank headers are ignored silently.
 pub fn map_headers(headers: &[String]) -> HeaderMap {
-    let mut columns = Vec::with_capacity(headers.len());
-    let mut unknown = Vec::new();
-    let mut duplicates = Vec::new();
+    let mut map = HeaderMap {
+        columns: Vec::with_capacity(headers.len()),
+        unknown: Vec::new(),
+        duplicates: Vec::new(),
+        generic_doc_no: None,
+        generic_doc_date: None,
+        lines: Vec::new(),
+    };
     for (i, h) in headers.iter().enumerate() {
         if h.trim().is_empty() {
-            columns.push(None);
+            map.columns.push(None);
             continue;
         }
         match match_header(h) {
-            Some(f) if columns.contains(&Some(f)) => {
-                duplicates.push((i, h.clone(), f));
-                columns.push(None);
+            Some(f) if map.columns.contains(&Some(f)) => {
+                map.duplicates.push((i, h.clone(), f));
+                map.columns.push(None);
             }
-            Some(f) => columns.push(Some(f)),
+            Some(f) => map.columns.push(Some(f)),
             None => {
-                unknown.push((i, h.clone()));
-                columns.push(None);
+                map.columns.push(None);
+                if let Some(l) = line::match_line_header(h) {
+                    map.lines.push((i, l));
+                } else if is_generic_doc_no(h) && map.generic_doc_no.is_none() {
+                    map.generic_doc_no = Some(i);
+                } else if is_generic_doc_date(h) && map.generic_doc_date.is_none() {
+                    map.generic_doc_date = Some(i);
+                } else if !is_recognised_unused(h) {
+                    map.unknown.push((i, h.clone()));
+                }
             }
         }
     }
-    HeaderMap { columns, unknown, duplicates }
+    map
 }
 
 /// Whether a row looks like a header row: it names at least two fields, one of them a document number
 /// or the record type.
 pub fn is_header_row(cells: &[String]) -> bool {
     let map = map_headers(cells);
-    let keyed =
-        [Field::RecordType, Field::OrderNo, Field::DeliveryNo, Field::InvoiceNo, Field::PaymentNo, Field::CreditNoteNo]
-            .iter()
-            .any(|f| map.has(*f));
+    let keyed = [
+        Field::RecordType,
+        Field::OrderNo,
+        Field::DeliveryNo,
+        Field::InvoiceNo,
+        Field::DigitalInvoiceNo,
+        Field::PaymentNo,
+        Field::CreditNoteNo,
+    ]
+    .iter()
+    .any(|f| map.has(*f))
+        || map.generic_doc_no.is_some();
     keyed && map.matched() >= 2
 }
 
@@ -199,6 +334,7 @@ pub fn infer_type(map: &HeaderMap) -> Option<RecordType> {
         (Field::PaymentNo, RecordType::Payment),
         (Field::CreditNoteNo, RecordType::CreditNote),
         (Field::InvoiceNo, RecordType::Invoice),
+        (Field::DigitalInvoiceNo, RecordType::Invoice),
         (Field::DeliveryNo, RecordType::Delivery),
         (Field::OrderNo, RecordType::Order),
     ]

@@ -4,6 +4,7 @@
 //! turns one row of text cells into a canonical [`TradeRecord`] or names every field at fault.
 
 pub mod header;
+pub mod line;
 pub mod value;
 
 use jiff::civil::Date;
@@ -32,6 +33,18 @@ labelled_enum!(
     InvoiceKind, "invoice_kind" {
         Blue => ("blue", "蓝字发票", "Blue (normal)"),
         Red => ("red", "红字发票", "Red (reversal)"),
+    }
+);
+
+labelled_enum!(
+    /// An invoice's standing at the tax authority, as its issuer's and receiver's invoice lists show it
+    /// (发票状态). A voided invoice never was; a fully red-flushed one is reversed by a red invoice even
+    /// before that red invoice reaches the lake.
+    InvoiceStatus, "invoice_status" {
+        Live => ("live", "正常", "Live"),
+        Voided => ("voided", "已作废", "Voided"),
+        RedFlushed => ("red_flushed", "已全额红冲", "Fully red-flushed"),
+        PartlyRedFlushed => ("partly_red_flushed", "已部分红冲", "Partly red-flushed"),
     }
 );
 
@@ -70,8 +83,10 @@ labelled_enum!(
         AcceptanceStatus => ("acceptance_status", "验收状态", "Acceptance status"),
         InvoiceCode => ("invoice_code", "发票代码", "Invoice code"),
         InvoiceNo => ("invoice_no", "发票号码", "Invoice number"),
+        DigitalInvoiceNo => ("digital_invoice_no", "数电票号码", "Fully digital invoice number"),
         IssueDate => ("issue_date", "开票日期", "Issue date"),
         InvoiceKind => ("invoice_kind", "红蓝字标识", "Invoice kind"),
+        InvoiceStatus => ("invoice_status", "发票状态", "Invoice status"),
         OriginalInvoiceNo => ("original_invoice_no", "原蓝字发票号码", "Original invoice number"),
         PaymentNo => ("payment_no", "付款流水号", "Payment number"),
         PaymentDate => ("payment_date", "付款日期", "Payment date"),
@@ -121,8 +136,10 @@ const DELIVERY: &[(Field, Presence)] = &[
 const INVOICE: &[(Field, Presence)] = &[
     (F::InvoiceCode, O),
     (F::InvoiceNo, R),
+    (F::DigitalInvoiceNo, O),
     (F::IssueDate, R),
     (F::InvoiceKind, O),
+    (F::InvoiceStatus, O),
     (F::OriginalInvoiceNo, O),
     (F::NetAmount, O),
     (F::TaxAmount, O),
@@ -167,7 +184,8 @@ impl RecordType {
         }
     }
 
-    fn date_field(self) -> Field {
+    /// The field holding this type's own document date.
+    pub fn date_field(self) -> Field {
         match self {
             RecordType::Order => F::OrderDate,
             RecordType::Delivery => F::DeliveryDate,
@@ -221,26 +239,82 @@ impl RecordType {
     }
 }
 
-/// One row's values by field, as text, before validation.
+/// One row's values by field, as text, before validation, and which fields the row stated at all.
+///
+/// A field is *stated* when its column is in the sheet (or its key in the JSON object), even with an
+/// empty value: an empty cell under a present column says "none", while a missing column says nothing.
+/// A later version keeps what an earlier one stated for every field it does not state (see
+/// [`TradeRecord::keep_unstated`]).
 #[derive(Debug, Clone, Default)]
 pub struct RawRecord {
     values: Vec<Option<String>>,
+    stated: u64,
 }
+
+/// The fields one row stated (see [`RawRecord`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stated(u64);
+
+impl Stated {
+    /// Every field stated: a record given whole (as the demo builder and tests give them).
+    pub const ALL: Stated = Stated(u64::MAX);
+
+    pub fn has(self, field: Field) -> bool {
+        self.0 & (1 << (field as usize)) != 0
+    }
+}
+
+// The stated set is a bit mask over the fields.
+const _: () = assert!(FIELD_COUNT <= 64);
 
 impl RawRecord {
     pub fn new() -> RawRecord {
-        RawRecord { values: vec![None; FIELD_COUNT] }
+        RawRecord { values: vec![None; FIELD_COUNT], stated: 0 }
     }
 
-    /// Sets a field; an empty or blank value counts as absent. A later non-empty value wins.
+    /// Sets a field and marks it stated; an empty or blank value states "none". A later non-empty value
+    /// wins.
     pub fn set(&mut self, field: Field, text: &str) {
         if self.values.len() != FIELD_COUNT {
             self.values = vec![None; FIELD_COUNT];
         }
+        self.stated |= 1 << (field as usize);
         let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}');
         if !trimmed.is_empty() {
             self.values[field as usize] = Some(trimmed.to_string());
         }
+    }
+
+    /// Marks a field stated without a value (its column is present, its cell empty).
+    pub fn state(&mut self, field: Field) {
+        self.stated |= 1 << (field as usize);
+    }
+
+    /// Whether the row stated this field, with or without a value.
+    pub fn is_stated(&self, field: Field) -> bool {
+        self.stated & (1 << (field as usize)) != 0
+    }
+
+    /// The set of fields the row stated, to carry beside the validated record.
+    pub fn stated(&self) -> Stated {
+        Stated(self.stated)
+    }
+
+    /// Moves a field's value and stated mark to another field (see [`RecordType::reading_of`]).
+    pub fn reinterpret(self, rt: RecordType) -> RawRecord {
+        let mut out = RawRecord::new();
+        for f in Field::ALL {
+            let target = rt.reading_of(*f);
+            if self.is_stated(*f) {
+                out.state(target);
+            }
+            if let Some(v) = self.get(*f)
+                && (out.get(target).is_none() || target == *f)
+            {
+                out.set(target, v);
+            }
+        }
+        out
     }
 
     pub fn get(&self, field: Field) -> Option<&str> {
@@ -297,6 +371,10 @@ pub struct TradeRecord {
     pub term_days: Option<i64>,
     pub term_basis: Option<TermBasis>,
     pub invoice_kind: Option<InvoiceKind>,
+    /// Absent unless stated, and then left out of the serialised form, so records stated before this
+    /// field existed keep their content digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_status: Option<InvoiceStatus>,
     pub acceptance_status: Option<AcceptanceStatus>,
     pub accepted_date: Option<String>,
     pub payment_method: Option<PaymentMethod>,
@@ -316,21 +394,140 @@ impl TradeRecord {
     /// of the key, so a submission supersedes only its own organisation's statement of a document, and
     /// naming other parties is another statement, never a rewrite of the first.
     pub fn natural_key(&self, submitter_uscc: &str) -> String {
-        let (issuer, counterparty) = match self.record_type {
-            RecordType::Order | RecordType::Payment => (&self.buyer_uscc, &self.seller_uscc),
-            _ => (&self.seller_uscc, &self.buyer_uscc),
-        };
-        format!(
-            "{}|{issuer}|{counterparty}|{}|{}|{submitter_uscc}",
-            self.record_type.code(),
-            self.invoice_code,
-            self.doc_no
+        natural_key(
+            self.record_type,
+            self.buyer_uscc.as_str(),
+            self.seller_uscc.as_str(),
+            &self.invoice_code,
+            &self.doc_no,
+            submitter_uscc,
         )
+    }
+
+    /// Takes from `prior` (the version this one would replace) every optional value the new row did not
+    /// state, so a later file that lacks a column leaves that column's values as they were. Fields with a
+    /// default (currency, acceptance, payment method) are kept unless stated; amounts before tax and tax
+    /// are kept only when the total is unchanged, so they still add up.
+    pub fn keep_unstated(&mut self, prior: &TradeRecord, stated: impl Fn(Field) -> bool) {
+        let none = |fields: &[Field]| !fields.iter().any(|f| stated(*f));
+        if none(&[F::BuyerName]) {
+            self.buyer_name = prior.buyer_name.clone();
+        }
+        if none(&[F::SellerName]) {
+            self.seller_name = prior.seller_name.clone();
+        }
+        if none(&[F::Currency]) {
+            self.currency = prior.currency;
+        }
+        if none(&[F::Remarks]) {
+            self.remarks = prior.remarks.clone();
+        }
+        if none(&[F::TermDays]) {
+            self.term_days = prior.term_days;
+        }
+        if none(&[F::TermDays, F::TermBasis]) {
+            self.term_basis = prior.term_basis;
+        }
+        if none(&[F::TaxAmount, F::NetAmount, F::Amount]) && prior.total_fen == self.total_fen {
+            self.tax_fen = prior.tax_fen;
+            self.net_fen = prior.net_fen;
+        }
+        if none(&[F::InvoiceStatus]) {
+            self.invoice_status = prior.invoice_status;
+        }
+        if none(&[F::AcceptanceStatus, F::AcceptedDate]) {
+            self.acceptance_status = prior.acceptance_status;
+            self.accepted_date = prior.accepted_date.clone();
+        }
+        if none(&[F::PaymentMethod]) {
+            self.payment_method = prior.payment_method;
+        }
+        if none(&[F::OrderRefs]) {
+            self.order_refs = prior.order_refs.clone();
+        }
+        if none(&[F::DeliveryRefs]) {
+            self.delivery_refs = prior.delivery_refs.clone();
+        }
+        if none(&[F::InvoiceRefs, F::OriginalInvoiceNo]) && self.invoice_kind == prior.invoice_kind {
+            self.invoice_refs = prior.invoice_refs.clone();
+        }
     }
 
     /// `YYYY-MM` of the document date, the curated zone's month partition.
     pub fn month(&self) -> &str {
         self.doc_date.get(..7).unwrap_or("")
+    }
+}
+
+/// The natural key of one party's statement of a document (see [`TradeRecord::natural_key`]).
+pub fn natural_key(
+    rt: RecordType,
+    buyer_uscc: &str,
+    seller_uscc: &str,
+    invoice_code: &str,
+    doc_no: &str,
+    submitter_uscc: &str,
+) -> String {
+    let (issuer, counterparty) = match rt {
+        RecordType::Order | RecordType::Payment => (buyer_uscc, seller_uscc),
+        _ => (seller_uscc, buyer_uscc),
+    };
+    format!("{}|{issuer}|{counterparty}|{invoice_code}|{doc_no}|{submitter_uscc}", rt.code())
+}
+
+/// The invoice an invoice line belongs to, read from the line's row (its parties, code and number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceIdentity {
+    pub buyer_uscc: Uscc,
+    pub seller_uscc: Uscc,
+    pub invoice_code: String,
+    pub doc_no: String,
+}
+
+impl InvoiceIdentity {
+    pub fn natural_key(&self, submitter_uscc: &str) -> String {
+        natural_key(
+            RecordType::Invoice,
+            self.buyer_uscc.as_str(),
+            self.seller_uscc.as_str(),
+            &self.invoice_code,
+            &self.doc_no,
+            submitter_uscc,
+        )
+    }
+}
+
+/// Reads the identity of the invoice a line row belongs to, naming every field at fault.
+pub fn invoice_identity(raw: &RawRecord, ctx: &Context) -> Result<InvoiceIdentity, Vec<FieldError>> {
+    let mut v = Validator { raw, errors: Vec::new(), ctx };
+    for field in [F::BuyerUscc, F::SellerUscc] {
+        if raw.get(field).is_none() {
+            v.errors.push(FieldError::new(
+                Some(field),
+                "field_required",
+                format!("{} ({}) is required on every invoice line", field.label_en(), field.code()),
+                format!("发票明细行必须填写“{}”", field.label_zh()),
+            ));
+        }
+    }
+    let number_field = invoice_number_field(raw);
+    let doc_no = v.field(number_field, value::parse_doc_no);
+    if raw.get(number_field).is_none() {
+        v.errors.push(FieldError::new(
+            Some(F::InvoiceNo),
+            "field_required",
+            "Invoice number (invoice_no or digital_invoice_no) is required on every invoice line",
+            "发票明细行必须填写“发票号码”或“数电票号码”",
+        ));
+    }
+    let code = v.field(F::InvoiceCode, |s| Ok(value::normalize_width(s))).unwrap_or_default();
+    let buyer = v.uscc(F::BuyerUscc);
+    let seller = v.uscc(F::SellerUscc);
+    match (buyer, seller, doc_no) {
+        (Some(buyer_uscc), Some(seller_uscc), Some(doc_no)) if v.errors.is_empty() => {
+            Ok(InvoiceIdentity { buyer_uscc, seller_uscc, invoice_code: code, doc_no })
+        }
+        _ => Err(v.errors),
     }
 }
 
@@ -342,7 +539,7 @@ pub fn validate(rt: RecordType, raw: &RawRecord, ctx: &Context) -> Result<TradeR
             errors.push(FieldError::new(
                 Some(field),
                 "field_required",
-                format!("{} ({}) is required for a {}", field.label_en(), field.code(), rt.label_en()),
+                format!("{} ({}) is required on every {} record", field.label_en(), field.code(), rt.code()),
                 format!("{}记录必须填写“{}”", rt.label_zh(), field.label_zh()),
             ));
         }
@@ -352,12 +549,25 @@ pub fn validate(rt: RecordType, raw: &RawRecord, ctx: &Context) -> Result<TradeR
     if v.errors.is_empty() { record.ok_or_else(Vec::new) } else { Err(v.errors) }
 }
 
-/// An invoice's total may be derived from its amount before tax and its tax.
+/// An invoice's total may be derived from its amount before tax and its tax, and its number may be
+/// given as the fully digital invoice number alone (the tax service's exports leave 发票号码 empty).
 fn derivable(rt: RecordType, field: Field, raw: &RawRecord) -> bool {
     rt == RecordType::Invoice
-        && field == F::TotalAmount
-        && raw.get(F::NetAmount).is_some()
-        && raw.get(F::TaxAmount).is_some()
+        && match field {
+            F::TotalAmount => raw.get(F::NetAmount).is_some() && raw.get(F::TaxAmount).is_some(),
+            F::InvoiceNo => raw.get(F::DigitalInvoiceNo).is_some(),
+            _ => false,
+        }
+}
+
+/// Which number names an invoice: with a legacy invoice code, the code and its 8-digit number; otherwise
+/// the fully digital 20-digit number when given (nationally unique), else the invoice number column.
+fn invoice_number_field(raw: &RawRecord) -> Field {
+    if raw.get(F::InvoiceCode).is_none() && raw.get(F::DigitalInvoiceNo).is_some() {
+        F::DigitalInvoiceNo
+    } else {
+        F::InvoiceNo
+    }
 }
 
 struct Validator<'a> {
@@ -444,7 +654,8 @@ impl Validator<'_> {
         let seller_name = self.text(F::SellerName, PARTY_NAME_CHARS_MAX);
         let currency = self.field(F::Currency, value::parse_currency).unwrap_or("CNY");
         let remarks = self.text(F::Remarks, REMARKS_CHARS_MAX);
-        let doc_no = self.field(rt.key_field(), value::parse_doc_no);
+        let key_field = if rt == RecordType::Invoice { invoice_number_field(self.raw) } else { rt.key_field() };
+        let doc_no = self.field(key_field, value::parse_doc_no);
         let date = self.date(rt.date_field());
         let amounts = self.amounts(rt);
         let (term_days, term_basis) = self.term();
@@ -467,6 +678,7 @@ impl Validator<'_> {
             term_days,
             term_basis,
             invoice_kind: None,
+            invoice_status: None,
             acceptance_status: None,
             accepted_date: None,
             payment_method: None,
@@ -598,7 +810,11 @@ impl Validator<'_> {
             self.errors.push(FieldError::of(field, e));
         }
         let kind = self.labelled(F::InvoiceKind, invoice_kind_from, "蓝字/红字");
-        let original = self.field(F::OriginalInvoiceNo, value::parse_doc_no);
+        record.invoice_status = self.labelled(F::InvoiceStatus, invoice_status_from, "正常/作废/红冲/部分红冲");
+        let original = self.field(F::OriginalInvoiceNo, value::parse_doc_no).or_else(|| {
+            // The tax service writes the reversed invoice into a red invoice's remarks only.
+            if kind == Some(InvoiceKind::Red) { self.raw.get(F::Remarks).and_then(value::reversed_invoice_in) } else { None }
+        });
         let kind = kind.unwrap_or(if original.is_some() { InvoiceKind::Red } else { InvoiceKind::Blue });
         record.invoice_kind = Some(kind);
         if kind == InvoiceKind::Red {
@@ -666,6 +882,19 @@ fn invoice_kind_from(s: &str) -> Option<InvoiceKind> {
     InvoiceKind::parse(s).ok().or(match s {
         "蓝字" | "蓝票" | "蓝字发票" | "正数" | "正数发票" => Some(InvoiceKind::Blue),
         "红字" | "红票" | "红字发票" | "负数" | "负数发票" | "红冲" => Some(InvoiceKind::Red),
+        // 是否正数发票 (the tax service's exports): yes is blue, no is red.
+        "是" | "y" | "yes" => Some(InvoiceKind::Blue),
+        "否" | "n" | "no" => Some(InvoiceKind::Red),
+        _ => None,
+    })
+}
+
+fn invoice_status_from(s: &str) -> Option<InvoiceStatus> {
+    InvoiceStatus::parse(s).ok().or(match s {
+        "正常" | "有效" | "蓝字发票" | "正常发票" => Some(InvoiceStatus::Live),
+        "作废" | "已作废" | "作废发票" => Some(InvoiceStatus::Voided),
+        "红冲" | "已红冲" | "全额红冲" | "已全额红冲" | "已红冲-全额" | "全部红冲" => Some(InvoiceStatus::RedFlushed),
+        "部分红冲" | "已部分红冲" | "已红冲-部分" => Some(InvoiceStatus::PartlyRedFlushed),
         _ => None,
     })
 }
@@ -845,6 +1074,69 @@ mod tests {
         assert_eq!(validate(RecordType::Invoice, &r, &ctx()).unwrap().total_fen, 11_300);
         r.set(Field::TotalAmount, "114");
         assert_eq!(validate(RecordType::Invoice, &r, &ctx()).unwrap_err()[0].code, "amount_mismatch");
+    }
+
+    /// The tax service's export leaves 发票号码 empty for fully digital invoices, gives the status in
+    /// words and the sign as 是否正数发票, and names a red invoice's blue one only in its remarks.
+    #[test]
+    fn the_tax_service_export_reads_number_status_and_sign() {
+        let mut r = raw(&[
+            (Field::DigitalInvoiceNo, "26500000000000000009"),
+            (Field::IssueDate, "2026-05-01 10:11:12"),
+            (Field::BuyerUscc, &uscc(1)),
+            (Field::SellerUscc, &uscc(2)),
+            (Field::NetAmount, "100"),
+            (Field::TaxAmount, "13"),
+            (Field::TotalAmount, "113"),
+            (Field::InvoiceStatus, "作废"),
+            (Field::InvoiceKind, "是"),
+        ]);
+        r.state(Field::InvoiceNo);
+        let rec = validate(RecordType::Invoice, &r, &ctx()).unwrap();
+        assert_eq!((rec.doc_no.as_str(), rec.doc_date.as_str()), ("26500000000000000009", "2026-05-01"));
+        assert_eq!((rec.invoice_status, rec.invoice_kind), (Some(InvoiceStatus::Voided), Some(InvoiceKind::Blue)));
+        r.set(Field::InvoiceKind, "否");
+        r.set(Field::InvoiceStatus, "正常");
+        r.set(Field::Remarks, "被红冲蓝字数电发票号码：26500000000000000001 红字发票信息确认单编号：1");
+        let red = validate(RecordType::Invoice, &r, &ctx()).unwrap();
+        assert_eq!(red.invoice_kind, Some(InvoiceKind::Red));
+        assert_eq!(red.invoice_refs, vec!["26500000000000000001".to_string()]);
+        assert_eq!(red.total_fen, -11_300);
+    }
+
+    /// A later statement that lacks a column keeps what the earlier one said; an empty cell under a
+    /// present column clears it.
+    #[test]
+    fn what_a_row_does_not_state_is_kept() {
+        let base = [
+            (Field::DeliveryNo, "D-1"),
+            (Field::DeliveryDate, "2026-05-10"),
+            (Field::AcceptedDate, "2026-05-12"),
+            (Field::BuyerUscc, uscc(1).leak() as &str),
+            (Field::BuyerName, "甲公司"),
+            (Field::SellerUscc, uscc(2).leak() as &str),
+            (Field::SellerName, "乙公司"),
+            (Field::TotalAmount, "10"),
+            (Field::Remarks, "first"),
+        ];
+        let first = validate(RecordType::Delivery, &raw(&base), &ctx()).unwrap();
+        let later = raw(&[
+            (Field::DeliveryNo, "D-1"),
+            (Field::DeliveryDate, "2026-05-10"),
+            (Field::BuyerUscc, &uscc(1)),
+            (Field::SellerUscc, &uscc(2)),
+            (Field::TotalAmount, "10"),
+        ]);
+        let mut second = validate(RecordType::Delivery, &later, &ctx()).unwrap();
+        assert_ne!(second, first, "validated alone, the later row would drop names and the acceptance");
+        second.keep_unstated(&first, |f| later.is_stated(f));
+        assert_eq!(second, first);
+        let mut clearing = later.clone();
+        clearing.set(Field::Remarks, "");
+        let mut third = validate(RecordType::Delivery, &clearing, &ctx()).unwrap();
+        third.keep_unstated(&first, |f| clearing.is_stated(f));
+        assert_eq!(third.remarks, None);
+        assert_eq!(third.seller_name.as_deref(), Some("乙公司"));
     }
 
     #[test]

@@ -47,6 +47,16 @@ pub fn normalize_width(input: &str) -> String {
         .collect()
 }
 
+/// The blue invoice a red one reverses, as the tax service writes it into the red invoice's remarks
+/// ("被红冲蓝字数电发票号码：26…", "对应正数发票代码:…号码:…"): the digits after the last "号码".
+pub fn reversed_invoice_in(remarks: &str) -> Option<String> {
+    let text = normalize_width(remarks);
+    let (_, after) = text.rsplit_once("号码")?;
+    let digits: String =
+        after.trim_start_matches([':', ' ', '：']).chars().take_while(|c| c.is_ascii_digit()).collect();
+    (8..=20).contains(&digits.len()).then_some(digits)
+}
+
 /// True when a spreadsheet turned a long number into scientific notation ("9.15E+17"), which loses digits.
 fn looks_scientific(s: &str) -> bool {
     let upper = s.to_ascii_uppercase();

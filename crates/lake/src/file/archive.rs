@@ -42,11 +42,17 @@ pub(crate) fn check_declared(
         let (size, compressed) = (entry.size(), entry.compressed_size());
         total = total.saturating_add(size);
         if ratio_exceeded(size, compressed) {
-            return Err(FileError::zip_bomb(&format!("compression ratio above {ZIP_RATIO_MAX}:1")));
+            return Err(FileError::zip_bomb(
+                &format!("compression ratio above {ZIP_RATIO_MAX}:1"),
+                &format!("压缩比超过 {ZIP_RATIO_MAX}:1"),
+            ));
         }
     }
     if total > total_bytes_max {
-        return Err(FileError::zip_bomb(&format!("{} MiB in all", total_bytes_max / (1024 * 1024))));
+        return Err(FileError::zip_bomb(
+            &format!("{} MiB in all", total_bytes_max / (1024 * 1024)),
+            &format!("合计超过 {} MiB", total_bytes_max / (1024 * 1024)),
+        ));
     }
     Ok(())
 }
@@ -194,10 +200,10 @@ impl ZipParts {
         let inflated = bytes.len() as u64;
         self.inflated_total = self.inflated_total.saturating_add(inflated);
         if inflated > ZIP_ENTRY_BYTES_MAX || ratio_exceeded(inflated, compressed) {
-            return (name, EntryOutcome::Stop(FileError::zip_bomb("an entry inflates beyond what it declares")));
+            return (name, EntryOutcome::Stop(FileError::zip_bomb("an entry inflates beyond what it declares", "某个文件解压后超出其声明的大小")));
         }
         if self.inflated_total > ZIP_UNCOMPRESSED_BYTES_MAX {
-            return (name, EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit")));
+            return (name, EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit", "各文件解压后合计超出压缩包上限")));
         }
         (name, EntryOutcome::Bytes(bytes))
     }

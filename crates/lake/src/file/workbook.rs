@@ -75,7 +75,7 @@ fn check_xlsx_package(source: Source) -> Result<Source, FileError> {
         let inflated = std::io::copy(&mut (&mut entry).take(budget + 1), &mut std::io::sink()).unwrap_or(0);
         total += inflated.min(budget);
         if inflated > budget || ratio_exceeded(inflated, compressed) {
-            return Err(FileError::zip_bomb("workbook parts"));
+            return Err(FileError::zip_bomb("workbook parts", "工作簿的组成部分"));
         }
     }
     Ok(archive.into_inner())
