@@ -449,8 +449,10 @@ async fn order_facts(app: &App, actor: &Actor, order_id: Option<&str>) -> AppRes
     let Some(order_id) = order_id.map(str::trim).filter(|s| !s.is_empty()) else {
         return Err(AppError::invalid("order_id", "field_required", "Name the purchase order", "请指明订单"));
     };
-    let (order, _) =
-        crate::trade::get(app, actor, order_id).await.map_err(|e| AppError { field: Some("order_id".into()), ..e })?;
+    let order = crate::trade::get(app, actor, order_id)
+        .await
+        .map_err(|e| AppError { field: Some("order_id".into()), ..e })?
+        .row;
     let me = {
         let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
         lianrong_store::org::get(&mut conn, &actor.org_id).await?

@@ -44,7 +44,16 @@ pub async fn list(app: &App, actor: &Actor, filter: TradeFilter, page: PageReque
     Ok(out)
 }
 
-pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<(TradeRow, Vec<VersionRow>)> {
+/// One record as its party reads it: the current version, the earlier ones it was a party to, and the
+/// invoice lines its submitter stated.
+#[derive(Debug, Clone)]
+pub struct RecordDetail {
+    pub row: TradeRow,
+    pub versions: Vec<VersionRow>,
+    pub lines: Vec<store::LineRow>,
+}
+
+pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<RecordDetail> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
@@ -53,6 +62,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<(TradeRow, Vec
         other => other.into(),
     })?;
     let mut versions = store::versions(&mut conn, id).await?;
+    let lines = store::lines(&mut conn, id).await?;
     drop(conn);
     // A party reads the earlier versions it was a party to, never another statement's (records made
     // before a record's identity named both parties could have had other parties in earlier versions).
@@ -60,7 +70,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<(TradeRow, Vec
         versions.retain(|v| party_of_version(v, uscc));
     }
     audit_custodian_read(app, actor, "trade.get", id).await?;
-    Ok((row, versions))
+    Ok(RecordDetail { row, versions, lines })
 }
 
 /// Whether `uscc` is the buyer or the seller in an earlier version's data.

@@ -130,6 +130,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "application", include_str!("../migrations/sqlite/0015_application.sql")),
     (16, "loan", include_str!("../migrations/sqlite/0016_loan.sql")),
     (17, "evidence_chain", include_str!("../migrations/sqlite/0017_evidence_chain.sql")),
+    (18, "files_users_have", include_str!("../migrations/sqlite/0018_files_users_have.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -149,6 +150,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "application", include_str!("../migrations/postgres/0015_application.sql")),
     (16, "loan", include_str!("../migrations/postgres/0016_loan.sql")),
     (17, "evidence_chain", include_str!("../migrations/postgres/0017_evidence_chain.sql")),
+    (18, "files_users_have", include_str!("../migrations/postgres/0018_files_users_have.sql")),
 ];
 
 impl Db {

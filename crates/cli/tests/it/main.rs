@@ -13,6 +13,7 @@ mod common;
 mod confirmation;
 mod consent;
 mod credit_line;
+mod files;
 mod foundation;
 mod lake;
 mod lake_console;

@@ -11,7 +11,7 @@ use lianrong_app::submission::{self as app, SubmissionReport};
 use lianrong_domain::limits::{API_BATCH_BYTES_MAX, RECORDS_PER_API_BATCH_MAX, UPLOAD_BYTES_MAX};
 use lianrong_domain::submission::Channel;
 use lianrong_store::submission::{FileRow, IssueRow, SubmissionRow};
-use lianrong_store::trade::{TradeFilter, TradeRow, VersionRow};
+use lianrong_store::trade::{LineRow, TradeFilter, TradeRow, VersionRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -499,6 +499,8 @@ pub struct TradeRecordDto {
     pub term_days: Option<i64>,
     pub term_basis: Option<String>,
     pub invoice_kind: Option<String>,
+    /// live, voided, red_flushed or partly_red_flushed, when the submitter stated it.
+    pub invoice_status: Option<String>,
     pub acceptance_status: Option<String>,
     pub accepted_date: Option<String>,
     pub payment_method: Option<String>,
@@ -546,6 +548,7 @@ impl From<TradeRow> for TradeRecordDto {
             term_days: r.term_days,
             term_basis: r.term_basis,
             invoice_kind: r.invoice_kind,
+            invoice_status: r.invoice_status,
             acceptance_status: r.acceptance_status,
             accepted_date: r.accepted_date,
             payment_method: r.payment_method,
@@ -587,6 +590,45 @@ pub struct TradeRecordDetailDto {
     pub record: TradeRecordDto,
     /// Earlier versions, newest first.
     pub history: Vec<TradeVersionDto>,
+    /// The invoice's lines as its submitter stated them (empty for other records).
+    pub lines: Vec<TradeLineDto>,
+}
+
+/// One line of an invoice: goods, quantity, unit price, tax rate and amounts in fen.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TradeLineDto {
+    pub line_no: i64,
+    pub goods_name: String,
+    pub specification: Option<String>,
+    pub unit: Option<String>,
+    /// Decimal text, as printed on the invoice.
+    pub quantity: Option<String>,
+    /// Decimal text, as printed on the invoice.
+    pub unit_price: Option<String>,
+    pub net_fen: i64,
+    pub tax_fen: Option<i64>,
+    pub tax_rate: Option<String>,
+    pub tax_class_code: Option<String>,
+    /// The file row the line came from.
+    pub row_no: i64,
+}
+
+impl From<LineRow> for TradeLineDto {
+    fn from(l: LineRow) -> Self {
+        TradeLineDto {
+            line_no: l.line_no,
+            goods_name: l.goods_name,
+            specification: l.specification,
+            unit: l.unit,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            net_fen: l.net_fen,
+            tax_fen: l.tax_fen,
+            tax_rate: l.tax_rate,
+            tax_class_code: l.tax_class_code,
+            row_no: l.row_no,
+        }
+    }
 }
 
 impl From<VersionRow> for TradeVersionDto {
@@ -640,10 +682,11 @@ pub async fn record(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<TradeRecordDetailDto>> {
-    let (row, versions) = lianrong_app::trade::get(&s.app, &actor, &id).await?;
+    let detail = lianrong_app::trade::get(&s.app, &actor, &id).await?;
     Ok(Json(TradeRecordDetailDto {
-        record: row.into(),
-        history: versions.into_iter().map(TradeVersionDto::from).collect(),
+        record: detail.row.into(),
+        history: detail.versions.into_iter().map(TradeVersionDto::from).collect(),
+        lines: detail.lines.into_iter().map(TradeLineDto::from).collect(),
     }))
 }
 

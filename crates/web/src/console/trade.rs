@@ -224,7 +224,7 @@ pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 
 async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Response> {
     let lang = ctx.lang_en();
-    let (row, versions) = trade::get(&state.app, ctx.actor(), id).await?;
+    let lianrong_app::trade::RecordDetail { row, versions, lines: _ } = trade::get(&state.app, ctx.actor(), id).await?;
     // The counterparty sees the record but not the other party's submission, so it gets no dead link.
     let lineage_link = row.submitter_org_id == ctx.actor().org_id || custodian(ctx);
     let chain = if row.chain_id.is_empty() {
