@@ -431,6 +431,117 @@ fn xlsx_of(sheets: &[(&str, &[Row])]) -> AppResult<Vec<u8>> {
     wb.save_to_buffer().map_err(fail)
 }
 
+fn value_of<'r>(row: &'r Row, field: &str) -> &'r str {
+    row.iter().find(|(k, _)| *k == field).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+/// Invoices as the e-tax service's 全量发票查询 export lays them out: the invoice sheet 发票基础信息 (status,
+/// sign, a red invoice's blue one in its remarks) and the line sheet 信息汇总表, one line per invoice.
+fn etax_export_of(invoices: &[&Row]) -> AppResult<Vec<u8>> {
+    use rust_xlsxwriter::Workbook;
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "demo e-tax export");
+        AppError::internal()
+    };
+    const BASE: [&str; 19] = [
+        "序号",
+        "发票代码",
+        "发票号码",
+        "数电发票号码",
+        "销方识别号",
+        "销方名称",
+        "购方识别号",
+        "购买方名称",
+        "开票日期",
+        "金额",
+        "税额",
+        "价税合计",
+        "发票来源",
+        "发票票种",
+        "发票状态",
+        "是否正数发票",
+        "发票风险等级",
+        "开票人",
+        "备注",
+    ];
+    const LINES: [&str; 20] = [
+        "序号",
+        "发票代码",
+        "发票号码",
+        "数电发票号码",
+        "销方识别号",
+        "销方名称",
+        "购方识别号",
+        "购买方名称",
+        "开票日期",
+        "税收分类编码",
+        "货物或应税劳务名称",
+        "规格型号",
+        "单位",
+        "数量",
+        "单价",
+        "金额",
+        "税率",
+        "税额",
+        "价税合计",
+        "备注",
+    ];
+    let mut wb = Workbook::new();
+    for (name, head) in [("发票基础信息", &BASE[..]), ("信息汇总表", &LINES[..])] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).map_err(fail)?;
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).map_err(fail)?;
+        }
+        for (i, inv) in invoices.iter().enumerate() {
+            let red = !value_of(inv, "original_invoice_no").is_empty();
+            let remarks = if red {
+                format!("被红冲蓝字数电发票号码：{}", value_of(inv, "original_invoice_no"))
+            } else {
+                String::new()
+            };
+            let amount = |f: &str| value_of(inv, f).replace(',', "").parse::<f64>().unwrap_or(0.0);
+            let r = i as u32 + 1;
+            for (c, h) in head.iter().enumerate() {
+                let c = c as u16;
+                match *h {
+                    "金额" => ws.write_number(r, c, amount("net_amount")).map(|_| ()),
+                    "税额" => ws.write_number(r, c, amount("tax_amount")).map(|_| ()),
+                    "价税合计" => ws.write_number(r, c, amount("total_amount")).map(|_| ()),
+                    "单价" => ws.write_number(r, c, amount("net_amount").abs()).map(|_| ()),
+                    "数量" => ws.write_number(r, c, if red { -1.0 } else { 1.0 }).map(|_| ()),
+                    other => {
+                        let text = match other {
+                            "序号" => (i + 1).to_string(),
+                            "数电发票号码" => value_of(inv, "invoice_no").to_string(),
+                            "销方识别号" => value_of(inv, "seller_uscc").to_string(),
+                            "销方名称" => value_of(inv, "seller_name").to_string(),
+                            "购方识别号" => value_of(inv, "buyer_uscc").to_string(),
+                            "购买方名称" => value_of(inv, "buyer_name").to_string(),
+                            "开票日期" => format!("{} 09:30:00", value_of(inv, "issue_date")),
+                            "发票来源" => "电子发票服务平台".to_string(),
+                            "发票票种" => "数电发票（增值税专用发票）".to_string(),
+                            "发票状态" | "发票风险等级" => "正常".to_string(),
+                            "是否正数发票" => if red { "否" } else { "是" }.to_string(),
+                            "开票人" => "财务".to_string(),
+                            "税收分类编码" => "1090414990000000000".to_string(),
+                            "货物或应税劳务名称" => "*汽车零部件*配套件".to_string(),
+                            "规格型号" => "标准件".to_string(),
+                            "单位" => "批".to_string(),
+                            "税率" => "13%".to_string(),
+                            "备注" => remarks.clone(),
+                            _ => String::new(),
+                        };
+                        if text.is_empty() { Ok(()) } else { ws.write_string(r, c, &text).map(|_| ()) }
+                    }
+                }
+                .map_err(fail)?;
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(fail)
+}
+
 /// A multipart message with CSV attachments, as a finance desk's mail client sends it.
 fn message(from: &str, to: &str, subject: &str, files: &[(String, Vec<u8>)], n: usize, sent: Date) -> Vec<u8> {
     use base64::Engine;
@@ -607,6 +718,15 @@ async fn upload_workbooks(
     let book = xlsx_of(&[("采购订单", &orders), ("发货验收", &docs.deliveries), ("发票", &docs.invoices)])?;
     let name = format!("{}-{}年度贸易数据.xlsx", calendar.month_start(0).year(), calendar.cutoff.year());
     let mut out = vec![upload(app, actor, &name, book).await?];
+    // The last month's received invoices as the e-tax service exports them: the same invoices, now with
+    // their status at the tax authority and their lines (the columns the workbook had are kept).
+    let month = calendar.month_start(MONTHS - 1).to_string();
+    let month = month.get(..7).unwrap_or("");
+    let received: Vec<&Row> = docs.invoices.iter().filter(|r| value_of(r, "issue_date").starts_with(month)).collect();
+    if !received.is_empty() {
+        let name = format!("全量发票查询导出结果_进项_{month}.xlsx");
+        out.push(upload(app, actor, &name, etax_export_of(&received)?).await?);
+    }
     let payments: Vec<(&'static str, &Row)> = docs.payments.iter().map(|r| ("payment", r)).collect();
     let text = csv_of(&payments);
     let gbk = encoding_rs::GBK.encode(&text).0.into_owned();

@@ -170,7 +170,10 @@ mod tests {
 
     #[test]
     fn full_width_input_is_read_as_ascii() {
-        assert_eq!(Uscc::parse("\u{3000}９１５０００００ＭＡ５Ｕ０００Ａ５Ｎ ").unwrap().as_str(), "91500000MA5U000A5N");
+        assert_eq!(
+            Uscc::parse("\u{3000}９１５０００００ＭＡ５Ｕ０００Ａ５Ｎ ").unwrap().as_str(),
+            "91500000MA5U000A5N"
+        );
         assert_eq!(Uscc::parse("９１５０００００ｍａ５ｕ０００ａ５ｎ").unwrap().as_str(), "91500000MA5U000A5N");
     }
 

@@ -284,7 +284,7 @@ impl Parser {
                 }
             }
         }
-        self.finish_file(file_no, name);
+        self.finish_file(file_no);
         if done.error.is_none() {
             done.error = self.file.error.take();
         }
@@ -299,18 +299,19 @@ impl Parser {
     }
 
     /// Sheets without a header are notes when another sheet of the file had data, else the file's error.
-    fn finish_file(&mut self, file_no: usize, name: &str) {
+    fn finish_file(&mut self, file_no: usize) {
         let no_header = std::mem::take(&mut self.file.no_header);
         let had_data = self.file.tables_with_header > 0;
         for (file_name, sheet) in no_header {
             let (code, en, zh) = if had_data {
+                let (part_en, part_zh) = match &sheet {
+                    Some(s) => (format!("Sheet '{s}'"), format!("工作表“{s}”")),
+                    None => (format!("File '{file_name}'"), format!("文件“{file_name}”")),
+                };
                 (
                     "sheet_skipped",
-                    format!(
-                        "Sheet '{}' has no header row naming the standard's columns and was skipped",
-                        sheet.as_deref().unwrap_or(name)
-                    ),
-                    format!("工作表“{}”没有与数据标准列名匹配的表头，已跳过", sheet.as_deref().unwrap_or(name)),
+                    format!("{part_en} has no header row naming the standard's columns and was skipped"),
+                    format!("{part_zh}没有与数据标准列名匹配的表头，已跳过"),
                 )
             } else {
                 (
@@ -318,7 +319,9 @@ impl Parser {
                     format!(
                         "No header row naming the standard's columns in the first {HEADER_SCAN_ROWS_MAX} rows (download a template from /api/v1/standard)"
                     ),
-                    format!("前 {HEADER_SCAN_ROWS_MAX} 行中没有找到与数据标准列名匹配的表头（可从 /api/v1/standard 下载模板）"),
+                    format!(
+                        "前 {HEADER_SCAN_ROWS_MAX} 行中没有找到与数据标准列名匹配的表头（可从 /api/v1/standard 下载模板）"
+                    ),
                 )
             };
             if had_data {
@@ -700,7 +703,9 @@ impl Parser {
             let e = FieldError::new(
                 None,
                 "lines_too_many",
-                format!("More than {LINES_PER_SUBMISSION_MAX} invoice lines in one submission; send the rest separately"),
+                format!(
+                    "More than {LINES_PER_SUBMISSION_MAX} invoice lines in one submission; send the rest separately"
+                ),
                 format!("单次报送的发票明细超过 {LINES_PER_SUBMISSION_MAX} 行；其余请另行报送"),
             );
             self.reject(file_no, file_name, sheet, row_no, vec![e], raw_text());
@@ -953,9 +958,11 @@ fn total_row(row: &Row, map: &HeaderMap) -> Option<String> {
         Field::PaymentNo,
         Field::CreditNoteNo,
     ];
-    let has_number = map.columns.iter().enumerate().any(|(i, f)| {
-        f.is_some_and(|f| numbered.contains(&f)) && row.cell(i).is_some_and(|c| !c.is_empty() && !is_total_word(&c.text))
-    }) || map.generic_doc_no.and_then(|i| row.cell(i)).is_some_and(|c| !c.is_empty() && !is_total_word(&c.text));
+    let has_number =
+        map.columns.iter().enumerate().any(|(i, f)| {
+            f.is_some_and(|f| numbered.contains(&f))
+                && row.cell(i).is_some_and(|c| !c.is_empty() && !is_total_word(&c.text))
+        }) || map.generic_doc_no.and_then(|i| row.cell(i)).is_some_and(|c| !c.is_empty() && !is_total_word(&c.text));
     if has_number {
         return None;
     }
@@ -1254,13 +1261,25 @@ async fn write_lines(
             && net != sum
         {
             let first_row = g.lines.first().map(|(r, _)| *r).unwrap_or(0);
-            rejects.push(line_issue(&g, first_row, Severity::Warning, "lines_do_not_add_up", &format!(
-                "The lines of invoice {} add up to {} before tax, the invoice says {}",
-                g.doc_no, lianrong_domain::Money::from_fen(sum), lianrong_domain::Money::from_fen(net)
-            ), &format!(
-                "发票 {} 的明细金额合计 {}，与发票金额 {} 不符",
-                g.doc_no, lianrong_domain::Money::from_fen(sum), lianrong_domain::Money::from_fen(net)
-            ), false));
+            rejects.push(line_issue(
+                &g,
+                first_row,
+                Severity::Warning,
+                "lines_do_not_add_up",
+                &format!(
+                    "The lines of invoice {} add up to {} before tax, the invoice says {}",
+                    g.doc_no,
+                    lianrong_domain::Money::from_fen(sum),
+                    lianrong_domain::Money::from_fen(net)
+                ),
+                &format!(
+                    "发票 {} 的明细金额合计 {}，与发票金额 {} 不符",
+                    g.doc_no,
+                    lianrong_domain::Money::from_fen(sum),
+                    lianrong_domain::Money::from_fen(net)
+                ),
+                false,
+            ));
         }
         let rows: Vec<trade_store::LineRow> = g
             .lines
@@ -1291,7 +1310,15 @@ async fn write_lines(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn line_issue(g: &LineGroup, row_no: u64, severity: Severity, code: &str, en: &str, zh: &str, rejects_row: bool) -> Issue {
+fn line_issue(
+    g: &LineGroup,
+    row_no: u64,
+    severity: Severity,
+    code: &str,
+    en: &str,
+    zh: &str,
+    rejects_row: bool,
+) -> Issue {
     Issue {
         file_no: g.file_no,
         severity,

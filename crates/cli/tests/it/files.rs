@@ -7,7 +7,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Api, PASSWORD, TestApp, code, day, einvoice, spawn_app};
-use crate::mailbox::{SENDER, core_with_sender, designated, message_with_attachment, plain_client, send_raw, start_mail};
+use crate::mailbox::{
+    SENDER, core_with_sender, designated, message_with_attachment, plain_client, send_raw, start_mail,
+};
 
 /// A core (100, with a registered mail sender) buying from supplier 101 on one chain.
 struct World {
@@ -75,7 +77,10 @@ fn export_invoices() -> Vec<ExportInvoice> {
             status: "正常",
             positive: "是",
             remarks: String::new(),
-            lines: vec![("*钢材*热轧钢板", "6", "1000", 6_000.0, 780.0), ("*钢材*冷轧钢板", "4", "1000", 4_000.0, 520.0)],
+            lines: vec![
+                ("*钢材*热轧钢板", "6", "1000", 6_000.0, 780.0),
+                ("*钢材*冷轧钢板", "4", "1000", 4_000.0, 520.0),
+            ],
         },
         ExportInvoice {
             code: "",
@@ -110,7 +115,11 @@ fn export_invoices() -> Vec<ExportInvoice> {
             tax: -260.0,
             status: "正常",
             positive: "否",
-            remarks: format!("被红冲蓝字数电发票号码：{} 红字发票信息确认单编号：50011225{:011}", einvoice(-18, 7003), 1),
+            remarks: format!(
+                "被红冲蓝字数电发票号码：{} 红字发票信息确认单编号：50011225{:011}",
+                einvoice(-18, 7003),
+                1
+            ),
             lines: vec![("*钢材*角钢", "-2", "1000", -2_000.0, -260.0)],
         },
         ExportInvoice {
@@ -137,8 +146,25 @@ fn etax_export() -> Vec<u8> {
     let base = wb.add_worksheet();
     base.set_name("发票基础信息").unwrap();
     let head = [
-        "序号", "发票代码", "发票号码", "数电发票号码", "销方识别号", "销方名称", "购方识别号", "购买方名称", "开票日期",
-        "金额", "税额", "价税合计", "发票来源", "发票票种", "发票状态", "是否正数发票", "发票风险等级", "开票人", "备注",
+        "序号",
+        "发票代码",
+        "发票号码",
+        "数电发票号码",
+        "销方识别号",
+        "销方名称",
+        "购方识别号",
+        "购买方名称",
+        "开票日期",
+        "金额",
+        "税额",
+        "价税合计",
+        "发票来源",
+        "发票票种",
+        "发票状态",
+        "是否正数发票",
+        "发票风险等级",
+        "开票人",
+        "备注",
     ];
     for (c, h) in head.iter().enumerate() {
         base.write_string(0, c as u16, *h).unwrap();
@@ -164,7 +190,14 @@ fn etax_export() -> Vec<u8> {
         base.write_number(r, 9, inv.net).unwrap();
         base.write_number(r, 10, inv.tax).unwrap();
         base.write_number(r, 11, inv.net + inv.tax).unwrap();
-        for (c, v) in [(12, "电子发票服务平台"), (13, "数电发票（增值税专用发票）"), (14, inv.status), (15, inv.positive), (16, "正常"), (17, "张三")] {
+        for (c, v) in [
+            (12, "电子发票服务平台"),
+            (13, "数电发票（增值税专用发票）"),
+            (14, inv.status),
+            (15, inv.positive),
+            (16, "正常"),
+            (17, "张三"),
+        ] {
             base.write_string(r, c, v).unwrap();
         }
         if !inv.remarks.is_empty() {
@@ -174,9 +207,33 @@ fn etax_export() -> Vec<u8> {
     let lines = wb.add_worksheet();
     lines.set_name("信息汇总表").unwrap();
     let head = [
-        "序号", "发票代码", "发票号码", "数电发票号码", "销方识别号", "销方名称", "购方识别号", "购买方名称", "开票日期",
-        "税收分类编码", "特定业务类型", "货物或应税劳务名称", "规格型号", "单位", "数量", "单价", "金额", "税率", "税额",
-        "价税合计", "发票来源", "发票票种", "发票状态", "是否正数发票", "发票风险等级", "开票人", "备注",
+        "序号",
+        "发票代码",
+        "发票号码",
+        "数电发票号码",
+        "销方识别号",
+        "销方名称",
+        "购方识别号",
+        "购买方名称",
+        "开票日期",
+        "税收分类编码",
+        "特定业务类型",
+        "货物或应税劳务名称",
+        "规格型号",
+        "单位",
+        "数量",
+        "单价",
+        "金额",
+        "税率",
+        "税额",
+        "价税合计",
+        "发票来源",
+        "发票票种",
+        "发票状态",
+        "是否正数发票",
+        "发票风险等级",
+        "开票人",
+        "备注",
     ];
     for (c, h) in head.iter().enumerate() {
         lines.write_string(0, c as u16, *h).unwrap();
@@ -233,9 +290,16 @@ async fn statement_of(api: &Api, doc_no: &str, submitter: &str) -> Value {
 async fn the_e_tax_export_lands_issued_by_upload_and_received_by_mail_with_status_sign_and_lines() {
     let t = spawn_app().await;
     let w = world(&t).await;
-    let supplier_id: String =
-        sqlx::query_scalar("SELECT id FROM organisation WHERE uscc = $1").bind(code(101)).fetch_one(&t.app.db.pool).await.unwrap();
+    let supplier_id: String = sqlx::query_scalar("SELECT id FROM organisation WHERE uscc = $1")
+        .bind(code(101))
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
     let export = etax_export();
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/samples/etax-invoice-export.xlsx");
+        std::fs::write(sample, &export).expect("the sample export is written");
+    }
     let invoices = export_invoices();
     let line_count: u64 = invoices.iter().map(|i| i.lines.len() as u64).sum();
     let rows = invoices.len() as u64 + line_count;
@@ -252,17 +316,30 @@ async fn the_e_tax_export_lands_issued_by_upload_and_received_by_mail_with_statu
 
     // Number, time-stamped date, status, sign and lines read as the data standard means them.
     let live = statement_of(&w.supplier, &invoices[0].digital, &supplier_id).await;
-    assert_eq!((live["doc_date"].as_str(), live["invoice_status"].as_str()), (Some(day(-20).to_string().as_str()), Some("live")), "{live}");
+    assert_eq!(
+        (live["doc_date"].as_str(), live["invoice_status"].as_str()),
+        (Some(day(-20).to_string().as_str()), Some("live")),
+        "{live}"
+    );
     assert_eq!((live["total_fen"].as_i64(), live["net_fen"].as_i64()), (Some(1_130_000), Some(1_000_000)));
     let lines = live["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2, "{live}");
     assert_eq!(
-        (lines[0]["goods_name"].as_str(), lines[0]["quantity"].as_str(), lines[0]["tax_rate"].as_str(), lines[0]["net_fen"].as_i64()),
+        (
+            lines[0]["goods_name"].as_str(),
+            lines[0]["quantity"].as_str(),
+            lines[0]["tax_rate"].as_str(),
+            lines[0]["net_fen"].as_i64()
+        ),
         (Some("*钢材*热轧钢板"), Some("6"), Some("13%"), Some(600_000))
     );
     let red = statement_of(&w.supplier, &invoices[3].digital, &supplier_id).await;
     assert_eq!((red["invoice_kind"].as_str(), red["total_fen"].as_i64()), (Some("red"), Some(-226_000)), "{red}");
-    assert_eq!(red["invoice_refs"], json!([invoices[2].digital]), "the red invoice names its blue one from its remarks");
+    assert_eq!(
+        red["invoice_refs"],
+        json!([invoices[2].digital]),
+        "the red invoice names its blue one from its remarks"
+    );
     let legacy = statement_of(&w.supplier, "00012345", &supplier_id).await;
     assert_eq!(legacy["invoice_code"].as_str(), Some(invoices[4].code), "{legacy}");
 
@@ -289,7 +366,9 @@ async fn the_e_tax_export_lands_issued_by_upload_and_received_by_mail_with_statu
     let mut report = Value::Null;
     for _ in 0..200 {
         let (_, list) = w.core.get("/api/v1/submissions?page_size=50").await;
-        if let Some(done) = list["items"].as_array().unwrap().iter().find(|s| s["channel"] == "mailbox" && s["status"] != "received") {
+        if let Some(done) =
+            list["items"].as_array().unwrap().iter().find(|s| s["channel"] == "mailbox" && s["status"] != "received")
+        {
             report = done.clone();
             break;
         }
@@ -328,7 +407,12 @@ fn formula_workbook_as_excel_saves_it() -> Vec<u8> {
     {
         s.write_string(0, c as u16, *h).unwrap();
     }
-    let rows = [(8001u64, 1000.0, 130.0, 1130.0), (8002, 2000.0, 260.0, 2260.0), (8003, 3000.0, 390.0, 3390.0), (8004, 100.0, 13.0, 120.0)];
+    let rows = [
+        (8001u64, 1000.0, 130.0, 1130.0),
+        (8002, 2000.0, 260.0, 2260.0),
+        (8003, 3000.0, 390.0, 3390.0),
+        (8004, 100.0, 13.0, 120.0),
+    ];
     for (i, (serial, net, tax, saved_total)) in rows.iter().enumerate() {
         let r = i as u32 + 1;
         s.write_string(r, 0, einvoice(-5, *serial)).unwrap();
@@ -387,7 +471,10 @@ async fn formulas_are_read_by_their_saved_results_and_totals_hidden_and_empty_sh
     );
     let errors = r["row_errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{r}");
-    assert_eq!((errors[0]["row_no"].as_u64(), errors[0]["code"].as_str(), errors[0]["field"].as_str()), (Some(5), Some("amount_mismatch"), Some("total_amount")));
+    assert_eq!(
+        (errors[0]["row_no"].as_u64(), errors[0]["code"].as_str(), errors[0]["field"].as_str()),
+        (Some(5), Some("amount_mismatch"), Some("total_amount"))
+    );
     let notes = issues(&w.core, &r).await;
     let found = codes(&notes);
     for code in ["sheet_hidden_skipped", "total_row_skipped", "sheet_empty"] {
@@ -426,17 +513,35 @@ async fn a_restatement_keeps_what_it_does_not_state_and_clears_only_what_it_empt
     let r = upload(&w.core, "发票.csv", first.into_bytes()).await;
     assert_eq!(r["accepted"], 1, "{r}");
     // A later file without the name and remarks columns says nothing of them: unchanged.
-    let narrow = format!("数电票号码,开票日期,销方统一社会信用代码,购方统一社会信用代码,价税合计\n{no},{},{},{},113.00\n", day(-3), code(101), code(100));
+    let narrow = format!(
+        "数电票号码,开票日期,销方统一社会信用代码,购方统一社会信用代码,价税合计\n{no},{},{},{},113.00\n",
+        day(-3),
+        code(101),
+        code(100)
+    );
     let r = upload(&w.core, "发票_简.csv", narrow.into_bytes()).await;
     assert_eq!((r["accepted"].as_u64(), r["unchanged"].as_u64()), (Some(0), Some(1)), "{r}");
     let rec = statement_of(&w.core, &no, &w.core_id).await;
-    assert_eq!((rec["version"].as_i64(), rec["seller_name"].as_str(), rec["remarks"].as_str()), (Some(1), Some("乙公司"), Some("首批")), "{rec}");
+    assert_eq!(
+        (rec["version"].as_i64(), rec["seller_name"].as_str(), rec["remarks"].as_str()),
+        (Some(1), Some("乙公司"), Some("首批")),
+        "{rec}"
+    );
     // An empty remarks cell under a present column clears the remarks, and only them.
-    let clearing = format!("数电票号码,开票日期,销方统一社会信用代码,购方统一社会信用代码,价税合计,备注\n{no},{},{},{},113.00,\n", day(-3), code(101), code(100));
+    let clearing = format!(
+        "数电票号码,开票日期,销方统一社会信用代码,购方统一社会信用代码,价税合计,备注\n{no},{},{},{},113.00,\n",
+        day(-3),
+        code(101),
+        code(100)
+    );
     let r = upload(&w.core, "发票_更正.csv", clearing.into_bytes()).await;
     assert_eq!(r["accepted"], 1, "{r}");
     let rec = statement_of(&w.core, &no, &w.core_id).await;
-    assert_eq!((rec["version"].as_i64(), rec["remarks"].is_null(), rec["seller_name"].as_str()), (Some(2), true, Some("乙公司")), "{rec}");
+    assert_eq!(
+        (rec["version"].as_i64(), rec["remarks"].is_null(), rec["seller_name"].as_str()),
+        (Some(2), true, Some("乙公司")),
+        "{rec}"
+    );
     // Through the API the same: a key left out is not stated, null clears.
     let (_, r) = w
         .core
@@ -465,8 +570,14 @@ async fn erp_exports_in_gb18030_with_their_own_headers_land_with_the_submitter_a
         s = code(101)
     );
     // SAP (Chinese interface): goods receipts as 物料凭证 with 过账日期.
-    let sap = format!("物料凭证,过账日期,供应商税号,采购凭证,金额\r\n5000000001,{d},{s},CGDD-0002,565.00\r\n", d = day(-20), s = code(101));
-    for (name, text, expected) in [("采购订单_金蝶导出.csv", kingdee, 2u64), ("到货单_用友.csv", yonyou, 1), ("收货_SAP.csv", sap, 1)] {
+    let sap = format!(
+        "物料凭证,过账日期,供应商税号,采购凭证,金额\r\n5000000001,{d},{s},CGDD-0002,565.00\r\n",
+        d = day(-20),
+        s = code(101)
+    );
+    for (name, text, expected) in
+        [("采购订单_金蝶导出.csv", kingdee, 2u64), ("到货单_用友.csv", yonyou, 1), ("收货_SAP.csv", sap, 1)]
+    {
         let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
         let r = upload(&w.core, name, bytes.into_owned()).await;
         assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(expected), Some(0)), "{name}: {r}");
@@ -475,9 +586,17 @@ async fn erp_exports_in_gb18030_with_their_own_headers_land_with_the_submitter_a
         assert!(!notes.contains(&"column_unknown".to_string()), "{name}: {notes:?}");
     }
     let order = statement_of(&w.core, "CGDD-0001", &w.core_id).await;
-    assert_eq!((order["record_type"].as_str(), order["buyer_uscc"].as_str(), order["total_fen"].as_i64()), (Some("order"), Some(code(100).as_str()), Some(113_000)), "{order}");
+    assert_eq!(
+        (order["record_type"].as_str(), order["buyer_uscc"].as_str(), order["total_fen"].as_i64()),
+        (Some("order"), Some(code(100).as_str()), Some(113_000)),
+        "{order}"
+    );
     let receipt = statement_of(&w.core, "5000000001", &w.core_id).await;
-    assert_eq!((receipt["record_type"].as_str(), receipt["order_refs"].clone()), (Some("delivery"), json!(["CGDD-0002"])), "{receipt}");
+    assert_eq!(
+        (receipt["record_type"].as_str(), receipt["order_refs"].clone()),
+        (Some("delivery"), json!(["CGDD-0002"])),
+        "{receipt}"
+    );
     let (_, all) = w.core.get("/api/v1/trade-records?page_size=50").await;
     assert_eq!(all["total"], 4, "the 合计 row is not a record: {all}");
 }
@@ -486,7 +605,8 @@ async fn erp_exports_in_gb18030_with_their_own_headers_land_with_the_submitter_a
 async fn a_submission_made_with_an_api_key_names_the_key_and_full_width_codes_are_read() {
     let t = spawn_app().await;
     let w = world(&t).await;
-    let (s, k) = w.core.post("/api/v1/api-keys", json!({"name": "ERP对接", "scopes": ["trade:write", "trade:read"]})).await;
+    let (s, k) =
+        w.core.post("/api/v1/api-keys", json!({"name": "ERP对接", "scopes": ["trade:write", "trade:read"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{k}");
     let full_width: String = code(101)
         .chars()
@@ -500,7 +620,10 @@ async fn a_submission_made_with_an_api_key_names_the_key_and_full_width_codes_ar
     let sub = r["submission_id"].as_str().unwrap();
     let (_, detail) = w.core.get(&format!("/api/v1/submissions/{sub}")).await;
     let by = detail["submitted_by"].as_str().unwrap();
-    assert!(by.contains("ERP对接") && by.contains(k["key"]["id"].as_str().unwrap()), "the key, not the organisation: {detail}");
+    assert!(
+        by.contains("ERP对接") && by.contains(k["key"]["id"].as_str().unwrap()),
+        "the key, not the organisation: {detail}"
+    );
     let (s, e) = w.core.post("/api/v1/submissions", json!({"records": [{"record_type": "invoice"}]})).await;
     assert_eq!(s, StatusCode::CREATED);
     let message = e["row_errors"].to_string();

@@ -87,7 +87,9 @@ pub fn aliases(field: Field) -> &'static [&'static str] {
         F::AcceptanceStatus => &["验收状态", "验收结果", "acceptancestatus"],
         F::InvoiceCode => &["发票代码", "invoicecode", "fpdm"],
         F::InvoiceNo => &["发票号码", "发票号", "invoiceno", "invoicenumber", "fphm"],
-        F::DigitalInvoiceNo => &["数电票号码", "数电发票号码", "全电发票号码", "全电票号码", "digitalinvoiceno", "sdfphm"],
+        F::DigitalInvoiceNo => {
+            &["数电票号码", "数电发票号码", "全电发票号码", "全电票号码", "digitalinvoiceno", "sdfphm"]
+        }
         F::IssueDate => &["开票日期", "发票日期", "issuedate", "invoicedate", "kprq"],
         F::InvoiceKind => &["红蓝字标识", "红蓝字", "发票性质", "蓝字红字", "是否正数发票", "invoicekind"],
         F::InvoiceStatus => &["发票状态", "invoicestatus", "fpzt"],
@@ -147,18 +149,8 @@ pub const GENERIC_DOC_DATE: &[&str] = &["单据日期", "业务日期", "凭证�
 
 /// Columns of the tax service's invoice exports and of ERP exports that the platform recognises but does
 /// not keep (row numbers, the issuing channel, the clerk): left out without a warning.
-pub const RECOGNISED_UNUSED: &[&str] = &[
-    "序号",
-    "发票来源",
-    "发票票种",
-    "发票风险等级",
-    "开票人",
-    "特定业务类型",
-    "制单人",
-    "审核人",
-    "单据状态",
-    "行号",
-];
+pub const RECOGNISED_UNUSED: &[&str] =
+    &["序号", "发票来源", "发票票种", "发票风险等级", "开票人", "特定业务类型", "制单人", "审核人", "单据状态", "行号"];
 
 fn is_one_of(header: &str, names: &[&str]) -> bool {
     let h = normalize_header(header);

@@ -98,7 +98,12 @@ impl RawLine {
 }
 
 fn line_error(field: LineField, e: ValueError) -> FieldError {
-    FieldError::new(None, e.code, format!("{}: {}", field.label_en(), e.en), format!("“{}”：{}", field.label_zh(), e.zh))
+    FieldError::new(
+        None,
+        e.code,
+        format!("{}: {}", field.label_en(), e.en),
+        format!("“{}”：{}", field.label_zh(), e.zh),
+    )
 }
 
 fn text(field: LineField, raw: &RawLine, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -249,7 +254,8 @@ mod tests {
 
     #[test]
     fn rates_in_every_spelling_read_alike() {
-        for (given, read) in [("13%", "13%"), ("13", "13%"), ("0.06", "6%"), ("１３％", "13%"), ("免税", "免税")] {
+        for (given, read) in [("13%", "13%"), ("13", "13%"), ("0.06", "6%"), ("１３％", "13%"), ("免税", "免税")]
+        {
             let mut line = RawLine::new();
             line.set(LineField::TaxRate, given);
             assert_eq!(tax_rate(&line).as_deref(), Some(read), "{given}");

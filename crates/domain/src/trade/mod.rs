@@ -813,7 +813,11 @@ impl Validator<'_> {
         record.invoice_status = self.labelled(F::InvoiceStatus, invoice_status_from, "正常/作废/红冲/部分红冲");
         let original = self.field(F::OriginalInvoiceNo, value::parse_doc_no).or_else(|| {
             // The tax service writes the reversed invoice into a red invoice's remarks only.
-            if kind == Some(InvoiceKind::Red) { self.raw.get(F::Remarks).and_then(value::reversed_invoice_in) } else { None }
+            if kind == Some(InvoiceKind::Red) {
+                self.raw.get(F::Remarks).and_then(value::reversed_invoice_in)
+            } else {
+                None
+            }
         });
         let kind = kind.unwrap_or(if original.is_some() { InvoiceKind::Red } else { InvoiceKind::Blue });
         record.invoice_kind = Some(kind);
@@ -893,7 +897,9 @@ fn invoice_status_from(s: &str) -> Option<InvoiceStatus> {
     InvoiceStatus::parse(s).ok().or(match s {
         "正常" | "有效" | "蓝字发票" | "正常发票" => Some(InvoiceStatus::Live),
         "作废" | "已作废" | "作废发票" => Some(InvoiceStatus::Voided),
-        "红冲" | "已红冲" | "全额红冲" | "已全额红冲" | "已红冲-全额" | "全部红冲" => Some(InvoiceStatus::RedFlushed),
+        "红冲" | "已红冲" | "全额红冲" | "已全额红冲" | "已红冲-全额" | "全部红冲" => {
+            Some(InvoiceStatus::RedFlushed)
+        }
         "部分红冲" | "已部分红冲" | "已红冲-部分" => Some(InvoiceStatus::PartlyRedFlushed),
         _ => None,
     })

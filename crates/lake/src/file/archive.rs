@@ -200,10 +200,22 @@ impl ZipParts {
         let inflated = bytes.len() as u64;
         self.inflated_total = self.inflated_total.saturating_add(inflated);
         if inflated > ZIP_ENTRY_BYTES_MAX || ratio_exceeded(inflated, compressed) {
-            return (name, EntryOutcome::Stop(FileError::zip_bomb("an entry inflates beyond what it declares", "某个文件解压后超出其声明的大小")));
+            return (
+                name,
+                EntryOutcome::Stop(FileError::zip_bomb(
+                    "an entry inflates beyond what it declares",
+                    "某个文件解压后超出其声明的大小",
+                )),
+            );
         }
         if self.inflated_total > ZIP_UNCOMPRESSED_BYTES_MAX {
-            return (name, EntryOutcome::Stop(FileError::zip_bomb("the entries inflate beyond the archive limit", "各文件解压后合计超出压缩包上限")));
+            return (
+                name,
+                EntryOutcome::Stop(FileError::zip_bomb(
+                    "the entries inflate beyond the archive limit",
+                    "各文件解压后合计超出压缩包上限",
+                )),
+            );
         }
         (name, EntryOutcome::Bytes(bytes))
     }
