@@ -1003,15 +1003,9 @@ async fn write(
     let mut tx = app.db.begin_write().await?;
     let chains = chain_map(&mut tx).await?;
     let channel = sub.channel.clone();
-    let mut totals = Counts::default();
-    let mut per_file: HashMap<usize, Counts> = HashMap::new();
+    let mut tally = Tally::default();
     let mut files: Vec<FileDone> = Vec::new();
-    let mut kept: Vec<IssueRow> = Vec::new();
-    let mut warnings = 0u64;
-    let mut row_errors_total = 0u64;
-    let mut first_errors: Vec<RowErrorReport> = Vec::new();
     let mut spool = crate::curated::Spool::new(&sub.id);
-    let mut seq = 0i64;
     let mut waited = std::time::Duration::ZERO;
     loop {
         let wait_started = std::time::Instant::now();
@@ -1021,83 +1015,21 @@ async fn write(
             Msg::File(done) => files.push(done),
             Msg::Lines(groups) => {
                 let mut rejects: Vec<Issue> = Vec::new();
-                for (file_no, c) in write_lines(&mut tx, sub, groups, &mut rejects).await? {
-                    let f = per_file.entry(file_no).or_default();
-                    f.accepted += c.accepted;
-                    f.unchanged += c.unchanged;
-                    totals.accepted += c.accepted;
-                    totals.unchanged += c.unchanged;
-                }
-                for issue in rejects {
-                    if issue.rejects_row {
-                        totals.rejected += 1;
-                        per_file.entry(issue.file_no).or_default().rejected += 1;
-                    }
-                    match issue.severity {
-                        Severity::Warning => warnings += 1,
-                        Severity::Error => row_errors_total += 1,
-                    }
-                    if issue.severity == Severity::Error
-                        && first_errors.len() < REPORT_ROW_ERRORS_MAX
-                        && let Some(row_no) = issue.row_no
-                    {
-                        first_errors.push(RowErrorReport {
-                            file_name: issue.file_name.clone(),
-                            row_no,
-                            field: issue.field.clone(),
-                            code: issue.code.clone(),
-                            en: issue.en.clone(),
-                            zh: issue.zh.clone(),
-                        });
-                    }
-                    if (kept.len() as u64) < ROW_ERRORS_KEPT_MAX {
-                        seq += 1;
-                        kept.push(issue_row(seq, issue));
-                    }
-                }
+                let outcome = write_lines(&mut tx, sub, groups, &mut rejects).await?;
+                tally.counts(outcome);
+                rejects.into_iter().for_each(|issue| tally.issue(issue));
             }
             Msg::Batch { valid, issues, rows } => {
-                totals.rows += rows;
+                tally.totals.rows += rows;
                 let mut batch_rejects: Vec<Issue> = Vec::new();
                 let outcome =
                     write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut spool).await?;
-                for (file_no, c) in outcome {
-                    let f = per_file.entry(file_no).or_default();
-                    f.accepted += c.accepted;
-                    f.unchanged += c.unchanged;
-                    totals.accepted += c.accepted;
-                    totals.unchanged += c.unchanged;
-                }
-                for issue in issues.into_iter().chain(batch_rejects) {
-                    if issue.rejects_row {
-                        totals.rejected += 1;
-                        per_file.entry(issue.file_no).or_default().rejected += 1;
-                    }
-                    match issue.severity {
-                        Severity::Warning => warnings += 1,
-                        Severity::Error => row_errors_total += 1,
-                    }
-                    if issue.severity == Severity::Error
-                        && first_errors.len() < REPORT_ROW_ERRORS_MAX
-                        && let Some(row_no) = issue.row_no
-                    {
-                        first_errors.push(RowErrorReport {
-                            file_name: issue.file_name.clone(),
-                            row_no,
-                            field: issue.field.clone(),
-                            code: issue.code.clone(),
-                            en: issue.en.clone(),
-                            zh: issue.zh.clone(),
-                        });
-                    }
-                    if (kept.len() as u64) < ROW_ERRORS_KEPT_MAX {
-                        seq += 1;
-                        kept.push(issue_row(seq, issue));
-                    }
-                }
+                tally.counts(outcome);
+                issues.into_iter().chain(batch_rejects).for_each(|issue| tally.issue(issue));
             }
         }
     }
+    let Tally { totals, per_file, kept, warnings, row_errors_total, first_errors, .. } = tally;
     tracing::debug!(waited_ms = waited.as_millis() as u64, "the writer waited for the parser this long");
     let file_errors = files.iter().filter(|f| f.error.is_some()).count() as u64;
     for f in &files {
@@ -1203,6 +1135,59 @@ async fn write(
         log_leaf_index: leaf,
     };
     Ok((report, spool))
+}
+
+/// What the writer counts while batches arrive: rows by outcome, per file and in all, and the report
+/// lines (all counted, the first ones kept).
+#[derive(Default)]
+struct Tally {
+    totals: Counts,
+    per_file: HashMap<usize, Counts>,
+    kept: Vec<IssueRow>,
+    warnings: u64,
+    row_errors_total: u64,
+    first_errors: Vec<RowErrorReport>,
+    seq: i64,
+}
+
+impl Tally {
+    fn counts(&mut self, outcome: HashMap<usize, Counts>) {
+        for (file_no, c) in outcome {
+            let f = self.per_file.entry(file_no).or_default();
+            f.accepted += c.accepted;
+            f.unchanged += c.unchanged;
+            self.totals.accepted += c.accepted;
+            self.totals.unchanged += c.unchanged;
+        }
+    }
+
+    fn issue(&mut self, issue: Issue) {
+        if issue.rejects_row {
+            self.totals.rejected += 1;
+            self.per_file.entry(issue.file_no).or_default().rejected += 1;
+        }
+        match issue.severity {
+            Severity::Warning => self.warnings += 1,
+            Severity::Error => self.row_errors_total += 1,
+        }
+        if issue.severity == Severity::Error
+            && self.first_errors.len() < REPORT_ROW_ERRORS_MAX
+            && let Some(row_no) = issue.row_no
+        {
+            self.first_errors.push(RowErrorReport {
+                file_name: issue.file_name.clone(),
+                row_no,
+                field: issue.field.clone(),
+                code: issue.code.clone(),
+                en: issue.en.clone(),
+                zh: issue.zh.clone(),
+            });
+        }
+        if (self.kept.len() as u64) < ROW_ERRORS_KEPT_MAX {
+            self.seq += 1;
+            self.kept.push(issue_row(self.seq, issue));
+        }
+    }
 }
 
 fn issue_row(seq: i64, issue: Issue) -> IssueRow {
@@ -1339,10 +1324,7 @@ fn line_issue(
 fn record_of(r: &TradeRow) -> Option<TradeRecord> {
     use lianrong_domain::trade::{AcceptanceStatus, InvoiceKind, InvoiceStatus, PaymentMethod, TermBasis};
     let refs = |s: &str| -> Vec<String> { s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect() };
-    let currency = match r.currency.as_str() {
-        "CNY" => "CNY",
-        other => trade::value::parse_currency(other).ok()?,
-    };
+    let currency = trade::value::parse_currency(&r.currency).ok()?;
     Some(TradeRecord {
         record_type: RecordType::parse(&r.record_type).ok()?,
         doc_no: r.doc_no.clone(),
