@@ -11,6 +11,7 @@ pub mod chain;
 pub mod clock;
 pub mod cluster;
 pub mod collection_account;
+pub mod column_mapping;
 pub mod commitment;
 pub mod confirmation;
 pub mod consent;

@@ -65,6 +65,14 @@ pub const LINES_PER_INVOICE_MAX: usize = 2_000;
 pub const LINES_PER_SUBMISSION_MAX: usize = 200_000;
 /// Columns in one sheet.
 pub const COLUMNS_MAX: usize = 200;
+/// Column headers an organisation has told the platform the meaning of, and the length of one.
+pub const COLUMN_MAPPINGS_PER_ORG_MAX: usize = 500;
+pub const COLUMN_HEADER_CHARS_MAX: usize = 100;
+/// Column meanings changed in one request.
+pub const COLUMN_MAPPINGS_PER_REQUEST_MAX: usize = 200;
+/// Rows of each sheet a preview shows, and rows it counts before it stops counting.
+pub const PREVIEW_SAMPLE_ROWS: usize = 5;
+pub const PREVIEW_ROWS_COUNTED_MAX: u64 = 1_000_000;
 /// Rows scanned from the top of a sheet to find its header row (title rows above are skipped).
 pub const HEADER_SCAN_ROWS_MAX: u64 = 20;
 /// Rows in one submission (all its files together).

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod column_mapping;
 pub mod commitment;
 pub mod confirmation;
 pub mod consent;
@@ -131,6 +132,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "loan", include_str!("../migrations/sqlite/0016_loan.sql")),
     (17, "evidence_chain", include_str!("../migrations/sqlite/0017_evidence_chain.sql")),
     (18, "files_users_have", include_str!("../migrations/sqlite/0018_files_users_have.sql")),
+    (19, "column_mapping", include_str!("../migrations/sqlite/0019_column_mapping.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -151,6 +153,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "loan", include_str!("../migrations/postgres/0016_loan.sql")),
     (17, "evidence_chain", include_str!("../migrations/postgres/0017_evidence_chain.sql")),
     (18, "files_users_have", include_str!("../migrations/postgres/0018_files_users_have.sql")),
+    (19, "column_mapping", include_str!("../migrations/postgres/0019_column_mapping.sql")),
 ];
 
 impl Db {

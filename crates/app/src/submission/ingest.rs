@@ -12,7 +12,7 @@ use lianrong_domain::limits::{
     ROW_ERRORS_KEPT_MAX, ROWS_PER_SUBMISSION_MAX,
 };
 use lianrong_domain::submission::{Severity, SubmissionStatus};
-use lianrong_domain::trade::header::{self, HeaderMap};
+use lianrong_domain::trade::header::{self, ColumnMapping, HeaderMap};
 use lianrong_domain::trade::line::{self, InvoiceLine, RawLine};
 use lianrong_domain::trade::{self, Context, Field, FieldError, RawRecord, RecordType, Stated, TradeRecord};
 use lianrong_lake::file::{CellKind, Row, Table};
@@ -110,6 +110,7 @@ pub(super) async fn run(
     let org =
         lianrong_store::org::get(&mut *app.db.pool.acquire().await.map_err(StoreError::from)?, &actor.org_id).await?;
     let submitter_uscc = org.uscc.clone();
+    let mapping = crate::column_mapping::mapping_of(app, &actor.org_id).await?;
     let today = app.today();
     let ctx = Context { today };
     let accounts = app.secret().account_digest().clone();
@@ -121,6 +122,7 @@ pub(super) async fn run(
             ctx,
             accounts,
             submitter_uscc,
+            mapping,
             system,
             valid: Vec::new(),
             issues: Vec::new(),
@@ -167,6 +169,8 @@ struct Parser {
     /// Payee accounts are kept as keyed digests only (see `secret::AccountDigest`).
     accounts: crate::secret::AccountDigest,
     submitter_uscc: String,
+    /// The submitter's own column meanings, applied before the standard's names.
+    mapping: ColumnMapping,
     system: bool,
     valid: Vec<Valid>,
     issues: Vec<Issue>,
@@ -327,6 +331,10 @@ impl Parser {
             if had_data {
                 self.note(file_no, &file_name, sheet, code, &en, &zh);
             } else {
+                // Nothing of the file could be read: this is the file's error, counted as one.
+                if self.file.error.is_none() {
+                    self.file.error = Some((code.to_string(), en.clone(), zh.clone()));
+                }
                 self.issue_plain(file_no, &file_name, sheet, None, None, code, &en, &zh, false);
             }
         }
@@ -412,7 +420,7 @@ impl Parser {
             let Some(reading) = &header else {
                 scanned += 1;
                 let texts: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
-                if header::is_header_row(&texts) {
+                if header::is_header_row_with(&texts, &self.mapping) {
                     match self.read_header(file_no, &file_name, &sheet, row.row_no, &texts) {
                         Some(reading) => header = Some(reading),
                         None => return,
@@ -470,13 +478,8 @@ impl Parser {
         row_no: u64,
         texts: &[String],
     ) -> Option<SheetReading> {
-        let mut map = header::map_headers(texts);
-        let rt = header::infer_type(&map)
-            .or_else(|| sheet.as_deref().and_then(RecordType::from_name))
-            .or_else(|| RecordType::from_name(file_name));
-        if let Some(rt) = rt {
-            map.resolve_generic(rt);
-        }
+        let map = header::map_headers_with(texts, &self.mapping);
+        let (map, rt) = typed_map(map, sheet.as_deref(), file_name);
         self.header_warnings(file_no, file_name, sheet, row_no, &map);
         if rt.is_none() && !map.has(Field::RecordType) {
             self.issue_plain(
@@ -493,17 +496,11 @@ impl Parser {
             return None;
         }
         self.file.tables_with_header += 1;
-        let lines = map.is_invoice_lines()
-            && (self.file.invoice_sheet_seen || names_lines(sheet.as_deref()) || names_lines(Some(file_name)));
+        let lines = lists_lines(&map, self.file.invoice_sheet_seen, sheet.as_deref(), file_name);
         if rt == Some(RecordType::Invoice) && !lines {
             self.file.invoice_sheet_seen = true;
         }
-        // An ERP export lists the counterparty only: the submitter is the other party.
-        let own_side = match (map.has(Field::BuyerUscc), map.has(Field::SellerUscc)) {
-            (false, true) => Some(Field::BuyerUscc),
-            (true, false) => Some(Field::SellerUscc),
-            _ => None,
-        };
+        let own_side = own_side(&map);
         if let Some(side) = own_side {
             self.note_row(
                 file_no,
@@ -938,6 +935,33 @@ struct SheetReading {
     own_side: Option<Field>,
 }
 
+/// A sheet's record type, from its columns, else its sheet's name, else its file's name; the generic
+/// number and date columns then become that type's.
+pub(super) fn typed_map(mut map: HeaderMap, sheet: Option<&str>, file_name: &str) -> (HeaderMap, Option<RecordType>) {
+    let rt = header::infer_type(&map)
+        .or_else(|| sheet.and_then(RecordType::from_name))
+        .or_else(|| RecordType::from_name(file_name));
+    if let Some(rt) = rt {
+        map.resolve_generic(rt);
+    }
+    (map, rt)
+}
+
+/// Whether a sheet lists an invoice's lines: its columns say so, and an invoice sheet came before it in
+/// the file or its name says so.
+pub(super) fn lists_lines(map: &HeaderMap, invoice_sheet_seen: bool, sheet: Option<&str>, file_name: &str) -> bool {
+    map.is_invoice_lines() && (invoice_sheet_seen || names_lines(sheet) || names_lines(Some(file_name)))
+}
+
+/// An ERP export lists the counterparty only: the submitter is the other party.
+pub(super) fn own_side(map: &HeaderMap) -> Option<Field> {
+    match (map.has(Field::BuyerUscc), map.has(Field::SellerUscc)) {
+        (false, true) => Some(Field::BuyerUscc),
+        (true, false) => Some(Field::SellerUscc),
+        _ => None,
+    }
+}
+
 /// Whether a sheet or file name says it holds lines (the tax service's 信息汇总表, an ERP's 发票明细).
 fn names_lines(name: Option<&str>) -> bool {
     let name = name.unwrap_or("").to_lowercase();
@@ -949,7 +973,7 @@ const TOTAL_WORDS: &[&str] = &["合计", "小计", "总计", "本页合计", "�
 
 /// A total or subtotal row: no document number of its own, and one of its cells reads 合计, 小计, 总计
 /// or Total (with or without a colon or spaces). Returns the word as written.
-fn total_row(row: &Row, map: &HeaderMap) -> Option<String> {
+pub(super) fn total_row(row: &Row, map: &HeaderMap) -> Option<String> {
     let numbered = [
         Field::OrderNo,
         Field::DeliveryNo,

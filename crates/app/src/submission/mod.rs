@@ -6,6 +6,7 @@
 //! record becomes a new version. Afterwards the touched curated partitions are republished as Parquet.
 
 mod ingest;
+mod preview;
 
 use lianrong_domain::limits::{SOURCE_NAME_CHARS_MAX, UPLOAD_BYTES_MAX};
 use lianrong_domain::page::{Page, PageRequest};
@@ -18,6 +19,7 @@ use crate::policy::{Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
 
 pub use ingest::RowSource;
+pub use preview::{ColumnPreview, FilePreview, Problem, SampleRow, SheetPreview, SheetStatus, preview_path};
 
 /// One file to parse (an attachment, an uploaded file).
 #[derive(Debug, Clone)]
@@ -70,7 +72,7 @@ pub struct RowErrorReport {
 /// Row errors included in the immediate answer; the rest are paged from the issues endpoint.
 pub const REPORT_ROW_ERRORS_MAX: usize = 100;
 
-fn guard_kind(actor: &Actor) -> AppResult<()> {
+pub(crate) fn guard_kind(actor: &Actor) -> AppResult<()> {
     use lianrong_domain::org::OrgKind;
     if actor.system || matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier) {
         Ok(())

@@ -431,8 +431,8 @@ fn formula_workbook_as_excel_saves_it() -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
-/// The same invoices written by openpyxl, which stores formulas without results.
-fn formula_workbook_as_a_script_writes_it(path: &std::path::Path) -> Vec<u8> {
+/// Invoices written by openpyxl, which stores formulas without results.
+fn formula_workbook_as_a_script_writes_it(path: &std::path::Path, serials: [u64; 2]) -> Vec<u8> {
     let script = format!(
         "import openpyxl\n\
          wb = openpyxl.Workbook()\n\
@@ -442,8 +442,8 @@ fn formula_workbook_as_a_script_writes_it(path: &std::path::Path) -> Vec<u8> {
          for i, n in enumerate(['{}', '{}']):\n\
          \x20   ws.append([n, '{}', '{}', '{}', 1000, 130, '=E%d+F%d' % (i + 2, i + 2)])\n\
          wb.save(r'{}')\n",
-        einvoice(-5, 8101),
-        einvoice(-5, 8102),
+        einvoice(-5, serials[0]),
+        einvoice(-5, serials[1]),
         day(-5),
         code(101),
         code(100),
@@ -486,7 +486,7 @@ async fn formulas_are_read_by_their_saved_results_and_totals_hidden_and_empty_sh
 
     // A workbook written by a script holds formulas without results: one message says how to re-save it.
     let path = std::env::temp_dir().join(format!("lianrong-openpyxl-{}.xlsx", lianrong_app::new_id()));
-    let scripted = formula_workbook_as_a_script_writes_it(&path);
+    let scripted = formula_workbook_as_a_script_writes_it(&path, [8101, 8102]);
     let _ = std::fs::remove_file(&path);
     let r = upload(&w.core, "脚本生成.xlsx", scripted).await;
     assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(0), Some(2)), "{r}");
@@ -552,10 +552,9 @@ async fn a_restatement_keeps_what_it_does_not_state_and_clears_only_what_it_empt
     assert_eq!((rec["buyer_name"].is_null(), rec["seller_name"].as_str()), (true, Some("乙公司")), "{rec}");
 }
 
-#[tokio::test]
-async fn erp_exports_in_gb18030_with_their_own_headers_land_with_the_submitter_as_the_unnamed_party() {
-    let t = spawn_app().await;
-    let w = world(&t).await;
+/// The core's ERP exports as their systems write them, in GB18030, each listing the supplier only, with the
+/// number of records each holds.
+fn erp_exports() -> Vec<(&'static str, Vec<u8>, u64)> {
     // 金蝶: 采购订单 with 单据编号 and 业务日期, the supplier only, and a 合计 row.
     let kingdee = format!(
         "单据编号,业务日期,供应商税号,供应商名称,价税合计,税额,制单人\r\nCGDD-0001,{d},{s},乙公司,\"1,130.00\",130.00,李四\r\nCGDD-0002,{d},{s},乙公司,565.00,65.00,李四\r\n合计,,,,\"1,695.00\",195.00,\r\n",
@@ -575,11 +574,18 @@ async fn erp_exports_in_gb18030_with_their_own_headers_land_with_the_submitter_a
         d = day(-20),
         s = code(101)
     );
-    for (name, text, expected) in
-        [("采购订单_金蝶导出.csv", kingdee, 2u64), ("到货单_用友.csv", yonyou, 1), ("收货_SAP.csv", sap, 1)]
-    {
-        let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
-        let r = upload(&w.core, name, bytes.into_owned()).await;
+    [("采购订单_金蝶导出.csv", kingdee, 2u64), ("到货单_用友.csv", yonyou, 1), ("收货_SAP.csv", sap, 1)]
+        .into_iter()
+        .map(|(name, text, n)| (name, encoding_rs::GB18030.encode(&text).0.into_owned(), n))
+        .collect()
+}
+
+#[tokio::test]
+async fn erp_exports_in_gb18030_with_their_own_headers_land_with_the_submitter_as_the_unnamed_party() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    for (name, bytes, expected) in erp_exports() {
+        let r = upload(&w.core, name, bytes).await;
         assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(expected), Some(0)), "{name}: {r}");
         let notes = codes(&issues(&w.core, &r).await);
         assert!(notes.contains(&"own_party_assumed".to_string()), "{name}: {notes:?}");
@@ -628,4 +634,240 @@ async fn a_submission_made_with_an_api_key_names_the_key_and_full_width_codes_ar
     assert_eq!(s, StatusCode::CREATED);
     let message = e["row_errors"].to_string();
     assert!(message.contains("required on every invoice record") && !message.contains("a Invoice"), "{message}");
+}
+
+/// Re-saves a workbook as LibreOffice does (headless, its own profile so runs never share one), in
+/// `format` (`xlsx` or `xls`): every formula's result is saved with it, as by any office suite.
+fn saved_by_libreoffice(input: &std::path::Path, format: &str) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("lianrong-lo-{}", lianrong_app::new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", dir.join("profile").display()))
+        .args(["--headless", "--calc", "--convert-to", format, "--outdir"])
+        .arg(&dir)
+        .arg(input)
+        .output()
+        .expect("soffice runs (scripts/test installs libreoffice-calc-nogui)");
+    let stem = input.file_stem().unwrap().to_string_lossy().to_string();
+    let saved = dir.join(format!("{stem}.{format}"));
+    let bytes = std::fs::read(&saved).unwrap_or_else(|e| {
+        panic!("LibreOffice did not write {}: {e}; {}", saved.display(), String::from_utf8_lossy(&out.stderr))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
+/// The openpyxl workbook with `serials`, re-saved by LibreOffice in `format`.
+fn scripted_then_saved_by_libreoffice(serials: [u64; 2], format: &str) -> Vec<u8> {
+    let path = std::env::temp_dir().join(format!("lianrong-openpyxl-{}.xlsx", lianrong_app::new_id()));
+    formula_workbook_as_a_script_writes_it(&path, serials);
+    let bytes = saved_by_libreoffice(&path, format);
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
+
+/// Mails a file to the core's designated mailbox and answers the submission it became, once processed.
+async fn mailed(w: &World, mail: &lianrong_mail::Running, name: &str, bytes: &[u8]) -> Value {
+    let ids = |list: &Value| -> Vec<String> {
+        list["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, before) = w.core.get("/api/v1/submissions?page_size=200").await;
+    let known = ids(&before);
+    let client = plain_client(mail.smtp_addr.unwrap().port());
+    let raw = message_with_attachment(SENDER, &designated(100), name, bytes);
+    send_raw(&client, SENDER, &designated(100), &raw).await.expect("the mailbox accepts the file");
+    for _ in 0..300 {
+        let (_, list) = w.core.get("/api/v1/submissions?page_size=200").await;
+        if let Some(done) = list["items"].as_array().unwrap().iter().find(|s| {
+            s["channel"] == "mailbox"
+                && s["status"] != "received"
+                && !known.contains(&s["id"].as_str().unwrap().to_string())
+        }) {
+            return done.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{name} sent by mail was not processed");
+}
+
+#[tokio::test]
+async fn every_file_shape_lands_every_row_once_through_upload_and_through_the_mailbox() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    let mail = start_mail(&t, |_| {}).await;
+    let invoices = export_invoices();
+    let etax_rows = invoices.len() as u64 + invoices.iter().map(|i| i.lines.len() as u64).sum::<u64>();
+    // (file name, bytes, rows that land, rows refused).
+    let mut shapes: Vec<(&str, Vec<u8>, u64, u64)> = vec![
+        ("全量发票查询导出结果_进项.xlsx", etax_export(), etax_rows, 0),
+        ("发票台账.xlsx", formula_workbook_as_excel_saves_it(), 3, 1),
+        ("发票台账_LibreOffice.xlsx", scripted_then_saved_by_libreoffice([8201, 8202], "xlsx"), 2, 0),
+        ("发票台账_97-2003.xls", scripted_then_saved_by_libreoffice([8301, 8302], "xls"), 2, 0),
+    ];
+    shapes.extend(erp_exports().into_iter().map(|(name, bytes, n)| (name, bytes, n, 0)));
+    for (i, (name, bytes, rows, refused)) in shapes.into_iter().enumerate() {
+        // Alternate which channel sees the file first: the first lands every row, the second finds each
+        // unchanged, so no row lands twice.
+        let by_upload_first = i % 2 == 0;
+        let first = if by_upload_first {
+            upload(&w.core, name, bytes.clone()).await
+        } else {
+            mailed(&w, &mail, name, &bytes).await
+        };
+        assert_eq!(
+            (first["accepted"].as_u64(), first["rejected"].as_u64(), first["unchanged"].as_u64()),
+            (Some(rows), Some(refused), Some(0)),
+            "{name} first by {}: {first}",
+            if by_upload_first { "upload" } else { "mail" }
+        );
+        let second = if by_upload_first {
+            mailed(&w, &mail, name, &bytes).await
+        } else {
+            upload(&w.core, name, bytes.clone()).await
+        };
+        assert_eq!(
+            (second["accepted"].as_u64(), second["rejected"].as_u64(), second["unchanged"].as_u64()),
+            (Some(0), Some(refused), Some(rows)),
+            "{name} again through the other channel: {second}"
+        );
+    }
+    let (_, rec) = w.core.get(&format!("/api/v1/trade-records?doc_no={}", einvoice(-5, 8302))).await;
+    assert_eq!(rec["items"][0]["total_fen"], 113_000, "the .xls formula's saved result: {rec}");
+    mail.stop().await;
+}
+
+/// A 用友-style order export whose party, amount and name columns the standard does not know.
+fn own_headers_export() -> Vec<u8> {
+    format!(
+        "单据号,单据日期,往来单位识别码,往来单位,含税总额,摘要\n\
+         XSD-01,{d},{s},乙公司,\"1,130.00\",首批\n\
+         XSD-02,{d},{s},乙公司,565.00,二批\n",
+        d = day(-8),
+        s = code(101)
+    )
+    .into_bytes()
+}
+
+async fn preview(api: &Api, name: &str, bytes: Vec<u8>) -> Value {
+    let resp = api.upload("/api/v1/submissions/preview", name, bytes).await;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+fn column<'a>(p: &'a Value, header: &str) -> &'a Value {
+    p["sheets"][0]["columns"].as_array().unwrap().iter().find(|c| c["header"] == header).unwrap()
+}
+
+#[tokio::test]
+async fn a_preview_shows_how_each_column_is_read_and_an_organisations_meanings_apply_through_every_channel() {
+    let t = spawn_app().await;
+    let w = world(&t).await;
+    t.org_with_admin(102, "bank", "b.admin").await;
+    let bank = t.login("b.admin", PASSWORD).await;
+
+    // Before anything is stored, the preview says how the file would be read: no header row the standard
+    // knows, so the likeliest row's columns are shown to be given meanings.
+    let p = preview(&w.core, "采购订单_用友.csv", own_headers_export()).await;
+    let sheet = &p["sheets"][0];
+    assert_eq!(
+        (sheet["status"].as_str(), sheet["record_type"].as_str(), sheet["header_guess_row_no"].as_u64()),
+        (Some("no_header"), Some("order"), Some(1)),
+        "{p}"
+    );
+    assert_eq!(
+        (column(&p, "单据号")["meaning"].as_str(), column(&p, "单据号")["origin"].as_str()),
+        (Some("order_no"), Some("generic"))
+    );
+    assert_eq!(
+        (column(&p, "往来单位识别码")["meaning"].clone(), column(&p, "往来单位识别码")["origin"].as_str()),
+        (Value::Null, Some("unknown"))
+    );
+    assert_eq!(sheet["samples"][0]["cells"][0], "XSD-01");
+    let (_, subs) = w.core.get("/api/v1/submissions").await;
+    assert_eq!(subs["total"], 0, "a preview stores nothing: {subs}");
+    let r = upload(&w.core, "采购订单_用友.csv", own_headers_export()).await;
+    assert_eq!((r["accepted"].as_u64(), r["file_errors"].as_u64()), (Some(0), Some(1)), "as the preview said: {r}");
+
+    // The core tells the platform what its headers mean, all or none.
+    let (s, bad) = w
+        .core
+        .post("/api/v1/column-mappings", json!({"columns": [{"header": "含税总额", "meaning": "total_amount"}, {"header": "往来单位", "meaning": "colour"}]}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(
+        (bad["code"].as_str(), bad["field"].as_str()),
+        (Some("column_meaning_unknown"), Some("columns[1].meaning")),
+        "{bad}"
+    );
+    let (_, none) = w.core.get("/api/v1/column-mappings").await;
+    assert_eq!(none["items"], json!([]), "nothing of a refused request is kept");
+    let (s, m) = w
+        .core
+        .post(
+            "/api/v1/column-mappings",
+            json!({"columns": [
+                {"header": "往来单位识别码", "meaning": "seller_uscc"},
+                {"header": "往来单位", "meaning": "seller_name"},
+                {"header": "含税总额", "meaning": "total_amount"},
+                {"header": "摘要", "meaning": "ignore"}
+            ]}),
+        )
+        .await;
+    assert_eq!((s, m["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(4)), "{m}");
+    let p = preview(&w.core, "采购订单_用友.csv", own_headers_export()).await;
+    let sheet = &p["sheets"][0];
+    assert_eq!(
+        (sheet["status"].as_str(), sheet["header_row_no"].as_u64(), sheet["rows"].as_u64()),
+        (Some("read"), Some(1), Some(2)),
+        "{p}"
+    );
+    let c = column(&p, "往来单位识别码");
+    assert_eq!((c["meaning"].as_str(), c["origin"].as_str()), (Some("seller_uscc"), Some("organisation")), "{p}");
+    assert_eq!(p["sheets"][0]["own_party"], "buyer_uscc");
+
+    // Every channel reads the core's files with its meanings: the upload lands both rows, the mail
+    // finds them unchanged.
+    let r = upload(&w.core, "采购订单_用友.csv", own_headers_export()).await;
+    assert_eq!(
+        (r["accepted"].as_u64(), r["rejected"].as_u64(), r["file_errors"].as_u64()),
+        (Some(2), Some(0), Some(0)),
+        "{r}"
+    );
+    let notes = codes(&issues(&w.core, &r).await);
+    assert!(!notes.contains(&"column_unknown".to_string()), "{notes:?}");
+    let order = statement_of(&w.core, "XSD-01", &w.core_id).await;
+    assert_eq!(
+        (
+            order["seller_uscc"].as_str(),
+            order["seller_name"].as_str(),
+            order["total_fen"].as_i64(),
+            order["remarks"].clone()
+        ),
+        (Some(code(101).as_str()), Some("乙公司"), Some(113_000), Value::Null),
+        "{order}"
+    );
+    let mail = start_mail(&t, |_| {}).await;
+    let again = mailed(&w, &mail, "采购订单_用友.csv", &own_headers_export()).await;
+    assert_eq!((again["accepted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(2)), "{again}");
+    mail.stop().await;
+
+    // The meanings are the core's alone: the supplier neither sees them nor has its files read by them.
+    let (_, theirs) = w.supplier.get("/api/v1/column-mappings").await;
+    assert_eq!(theirs["items"], json!([]), "{theirs}");
+    let p = preview(&w.supplier, "采购订单_用友.csv", own_headers_export()).await;
+    assert_eq!(column(&p, "往来单位识别码")["origin"], "unknown", "{p}");
+    // A bank shares no trade data and keeps no meanings.
+    let (s, refused) =
+        bank.post("/api/v1/column-mappings", json!({"columns": [{"header": "单号", "meaning": "order_no"}]})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{refused}");
+    let resp = bank.upload("/api/v1/submissions/preview", "x.csv", own_headers_export()).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    // "standard" returns a header to the platform's own reading.
+    let (_, m) =
+        w.core.post("/api/v1/column-mappings", json!({"columns": [{"header": "摘要", "meaning": "standard"}]})).await;
+    assert_eq!(m["items"].as_array().map(Vec::len), Some(3), "{m}");
+    assert!(!m.to_string().contains("摘要"), "{m}");
 }

@@ -49,6 +49,22 @@ impl Console {
         self.http.post(format!("{}/submissions", self.base)).multipart(form).send().await.unwrap()
     }
 
+    /// Posts the upload form's preview button: answers the 303's location.
+    async fn preview(&self, name: &str, bytes: &[u8]) -> String {
+        let file = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+        let form = reqwest::multipart::Form::new().text("csrf_token", self.csrf.clone()).part("file", file);
+        let resp = self.http.post(format!("{}/submissions/preview", self.base)).multipart(form).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{}", resp.text().await.unwrap_or_default());
+        resp.headers()[header::LOCATION].to_str().unwrap().to_string()
+    }
+
+    /// Posts a urlencoded form with the session's token.
+    async fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = vec![("csrf_token", self.csrf.as_str())];
+        body.extend_from_slice(pairs);
+        self.http.post(format!("{}{path}", self.base)).form(&body).send().await.unwrap()
+    }
+
     /// Uploads through the form and follows nothing: answers the report's path from the 303.
     async fn upload(&self, name: &str, bytes: &[u8]) -> String {
         let resp = self.upload_with(name, bytes, &self.csrf, true).await;
@@ -265,4 +281,88 @@ async fn the_standard_page_lists_every_field_and_serves_the_templates() {
     let (status, missing) = supplier.get("/standard/templates/nothing.csv").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(missing.contains("<html"), "the console answers with its error page");
+}
+
+#[tokio::test]
+async fn the_console_previews_an_upload_fixes_its_columns_once_and_uploads_the_held_file() {
+    let t = spawn_app().await;
+    t.org_with_admin(100, "core", "c.admin").await;
+    t.org_with_admin(101, "supplier", "s.admin").await;
+    let core = Console::login(&t, "c.admin").await;
+    let supplier = Console::login(&t, "s.admin").await;
+    // An ERP export whose party and amount columns the standard does not know.
+    let csv = format!(
+        "订单号,订单日期,客户编码,供应方代码,含税总额\nPO-M-1,2026-02-01,{core},{sup},100.00\nPO-M-2,2026-02-02,{core},{sup},200.00\n",
+        core = code(100),
+        sup = code(101)
+    );
+
+    let (status, page) = core.get("/submissions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"upload-preview\"") && page.contains("formaction=\"/submissions/preview\""), "{page}");
+    let location = core.preview("erp_orders.csv", csv.as_bytes()).await;
+    assert!(location.starts_with("/submissions/preview/"), "{location}");
+    let (status, page) = core.get(&location).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for part in ["客户编码", "含税总额", "PO-M-1", "未识别", "data-origin=\"unknown\"", "id=\"preview-upload\""]
+    {
+        assert!(page.contains(part), "the preview lacks {part}");
+    }
+    assert_eq!(submission_count(&t).await, 0, "a preview stores nothing");
+    // The held file is its sender's alone.
+    assert_eq!(supplier.get(&location).await.0, StatusCode::NOT_FOUND);
+
+    // The user gives the unknown columns their meanings and previews again: they are read as the core's.
+    let form = [
+        ("action", "save"),
+        ("header", "客户编码"),
+        ("meaning", "buyer_uscc"),
+        ("current", "standard"),
+        ("header", "供应方代码"),
+        ("meaning", "seller_uscc"),
+        ("current", "standard"),
+        ("header", "含税总额"),
+        ("meaning", "total_amount"),
+        ("current", "standard"),
+        ("header", "订单号"),
+        ("meaning", "standard"),
+        ("current", "standard"),
+    ];
+    let resp = core.post_form(&location, &form).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let again = resp.headers()[header::LOCATION].to_str().unwrap().to_string();
+    assert_eq!(again, format!("{location}?ok=mapped"));
+    let (_, page) = core.get(&again).await;
+    assert!(page.contains("data-origin=\"organisation\"") && !page.contains("data-origin=\"unknown\""), "{page}");
+    let (_, mappings) = t.login("c.admin", PASSWORD).await.get("/api/v1/column-mappings").await;
+    assert_eq!(mappings["items"].as_array().map(Vec::len), Some(3), "{mappings}");
+
+    // A form from another page, without the token, changes nothing.
+    let forged = core
+        .http
+        .post(format!("{}{location}", core.base))
+        .form(&[("action", "upload"), ("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // Confirming uploads the held file once, read with the meanings.
+    let resp = core.post_form(&location, &[("action", "upload")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let report = resp.headers()[header::LOCATION].to_str().unwrap().to_string();
+    assert!(report.starts_with("/submissions/") && report.ends_with("?ok=uploaded"), "{report}");
+    let (_, page) = core.get(&report).await;
+    assert!(page.contains("id=\"report-accepted\">2<"), "{page}");
+    assert_eq!(submission_count(&t).await, 1);
+    // The held file went with its upload: confirming again finds nothing.
+    assert_eq!(core.post_form(&location, &[("action", "upload")]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(submission_count(&t).await, 1);
+
+    // Discarding a preview lets the file go without storing it.
+    let other = core.preview("erp_orders.csv", csv.as_bytes()).await;
+    let resp = core.post_form(&other, &[("action", "cancel")]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(core.get(&other).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(submission_count(&t).await, 1);
 }

@@ -52,6 +52,8 @@ const UPLOAD: &str = "__upload";
 
 /// A's purchase order, shared with the lake by A; no one else may see it.
 const VICTIM_ORDER_NO: &str = "PO-VICTIM-SECRET-0001";
+/// A header only A's own column meanings know.
+const VICTIM_HEADER: &str = "甲方专用客户编码列";
 const VICTIM_INVOICE_NO: &str = "26500000000000000777";
 /// What A's consent to its bank is for.
 const VICTIM_CONSENT_PURPOSE: &str = "甲方授权本行授信审查专用";
@@ -66,6 +68,13 @@ fn victim_trade_json(v_uscc: &str) -> Value {
         "buyer_uscc": v_uscc, "seller_uscc": code(101), "total_amount": "1000.00"},
         {"record_type": "invoice", "invoice_no": VICTIM_INVOICE_NO, "issue_date": "2026-01-20",
         "buyer_uscc": v_uscc, "seller_uscc": code(101), "total_amount": "1000.00", "order_refs": VICTIM_ORDER_NO}]})
+}
+
+fn victim_header_csv(v_uscc: &str) -> String {
+    format!(
+        "订单号,订单日期,{VICTIM_HEADER},销方统一社会信用代码,订单金额\nPO-FORGED-0003,2026-01-16,{v_uscc},{},99.00\n",
+        code(101)
+    )
 }
 
 fn victim_trade_csv(v_uscc: &str) -> Vec<u8> {
@@ -99,6 +108,7 @@ impl Victim {
             &self.loan_id,
             VICTIM_INVOICE_NO,
             VICTIM_ORDER_NO,
+            VICTIM_HEADER,
             &self.registration_id,
             &self.registration_reference,
             "甲方应收账款确权",
@@ -407,6 +417,14 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     drop(conn);
+    let as_a = Actor { org_id: org_id.clone(), org_kind: lianrong_domain::org::OrgKind::Core, ..system.clone() };
+    lianrong_app::column_mapping::change(
+        &t.app,
+        &as_a,
+        &[lianrong_app::column_mapping::MappingChange { header: VICTIM_HEADER.into(), meaning: "buyer_uscc".into() }],
+    )
+    .await
+    .unwrap();
     Victim {
         application_id,
         offer_id,
@@ -640,6 +658,22 @@ fn calls(v: &Victim) -> Vec<Call> {
             Some(json!({"__upload": String::from_utf8(victim_trade_csv(&v.uscc)).unwrap()})),
         ),
         c(Method::GET, "/api/v1/submissions", "/api/v1/submissions?page_size=200".into(), None),
+        // A file with A's own header: previewed with the caller's meanings, never A's.
+        c(
+            Method::POST,
+            "/api/v1/submissions/preview",
+            "/api/v1/submissions/preview".into(),
+            Some(json!({"__upload": victim_header_csv(&v.uscc)})),
+        ),
+        // Column meanings are the caller's own: reading them shows none of A's; changing them changes the
+        // caller's (A's are checked unchanged at the end).
+        c(Method::GET, "/api/v1/column-mappings", "/api/v1/column-mappings".into(), None),
+        c(
+            Method::POST,
+            "/api/v1/column-mappings",
+            "/api/v1/column-mappings".into(),
+            Some(json!({"columns": [{"header": VICTIM_HEADER, "meaning": "ignore"}]})),
+        ),
         c(Method::GET, "/api/v1/submissions/{id}", format!("/api/v1/submissions/{}", v.submission_id), None),
         c(
             Method::GET,
@@ -988,6 +1022,15 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
             }
             continue;
         }
+        if call.template == "/api/v1/column-mappings" && status == StatusCode::OK {
+            // The caller may have given A's header text a meaning of its own (the walk does): what matters
+            // is that only the caller's own meanings are listed, never A's.
+            let body: Value = serde_json::from_str(&text).unwrap();
+            for m in body["items"].as_array().unwrap() {
+                assert!(m["meaning"] != "buyer_uscc", "{caller_name} saw A's meaning: {m}");
+            }
+            continue;
+        }
         // A value the caller sent itself (in the body) may be echoed back; everything else of A's must be
         // absent.
         let sent = |secret: &str| call.body.as_ref().is_some_and(|b| b.to_string().contains(secret));
@@ -1022,6 +1065,14 @@ async fn walk(caller_name: &str, api: &Api, v: &Victim) {
                 .body
                 .as_ref()
                 .is_some_and(|b| b["parent_product_id"].is_null() && b["eligible_chain_ids"] == json!([])),
+            // A preview reads the file with the caller's meanings: A's header is unknown to it.
+            (Method::POST, StatusCode::OK) if call.template == "/api/v1/submissions/preview" => {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                let columns = body["sheets"][0]["columns"].as_array().cloned().unwrap_or_default();
+                columns.iter().filter(|c| c["header"] == VICTIM_HEADER).all(|c| c["meaning"] != "buyer_uscc")
+            }
+            // Changing column meanings changes the caller's own.
+            (Method::POST, StatusCode::OK) if call.template == "/api/v1/column-mappings" => true,
             // So is setting the caller's own signing key (never another's).
             (Method::PUT | Method::POST, StatusCode::OK) if call.template.starts_with("/api/v1/signing-key") => true,
             // A submission of another's trade is received (its raw bytes kept) and every row refused.
@@ -1167,6 +1218,17 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
         .await
         .unwrap();
     assert_eq!(owned, 1, "no consent was given in A's name or to A");
+    let meanings: Vec<(String, String)> =
+        sqlx::query_as("SELECT header, meaning FROM column_mapping WHERE org_id = $1")
+            .bind(&v.org_id)
+            .fetch_all(&t.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        meanings,
+        vec![(VICTIM_HEADER.to_string(), "buyer_uscc".to_string())],
+        "A's column meanings are A's alone"
+    );
 }
 
 #[tokio::test]
@@ -1274,6 +1336,13 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
     t.org_with_admin(200, "core", "f.core").await;
     t.org_with_admin(201, "supplier", "f.sup").await;
     t.org_with_admin(202, "bank", "f.bank").await;
+    // A's admin holds a file in a preview, waiting for its confirmation.
+    let a = t.login("a.admin", PASSWORD).await;
+    let file = reqwest::multipart::Part::bytes(victim_header_csv(&v.uscc).into_bytes()).file_name("甲方订单.csv");
+    let form = reqwest::multipart::Form::new().text("csrf_token", a.csrf.clone().unwrap()).part("file", file);
+    let held = a.http.post(format!("{}/submissions/preview", t.base_url)).multipart(form).send().await.unwrap();
+    let held_path = held.url().path().to_string();
+    assert!(held_path.starts_with("/submissions/preview/") && held.status() == StatusCode::OK, "{held_path}");
 
     // Pages and forms that touch no organisation's data.
     let public: BTreeSet<(String, String)> = [
@@ -1393,6 +1462,22 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
             vec![(UPLOAD, String::from_utf8(victim_trade_csv(&v.uscc)).unwrap())],
         ),
         get("/submissions", "/submissions?page_size=200".into()),
+        // A preview of a file with A's header: held for the caller, read with the caller's meanings.
+        post("/submissions/preview", "/submissions/preview".into(), vec![(UPLOAD, victim_header_csv(&v.uscc))]),
+        // A's held file is A's admin's alone: not shown, mapped through, uploaded or let go by anyone else.
+        get("/submissions/preview/{token}", held_path.clone()),
+        post(
+            "/submissions/preview/{token}",
+            held_path.clone(),
+            vec![
+                ("action", "save".into()),
+                ("header", VICTIM_HEADER.into()),
+                ("meaning", "ignore".into()),
+                ("current", "standard".into()),
+            ],
+        ),
+        post("/submissions/preview/{token}", held_path.clone(), vec![("action", "upload".into())]),
+        post("/submissions/preview/{token}", held_path.clone(), vec![("action", "cancel".into())]),
         get("/submissions/{id}", format!("/submissions/{}", v.submission_id)),
         get("/submissions/{id}/raw", format!("/submissions/{}/raw", v.submission_id)),
         get("/trade-records", "/trade-records?page_size=200".into()),
@@ -1601,6 +1686,18 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
                         && text.contains("id=\"report-accepted\">0<")
                         && text.contains("data-code=\"not_a_party\"")
                 }
+                // The preview lands on the caller's own held file, read with the caller's meanings.
+                (Method::POST, StatusCode::OK) if *template == "/submissions/preview" => {
+                    landed.starts_with("/submissions/preview/")
+                        && landed != held_path
+                        && text.contains(VICTIM_HEADER)
+                        && !text.contains("data-origin=\"organisation\"")
+                }
+                // Discarding is answered alike whether or not the token names a held file of the caller's;
+                // A's held file is checked still held at the end.
+                (Method::POST, StatusCode::OK) if *template == "/submissions/preview/{token}" => {
+                    form.iter().any(|(n, a)| *n == "action" && a == "cancel") && landed == "/submissions"
+                }
                 (Method::GET, StatusCode::OK) => !template.contains('{') || *template == "/standard/templates/{name}",
                 (_, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => true,
                 // A form refused as invalid changed nothing either (checked at the end).
@@ -1618,4 +1715,6 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         }
     }
     assert_victim_unchanged(&t, &v).await;
+    let status = a.http.get(format!("{}{held_path}", t.base_url)).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::OK, "A's held file is still held for A");
 }

@@ -3,9 +3,12 @@
 //! spaces, punctuation and the "required" star removed, a trailing unit "元"/"yuan" dropped), and a
 //! template header such as "发票号码/invoice_no" matches through either half.
 
+use std::collections::BTreeMap;
+
 use super::line::{self, LineField};
 use super::value::normalize_width;
 use super::{Field, RecordType};
+use crate::limits::{COLUMN_HEADER_CHARS_MAX, COLUMN_MAPPINGS_PER_ORG_MAX};
 
 /// Other names each field is known by in ERP exports and hand-made sheets (normalised forms are compared,
 /// so case, spaces and punctuation do not matter).
@@ -214,6 +217,171 @@ pub fn match_header(header: &str) -> Option<Field> {
         .find_map(|p| lookup(&p))
 }
 
+/// What an organisation has said one of its column headers means: a field of the standard, a column of
+/// an invoice's lines, or nothing to keep. It overrides the standard's recognition for that organisation's
+/// files only, through every channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnMeaning {
+    Field(Field),
+    Line(LineField),
+    Ignore,
+}
+
+impl ColumnMeaning {
+    /// The code stored and sent: a field's code, a line column's code, or `ignore`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ColumnMeaning::Field(f) => f.code(),
+            ColumnMeaning::Line(l) => l.code(),
+            ColumnMeaning::Ignore => "ignore",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ColumnMeaning> {
+        if code == "ignore" {
+            return Some(ColumnMeaning::Ignore);
+        }
+        Field::parse(code)
+            .map(ColumnMeaning::Field)
+            .ok()
+            .or_else(|| LineField::parse(code).ok().map(ColumnMeaning::Line))
+    }
+
+    pub fn label(self, lang_en: bool) -> &'static str {
+        match self {
+            ColumnMeaning::Field(f) => f.label(lang_en),
+            ColumnMeaning::Line(l) => l.label(lang_en),
+            ColumnMeaning::Ignore => {
+                if lang_en {
+                    "Not kept"
+                } else {
+                    "不报送"
+                }
+            }
+        }
+    }
+
+    /// Every meaning a column can be given, fields first, for choosing one.
+    pub fn all() -> Vec<ColumnMeaning> {
+        Field::ALL
+            .iter()
+            .copied()
+            .map(ColumnMeaning::Field)
+            .chain(LineField::ALL.iter().copied().map(ColumnMeaning::Line))
+            .chain([ColumnMeaning::Ignore])
+            .collect()
+    }
+}
+
+/// Why a header cannot be given a meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingError {
+    HeaderEmpty,
+    HeaderTooLong,
+    TooMany,
+}
+
+/// The key a header is remembered by: its text after width, case, spaces and punctuation are normalised,
+/// so "客户 编码" and "客户编码" are one header.
+pub fn header_key(header: &str) -> String {
+    normalize_plain(&normalize_width(header))
+}
+
+/// An organisation's own column meanings, by header key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnMapping {
+    by_key: BTreeMap<String, ColumnMeaning>,
+}
+
+impl ColumnMapping {
+    pub fn new() -> ColumnMapping {
+        ColumnMapping::default()
+    }
+
+    /// Remembers a header's meaning, replacing an earlier one for the same header.
+    pub fn insert(&mut self, header: &str, meaning: ColumnMeaning) -> Result<(), MappingError> {
+        let key = checked_key(header)?;
+        if !self.by_key.contains_key(&key) && self.by_key.len() >= COLUMN_MAPPINGS_PER_ORG_MAX {
+            return Err(MappingError::TooMany);
+        }
+        self.by_key.insert(key, meaning);
+        Ok(())
+    }
+
+    pub fn meaning(&self, header: &str) -> Option<ColumnMeaning> {
+        if self.by_key.is_empty() {
+            return None;
+        }
+        self.by_key.get(&header_key(header)).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+/// A header's key, refusing one that is empty once normalised or longer than the limit.
+pub fn checked_key(header: &str) -> Result<String, MappingError> {
+    if header.chars().count() > COLUMN_HEADER_CHARS_MAX {
+        return Err(MappingError::HeaderTooLong);
+    }
+    let key = header_key(header);
+    if key.is_empty() {
+        return Err(MappingError::HeaderEmpty);
+    }
+    Ok(key)
+}
+
+/// How a column came to be read as it was, shown to the submitter in a file's preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnOrigin {
+    /// The header cell is empty.
+    Blank,
+    /// The standard's name or one of its aliases.
+    Standard,
+    /// The organisation's own mapping.
+    Organisation,
+    /// A generic document number or date column, given the sheet's record type's field.
+    Generic,
+    /// A column the platform knows but does not keep (序号, 开票人).
+    Unused,
+    /// A header the platform does not know: ignored with a warning.
+    Unknown,
+    /// A second column for a field already read from an earlier column: ignored with a warning.
+    Duplicate,
+}
+
+impl ColumnOrigin {
+    pub fn code(self) -> &'static str {
+        match self {
+            ColumnOrigin::Blank => "blank",
+            ColumnOrigin::Standard => "standard",
+            ColumnOrigin::Organisation => "organisation",
+            ColumnOrigin::Generic => "generic",
+            ColumnOrigin::Unused => "unused",
+            ColumnOrigin::Unknown => "unknown",
+            ColumnOrigin::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn label(self, lang_en: bool) -> &'static str {
+        let (zh, en) = match self {
+            ColumnOrigin::Blank => ("空表头", "Blank header"),
+            ColumnOrigin::Standard => ("按数据标准识别", "Standard name"),
+            ColumnOrigin::Organisation => ("按本机构设定", "Our mapping"),
+            ColumnOrigin::Generic => ("通用单号/日期列", "Generic number or date"),
+            ColumnOrigin::Unused => ("已知列，不报送", "Known, not kept"),
+            ColumnOrigin::Unknown => ("未识别，将忽略", "Not recognised, ignored"),
+            ColumnOrigin::Duplicate => ("重复列，将忽略", "Repeated, ignored"),
+        };
+        if lang_en { en } else { zh }
+    }
+}
+
 /// How a sheet's columns map onto fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderMap {
@@ -228,6 +396,8 @@ pub struct HeaderMap {
     pub generic_doc_date: Option<usize>,
     /// Columns of an invoice's line items (goods, quantity, unit price, tax rate).
     pub lines: Vec<(usize, LineField)>,
+    /// For each column, how its reading was decided.
+    pub origins: Vec<ColumnOrigin>,
 }
 
 impl HeaderMap {
@@ -248,6 +418,14 @@ impl HeaderMap {
             && (has_line(LineField::Quantity) || has_line(LineField::UnitPrice) || has_line(LineField::TaxRate))
     }
 
+    /// What a column is read as, once the sheet's record type has resolved its generic columns.
+    pub fn meaning_of(&self, column: usize) -> Option<ColumnMeaning> {
+        if let Some(Some(f)) = self.columns.get(column) {
+            return Some(ColumnMeaning::Field(*f));
+        }
+        self.lines.iter().find(|(i, _)| *i == column).map(|(_, l)| ColumnMeaning::Line(*l))
+    }
+
     /// Gives the generic number and date columns the record type's own number and date fields, unless
     /// the sheet names those explicitly.
     pub fn resolve_generic(&mut self, rt: RecordType) {
@@ -262,8 +440,13 @@ impl HeaderMap {
     }
 }
 
-/// Maps a header row; blank headers are ignored silently.
+/// Maps a header row by the standard's names; blank headers are ignored silently.
 pub fn map_headers(headers: &[String]) -> HeaderMap {
+    map_headers_with(headers, &ColumnMapping::default())
+}
+
+/// Maps a header row, an organisation's own meanings first, then the standard's names.
+pub fn map_headers_with(headers: &[String], mapping: &ColumnMapping) -> HeaderMap {
     let mut map = HeaderMap {
         columns: Vec::with_capacity(headers.len()),
         unknown: Vec::new(),
@@ -271,39 +454,74 @@ pub fn map_headers(headers: &[String]) -> HeaderMap {
         generic_doc_no: None,
         generic_doc_date: None,
         lines: Vec::new(),
+        origins: Vec::with_capacity(headers.len()),
     };
     for (i, h) in headers.iter().enumerate() {
-        if h.trim().is_empty() {
+        let origin = map_column(&mut map, i, h, mapping);
+        map.origins.push(origin);
+    }
+    map
+}
+
+/// Reads one column into the map (pushing exactly one entry onto `columns`) and answers how.
+fn map_column(map: &mut HeaderMap, i: usize, h: &str, mapping: &ColumnMapping) -> ColumnOrigin {
+    if h.trim().is_empty() {
+        map.columns.push(None);
+        return ColumnOrigin::Blank;
+    }
+    let (found, origin) = match mapping.meaning(h) {
+        Some(ColumnMeaning::Ignore) => {
             map.columns.push(None);
-            continue;
+            return ColumnOrigin::Organisation;
         }
-        match match_header(h) {
-            Some(f) if map.columns.contains(&Some(f)) => {
-                map.duplicates.push((i, h.clone(), f));
-                map.columns.push(None);
-            }
-            Some(f) => map.columns.push(Some(f)),
-            None => {
-                map.columns.push(None);
-                if let Some(l) = line::match_line_header(h) {
-                    map.lines.push((i, l));
-                } else if is_generic_doc_no(h) && map.generic_doc_no.is_none() {
-                    map.generic_doc_no = Some(i);
-                } else if is_generic_doc_date(h) && map.generic_doc_date.is_none() {
-                    map.generic_doc_date = Some(i);
-                } else if !is_recognised_unused(h) {
-                    map.unknown.push((i, h.clone()));
-                }
+        Some(ColumnMeaning::Line(l)) => {
+            map.columns.push(None);
+            map.lines.push((i, l));
+            return ColumnOrigin::Organisation;
+        }
+        Some(ColumnMeaning::Field(f)) => (Some(f), ColumnOrigin::Organisation),
+        None => (match_header(h), ColumnOrigin::Standard),
+    };
+    match found {
+        Some(f) if map.columns.contains(&Some(f)) => {
+            map.duplicates.push((i, h.to_string(), f));
+            map.columns.push(None);
+            ColumnOrigin::Duplicate
+        }
+        Some(f) => {
+            map.columns.push(Some(f));
+            origin
+        }
+        None => {
+            map.columns.push(None);
+            if let Some(l) = line::match_line_header(h) {
+                map.lines.push((i, l));
+                ColumnOrigin::Standard
+            } else if is_generic_doc_no(h) && map.generic_doc_no.is_none() {
+                map.generic_doc_no = Some(i);
+                ColumnOrigin::Generic
+            } else if is_generic_doc_date(h) && map.generic_doc_date.is_none() {
+                map.generic_doc_date = Some(i);
+                ColumnOrigin::Generic
+            } else if is_recognised_unused(h) {
+                ColumnOrigin::Unused
+            } else {
+                map.unknown.push((i, h.to_string()));
+                ColumnOrigin::Unknown
             }
         }
     }
-    map
 }
 
 /// Whether a row looks like a header row: it names at least two fields, one of them a document number
 /// or the record type.
 pub fn is_header_row(cells: &[String]) -> bool {
-    let map = map_headers(cells);
+    is_header_row_with(cells, &ColumnMapping::default())
+}
+
+/// Whether a row looks like a header row once the organisation's own meanings are applied.
+pub fn is_header_row_with(cells: &[String], mapping: &ColumnMapping) -> bool {
+    let map = map_headers_with(cells, mapping);
     let keyed = [
         Field::RecordType,
         Field::OrderNo,
@@ -375,6 +593,47 @@ mod tests {
             let _ = infer_type(&map);
             let _ = is_header_row(&cells);
         }
+    }
+
+    #[test]
+    fn an_organisations_meanings_come_before_the_standards_names() {
+        let mut mine = ColumnMapping::new();
+        mine.insert("客户 编码", ColumnMeaning::Field(Field::BuyerUscc)).unwrap();
+        mine.insert("单号", ColumnMeaning::Field(Field::OrderNo)).unwrap();
+        mine.insert("金额", ColumnMeaning::Ignore).unwrap();
+        mine.insert("品名", ColumnMeaning::Line(LineField::GoodsName)).unwrap();
+        let headers = row(&["单号", "客户编码", "金额", "价税合计", "品名", "颜色", ""]);
+        assert!(!is_header_row(&row(&["单号", "客户编码"])));
+        assert!(is_header_row_with(&row(&["单号", "客户编码"]), &mine));
+        let m = map_headers_with(&headers, &mine);
+        assert_eq!(m.columns[..4], [Some(Field::OrderNo), Some(Field::BuyerUscc), None, Some(Field::TotalAmount)]);
+        assert_eq!(m.lines, vec![(4, LineField::GoodsName)]);
+        assert_eq!(m.unknown, vec![(5, "颜色".to_string())]);
+        assert_eq!(
+            m.origins,
+            vec![
+                ColumnOrigin::Organisation,
+                ColumnOrigin::Organisation,
+                ColumnOrigin::Organisation,
+                ColumnOrigin::Standard,
+                ColumnOrigin::Organisation,
+                ColumnOrigin::Unknown,
+                ColumnOrigin::Blank,
+            ]
+        );
+        assert_eq!(m.meaning_of(4), Some(ColumnMeaning::Line(LineField::GoodsName)));
+        assert_eq!(checked_key("—— "), Err(MappingError::HeaderEmpty));
+        assert_eq!(checked_key(&"长".repeat(COLUMN_HEADER_CHARS_MAX + 1)), Err(MappingError::HeaderTooLong));
+    }
+
+    #[test]
+    fn every_meaning_reads_back_from_its_code() {
+        let all = ColumnMeaning::all();
+        for m in &all {
+            assert_eq!(ColumnMeaning::parse(m.code()), Some(*m), "{} is one meaning only", m.code());
+        }
+        let codes: std::collections::HashSet<_> = all.iter().map(|m| m.code()).collect();
+        assert_eq!(codes.len(), all.len(), "no field and line column share a code");
     }
 
     #[test]

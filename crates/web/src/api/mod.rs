@@ -8,6 +8,7 @@ pub mod audit;
 pub mod chain;
 pub mod cluster;
 pub mod collection_account;
+pub mod column_mapping;
 pub mod commitment;
 pub mod confirmation;
 pub mod consent;
@@ -54,7 +55,7 @@ use crate::state::AppState;
         audit::list,
         standard::get, standard::template,
         submission::submit, submission::upload, submission::list, submission::get, submission::issues, submission::raw,
-        submission::records, submission::record,
+        submission::records, submission::record, submission::preview, column_mapping::list, column_mapping::change,
         four_flow::list, four_flow::get, four_flow::receivables, four_flow::receivable_totals, four_flow::penetration,
         collection_account::get, collection_account::bind, collection_account::list_changes, collection_account::propose,
         collection_account::consent, collection_account::withdraw, collection_account::decline,
@@ -164,6 +165,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/submissions/upload",
             post(submission::upload).layer(axum::extract::DefaultBodyLimit::max(submission::UPLOAD_BODY_BYTES_MAX)),
         )
+        .route(
+            "/submissions/preview",
+            post(submission::preview).layer(axum::extract::DefaultBodyLimit::max(submission::UPLOAD_BODY_BYTES_MAX)),
+        )
+        .route("/column-mappings", get(column_mapping::list).post(column_mapping::change))
         .route("/submissions/{id}", get(submission::get))
         .route("/submissions/{id}/issues", get(submission::issues))
         .route("/submissions/{id}/raw", get(submission::raw))

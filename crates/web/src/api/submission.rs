@@ -376,7 +376,7 @@ pub async fn receive_upload(
             continue;
         }
         let spooled = spool(field).await?;
-        return process_spooled(s, actor, spooled).await;
+        return process_spooled(s, actor, std::sync::Arc::new(spooled)).await;
     }
     Err(file_missing())
 }
@@ -394,7 +394,11 @@ pub enum Processed {
 
 /// Stores the spooled file in the raw zone and records the submission, then processes it in a task of
 /// its own, so that a request timing out or a client hanging up cannot cut the processing short.
-pub async fn process_spooled(s: &AppState, actor: &lianrong_app::Actor, spooled: SpooledFile) -> ApiResult<Processed> {
+pub async fn process_spooled(
+    s: &AppState,
+    actor: &lianrong_app::Actor,
+    spooled: std::sync::Arc<SpooledFile>,
+) -> ApiResult<Processed> {
     let received = app::receive_path(&s.app, actor, Channel::Upload, &spooled.name, spooled.file.path()).await?;
     let id = received.id().to_string();
     let (app_state, task_actor) = (s.app.clone(), actor.clone());
@@ -692,3 +696,135 @@ pub async fn record(
 
 /// The batch body limit, for the router's per-route body limit.
 pub const BATCH_BODY_BYTES_MAX: usize = API_BATCH_BYTES_MAX;
+
+// ---- a file's preview ----
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MessageDto {
+    pub code: String,
+    pub message_en: String,
+    pub message_zh: String,
+}
+
+impl From<app::Problem> for MessageDto {
+    fn from(p: app::Problem) -> Self {
+        MessageDto { code: p.code, message_en: p.en, message_zh: p.zh }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ColumnPreviewDto {
+    /// The spreadsheet's column letter.
+    pub column: String,
+    pub header: String,
+    /// What the column is read as (a field's or a line column's code); absent when it is not read.
+    pub meaning: Option<String>,
+    pub meaning_zh: Option<String>,
+    pub meaning_en: Option<String>,
+    /// standard, organisation (the organisation's own meaning), generic, unused, unknown, duplicate, blank.
+    pub origin: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SampleRowDto {
+    pub row_no: u64,
+    /// The cells' text under the columns, in order, shortened to 40 characters.
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SheetPreviewDto {
+    pub file_name: String,
+    pub sheet_name: Option<String>,
+    /// read, hidden, empty, no_header, type_unknown, unreadable.
+    pub status: String,
+    pub problem: Option<MessageDto>,
+    pub header_row_no: Option<u64>,
+    /// With no header row found, the row whose columns are shown as the likeliest header, to be given
+    /// meanings through POST /api/v1/column-mappings.
+    pub header_guess_row_no: Option<u64>,
+    pub record_type: Option<String>,
+    /// The sheet lists invoices' lines.
+    pub lines: bool,
+    /// The party column the sheet lacks (buyer_uscc or seller_uscc), taken to be the submitter.
+    pub own_party: Option<String>,
+    pub columns: Vec<ColumnPreviewDto>,
+    pub samples: Vec<SampleRowDto>,
+    /// Data rows under the header, total rows not included, counted up to a limit.
+    pub rows: u64,
+    pub rows_more: bool,
+    pub total_rows: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FilePreviewDto {
+    pub file_name: String,
+    pub format: Option<String>,
+    pub encoding: Option<String>,
+    pub error: Option<MessageDto>,
+    pub sheets: Vec<SheetPreviewDto>,
+}
+
+impl From<app::FilePreview> for FilePreviewDto {
+    fn from(p: app::FilePreview) -> Self {
+        FilePreviewDto {
+            file_name: p.file_name,
+            format: p.format,
+            encoding: p.encoding,
+            error: p.error.map(MessageDto::from),
+            sheets: p.sheets.into_iter().map(sheet_dto).collect(),
+        }
+    }
+}
+
+fn sheet_dto(s: app::SheetPreview) -> SheetPreviewDto {
+    SheetPreviewDto {
+        file_name: s.file_name,
+        sheet_name: s.sheet_name,
+        status: s.status.code().into(),
+        problem: s.problem.map(MessageDto::from),
+        header_row_no: s.header_row_no,
+        header_guess_row_no: s.header_guess_row_no,
+        record_type: s.record_type.map(|r| r.code().into()),
+        lines: s.lines,
+        own_party: s.own_side.map(|f| f.code().into()),
+        columns: s
+            .columns
+            .into_iter()
+            .map(|c| ColumnPreviewDto {
+                column: c.letter,
+                header: c.header,
+                meaning: c.meaning.map(|m| m.code().into()),
+                meaning_zh: c.meaning.map(|m| m.label(false).into()),
+                meaning_en: c.meaning.map(|m| m.label(true).into()),
+                origin: c.origin.code().into(),
+            })
+            .collect(),
+        samples: s.samples.into_iter().map(|r| SampleRowDto { row_no: r.row_no, cells: r.cells }).collect(),
+        rows: s.rows,
+        rows_more: s.rows_more,
+        total_rows: s.total_rows,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/preview", tag = "submission",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    description = "How an upload of this file would be read, before anything is stored: each sheet's header row, record type, \
+                   each column's meaning and where it came from (the standard or the organisation's own mapping), and the first rows. \
+                   Nothing is kept; fix a column with POST /api/v1/column-mappings, then upload.",
+    responses((status = 200, body = FilePreviewDto), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem)))]
+pub async fn preview(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    mut multipart: Multipart,
+) -> ApiResult<Json<FilePreviewDto>> {
+    while let Some(field) = next_part(&mut multipart).await? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let spooled = spool(field).await?;
+        let p = app::preview_path(&s.app, &actor, &spooled.name, spooled.file.path()).await?;
+        return Ok(Json(p.into()));
+    }
+    Err(file_missing())
+}

@@ -22,6 +22,7 @@ mod login;
 mod mailbox;
 mod org;
 mod penetration;
+mod preview;
 mod product;
 mod registration;
 mod standard;
@@ -83,6 +84,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/log/{leaf_index}", get(log::detail))
         // The data lake: submissions and their reports, the records they became, the data standard.
         .route("/submissions", get(submission::list).post(submission::upload).layer(submission::upload_limit()))
+        .route("/submissions/preview", post(submission::preview).layer(submission::upload_limit()))
+        .route("/submissions/preview/{token}", get(preview::page).post(preview::confirm))
         .route("/submissions/{id}", get(submission::report))
         .route("/submissions/{id}/raw", get(submission::raw))
         .route("/trade-records", get(trade::list))
@@ -300,6 +303,10 @@ fn done_message(code: &str) -> Option<(&'static str, &'static str)> {
         "processing" => (
             "文件已接收并安全保存，仍在处理中；请稍后刷新本页查看结果。",
             "The file is received and stored safely and is still being processed; refresh this page shortly.",
+        ),
+        "mapped" => (
+            "列映射已保存，以下预览已按新映射重新读取；此后本机构经任一渠道报送的文件均按此映射识别。",
+            "The column meanings are saved and the preview below reads the file with them; every later file of our organisation, through any channel, is read the same way.",
         ),
         "uploaded" => {
             ("文件已接收并处理完毕，结果如下。", "The file was received and processed; the outcome is below.")

@@ -206,8 +206,43 @@ pub async fn upload(
     }
 }
 
+/// The upload form's other button: the file is read and held, and its preview shown, before anything is
+/// stored (see `preview`).
+pub async fn preview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let spooled = match multipart {
+        Ok(m) => receive_file(&ctx, m).await,
+        Err(r) => Err(UploadError::Failed(Failed {
+            status: StatusCode::BAD_REQUEST,
+            error: AppError::new(
+                ErrorKind::Invalid,
+                "multipart_invalid",
+                format!("The upload form could not be read: {}", r.body_text()),
+                "无法读取上传表单，请返回页面后重新上传",
+            ),
+        })),
+    };
+    match spooled {
+        Ok(file) => super::preview::show_new(&state, &ctx, file).await,
+        Err(UploadError::Refused(r)) => r,
+        Err(UploadError::Failed(f)) => ctx.respond(list_page(&state, &ctx, &Params::default(), Some(&f)).await),
+    }
+}
+
 /// Answers the submission's id and whether its processing finished while the request waited.
-async fn receive(state: &AppState, ctx: &Ctx, mut multipart: Multipart) -> Result<(String, bool), UploadError> {
+async fn receive(state: &AppState, ctx: &Ctx, multipart: Multipart) -> Result<(String, bool), UploadError> {
+    let spooled = receive_file(ctx, multipart).await?;
+    Ok(match api::process_spooled(state, ctx.actor(), std::sync::Arc::new(spooled)).await? {
+        api::Processed::Done(report) => (report.submission_id, true),
+        api::Processed::Pending(id) => (id, false),
+    })
+}
+
+/// Reads the form's token, then spools its file.
+async fn receive_file(ctx: &Ctx, mut multipart: Multipart) -> Result<api::SpooledFile, UploadError> {
     let mut token_checked = false;
     while let Some(field) = api::next_part(&mut multipart).await? {
         match field.name() {
@@ -223,11 +258,7 @@ async fn receive(state: &AppState, ctx: &Ctx, mut multipart: Multipart) -> Resul
                 if field.file_name().is_none_or(|n| n.trim().is_empty()) {
                     return Err(no_file().into());
                 }
-                let spooled = api::spool(field).await?;
-                return Ok(match api::process_spooled(state, ctx.actor(), spooled).await? {
-                    api::Processed::Done(report) => (report.submission_id, true),
-                    api::Processed::Pending(id) => (id, false),
-                });
+                return Ok(api::spool(field).await?);
             }
             _ => {}
         }

@@ -1,0 +1,136 @@
+//! An organisation's own column meanings: a header its ERP or finance desk uses that the standard does
+//! not know ("客户编码" for the buyer's credit code), or knows differently, told once and applied to its
+//! files through every channel. Only the organisation's sharers change it; it never affects another
+//! organisation's files.
+
+use lianrong_domain::limits::{COLUMN_HEADER_CHARS_MAX, COLUMN_MAPPINGS_PER_ORG_MAX, COLUMN_MAPPINGS_PER_REQUEST_MAX};
+use lianrong_domain::trade::header::{self, ColumnMapping, ColumnMeaning, MappingError};
+use lianrong_store::StoreError;
+use lianrong_store::column_mapping::{self as store, MappingRow};
+
+use crate::error::{AppError, AppResult};
+use crate::policy::{Actor, Permission};
+use crate::{App, audit, now_ms};
+
+/// The meaning code that forgets an organisation's meaning, so the standard's names apply again.
+pub const STANDARD: &str = "standard";
+
+/// One change: a header and the meaning code it is given (a field's code, a line column's code,
+/// `ignore`, or [`STANDARD`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingChange {
+    pub header: String,
+    pub meaning: String,
+}
+
+/// The actor's organisation's meanings, by header.
+pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<MappingRow>> {
+    audit::guard(app, actor, Permission::SubmitTrade, "column_mapping.list", "organisation", &actor.org_id).await?;
+    crate::submission::guard_kind(actor)?;
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    Ok(store::list(&mut conn, &actor.org_id).await?)
+}
+
+/// An organisation's meanings as the pipeline applies them. A stored header that no longer makes a key
+/// (it cannot: keys are checked when written) is skipped rather than stopping the organisation's files.
+pub(crate) async fn mapping_of(app: &App, org_id: &str) -> AppResult<ColumnMapping> {
+    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut mapping = ColumnMapping::new();
+    for row in store::list(&mut conn, org_id).await? {
+        if let Err(e) = mapping.insert(&row.header, row.meaning) {
+            tracing::warn!(org = org_id, header = %row.header, error = ?e, "a stored column meaning was skipped");
+        }
+    }
+    Ok(mapping)
+}
+
+/// Applies changes to the actor's organisation's meanings in one transaction, and answers the whole
+/// mapping after them. Every change is checked before any is written.
+pub async fn change(app: &App, actor: &Actor, changes: &[MappingChange]) -> AppResult<Vec<MappingRow>> {
+    let action = "column_mapping.change";
+    audit::guard(app, actor, Permission::SubmitTrade, action, "organisation", &actor.org_id).await?;
+    if let Err(e) = crate::submission::guard_kind(actor) {
+        audit::refused(app, actor, action, "organisation", &actor.org_id, &e.en).await;
+        return Err(e);
+    }
+    if changes.len() > COLUMN_MAPPINGS_PER_REQUEST_MAX {
+        return Err(AppError::invalid(
+            "columns",
+            "column_mappings_too_many",
+            format!("At most {COLUMN_MAPPINGS_PER_REQUEST_MAX} columns per request"),
+            format!("每次最多设定 {COLUMN_MAPPINGS_PER_REQUEST_MAX} 列"),
+        ));
+    }
+    let checked = changes.iter().enumerate().map(|(i, c)| check(i, c)).collect::<AppResult<Vec<_>>>()?;
+    let by = actor.trail_name();
+    let mut tx = app.db.begin_write().await?;
+    for (key, c, meaning) in &checked {
+        match meaning {
+            None => {
+                store::delete(&mut tx, &actor.org_id, key).await?;
+            }
+            Some(m) => {
+                let row = MappingRow {
+                    org_id: actor.org_id.clone(),
+                    header_key: key.clone(),
+                    header: c.header.trim().to_string(),
+                    meaning: *m,
+                    updated_by: by.clone(),
+                    updated_at_ms: now_ms(),
+                };
+                store::upsert(&mut tx, &row).await?;
+            }
+        }
+    }
+    if store::count(&mut tx, &actor.org_id).await? > COLUMN_MAPPINGS_PER_ORG_MAX as i64 {
+        return Err(AppError::conflict(
+            "column_mappings_full",
+            format!(
+                "An organisation keeps at most {COLUMN_MAPPINGS_PER_ORG_MAX} column meanings; return some to the standard first"
+            ),
+            format!("每个机构最多保存 {COLUMN_MAPPINGS_PER_ORG_MAX} 个列映射，请先将不用的恢复为按标准识别"),
+        ));
+    }
+    let detail: Vec<String> = checked.iter().map(|(_, c, _)| format!("{}={}", c.header.trim(), c.meaning)).collect();
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(actor, action, "organisation", &actor.org_id, "ok", &detail.join("; ")),
+    )
+    .await?;
+    let rows = store::list(&mut tx, &actor.org_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(rows)
+}
+
+/// A change's header key and meaning (`None` to return to the standard), or an error naming the entry.
+fn check(i: usize, c: &MappingChange) -> AppResult<(String, &MappingChange, Option<ColumnMeaning>)> {
+    let key = header::checked_key(c.header.trim()).map_err(|e| {
+        let (en, zh) = match e {
+            MappingError::HeaderTooLong => (
+                format!("Column {}: a header is at most {COLUMN_HEADER_CHARS_MAX} characters", i + 1),
+                format!("第 {} 项：表头最多 {COLUMN_HEADER_CHARS_MAX} 个字符", i + 1),
+            ),
+            MappingError::HeaderEmpty | MappingError::TooMany => (
+                format!("Column {}: the header has no letters or digits", i + 1),
+                format!("第 {} 项：表头中没有文字或数字", i + 1),
+            ),
+        };
+        AppError::invalid(&format!("columns[{i}].header"), "column_header_invalid", en, zh)
+    })?;
+    let meaning = c.meaning.trim();
+    if meaning == STANDARD {
+        return Ok((key, c, None));
+    }
+    let m = ColumnMeaning::parse(meaning).ok_or_else(|| {
+        AppError::invalid(
+            &format!("columns[{i}].meaning"),
+            "column_meaning_unknown",
+            format!(
+                "Column '{}': '{meaning}' is not a field of the standard, a line column, 'ignore' or 'standard'",
+                c.header.trim()
+            ),
+            format!("列“{}”：“{meaning}”不是数据标准的字段、发票明细列、ignore 或 standard", c.header.trim()),
+        )
+    })?;
+    Ok((key, c, Some(m)))
+}
