@@ -291,3 +291,55 @@ pub(crate) async fn count(conn: &mut Conn, sql: &'static str, binds: &[&str]) ->
     }
     Ok(q.fetch_one(&mut *conn).await?)
 }
+
+#[cfg(test)]
+mod migration_twins {
+    use super::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+
+    /// The documented differences between the two dialects' schemas, SQLite's spelling first: integers
+    /// are 64-bit in both (`INTEGER` is SQLite's name for its 64-bit integer, PostgreSQL's is `BIGINT`),
+    /// bytes are `BLOB` and `BYTEA`, and an empty byte string is written `X''` and `'\x'::bytea`.
+    const TYPE_MAP: &[(&str, &str)] = &[("INTEGER", "BIGINT"), ("BLOB", "BYTEA"), ("X''", "'\\x'::bytea")];
+
+    /// A migration's statements without comments, with runs of whitespace made one space.
+    fn statements(sql: &str) -> String {
+        let code: Vec<&str> = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect();
+        code.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn as_postgres(sqlite: &str) -> String {
+        let words: Vec<String> = statements(sqlite)
+            .split(' ')
+            .map(|w| {
+                let mut w = w.to_string();
+                for (from, to) in TYPE_MAP {
+                    if w.trim_end_matches([',', ';', ')']) == *from || (from.starts_with('X') && w.contains(from)) {
+                        w = w.replacen(from, to, 1);
+                    }
+                }
+                w
+            })
+            .collect();
+        words.join(" ")
+    }
+
+    #[test]
+    fn the_two_dialects_migrations_agree_beyond_the_type_map() {
+        assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len(), "every migration exists in both dialects");
+        for ((n, name, sqlite), (pn, pname, postgres)) in SQLITE_MIGRATIONS.iter().zip(POSTGRES_MIGRATIONS) {
+            assert_eq!((n, name), (pn, pname), "migrations are numbered and named alike");
+            assert_eq!(
+                as_postgres(sqlite),
+                statements(postgres),
+                "migration {n} {name}: SQLite's and PostgreSQL's statements differ beyond the documented type map"
+            );
+        }
+    }
+
+    #[test]
+    fn the_check_sees_a_difference() {
+        let sqlite = "CREATE TABLE t (a INTEGER NOT NULL, b TEXT); -- note";
+        assert_eq!(as_postgres(sqlite), statements("CREATE TABLE t (a BIGINT NOT NULL, b TEXT);"));
+        assert_ne!(as_postgres(sqlite), statements("CREATE TABLE t (a BIGINT NOT NULL, b TEXT NOT NULL);"));
+    }
+}
