@@ -1,4 +1,4 @@
-//! Financing applications (融资申请, issue 5 item 5). A supplier applies with receivables it is owed or
+//! Financing applications (融资申请). A supplier applies with receivables it is owed or
 //! a commitment part it holds, at one or several banks, granting each bank consent to read its data for
 //! this application. An automatic pre-check runs before anyone looks; a bank's officer reviews in the
 //! data room, a second approver signs above the threshold, and every decision carries its reason

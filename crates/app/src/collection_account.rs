@@ -1,4 +1,4 @@
-//! Fixed repayment accounts (回款账户确定, issue 4 item 4). A receivable's creditor binds it to the account
+//! Fixed repayment accounts (回款账户确定). A receivable's creditor binds it to the account
 //! its debtor must pay into; from then on the account changes only through a change request that the
 //! creditor, the debtor and — once the receivable is financed — the financier (the bank of the active
 //! registration) all consent to. The change applies, in the transaction of the last consent, onto the

@@ -1,4 +1,4 @@
-//! Digital payment commitments (数字债权凭证, M11; issue 5 item 3). A core issues a commitment to its
+//! Digital payment commitments (数字债权凭证). A core issues a commitment to its
 //! tier-1 supplier against confirmed payables, backed by its line at a bank; holders split parts to the
 //! fen, pass them to their own suppliers against verified trade, or discount them at a bank; at maturity
 //! the core's payment settles every holder exactly.

@@ -1,4 +1,4 @@
-//! Debtor confirmation (确权, issue 4 item 3): a creditor asks its debtor to confirm receivables, one
+//! Debtor confirmation (确权): a creditor asks its debtor to confirm receivables, one
 //! or a batch; the debtor confirms or rejects each, signing a canonical statement with its SM2 key; each
 //! decision is a leaf of the verifiable log, written in the same transaction; the time from request to
 //! decision is measured, because the programme wants it cut.

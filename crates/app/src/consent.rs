@@ -1,4 +1,4 @@
-//! Data authorisation (数据授权, M13): an owner of trade data — a supplier, or a core — lets one bank use
+//! Data authorisation (数据授权): an owner of trade data — a supplier, or a core — lets one bank use
 //! named categories of it (receivables, verified trade totals, raw records, the reference score) for a
 //! stated purpose until a date, and revokes it whenever it likes. A bank reads only through a live
 //! consent that covers the category: every read is checked, counted and audited in the same transaction

@@ -1,4 +1,4 @@
-//! The core-enterprise library (M6). Cores and key suppliers apply (or the operator enters them); only
+//! The core-enterprise library. Cores and key suppliers apply (or the operator enters them); only
 //! the operator admits, suspends and reinstates; an applicant may withdraw its own entry. Every move is
 //! checked by `domain::core_library::transition`, written with the expected prior status (so two
 //! concurrent moves cannot both win), and kept as history.
@@ -104,7 +104,7 @@ pub async fn list(app: &App, actor: &Actor, filter: EntryFilter, page: PageReque
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<EntryRecord> {
     policy::require(actor, Permission::ReadLibrary)?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    store::get(&mut conn, &policy::library_scope(actor), id, "").await.map_err(|e| match e {
+    store::get(&mut conn, &policy::library_scope(actor), id, false).await.map_err(|e| match e {
         StoreError::NotFound => entry_not_found(),
         other => other.into(),
     })
@@ -142,7 +142,7 @@ pub async fn transition(
     let scope = if deciding { LibraryScope::All } else { LibraryScope::Own { org_id: actor.org_id.clone() } };
     let now = now_ms();
     let mut tx = app.db.begin_write().await?;
-    let entry = match store::get(&mut tx, &scope, id, app.db.for_update()).await {
+    let entry = match store::get(&mut tx, &scope, id, true).await {
         Ok(e) => e,
         Err(StoreError::NotFound) => {
             drop(tx);

@@ -1,4 +1,4 @@
-//! Dedicated supply-chain credit lines (M7; issue 5 item 2, first part): a bank grants a core or a
+//! Dedicated supply-chain credit lines: a bank grants a core or a
 //! supplier a line; use cases that issue commitments or approve financings occupy it inside their own
 //! transaction ([`occupy_in`]) and repayment releases it ([`release_in`]). A line is never exceeded, also
 //! under concurrent requests: the store compares and changes in one statement, and every movement is an

@@ -1,4 +1,4 @@
-//! Loans (issue 5 item 6): disbursement records the advance, the registration against double financing,
+//! Loans: disbursement records the advance, the registration against double financing,
 //! the line occupation and (for a commitment part) the bank's acquisition of the part in ONE
 //! transaction; interest and fees are exact (`domain::loan`: ACT/360, half up once); repayment arrives
 //! through the receivable's fixed repayment account, pays interest then principal, and once the

@@ -1,6 +1,6 @@
-//! The verifiable log (DESIGN.md §4, M5): every important fact of the platform becomes a leaf of an
-//! append-only Merkle tree (`domain::log`), and the platform signs the tree's heads with SM2, so that a
-//! bank can check offline (`lianrong verify`) that a fact was recorded and that the log was never
+//! The verifiable log (docs/ARCHITECTURE.md, `crates/app`): every important fact of the platform becomes a
+//! leaf of an append-only Merkle tree (`domain::log`), and the platform signs the tree's heads with SM2, so
+//! that a bank can check offline (`lianrong verify`) that a fact was recorded and that the log was never
 //! rewritten.
 //!
 //! A leaf's data is the canonical JSON (keys sorted by their UTF-8 bytes, no insignificant white

@@ -1,4 +1,4 @@
-//! The designated mailbox (定点邮箱, channel 3 of the data lake, M4). Each core enterprise or supplier
+//! The designated mailbox (定点邮箱, channel 3 of the data lake). Each core enterprise or supplier
 //! has one address, `<credit code in lower case>@<mail domain>`; its admin registers the addresses
 //! allowed to send to it. A message from a registered sender becomes a submission through the same
 //! pipeline as an upload; a message from anyone else is kept byte for byte as a refused submission and

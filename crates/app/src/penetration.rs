@@ -1,4 +1,4 @@
-//! How deep a core enterprise's credit reaches (信用穿透, M11): its suppliers' tiers derived from the
+//! How deep a core enterprise's credit reaches (信用穿透): its suppliers' tiers derived from the
 //! lake's invoices, with the suppliers and volume per tier. A core sees its own chain by tier and names
 //! only its direct (tier-1) suppliers, whom it trades with; the operator and the regulator see every
 //! supplier. Anyone else is answered not found.

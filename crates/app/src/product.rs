@@ -1,4 +1,4 @@
-//! Financing products (M12, "one chain, one enterprise, one policy"): a bank's staff draft a product,
+//! Financing products ("one chain, one enterprise, one policy"): a bank's staff draft a product,
 //! edit the draft, publish it to the catalogue and withdraw it; a chain-specific variant narrows a
 //! product of the same bank to one chain with its own price. Published products are public to every
 //! signed-in user; drafts are seen by their bank only (anyone else is answered `not_found`). Chains

@@ -1,10 +1,10 @@
-//! Registration of receivables against double financing (M9, DOMAIN_FACTS A5). A creditor registers a
-//! receivable — one or more of its invoices against one debtor — for one financing; a second
-//! registration of any of those invoices is refused with the first one's reference, even when both are
+//! Registration of receivables against double financing (docs/domain-rules.md, "Receivables registration"). A
+//! creditor registers a receivable — one or more of its invoices against one debtor — for one financing; a
+//! second registration of any of those invoices is refused with the first one's reference, even when both are
 //! attempted at the same instant, because each invoice has one claim row whose primary key the database
-//! enforces. Registrations and releases are leaves of the verifiable log. Registrations export in the
-//! terms of the national registry (中登网, initial registration) and of the central bank's receivables
-//! financing platform (中征应收账款融资服务平台); that platform's confirmation file can be imported.
+//! enforces. Registrations and releases are leaves of the verifiable log. Registrations export in the terms
+//! of the national registry (中登网, initial registration) and of the central bank's receivables financing
+//! platform (中征应收账款融资服务平台); that platform's confirmation file can be imported.
 
 use std::collections::HashSet;
 

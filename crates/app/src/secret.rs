@@ -1,8 +1,9 @@
-//! Sensitive fields at rest (DESIGN.md §3): bank account numbers today, platform-held SM2 private keys and
-//! personal phone and ID numbers later. Each value is sealed with SM4 in GCM mode (an AEAD: confidentiality
-//! and integrity in one) under one 128-bit platform key, with a fresh random 96-bit nonce per value, and
-//! with associated data naming the row and field it belongs to, so that a sealed value copied onto another
-//! row, or into another column, fails to open instead of quietly reading as that row's value.
+//! Sensitive fields at rest (docs/ARCHITECTURE.md, `crates/app`): bank account numbers today, platform-held
+//! SM2 private keys and personal phone and ID numbers later. Each value is sealed with SM4 in GCM mode (an
+//! AEAD: confidentiality and integrity in one) under one 128-bit platform key, with a fresh random 96-bit
+//! nonce per value, and with associated data naming the row and field it belongs to, so that a sealed value
+//! copied onto another row, or into another column, fails to open instead of quietly reading as that row's
+//! value.
 //!
 //! The key comes from `LIANRONG_SECRET_KEY` (32 hex digits), else from the file `LIANRONG_SECRET_KEY_FILE`
 //! names, else (for `lianrong serve`, `demo` and `admin`) from `<data-dir>/secret.key`, created with mode

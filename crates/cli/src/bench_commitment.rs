@@ -1,4 +1,4 @@
-//! `lianrong bench commitment`: digital payment commitments under concurrent load (issue 5). A core
+//! `lianrong bench commitment`: digital payment commitments under concurrent load. A core
 //! issues one commitment to each of N tier-1 suppliers (16 by default) on its line at a bank; each
 //! tier-1 supplier is one client that, alone on its own commitment, passes 1–100 fen at a time to its
 //! own tier-2 supplier against a large verified invoice (and splits now and then), one operation after

@@ -1,4 +1,4 @@
-//! Financing applications (融资申请, issue 5 item 5): what a supplier finances, the automatic pre-check a
+//! Financing applications (融资申请): what a supplier finances, the automatic pre-check a
 //! bank's officer sees before reading anything, the four-eyes rule, and the bank's service time in
 //! working days. Pure rules; the app gathers the facts.
 

@@ -1,4 +1,4 @@
-//! Industry chains: one per cluster product line, with members and their declared role (M1, M19).
+//! Industry chains: one per cluster product line, with members and their declared role.
 
 use crate::labelled_enum;
 

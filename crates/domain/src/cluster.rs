@@ -1,6 +1,7 @@
-//! The city's "33618" cluster system (DOMAIN_FACTS.md A6): 3 trillion-level, 3 five-hundred-billion-level,
-//! 6 hundred-billion-level and 18 "new star" clusters. The lists are seed data that the operator edits in
-//! the database; only the first tier is fully verified, so every seed row carries a `verified` flag.
+//! The city's "33618" cluster system (docs/domain-rules.md, "The 33618 cluster system"): 3 trillion-level, 3
+//! five-hundred-billion-level, 6 hundred-billion-level and 18 "new star" clusters. The lists are seed data
+//! that the operator edits in the database; only the first tier is fully verified, so every seed row carries
+//! a `verified` flag.
 
 use crate::labelled_enum;
 
@@ -35,7 +36,8 @@ const fn seed(
 
 use ClusterTier::{FiveHundredBillion as F, HundredBillion as H, NewStar as N, Trillion as T};
 
-/// The seed list, loaded into the `cluster` table on first start-up (DOMAIN_FACTS.md A6 evidence tags).
+/// The seed list, loaded into the `cluster` table on first start-up; `verified` says whether a source
+/// confirms the row (docs/domain-rules.md, "The 33618 cluster system").
 pub const SEED: &[ClusterSeed] = &[
     seed("nev", T, "智能网联新能源汽车", "Intelligent connected new-energy vehicles", true),
     seed("electronics", T, "新一代电子信息制造业", "New-generation electronic information manufacturing", true),

@@ -1,13 +1,13 @@
-//! Digital payment commitments (数字债权凭证, M11; issue 5 item 3): the rules of issuing one and the
-//! double-entry ledger of its parts, pure and exact.
+//! Digital payment commitments (数字债权凭证): the rules of issuing one and the double-entry ledger of its parts,
+//! pure and exact.
 //!
 //! A commitment of `face_fen` starts as one part held by the tier-1 supplier it was issued to. Every
-//! operation is a transfer with an id that spends one held part into outputs summing exactly to it:
-//! a split (outputs to the same holder), a transfer to a supplier (the amount to the recipient, the
-//! change back), a discount at a bank (pending until the bank posts or voids it), and settlement at
-//! maturity. Parts are never changed in place, so the lineage of every fen is a tree back to the issue.
-//! The transfer id is the idempotency key (as in TigerBeetle, DOMAIN_FACTS D3): the same id with the same
-//! request is answered with the first result; with another request it is refused.
+//! operation is a transfer with an id that spends one held part into outputs summing exactly to it: a split
+//! (outputs to the same holder), a transfer to a supplier (the amount to the recipient, the change back), a
+//! discount at a bank (pending until the bank posts or voids it), and settlement at maturity. Parts are never
+//! changed in place, so the lineage of every fen is a tree back to the issue. The transfer id is the
+//! idempotency key (as in TigerBeetle; docs/domain-rules.md, "Transfer ids as idempotency keys"): the same id
+//! with the same request is answered with the first result; with another request it is refused.
 //!
 //! Invariants, asserted after every operation ([`Ledger::check`]) and property-tested: the live parts
 //! (held or pending) sum to the face less what was settled; a part is spent at most once; a spent part's
@@ -23,7 +23,8 @@ use crate::labelled_enum;
 pub const OUTPUTS_MAX: usize = 100;
 /// A commitment matures within a year of issue at the very most …
 pub const MATURITY_DAYS_MAX: i64 = 365;
-/// … and within six months in principle (a longer one is flagged).
+/// … and within six months in principle (a longer one is flagged). Both bounds: docs/domain-rules.md,
+/// "Receivable e-voucher terms".
 pub const MATURITY_DAYS_PRINCIPLE: i64 = 183;
 
 labelled_enum!(
@@ -560,10 +561,10 @@ pub enum IssueError {
     FaceOutOfBounds,
 }
 
-/// Checks an issue: a positive face within the confirmed payables behind it; maturity after the issue
-/// date, within a year; and — when a large core pays an SME — no later than the latest due date of
-/// those payables, since a commitment may not disguise a longer payment term (SME payment regulation
-/// Art. 11, 2025 revision; DOMAIN_FACTS A3).
+/// Checks an issue: a positive face within the confirmed payables behind it; maturity after the issue date,
+/// within a year; and — when a large core pays an SME — no later than the latest due date of those payables,
+/// since a commitment may not disguise a longer payment term (SME payment regulation Art. 11, 2025 revision;
+/// docs/domain-rules.md, "SME payment regulation").
 pub fn check_issue(
     face_fen: i64,
     backing_fen: i64,

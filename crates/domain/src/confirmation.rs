@@ -1,10 +1,10 @@
-//! Debtor confirmation (确权) and the data-only "four no's" path (M15): the two ways a receivable earns
-//! credit, kept apart on purpose.
+//! Debtor confirmation (确权) and the data-only "four no's" path: the two ways a receivable earns credit, kept
+//! apart on purpose.
 //!
-//! - **Confirmed** (确权): the debtor — usually a core enterprise — signs that it owes the receivable,
-//!   asked by the creditor or unasked by uploading its payables (which counts as confirming them, as on
-//!   the central bank's receivables financing platform, DOMAIN_FACTS A5). The core's own credit then
-//!   stands behind it. Sharing trade data with the lake is NOT confirmation: that is what the
+//! - **Confirmed** (确权): the debtor — usually a core enterprise — signs that it owes the receivable, asked by
+//!   the creditor or unasked by uploading its payables (which counts as confirming them, as on the central
+//!   bank's receivables financing platform; docs/domain-rules.md, "Receivables registration"). The core's own
+//!   credit then stands behind it. Sharing trade data with the lake is NOT confirmation: that is what the
 //!   data-only path rests on, and it must add no liability to the core.
 //! - **Data-only** (数据确真, "four no's"): the trade data prove the receivable (four-flow verified, no
 //!   discrepancy), so it may be financed without asking anything of the core: no confirmation, none of

@@ -1,4 +1,4 @@
-//! Data authorisation (数据授权, M13): an organisation that owns trade data — mostly a supplier — lets
+//! Data authorisation (数据授权): an organisation that owns trade data — mostly a supplier — lets
 //! one bank use named categories of it, for a stated purpose, until a date. Derived figures come first
 //! (receivables, verified totals); raw records are a category of their own that must be ticked. The
 //! owner revokes at any time; a consent past its date is expired. These are the pure rules: which

@@ -1,4 +1,4 @@
-//! The core-enterprise library (核心企业库, M6): a state machine per entry. An entry is applied for, then
+//! The core-enterprise library (核心企业库): a state machine per entry. An entry is applied for, then
 //! admitted by the operator; an admitted entry may be suspended and reinstated; any entry may be withdrawn,
 //! which is final. Every move is kept as history.
 

@@ -1,4 +1,4 @@
-//! Dedicated supply-chain credit lines (M7; issue 5 item 2): a bank grants a core — or a supplier — a
+//! Dedicated supply-chain credit lines: a bank grants a core — or a supplier — a
 //! line; issuing a commitment or approving a financing occupies part of it and repayment releases it.
 //! The one rule that matters: a line is never exceeded. The database enforces it with a conditional
 //! update (`used + amount <= limit`), so concurrent requests cannot both pass; these are the pure checks

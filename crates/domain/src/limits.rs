@@ -31,7 +31,7 @@ pub const SESSION_LIFETIME_MS: i64 = 12 * 60 * 60 * 1000;
 pub const API_KEYS_PER_ORG_MAX: i64 = 50;
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 200;
 
-// ---- Data lake (issue 3) ----
+// ---- Data lake ----
 /// Largest single amount on one trade record: 10 billion yuan (100亿元), in fen. Larger is a typing error.
 pub const TRADE_AMOUNT_FEN_MAX: i64 = 1_000_000_000_000;
 /// Trade dates before this year or after the other are refused as implausible.
@@ -44,7 +44,7 @@ pub const REFS_PER_FIELD_MAX: usize = 100;
 /// Longest payment term the standard accepts (three years); the SME rule is checked separately.
 pub const TERM_DAYS_MAX: i64 = 1095;
 pub const PARTY_NAME_CHARS_MAX: usize = 100;
-// ---- Fixed repayment accounts (issue 4 item 4) ----
+// ---- Fixed repayment accounts ----
 /// Digits of a bank account number once spaces and hyphens are dropped. Corporate settlement accounts run
 /// from 9 digits (some city and rural banks) to over 20 (the large banks); 30 leaves room for sub-account
 /// suffixes. Shorter or longer is a typing error.
@@ -120,7 +120,7 @@ pub const MAILDIR_BATCH_MAX: usize = 100;
 /// Rejected rows listed in a receipt mail (the console shows them all).
 pub const RECEIPT_ROW_ERRORS_MAX: usize = 50;
 
-// Registration of receivables (M9).
+// Registration of receivables.
 /// Most invoices one registration may claim.
 pub const REGISTRATION_INVOICES_MAX: usize = 100;
 /// Longest 登记证明编号 (the national registry's certificate number) recorded on a registration.

@@ -1,4 +1,4 @@
-//! Loans (issue 5 item 6): the money a bank advanced on an approved application, its interest and fees,
+//! Loans: the money a bank advanced on an approved application, its interest and fees,
 //! how a repayment is applied, and when it is overdue. Exact in fen.
 //!
 //! Day count and rounding, as Chinese banks quote RMB loans: an annual rate in basis points, a 360-day

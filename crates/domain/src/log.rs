@@ -1,4 +1,4 @@
-//! The verifiable log's mathematics (M5): an append-only Merkle tree in the shape of RFC 9162 §2.1 (the
+//! The verifiable log's mathematics: an append-only Merkle tree in the shape of RFC 9162 §2.1 (the
 //! same tree as RFC 6962 §2.1). A leaf hashes as `H(0x00 ‖ data)`, an interior node as
 //! `H(0x01 ‖ left ‖ right)`, and a tree of `n > 1` leaves splits at `k`, the largest power of two
 //! strictly below `n`. `H` is SM3 (GB/T 32905) by default; SHA-256 is selectable so that the code can be

@@ -1,4 +1,4 @@
-//! Financing products (M12, "one chain, one enterprise, one policy"): a bank publishes what it finances —
+//! Financing products ("one chain, one enterprise, one policy"): a bank publishes what it finances —
 //! receivables, factoring, reverse factoring, commitment discounts, order financing, data-only credit —
 //! on which chains, to which tiers, on what evidence, for what amounts, terms, rates and fees. A
 //! chain-specific variant belongs to the same bank, names exactly one chain and may only narrow its

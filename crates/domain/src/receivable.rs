@@ -1,7 +1,7 @@
-//! Receivables from verified trade: the due date from the payment term (the one rule for it), ageing,
-//! the SME payment regulation's 60-day limit for large buyers, and statutory late interest
-//! (《保障中小企业款项支付条例》, 2025 revision, Art. 9 and 17; DOMAIN_FACTS A3). Pure and exact: money is
-//! integer fen, interest is computed in integers with half-away-from-zero rounding.
+//! Receivables from verified trade: the due date from the payment term (the one rule for it), ageing, the SME
+//! payment regulation's 60-day limit for large buyers, and statutory late interest (《保障中小企业款项支付条例》, 2025
+//! revision, Art. 9 and 17; docs/domain-rules.md, "SME payment regulation"). Pure and exact: money is integer
+//! fen, interest is computed in integers with half-away-from-zero rounding.
 
 use jiff::Span;
 use jiff::civil::Date;

@@ -1,6 +1,6 @@
-//! Registration of receivables against double financing (M9, DOMAIN_FACTS A5): a receivable's stable
-//! fingerprint, the reference people quote, the two registries' row shapes and the reading of a
-//! confirmation file from the central bank's receivables financing platform.
+//! Registration of receivables against double financing (docs/domain-rules.md, "Receivables registration"): a
+//! receivable's stable fingerprint, the reference people quote, the two registries' row shapes and the
+//! reading of a confirmation file from the central bank's receivables financing platform.
 //!
 //! A receivable here is one or more invoices of one creditor against one debtor. Its fingerprint is the
 //! SM3 digest (lower-case hex) of this canonical text, UTF-8, lines joined by `\n` with no final newline:

@@ -1,6 +1,7 @@
-//! The unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters whose last one is a
-//! check character over the first 17 (DOMAIN_FACTS.md A1). A few real early codes fail the check; they
-//! are admitted only through an explicit exception list kept by the operator, never silently.
+//! The unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters whose last one is a check
+//! character over the first 17 (docs/domain-rules.md, "Unified social credit code"). A few real early codes
+//! fail the check; they are admitted only through an explicit exception list kept by the operator, never
+//! silently.
 
 use std::fmt;
 

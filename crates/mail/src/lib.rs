@@ -1,4 +1,4 @@
-//! The designated mailbox's mail side (channel 3 of the data lake, M4): an SMTP receiver with STARTTLS
+//! The designated mailbox's mail side (channel 3 of the data lake): an SMTP receiver with STARTTLS
 //! ([`smtp`]), Maildir pick-up ([`maildir`]), the MIME walk that finds attachments ([`mime`]) and
 //! receipts mailed back through a relay ([`relay`]). Every received message goes to
 //! `app::mailbox::receive`, which decides; nothing outside this crate knows SMTP or MIME.

@@ -76,7 +76,7 @@ fn account_of(r: &AnyRow) -> Result<AccountRow> {
 
 /// The account bound to a receivable; `locked` takes the row lock on PostgreSQL (inside a write transaction).
 pub async fn get(conn: &mut Conn, invoice_id: &str, locked: bool) -> Result<Option<AccountRow>> {
-    let lock = if locked { crate::for_update(conn) } else { "" };
+    let lock = crate::dialect::lock_if(conn, locked);
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM collection_account WHERE invoice_id = $1{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(invoice_id.to_string()).fetch_optional(&mut *conn).await?;
     row.as_ref().map(account_of).transpose()
@@ -232,7 +232,7 @@ pub async fn insert_change(conn: &mut Conn, c: &ChangeRow) -> Result<()> {
 
 /// One change of one receivable; `locked` as for [`get`].
 pub async fn get_change(conn: &mut Conn, invoice_id: &str, change_id: &str, locked: bool) -> Result<ChangeRow> {
-    let lock = if locked { crate::for_update(conn) } else { "" };
+    let lock = crate::dialect::lock_if(conn, locked);
     let sql = format!("SELECT {CHANGE_COLUMNS} FROM collection_account_change WHERE id = $1 AND invoice_id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(change_id.to_string())

@@ -7,7 +7,8 @@ use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::trade::placeholders;
+use crate::dialect::placeholder;
+use crate::dialect::placeholders;
 use crate::{Conn, Result, StoreError, decode, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,11 +350,6 @@ pub async fn made_fen(conn: &mut Conn, commitment_id: &str, transfer_id: &str, o
     }
     let n = q.bind(commitment_id.to_string()).bind(transfer_id.to_string()).fetch_one(&mut *conn).await?;
     Ok(n.unwrap_or(0))
-}
-
-/// The `n`th bind after a [`placeholders`] list: `?` on SQLite (anonymous, in order), `$n` on PostgreSQL.
-fn placeholder(conn: &Conn, n: usize) -> String {
-    if crate::is_sqlite(conn) { "?".into() } else { format!("${n}") }
 }
 
 /// The fen in live (held or pending) parts of a commitment.

@@ -293,7 +293,7 @@ pub async fn for_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec
     let mut out = Vec::new();
     // Bounded IN lists keep each statement small on both databases.
     for chunk in invoice_ids.chunks(200) {
-        let marks = crate::trade::placeholders(conn, 1, chunk.len());
+        let marks = crate::dialect::placeholders(conn, 1, chunk.len());
         let sql =
             format!("SELECT {COLUMNS} FROM confirmation WHERE invoice_id IN {marks} ORDER BY requested_at_ms, id");
         let mut q = sqlx::query(AssertSqlSafe(sql.clone()));

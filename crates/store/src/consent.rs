@@ -8,7 +8,8 @@ use lianrong_domain::role::{join_codes, parse_list};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Conn, Result, StoreError, decode, is_sqlite, map_write};
+use crate::dialect::for_share as share_lock;
+use crate::{Conn, Result, StoreError, decode, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
@@ -105,10 +106,6 @@ fn scope_binds(scope: &ConsentScope) -> (i64, String) {
         ConsentScope::All => (1, String::new()),
         ConsentScope::Party { org_id } => (0, org_id.clone()),
     }
-}
-
-fn share_lock(conn: &Conn) -> &'static str {
-    if is_sqlite(conn) { "" } else { " FOR SHARE" }
 }
 
 pub async fn get(conn: &mut Conn, scope: &ConsentScope, id: &str) -> Result<ConsentRow> {

@@ -42,7 +42,7 @@ pub struct EventRecord {
 pub enum LibraryScope {
     /// Operator and regulator.
     All,
-    /// Banks see admitted and suspended entries (they grant lines to library members, M7) and their own.
+    /// Banks see admitted and suspended entries (they grant lines to library members) and their own.
     DecidedAndOwn { org_id: String },
     /// Everyone else sees only its own organisation's entry.
     Own { org_id: String },
@@ -96,8 +96,10 @@ pub async fn insert(conn: &mut Conn, e: &EntryRecord) -> Result<()> {
 }
 
 /// An entry if the scope may see it, else `NotFound`. `lock` adds `FOR UPDATE` on PostgreSQL.
-pub async fn get(conn: &mut Conn, scope: &LibraryScope, id: &str, lock: &str) -> Result<EntryRecord> {
+/// One entry as the scope may see it; `locked` takes it `FOR UPDATE` for a transition.
+pub async fn get(conn: &mut Conn, scope: &LibraryScope, id: &str, locked: bool) -> Result<EntryRecord> {
     let (all, decided, org) = scope_binds(scope);
+    let lock = crate::dialect::lock_if(conn, locked);
     // FOR UPDATE cannot lock the joined organisation row under PostgreSQL's rules for outer tables; it
     // locks both, which is harmless here because organisations are not updated by library moves.
     let sql = format!("{SELECT} AND e.id = $4{lock}");

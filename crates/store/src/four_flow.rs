@@ -261,7 +261,7 @@ pub async fn write_changes(conn: &mut Conn, changes: &PairChanges) -> Result<()>
     for chunk in changes.deletes.chunks(500) {
         let sql = format!(
             "DELETE FROM verification WHERE invoice_id IN {}",
-            crate::trade::placeholders(conn, 1, chunk.len())
+            crate::dialect::placeholders(conn, 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {

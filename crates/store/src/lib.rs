@@ -15,6 +15,7 @@ pub mod confirmation;
 pub mod consent;
 pub mod core_library;
 pub mod credit_line;
+mod dialect;
 pub mod four_flow;
 pub mod idempotency;
 pub mod loan;
@@ -257,31 +258,13 @@ impl Db {
         Ok(self.pool.begin().await?)
     }
 
-    /// `FOR UPDATE` on PostgreSQL; nothing on SQLite where `BEGIN IMMEDIATE` already serialises writers.
-    pub fn for_update(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        }
-    }
-
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 }
 
-/// `FOR UPDATE` on PostgreSQL, for a use case that reads rows and then writes on what it read; nothing on
-/// SQLite, where the caller's `BEGIN IMMEDIATE` transaction already runs alone. Repositories take a bare
-/// connection (inside the caller's transaction), so the backend is read from the connection.
-pub(crate) fn for_update(conn: &Conn) -> &'static str {
-    if is_sqlite(conn) { "" } else { " FOR UPDATE" }
-}
-
-/// Whether a connection is SQLite's (for the few statements whose placeholders differ for speed).
-pub(crate) fn is_sqlite(conn: &Conn) -> bool {
-    conn.backend_name() == "SQLite"
-}
+pub(crate) use dialect::{for_update, is_sqlite};
 
 /// Counts rows for pagination: `total` for the same filter as a page query.
 pub(crate) async fn count(conn: &mut Conn, sql: &'static str, binds: &[&str]) -> Result<i64> {

@@ -36,7 +36,7 @@ pub struct LogState {
 /// The append state. With `lock`, the row stays locked until the caller's transaction ends, so appends
 /// from any number of processes are serialised.
 pub async fn state(conn: &mut Conn, lock: bool) -> Result<LogState> {
-    let lock = if lock { crate::for_update(conn) } else { "" };
+    let lock = crate::dialect::lock_if(conn, lock);
     let sql = format!("SELECT tree_size, frontier, hash_alg FROM log_state WHERE id = 1{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
     Ok(LogState {

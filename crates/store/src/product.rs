@@ -203,7 +203,7 @@ async fn with_chains(conn: &mut Conn, mut rows: Vec<ProductRow>) -> Result<Vec<P
     let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
     let mut pairs: Vec<(String, String)> = Vec::new();
     for chunk in ids.chunks(200) {
-        let marks = crate::trade::placeholders(conn, 1, chunk.len());
+        let marks = crate::dialect::placeholders(conn, 1, chunk.len());
         let sql = format!(
             "SELECT product_id, chain_id FROM product_chain WHERE product_id IN {marks} ORDER BY product_id, chain_id"
         );

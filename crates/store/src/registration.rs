@@ -630,7 +630,7 @@ pub async fn active_references(conn: &mut Conn, invoice_ids: &[String]) -> Resul
     let mut out = Vec::new();
     // Bounded IN lists keep each statement small on both databases.
     for chunk in invoice_ids.chunks(200) {
-        let marks = crate::trade::placeholders(conn, 1, chunk.len());
+        let marks = crate::dialect::placeholders(conn, 1, chunk.len());
         let sql = format!(
             "SELECT c.invoice_id, r.reference FROM registration_claim c JOIN registration r ON r.id = c.registration_id \
              WHERE r.status = 'active' AND c.invoice_id IN {marks}"

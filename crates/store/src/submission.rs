@@ -275,7 +275,8 @@ const ISSUE_BATCH_ROWS_MAX: usize = 1_000;
 
 pub async fn insert_issues(conn: &mut Conn, submission_id: &str, issues: &[IssueRow]) -> Result<()> {
     for chunk in issues.chunks(ISSUE_BATCH_ROWS_MAX) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| crate::trade::placeholders(conn, i * 11 + 1, 11)).collect();
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| crate::dialect::placeholders(conn, i * 11 + 1, 11)).collect();
         let sql = format!(
             "INSERT INTO submission_issue (submission_id, seq, severity, file_name, sheet, row_no, field, code, en, \
              zh, raw_text) VALUES {}",

@@ -107,17 +107,7 @@ fn from_row(r: &AnyRow) -> Result<TradeRow> {
     })
 }
 
-/// A parenthesised list of `n` placeholders starting at number `first`. On SQLite they are anonymous
-/// `?`: sqlx looks each numbered `$N` up by name, a linear search per parameter, which made a
-/// 14,800-parameter INSERT quadratic (92 % of the ingest's time in `sqlite3_bind_parameter_name`).
-pub(crate) fn placeholders(conn: &Conn, first: usize, n: usize) -> String {
-    let parts: Vec<String> = if crate::is_sqlite(conn) {
-        vec!["?".to_string(); n]
-    } else {
-        (first..first + n).map(|i| format!("${i}")).collect()
-    };
-    format!("({})", parts.join(", "))
-}
+use crate::dialect::placeholders;
 
 macro_rules! bind_row {
     ($q:expr, $r:expr) => {

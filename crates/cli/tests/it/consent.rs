@@ -1,4 +1,4 @@
-//! Data authorisation (M13) end to end: a bank sees nothing of a supplier's data before a consent; reads
+//! Data authorisation end to end: a bank sees nothing of a supplier's data before a consent; reads
 //! the consented categories after, and raw records only when they were granted; revocation stops the
 //! very next read; an expired consent is refused; every read is audited and listed for the owner;
 //! another bank cannot use a consent given to someone else; an owner cannot authorise a non-bank.

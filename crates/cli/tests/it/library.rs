@@ -41,7 +41,7 @@ async fn a_core_applies_and_only_the_operator_decides_with_full_history() {
     assert_eq!(
         bank.get(&format!("/api/v1/core-library/{id}")).await.0,
         StatusCode::OK,
-        "admitted entries are published to banks (M7)"
+        "admitted entries are published to banks"
     );
 
     let (s, b) = op.post(&path, json!({"action": "suspend"})).await;

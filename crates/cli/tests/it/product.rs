@@ -1,4 +1,4 @@
-//! Financing products (M12): a bank drafts and publishes a product; every signed-in user reads the
+//! Financing products: a bank drafts and publishes a product; every signed-in user reads the
 //! catalogue; a draft is its bank's alone; another bank can neither see a draft nor edit, publish or
 //! withdraw any product but its own; every bound is refused by its field; a chain variant narrows its
 //! parent, is published only while the parent is, and is withdrawn with it. Every change is audited.

@@ -280,9 +280,9 @@ pub fn parse_doc_no(input: &str) -> Result<String, ValueError> {
     Ok(s)
 }
 
-/// Checks an invoice's code and number (DOMAIN_FACTS A2): a fully digital e-invoice (数电票) has no code
-/// and a 20-digit number whose first two digits are the year of issue; a legacy VAT invoice has a 10- or
-/// 12-digit code and an 8-digit number.
+/// Checks an invoice's code and number (docs/domain-rules.md, "Invoice codes and numbers"): a fully digital
+/// e-invoice (数电票) has no code and a 20-digit number whose first two digits are the year of issue; a legacy
+/// VAT invoice has a 10- or 12-digit code and an 8-digit number.
 pub fn check_invoice_number(code: &str, number: &str, issue_year: Option<i16>) -> Result<(), ValueError> {
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if code.is_empty() {

@@ -20,7 +20,7 @@ pub struct ChainDto {
     pub id: String,
     pub name: String,
     pub cluster_id: String,
-    /// One of the first 2–3 pilot chains (M19).
+    /// One of the first 2–3 pilot chains.
     pub pilot: bool,
     pub member_count: i64,
     pub created_at: String,

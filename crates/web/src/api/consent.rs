@@ -1,4 +1,4 @@
-//! Data authorisation (M13): an owner of trade data grants a bank named categories of it and revokes
+//! Data authorisation: an owner of trade data grants a bank named categories of it and revokes
 //! them; the bank reads only through a live consent, and the owner sees every read.
 
 use axum::Json;

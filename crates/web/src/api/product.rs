@@ -1,4 +1,4 @@
-//! Financing products (M12): banks draft, publish and withdraw them; the catalogue of published products
+//! Financing products: banks draft, publish and withdraw them; the catalogue of published products
 //! is open to every signed-in user, drafts to their bank only.
 
 use axum::Json;

@@ -1,4 +1,4 @@
-//! Data authorisation in the console (我的授权, M13). An owner of trade data grants a bank named
+//! Data authorisation in the console (我的授权). An owner of trade data grants a bank named
 //! categories of it (bank, categories, purpose, end date), revokes grants, and sees who read what when.
 //! A bank sees the consents given to it and opens each as a data room that shows the consented
 //! categories only — every category it opens is one audited read.

@@ -1,4 +1,4 @@
-//! The product catalogue (产品目录, M12) in the console: every signed-in user reads the published
+//! The product catalogue (产品目录) in the console: every signed-in user reads the published
 //! products — bank, kind, chains, tiers, evidence, amounts in yuan, terms, rates as % a year, advance
 //! ratio and fees; a bank's staff also see their drafts, draft new products (amounts typed in yuan,
 //! rates and ratios in percent, converted exactly to basis points), edit drafts, publish and withdraw.

@@ -1,0 +1,49 @@
+//! Every difference between the two backends that a repository's SQL has to spell, in one place. The
+//! differences the schema has (64-bit integers, bytes) are in the migrations and checked by
+//! `migration_twins`; the ones a connection has are here:
+//!
+//! - **Row locks.** PostgreSQL takes `FOR UPDATE` (or `FOR SHARE`) on the rows a use case reads before
+//!   writing on what it read; SQLite has no row locks and needs none, because a write transaction is
+//!   opened `BEGIN IMMEDIATE` (`Db::begin_write`) and so runs alone.
+//! - **Placeholders.** PostgreSQL numbers them (`$1`); on SQLite a long statement uses anonymous `?`,
+//!   because sqlx resolves each numbered one by a linear search (a 14,800-parameter INSERT was quadratic,
+//!   92 % of the ingest in `sqlite3_bind_parameter_name`).
+//! - **Upserts from a SELECT.** SQLite's parser reads `INSERT … SELECT … ON CONFLICT` as a join unless the
+//!   SELECT ends `WHERE true`; PostgreSQL accepts both (see `four_flow`).
+//!
+//! Repositories take a bare connection (inside the caller's transaction), so the backend is read from it.
+
+use crate::Conn;
+
+/// Whether a connection is SQLite's.
+pub(crate) fn is_sqlite(conn: &Conn) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
+/// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (see the module's note on row locks).
+pub(crate) fn for_update(conn: &Conn) -> &'static str {
+    if is_sqlite(conn) { "" } else { " FOR UPDATE" }
+}
+
+/// ` FOR UPDATE` when `locked`, else nothing: a repository read used both inside and outside writes.
+pub(crate) fn lock_if(conn: &Conn, locked: bool) -> &'static str {
+    if locked { for_update(conn) } else { "" }
+}
+
+/// ` FOR SHARE` on PostgreSQL, nothing on SQLite: a read that must see a row stay as it is until commit.
+pub(crate) fn for_share(conn: &Conn) -> &'static str {
+    if is_sqlite(conn) { "" } else { " FOR SHARE" }
+}
+
+/// A parenthesised list of `n` placeholders starting at number `first`: anonymous `?` on SQLite (see the
+/// module's note), `$first…` on PostgreSQL.
+pub(crate) fn placeholders(conn: &Conn, first: usize, n: usize) -> String {
+    let parts: Vec<String> =
+        if is_sqlite(conn) { vec!["?".to_string(); n] } else { (first..first + n).map(|i| format!("${i}")).collect() };
+    format!("({})", parts.join(", "))
+}
+
+/// The `n`th bind after a [`placeholders`] list: `?` on SQLite (anonymous, in order), `$n` on PostgreSQL.
+pub(crate) fn placeholder(conn: &Conn, n: usize) -> String {
+    if is_sqlite(conn) { "?".into() } else { format!("${n}") }
+}
