@@ -6,11 +6,14 @@ use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::role::Scope;
 use lianrong_domain::text;
 use lianrong_store::StoreError;
-use lianrong_store::api_key::{self as store, ApiKeyRecord};
+use lianrong_store::api_key as store;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms, random_bytes, sm3_hex};
+
+/// The app's read views of API keys: plain data, decoded in the store; the API and console show them.
+pub use lianrong_store::api_key::ApiKeyRecord;
 
 /// A new key: the record, and the full secret that the caller must copy now.
 #[derive(Debug, Clone)]

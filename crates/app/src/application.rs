@@ -16,7 +16,7 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::product::{Evidence, Facts as ProductFacts, ProductState};
-use lianrong_store::application::{self as store, ApplicationRow, ApplicationScope, OfferRow};
+use lianrong_store::application::{self as store, ApplicationRow, ApplicationScope};
 use lianrong_store::chain::ChainScope;
 use lianrong_store::{Conn, StoreError};
 use serde_json::json;
@@ -24,6 +24,9 @@ use serde_json::json;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of banks' offers: plain data, decoded in the store; the API and console show them.
+pub use lianrong_store::application::OfferRow;
 
 const OBJECT: &str = "application";
 
@@ -162,23 +165,7 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         Subject::CommitmentPart => part_facts(app, actor, new).await?,
         Subject::Order => order_facts(app, actor, new.order_id.as_deref()).await?,
     };
-    // Claimed invoices belong to the subject: a commitment part's own trade basis; an order claims none.
-    match subject {
-        Subject::Receivables => {}
-        Subject::CommitmentPart => {
-            let (cid, part) = (new.commitment_id.as_deref().unwrap_or(""), new.part_id.as_deref().unwrap_or(""));
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-            let basis = crate::commitment::trade_basis_of_part(&mut conn, cid, part).await?;
-            if let Some(n) = new.invoice_ids.iter().position(|i| !basis.contains(i)) {
-                return Err(invoice_not_of_subject(n));
-            }
-        }
-        Subject::Order => {
-            if !new.invoice_ids.is_empty() {
-                return Err(invoice_not_of_subject(0));
-            }
-        }
-    }
+    check_claims_of_subject(app, subject, new).await?;
     // What the application claims while it is open: its invoices, or its order.
     let claimed: Vec<String> = match subject {
         Subject::Order => new.order_id.iter().cloned().collect(),
@@ -187,80 +174,10 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
     let (chain_id, tier) = membership(app, &actor.org_id).await?;
     // Each bank's pre-check, before anything is written.
     let id = new_id();
+    let applicant = Applicant { subject, facts: &facts, chain_id: chain_id.clone(), tier };
     let mut offers = Vec::with_capacity(new.offers.len());
     for (n, o) in new.offers.iter().enumerate() {
-        let field = format!("offers[{n}].product_id");
-        let product = crate::product::get(app, actor, &o.product_id)
-            .await
-            .map_err(|e| AppError { field: Some(field.clone()), ..e })?;
-        if product.row.bank_org_id != o.bank_org_id {
-            return Err(AppError::invalid(
-                &field,
-                "product_not_of_bank",
-                "The product is not one of that bank's",
-                "该产品不属于所选银行",
-            ));
-        }
-        let terms = &product.row.terms;
-        let ineligibility = lianrong_domain::product::eligibility(
-            terms,
-            &ProductFacts {
-                chain_id: chain_id.clone(),
-                tier: tier.and_then(|t| u8::try_from(t).ok()),
-                confirmed: facts.confirmed,
-                data_verified: facts.data_verified,
-                amount_fen: new.amount_fen,
-                term_days: new.term_days,
-            },
-        );
-        let findings = rules::precheck(&PrecheckFacts {
-            subject,
-            product_kind: terms.kind,
-            product_published: product.row.state == ProductState::Published,
-            ineligibility,
-            // Data-only products need verified trade; a confirmed receivable stands on the core's word.
-            unverified: if terms.evidence == Evidence::Confirmed && facts.confirmed {
-                Vec::new()
-            } else {
-                facts.unverified.clone()
-            },
-            sme_breaches: facts.sme_breaches.clone(),
-            amount_fen: new.amount_fen,
-            advance_limit_fen: facts.base_fen.saturating_mul(terms.advance_ratio_bp) / 10_000,
-        });
-        let mut findings = findings;
-        if let Some(max) = facts.term_days_max
-            && new.term_days > max
-        {
-            findings.push(Finding {
-                code: "term_beyond_maturity".into(),
-                blocking: true,
-                zh: format!("期限{}天，超过债权凭证剩余期限{max}天", new.term_days),
-                en: format!("A {}-day term runs past the commitment's maturity ({max} days)", new.term_days),
-            });
-        }
-        let blocking = findings.iter().any(|f| f.blocking);
-        offers.push(OfferRow {
-            id: new_id(),
-            application_id: id.clone(),
-            bank_org_id: o.bank_org_id.clone(),
-            product_id: o.product_id.clone(),
-            consent_id: None,
-            state: if blocking { OfferState::PrecheckFailed } else { OfferState::PendingReview },
-            findings: findings_json(&findings),
-            submitted_at_ms: now_ms(),
-            approved_amount_fen: None,
-            rate_bp: None,
-            reason: None,
-            first_approver: None,
-            first_approver_user_id: None,
-            first_approved_at_ms: None,
-            second_approver: None,
-            second_approver_user_id: None,
-            decided_by: None,
-            decided_at_ms: None,
-            service_working_days: None,
-        });
+        offers.push(precheck_offer(app, actor, &id, new, &applicant, n, o).await?);
     }
     let any_open = offers.iter().any(|o| o.state == OfferState::PendingReview);
     let row = ApplicationRow {
@@ -280,11 +197,140 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         created_by: who(actor),
         created_at_ms: now_ms(),
     };
-    // One transaction: the application, its claims, each bank's consent, the discount hold and the
-    // offers commit together or not at all, so a failure half-way leaves nothing pending at a bank.
+    write_application(app, actor, new, &row, &mut offers, &claimed).await?;
+    get(app, actor, &id).await
+}
+
+/// Claimed invoices belong to the subject: a commitment part's own trade basis; an order claims none.
+async fn check_claims_of_subject(app: &App, subject: Subject, new: &NewApplication) -> AppResult<()> {
+    match subject {
+        Subject::Receivables => {}
+        Subject::CommitmentPart => {
+            let (cid, part) = (new.commitment_id.as_deref().unwrap_or(""), new.part_id.as_deref().unwrap_or(""));
+            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let basis = crate::commitment::trade_basis_of_part(&mut conn, cid, part).await?;
+            if let Some(n) = new.invoice_ids.iter().position(|i| !basis.contains(i)) {
+                return Err(invoice_not_of_subject(n));
+            }
+        }
+        Subject::Order => {
+            if !new.invoice_ids.is_empty() {
+                return Err(invoice_not_of_subject(0));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What every bank's pre-check of one application shares.
+struct Applicant<'a> {
+    subject: Subject,
+    facts: &'a SubjectFacts,
+    chain_id: Option<String>,
+    tier: Option<i64>,
+}
+
+/// One bank's offer as its product's pre-check finds it: pending review, or failed with its findings.
+async fn precheck_offer(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    new: &NewApplication,
+    applicant: &Applicant<'_>,
+    n: usize,
+    o: &NewOffer,
+) -> AppResult<OfferRow> {
+    let (subject, facts, chain_id, tier) = (applicant.subject, applicant.facts, &applicant.chain_id, applicant.tier);
+    let field = format!("offers[{n}].product_id");
+    let product = crate::product::get(app, actor, &o.product_id)
+        .await
+        .map_err(|e| AppError { field: Some(field.clone()), ..e })?;
+    if product.row.bank_org_id != o.bank_org_id {
+        return Err(AppError::invalid(
+            &field,
+            "product_not_of_bank",
+            "The product is not one of that bank's",
+            "该产品不属于所选银行",
+        ));
+    }
+    let terms = &product.row.terms;
+    let ineligibility = lianrong_domain::product::eligibility(
+        terms,
+        &ProductFacts {
+            chain_id: chain_id.clone(),
+            tier: tier.and_then(|t| u8::try_from(t).ok()),
+            confirmed: facts.confirmed,
+            data_verified: facts.data_verified,
+            amount_fen: new.amount_fen,
+            term_days: new.term_days,
+        },
+    );
+    let findings = rules::precheck(&PrecheckFacts {
+        subject,
+        product_kind: terms.kind,
+        product_published: product.row.state == ProductState::Published,
+        ineligibility,
+        // Data-only products need verified trade; a confirmed receivable stands on the core's word.
+        unverified: if terms.evidence == Evidence::Confirmed && facts.confirmed {
+            Vec::new()
+        } else {
+            facts.unverified.clone()
+        },
+        sme_breaches: facts.sme_breaches.clone(),
+        amount_fen: new.amount_fen,
+        advance_limit_fen: facts.base_fen.saturating_mul(terms.advance_ratio_bp) / 10_000,
+    });
+    let mut findings = findings;
+    if let Some(max) = facts.term_days_max
+        && new.term_days > max
+    {
+        findings.push(Finding {
+            code: "term_beyond_maturity".into(),
+            blocking: true,
+            zh: format!("期限{}天，超过债权凭证剩余期限{max}天", new.term_days),
+            en: format!("A {}-day term runs past the commitment's maturity ({max} days)", new.term_days),
+        });
+    }
+    let blocking = findings.iter().any(|f| f.blocking);
+    Ok(OfferRow {
+        id: new_id(),
+        application_id: id.to_string(),
+        bank_org_id: o.bank_org_id.clone(),
+        product_id: o.product_id.clone(),
+        consent_id: None,
+        state: if blocking { OfferState::PrecheckFailed } else { OfferState::PendingReview },
+        findings: findings_json(&findings),
+        submitted_at_ms: now_ms(),
+        approved_amount_fen: None,
+        rate_bp: None,
+        reason: None,
+        first_approver: None,
+        first_approver_user_id: None,
+        first_approved_at_ms: None,
+        second_approver: None,
+        second_approver_user_id: None,
+        decided_by: None,
+        decided_at_ms: None,
+        service_working_days: None,
+    })
+}
+
+/// Writes an application in one transaction: the application, its claims, each bank's consent, the
+/// discount hold and the offers commit together or not at all, so a failure half-way leaves nothing
+/// pending at a bank.
+async fn write_application(
+    app: &App,
+    actor: &Actor,
+    new: &NewApplication,
+    row: &ApplicationRow,
+    offers: &mut [OfferRow],
+    claimed: &[String],
+) -> AppResult<()> {
+    let (id, subject, purpose) = (&row.id, row.subject, &row.purpose);
+    let any_open = offers.iter().any(|o| o.state == OfferState::PendingReview);
     let mut tx = app.db.begin_write().await?;
-    store::insert(&mut tx, &row).await?;
-    if any_open && let Err(e) = store::claim(&mut tx, &id, &claimed).await {
+    store::insert(&mut tx, row).await?;
+    if any_open && let Err(e) = store::claim(&mut tx, id, claimed).await {
         return Err(match e {
             StoreError::Conflict { .. } => already_applied(),
             other => other.into(),
@@ -314,16 +360,16 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
             bank_org_id: new.offers[0].bank_org_id.clone(),
             amount_fen: new.amount_fen,
         };
-        crate::commitment::operate_in(&mut tx, app.today(), actor, cid, &discount_id(&id), &op).await?;
+        crate::commitment::operate_in(&mut tx, app.today(), actor, cid, &discount_id(id), &op).await?;
     }
-    for o in &offers {
+    for o in offers.iter() {
         store::insert_offer(&mut tx, o).await?;
     }
     let detail = format!("{} {} fen at {} bank(s)", subject.code(), row.amount_fen, offers.len());
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "application.apply", OBJECT, &id, "ok", &detail))
+    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "application.apply", OBJECT, id, "ok", &detail))
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, &id).await
+    Ok(())
 }
 
 /// The transfer id of the discount an application holds pending at its bank.

@@ -1,11 +1,14 @@
 //! The audit trail as the app writes and reads it.
 
 use lianrong_domain::page::{Page, PageRequest};
-use lianrong_store::audit::{self as store, AuditRecord};
+use lianrong_store::audit as store;
 
 use crate::error::AppResult;
 use crate::policy::{self, Actor, Permission};
 use crate::{App, new_id, now_ms};
+
+/// The app's read views of the audit trail: plain data, decoded in the store; the API and console show them.
+pub use lianrong_store::audit::AuditRecord;
 
 /// Builds the record for an action by `actor`.
 pub(crate) fn record(

@@ -4,12 +4,16 @@ use lianrong_domain::chain::MemberRole;
 use lianrong_domain::limits::CHAIN_NAME_CHARS_MAX;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::text;
-use lianrong_store::chain::{self as store, ChainRecord, MemberRecord, MembershipRecord};
+use lianrong_store::chain::{self as store, MembershipRecord};
 use lianrong_store::{StoreError, cluster as cluster_store, org as org_store};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of chains and their members: plain data, decoded in the store; the API and console
+/// show them.
+pub use lianrong_store::chain::{ChainRecord, MemberRecord};
 
 fn chain_not_found() -> AppError {
     AppError::not_found("Chain", "产业链")

@@ -4,11 +4,15 @@ use lianrong_domain::cluster::{self as domain, ClusterTier};
 use lianrong_domain::limits::CLUSTER_NAME_CHARS_MAX;
 use lianrong_domain::text;
 use lianrong_store::StoreError;
-use lianrong_store::cluster::{self as store, ClusterRecord};
+use lianrong_store::cluster as store;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 use crate::{App, Permission, audit, now_ms};
+
+/// The app's read views of industrial clusters: plain data, decoded in the store; the API and console show
+/// them.
+pub use lianrong_store::cluster::ClusterRecord;
 
 pub(crate) async fn seed_if_empty(app: &App) -> AppResult<usize> {
     let mut tx = app.db.begin_write().await?;

@@ -6,11 +6,15 @@
 use lianrong_domain::limits::{COLUMN_HEADER_CHARS_MAX, COLUMN_MAPPINGS_PER_ORG_MAX, COLUMN_MAPPINGS_PER_REQUEST_MAX};
 use lianrong_domain::trade::header::{self, ColumnMapping, ColumnMeaning, MappingError};
 use lianrong_store::StoreError;
-use lianrong_store::column_mapping::{self as store, MappingRow};
+use lianrong_store::column_mapping as store;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{Actor, Permission};
 use crate::{App, audit, now_ms};
+
+/// The app's read views of saved column mappings: plain data, decoded in the store; the API and console show
+/// them.
+pub use lianrong_store::column_mapping::MappingRow;
 
 /// The meaning code that forgets an organisation's meaning, so the standard's names apply again.
 pub const STANDARD: &str = "standard";

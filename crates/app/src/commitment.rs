@@ -20,15 +20,17 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::log::LeafKind;
 use lianrong_domain::org::{OrgKind, SizeClass};
 use lianrong_domain::page::{Page, PageRequest};
-use lianrong_store::commitment::{
-    self as store, CommitmentRow, CommitmentScope, DiscountApproval, Holding, Role, TransferRow,
-};
+use lianrong_store::commitment::{self as store, CommitmentScope, DiscountApproval};
 use lianrong_store::{Conn, StoreError};
 use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of commitments, and the role a list is seen from: plain data, decoded in the store;
+/// the API and console show them.
+pub use lianrong_store::commitment::{CommitmentRow, Holding, Role, TransferRow};
 
 const OBJECT: &str = "commitment";
 /// Confirmed payables one commitment may rest on.
@@ -477,7 +479,44 @@ pub async fn issue(app: &App, actor: &Actor, new: &NewCommitment) -> AppResult<C
 
 async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResult<CommitmentView> {
     let maturity = parse_date("maturity_date", &new.maturity_date)?;
-    let mut invoice_ids = new.invoice_ids.clone();
+    let invoice_ids = backing_ids(&new.invoice_ids)?;
+    let line = issuing_line(app, actor, &new.credit_line_id).await?;
+    let (issuer, holder) = issue_parties(app, actor, &new.holder_org_id).await?;
+    let (backing, latest_due) = backing_payables(app, actor, &invoice_ids, &issuer.uscc, &holder.uscc).await?;
+    let backing_fen: i64 = backing.iter().map(|(_, f)| f).sum();
+    let issued = app.today();
+    let large_core_pays_sme = issuer.size_class == SizeClass::Large && holder.sme;
+    let check = rules::check_issue(new.face_fen, backing_fen, issued, maturity, latest_due, large_core_pays_sme)
+        .map_err(issue_error)?;
+    let row = CommitmentRow {
+        id: new_id(),
+        issuer_org_id: issuer.id.clone(),
+        first_holder_org_id: holder.id.clone(),
+        bank_org_id: line.bank_org_id.clone(),
+        credit_line_id: line.id.clone(),
+        face_fen: new.face_fen,
+        settled_fen: 0,
+        issue_date: issued.to_string(),
+        maturity_date: maturity.to_string(),
+        latest_due_date: latest_due.map(|d| d.to_string()),
+        beyond_principle_days: match check {
+            MaturityCheck::Within => None,
+            MaturityCheck::BeyondPrinciple { days } => Some(days),
+        },
+        state: "outstanding".into(),
+        issued_by: who(actor),
+        issued_at_ms: now_ms(),
+        leaf_index: None,
+        settlement_reference: None,
+        settled_at_ms: None,
+    };
+    write_issue(app, actor, &row, &invoice_ids, &backing, maturity).await?;
+    get(app, actor, &row.id).await
+}
+
+/// The payables a commitment rests on, each once, within the limit.
+fn backing_ids(ids: &[String]) -> AppResult<Vec<String>> {
+    let mut invoice_ids = ids.to_vec();
     invoice_ids.sort();
     invoice_ids.dedup();
     if invoice_ids.is_empty() || invoice_ids.len() > BACKING_INVOICES_MAX {
@@ -488,8 +527,13 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
             format!("须列明1至{BACKING_INVOICES_MAX}笔已确权的应付账款作为开立依据"),
         ));
     }
-    // The line first: a line that is not the caller's own is not found, whatever else is asked.
-    let line = crate::credit_line::get(app, actor, &new.credit_line_id)
+    Ok(invoice_ids)
+}
+
+/// The core's own supply-chain line at a bank. It is looked up first: a line that is not the caller's
+/// own is not found, whatever else is asked.
+async fn issuing_line(app: &App, actor: &Actor, line_id: &str) -> AppResult<crate::credit_line::LineRow> {
+    let line = crate::credit_line::get(app, actor, line_id)
         .await
         .map_err(|e| AppError { field: Some("credit_line_id".into()), ..e })?;
     if line.borrower_org_id != actor.org_id || line.kind != lianrong_domain::credit_line::LineKind::CoreSupplyChain {
@@ -500,22 +544,38 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
             "债权凭证须以本企业在银行的供应链专项授信额度为支持",
         ));
     }
+    Ok(line)
+}
+
+/// The issuing core and the supplier it issues to.
+async fn issue_parties(
+    app: &App,
+    actor: &Actor,
+    holder_org_id: &str,
+) -> AppResult<(lianrong_store::org::OrgRecord, lianrong_store::org::OrgRecord)> {
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     let issuer = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
-    let holder = match lianrong_store::org::get(&mut conn, &new.holder_org_id).await {
-        Ok(h) if h.id != issuer.id && h.kind == OrgKind::Supplier => h,
-        Ok(_) | Err(StoreError::NotFound) => {
-            return Err(AppError::invalid(
-                "holder_org_id",
-                "holder_not_supplier",
-                "A commitment is issued to a supplier of the core",
-                "债权凭证须开立给核心企业的供应商",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    drop(conn);
-    // Each payable: owed by this core to this supplier, confirmed, still outstanding.
+    match lianrong_store::org::get(&mut conn, holder_org_id).await {
+        Ok(h) if h.id != issuer.id && h.kind == OrgKind::Supplier => Ok((issuer, h)),
+        Ok(_) | Err(StoreError::NotFound) => Err(AppError::invalid(
+            "holder_org_id",
+            "holder_not_supplier",
+            "A commitment is issued to a supplier of the core",
+            "债权凭证须开立给核心企业的供应商",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Each payable owed by the issuer to the holder, confirmed and still outstanding, with the fen it may
+/// back (up to what the core confirmed of it, never more); and the latest due date among them.
+async fn backing_payables(
+    app: &App,
+    actor: &Actor,
+    invoice_ids: &[String],
+    issuer_uscc: &str,
+    holder_uscc: &str,
+) -> AppResult<(Vec<(String, i64)>, Option<Date>)> {
     let mut backing: Vec<(String, i64)> = Vec::new();
     let mut latest_due: Option<Date> = None;
     for (n, invoice_id) in invoice_ids.iter().enumerate() {
@@ -523,7 +583,7 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
             .await
             .map_err(|e| AppError { field: Some(format!("invoice_ids[{n}]")), ..e })?;
         let v = &r.verdict;
-        let problem = if v.buyer_uscc != issuer.uscc || v.seller_uscc != holder.uscc {
+        let problem = if v.buyer_uscc != issuer_uscc || v.seller_uscc != holder_uscc {
             Some((
                 "not_payable_to_holder",
                 "is not owed by the core to that supplier",
@@ -547,44 +607,29 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         if let Some(due) = v.due_date.as_deref().and_then(|d| Date::strptime("%Y-%m-%d", d).ok()) {
             latest_due = Some(latest_due.map_or(due, |l: Date| l.max(due)));
         }
-        // A payable backs a commitment up to what the core confirmed of it, never more.
         backing.push((invoice_id.clone(), r.financeable_fen()));
     }
-    let backing_fen: i64 = backing.iter().map(|(_, f)| f).sum();
-    let issued = app.today();
-    let large_core_pays_sme = issuer.size_class == SizeClass::Large && holder.sme;
-    let check = rules::check_issue(new.face_fen, backing_fen, issued, maturity, latest_due, large_core_pays_sme)
-        .map_err(issue_error)?;
-    let now = now_ms();
-    let row = CommitmentRow {
-        id: new_id(),
-        issuer_org_id: issuer.id.clone(),
-        first_holder_org_id: holder.id.clone(),
-        bank_org_id: line.bank_org_id.clone(),
-        credit_line_id: line.id.clone(),
-        face_fen: new.face_fen,
-        settled_fen: 0,
-        issue_date: issued.to_string(),
-        maturity_date: maturity.to_string(),
-        latest_due_date: latest_due.map(|d| d.to_string()),
-        beyond_principle_days: match check {
-            MaturityCheck::Within => None,
-            MaturityCheck::BeyondPrinciple { days } => Some(days),
-        },
-        state: "outstanding".into(),
-        issued_by: who(actor),
-        issued_at_ms: now,
-        leaf_index: None,
-        settlement_reference: None,
-        settled_at_ms: None,
-    };
+    Ok((backing, latest_due))
+}
+
+/// Writes an issue in one transaction: the payables locked and checked unregistered, the commitment, its
+/// backing and first part, the line occupied, the log leaf and the audit record.
+async fn write_issue(
+    app: &App,
+    actor: &Actor,
+    row: &CommitmentRow,
+    invoice_ids: &[String],
+    backing: &[(String, i64)],
+    maturity: Date,
+) -> AppResult<()> {
+    let now = row.issued_at_ms;
     let ledger = Ledger::issue(&row.id, &row.issuer_org_id, &row.first_holder_org_id, row.face_fen, maturity);
     let mut tx = app.db.begin_write().await?;
     // A payable already registered with a financier is financed: it cannot back a commitment too. The
     // payables are locked first, as registration locks them, so the two cannot both take one invoice.
-    store::lock_invoices(&mut tx, &invoice_ids).await?;
+    store::lock_invoices(&mut tx, invoice_ids).await?;
     if let Some((invoice_id, reference)) =
-        lianrong_store::registration::active_references(&mut tx, &invoice_ids).await?.into_iter().next()
+        lianrong_store::registration::active_references(&mut tx, invoice_ids).await?.into_iter().next()
     {
         return Err(AppError::conflict(
             "already_registered",
@@ -593,28 +638,17 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         )
         .with_reference(&reference));
     }
-    store::insert(&mut tx, &row).await?;
-    if let Err(e) = store::insert_backing(&mut tx, &row.id, &backing).await {
+    store::insert(&mut tx, row).await?;
+    if let Err(e) = store::insert_backing(&mut tx, &row.id, backing).await {
         tx.rollback().await.map_err(StoreError::from)?;
-        return Err(match e {
-            StoreError::Conflict { .. } => {
-                let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-                let used = store::backing_of(&mut conn, &invoice_ids).await?;
-                let which = used.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>().join(", ");
-                AppError::conflict(
-                    "payable_already_backs",
-                    format!("Invoice(s) {which} already back another commitment"),
-                    format!("发票 {which} 已作为其他债权凭证的开立依据"),
-                )
-            }
-            other => other.into(),
-        });
+        return Err(backing_conflict(app, invoice_ids, e).await);
     }
     for p in ledger.parts.values() {
         store::insert_part(&mut tx, &row.id, p, now).await?;
     }
     let reference = format!("commitment:{}", row.id);
-    crate::credit_line::occupy_in(&mut tx, &line.id, row.face_fen, &reference, &who(actor), app.today()).await?;
+    crate::credit_line::occupy_in(&mut tx, &row.credit_line_id, row.face_fen, &reference, &who(actor), app.today())
+        .await?;
     let entry = json!({
         "action": "issue",
         "commitment_id": row.id,
@@ -633,7 +667,28 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
     lianrong_store::audit::insert(&mut tx, &audit::record(actor, "commitment.issue", OBJECT, &row.id, "ok", &detail))
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, &row.id).await
+    Ok(())
+}
+
+/// The answer when a payable turned out to back another commitment already: which ones.
+async fn backing_conflict(app: &App, invoice_ids: &[String], e: StoreError) -> AppError {
+    let StoreError::Conflict { .. } = e else { return e.into() };
+    let used = async {
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        store::backing_of(&mut conn, invoice_ids).await
+    }
+    .await;
+    match used {
+        Ok(used) => {
+            let which = used.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>().join(", ");
+            AppError::conflict(
+                "payable_already_backs",
+                format!("Invoice(s) {which} already back another commitment"),
+                format!("发票 {which} 已作为其他债权凭证的开立依据"),
+            )
+        }
+        Err(e) => e.into(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -22,9 +22,7 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::role::Role as UserRole;
-use lianrong_store::confirmation::{
-    self as store, ConfirmationFilter, ConfirmationRecord, ConfirmationScope, OrgKeyRecord, Role,
-};
+use lianrong_store::confirmation::{self as store, ConfirmationScope, OrgKeyRecord};
 use lianrong_store::{Conn, StoreError};
 use sm2::dsa::signature::{Signer, Verifier};
 use sm2::dsa::{Signature, SigningKey};
@@ -34,6 +32,10 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::log::{LeafKind, PublicKey, SM2_DISTID, canonical_json};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, new_id, now_ms};
+
+/// The app's read views of confirmation requests, their filter and the side a list is seen from: plain data,
+/// decoded in the store; the API and console show them.
+pub use lianrong_store::confirmation::{ConfirmationFilter, ConfirmationRecord, Role};
 
 const OBJECT: &str = "confirmation";
 

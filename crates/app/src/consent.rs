@@ -17,7 +17,7 @@ use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::role::parse_list;
 use lianrong_domain::text;
-use lianrong_store::consent::{self as store, ConsentRow, ConsentScope, ReadRow};
+use lianrong_store::consent::{self as store, ConsentRow, ConsentScope};
 use lianrong_store::four_flow::Side;
 use lianrong_store::trade::TradeRow;
 use lianrong_store::{Conn, StoreError};
@@ -27,6 +27,10 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::receivable::Receivable;
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of reads made under a consent: plain data, decoded in the store; the API and console
+/// show them.
+pub use lianrong_store::consent::ReadRow;
 
 const OBJECT: &str = "consent";
 

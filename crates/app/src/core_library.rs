@@ -8,12 +8,16 @@ use lianrong_domain::limits::REASON_CHARS_MAX;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::text;
-use lianrong_store::core_library::{self as store, EntryFilter, EntryRecord, EventRecord, LibraryScope};
+use lianrong_store::core_library::{self as store, LibraryScope};
 use lianrong_store::{StoreError, cluster as cluster_store, org as org_store};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of the core-enterprise library, and its filter: plain data, decoded in the store; the
+/// API and console show them.
+pub use lianrong_store::core_library::{EntryFilter, EntryRecord, EventRecord};
 
 fn entry_not_found() -> AppError {
     AppError::not_found("Library entry", "核心企业库条目")

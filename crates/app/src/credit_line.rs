@@ -8,12 +8,15 @@ use jiff::civil::Date;
 use lianrong_domain::credit_line::{self as rules, LineError, LineKind, REFERENCE_CHARS_MAX};
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
-use lianrong_store::credit_line::{self as store, Direction, EventRow, LineRow, LineScope};
+use lianrong_store::credit_line::{self as store, Direction, EventRow, LineScope};
 use lianrong_store::{Conn, StoreError};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of credit lines: plain data, decoded in the store; the API and console show them.
+pub use lianrong_store::credit_line::LineRow;
 
 const OBJECT: &str = "credit_line";
 

@@ -6,11 +6,15 @@ use lianrong_domain::four_flow::{self as domain, Doc, Link, Verdict};
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::trade::{AcceptanceStatus, InvoiceKind, RecordType};
 use lianrong_store::StoreError;
-use lianrong_store::four_flow::{self as store, PairRecord, VerificationRow};
+use lianrong_store::four_flow::{self as store, PairRecord};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, now_ms};
+
+/// The app's read views of four-flow verdicts: plain data, decoded in the store; the API and console show
+/// them.
+pub use lianrong_store::four_flow::VerificationRow;
 
 fn refs(s: &str) -> Vec<String> {
     s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()

@@ -24,6 +24,7 @@ pub mod demo_credit;
 pub mod demo_trade;
 pub mod error;
 pub mod four_flow;
+pub mod idempotency;
 pub mod loan;
 pub mod log;
 pub mod mailbox;
@@ -158,6 +159,18 @@ impl App {
         self.db.ping().await?;
         Ok(())
     }
+
+    /// The database pool's connections now, for the metrics endpoint.
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats { open: self.db.pool.size(), idle: self.db.pool.num_idle() }
+    }
+}
+
+/// Connections of the database pool: open (in use or idle) and idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub open: u32,
+    pub idle: usize,
 }
 
 pub use clock::now_ms;

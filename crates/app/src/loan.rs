@@ -174,19 +174,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
     let principal = offer.approved_amount_fen.unwrap_or(application.amount_fen);
     let rate = offer.rate_bp.unwrap_or(product.terms.rate_min_bp);
     let fee = rules::fee_fen(principal, product.terms.fee_bp, product.terms.fee_fixed_fen);
-    let (maturity, upfront) = match application.subject {
-        // A discount matures with the commitment; its interest is taken up front.
-        Subject::CommitmentPart => {
-            let cid = application.commitment_id.clone().unwrap_or_default();
-            let c = crate::commitment::get(app, actor, &cid).await?;
-            let maturity = date_of(&c.commitment.maturity_date)?;
-            (maturity, rules::interest_fen(principal, rate, rules::days_between(today, maturity)))
-        }
-        Subject::Receivables | Subject::Order => {
-            let maturity = today.checked_add(jiff::Span::new().days(application.term_days)).unwrap_or(today);
-            (maturity, 0)
-        }
-    };
+    let (maturity, upfront) = maturity_and_upfront(app, actor, &application, principal, rate).await?;
     let advance = principal - fee - upfront;
     if advance <= 0 {
         return Err(AppError::invalid(
@@ -196,26 +184,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
             "费用和利息将吞没全部放款金额",
         ));
     }
-    // The registration is checked as the applicant's (the receivable is the creditor's), outside the
-    // transaction; its writes go in with the loan's.
-    let prepared = match application.subject {
-        Subject::Receivables => Some(
-            crate::registration::prepare(
-                app,
-                &applicant_actor(&application.applicant_org_id),
-                &crate::registration::NewRegistration {
-                    invoice_ids: application.invoice_ids.clone(),
-                    financier_org_id: Some(actor.org_id.clone()),
-                    note: Some(format!("融资放款登记（申请 {}）", application.id)),
-                    ..Default::default()
-                },
-            )
-            .await?,
-        ),
-        // A commitment part is the bank's once the discount is posted; an order is not yet a receivable to
-        // register (its invoice, when issued, is registered like any other).
-        Subject::CommitmentPart | Subject::Order => None,
-    };
+    let prepared = prepare_registration(app, actor, &application).await?;
     let now = now_ms();
     let mut loan = LoanRow {
         id: new_id(),
@@ -244,17 +213,85 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
         leaf_index: None,
     };
     debug_assert_eq!(loan.advance_fen + loan.fee_fen + loan.upfront_interest_fen, loan.principal_fen);
+    write_disbursement(app, actor, &mut loan, prepared.as_ref()).await?;
+    get(app, actor, &loan.id).await
+}
+
+/// When the loan matures, and the interest taken up front: a discount matures with its commitment and
+/// takes its interest at once; other loans run their term and pay interest as they go.
+async fn maturity_and_upfront(
+    app: &App,
+    actor: &Actor,
+    application: &lianrong_store::application::ApplicationRow,
+    principal: i64,
+    rate: i64,
+) -> AppResult<(Date, i64)> {
+    let today = app.today();
+    Ok(match application.subject {
+        Subject::CommitmentPart => {
+            let cid = application.commitment_id.clone().unwrap_or_default();
+            let c = crate::commitment::get(app, actor, &cid).await?;
+            let maturity = date_of(&c.commitment.maturity_date)?;
+            (maturity, rules::interest_fen(principal, rate, rules::days_between(today, maturity)))
+        }
+        Subject::Receivables | Subject::Order => {
+            let maturity = today.checked_add(jiff::Span::new().days(application.term_days)).unwrap_or(today);
+            (maturity, 0)
+        }
+    })
+}
+
+/// The registration a loan on receivables makes, checked as the applicant's (the receivable is the
+/// creditor's) outside the transaction; its writes go in with the loan's. A commitment part is the bank's
+/// once the discount is posted; an order is not yet a receivable to register (its invoice, when issued,
+/// is registered like any other).
+async fn prepare_registration(
+    app: &App,
+    actor: &Actor,
+    application: &lianrong_store::application::ApplicationRow,
+) -> AppResult<Option<crate::registration::Prepared>> {
+    match application.subject {
+        Subject::Receivables => Ok(Some(
+            crate::registration::prepare(
+                app,
+                &applicant_actor(&application.applicant_org_id),
+                &crate::registration::NewRegistration {
+                    invoice_ids: application.invoice_ids.clone(),
+                    financier_org_id: Some(actor.org_id.clone()),
+                    note: Some(format!("融资放款登记（申请 {}）", application.id)),
+                    ..Default::default()
+                },
+            )
+            .await?,
+        )),
+        Subject::CommitmentPart | Subject::Order => Ok(None),
+    }
+}
+
+/// Writes a disbursement in one transaction: the offer re-read as approved, the registration, the
+/// line occupied, the discount posted, the loan, the offer disbursed and the others closed, the log
+/// leaf and the audit record.
+async fn write_disbursement(
+    app: &App,
+    actor: &Actor,
+    loan: &mut LoanRow,
+    prepared: Option<&crate::registration::Prepared>,
+) -> AppResult<()> {
+    let (principal, advance, fee, upfront, now) =
+        (loan.principal_fen, loan.advance_fen, loan.fee_fen, loan.upfront_interest_fen, loan.disbursed_at_ms);
+    let today = app.today();
     let mut tx = app.db.begin_write().await?;
-    let (application, offer) = application::approved_offer(&mut tx, actor, &application.id, &offer.id).await?;
-    if let Some(p) = &prepared {
+    let (application, offer) =
+        application::approved_offer(&mut tx, actor, &loan.application_id, &loan.offer_id).await?;
+    if let Some(p) = prepared {
         let (registration_id, _) =
             crate::registration::register_in(&mut tx, &applicant_actor(&application.applicant_org_id), p).await?;
         loan.registration_id = Some(registration_id);
     }
-    if let Some(line) = &line {
+    if let Some(line_id) = loan.credit_line_id.clone() {
         crate::credit_line::occupy_in(
             &mut tx,
-            &line.id,
+            &line_id,
             principal,
             &format!("loan:{}", loan.id),
             &who(actor),
@@ -267,7 +304,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
         crate::commitment::decide_discount_in(&mut tx, actor, cid, &discount, true, today, now).await?;
         loan.discount_transfer_id = Some(discount);
     }
-    store::insert(&mut tx, &loan).await.map_err(|e| match e {
+    store::insert(&mut tx, loan).await.map_err(|e| match e {
         StoreError::Conflict { .. } => {
             AppError::conflict("already_disbursed", "This offer was disbursed at the same moment", "该申请刚刚已放款")
         }
@@ -309,7 +346,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
     lianrong_store::audit::insert(&mut tx, &audit::record(actor, "loan.disburse", OBJECT, &loan.id, "ok", &detail))
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, &loan.id).await
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------------

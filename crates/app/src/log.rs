@@ -19,7 +19,7 @@
 use lianrong_domain::limits::{LOG_LEAF_BYTES_MAX, LOG_PARTIES_MAX, LOG_SUBJECT_ID_CHARS_MAX};
 use lianrong_domain::log::{self as domain, Frontier, Hash, NodeId, Span};
 use lianrong_domain::page::{Page, PageRequest};
-use lianrong_store::log::{self as store, KeyRecord, LeafFilter, LeafRecord, TreeHeadRecord};
+use lianrong_store::log::{self as store, KeyRecord, TreeHeadRecord};
 use lianrong_store::{Conn, StoreError};
 use serde_json::Value;
 use sm2::dsa::signature::{Signer, Verifier};
@@ -31,6 +31,10 @@ pub use lianrong_domain::log::{HashAlg, LeafKind};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor};
 use crate::{App, now_ms, random_bytes};
+
+/// The app's read views of the transparency log's leaves, and their filter: plain data, decoded in the store;
+/// the API and console show them.
+pub use lianrong_store::log::{LeafFilter, LeafRecord};
 
 /// The SM2 distinguishing identifier (user id) of the platform's signatures: the default of
 /// GM/T 0009-2012, which other SM2 tools (GmSSL, Tongsuo, BouncyCastle) also assume.

@@ -10,12 +10,16 @@ use lianrong_domain::mailbox::{self as domain, AddressError, MailAddress, Receip
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_store::StoreError;
-use lianrong_store::mailbox::{self as store, ReceiptRecord, SenderRecord};
+use lianrong_store::mailbox as store;
 use lianrong_store::org::{self as org_store, OrgRecord};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of mail receipts and registered senders: plain data, decoded in the store; the API
+/// and console show them.
+pub use lianrong_store::mailbox::{ReceiptRecord, SenderRecord};
 
 /// The mail domain when none is configured: `.localhost` never leaves the machine.
 pub const MAIL_DOMAIN_DEFAULT: &str = "lianrong.localhost";

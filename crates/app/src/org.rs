@@ -7,11 +7,15 @@ use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::text;
 use lianrong_domain::uscc::{Uscc, UsccError};
 use lianrong_store::StoreError;
-use lianrong_store::org::{self as store, OrgFilter, OrgRecord, UsccException};
+use lianrong_store::org as store;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
+
+/// The app's read views of organisations and credit-code exceptions, and their filter: plain data, decoded in
+/// the store; the API and console show them.
+pub use lianrong_store::org::{OrgFilter, OrgRecord, UsccException};
 
 #[derive(Debug, Clone)]
 pub struct NewOrg {

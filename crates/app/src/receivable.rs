@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::receivable::{self as rules, AgeingBucket};
 use lianrong_store::StoreError;
-use lianrong_store::four_flow::{self as store, Side, VerificationRow};
+use lianrong_store::four_flow::{self as store, VerificationRow};
 
 use lianrong_domain::confirmation::{ConfirmationStatus, Ineligibility};
 use lianrong_domain::four_flow::VerificationStatus;
@@ -17,6 +17,9 @@ use crate::App;
 use crate::confirmation::ConfirmationState;
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
+
+/// Which receivables a list shows (owed to the caller, by it, or both): query vocabulary, kept in the store.
+pub use lianrong_store::four_flow::Side;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receivable {

@@ -936,6 +936,70 @@ pub async fn import_confirmations(
     if !operator {
         audit::guard(app, actor, Permission::DecideConfirmation, ACTION, "confirmation_import", file_name).await?;
     }
+    let file_name: String = file_name.chars().take(200).collect();
+    let file_sm3 = crate::sm3_hex(&bytes);
+    let table = read_confirmation_file(&file_name, bytes).await?;
+    let import = Import { id: new_id(), at_ms: now_ms(), operator };
+    let rows_total = table.rows.len() as u64;
+    let (accepted, issues) = match_rows(app, actor, &import, table).await?;
+    let rejected_rows: HashSet<u64> = issues.iter().map(|i| i.row_no).collect();
+    let report = ImportReport {
+        import_id: import.id.clone(),
+        rows_total,
+        accepted: accepted.len() as u64,
+        rejected: rejected_rows.len() as u64,
+        issues,
+    };
+    let record = ConfirmationImport {
+        id: import.id.clone(),
+        source: CRCRFSP.to_string(),
+        org_id: actor.org_id.clone(),
+        file_name: file_name.clone(),
+        file_sm3,
+        rows_total: rows_total as i64,
+        accepted: report.accepted as i64,
+        rejected: report.rejected as i64,
+        issues_json: serde_json::Value::Array(
+            report
+                .issues
+                .iter()
+                .map(|i| json!({"row_no": i.row_no, "field": i.field, "code": i.code, "en": i.en, "zh": i.zh, "raw": i.raw}))
+                .collect(),
+        )
+        .to_string(),
+        imported_by: who(actor),
+        imported_at_ms: import.at_ms,
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::insert_import(&mut tx, &record).await?;
+    for c in &accepted {
+        store::insert_external_confirmation(&mut tx, c).await?;
+    }
+    lianrong_store::audit::insert(
+        &mut tx,
+        &audit::record(
+            actor,
+            ACTION,
+            "confirmation_import",
+            &import.id,
+            "ok",
+            &format!("{file_name}: {} accepted, {} rejected", report.accepted, report.rejected),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(report)
+}
+
+/// One import being read: its id, when, and whether the operator makes it (for any debtor).
+struct Import {
+    id: String,
+    at_ms: i64,
+    operator: bool,
+}
+
+/// Reads the platform's file off the async threads, refusing one over the size limit.
+async fn read_confirmation_file(file_name: &str, bytes: Vec<u8>) -> AppResult<ReadTable> {
     if bytes.len() > CONFIRMATION_FILE_BYTES_MAX {
         return Err(file_problem(
             "file_too_large",
@@ -943,21 +1007,27 @@ pub async fn import_confirmations(
             format!("文件超过 {} MiB", CONFIRMATION_FILE_BYTES_MAX / 1024 / 1024),
         ));
     }
-    let file_name: String = file_name.chars().take(200).collect();
-    let file_sm3 = crate::sm3_hex(&bytes);
-    let name = file_name.clone();
-    let table = tokio::task::spawn_blocking(move || read_table(&name, bytes)).await.map_err(|e| {
+    let name = file_name.to_string();
+    tokio::task::spawn_blocking(move || read_table(&name, bytes)).await.map_err(|e| {
         tracing::error!(error = %e, "the confirmation file reader failed");
         AppError::internal()
-    })??;
+    })?
+}
+
+/// Matches each row to a receivable the importer may confirm: the accepted results, and every row that
+/// could not be matched with its row number, field and reason.
+async fn match_rows(
+    app: &App,
+    actor: &Actor,
+    import: &Import,
+    table: ReadTable,
+) -> AppResult<(Vec<ExternalConfirmation>, Vec<ImportIssue>)> {
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     let me = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
-    let now = now_ms();
-    let import_id = new_id();
+    let (operator, now, import_id) = (import.operator, import.at_ms, &import.id);
     let mut issues = Vec::new();
     let mut accepted: Vec<ExternalConfirmation> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let rows_total = table.rows.len() as u64;
     for row in table.rows {
         let (row_no, cells) = match row {
             Ok(r) => r,
@@ -1039,61 +1109,14 @@ pub async fn import_confirmations(
             confirmed: parsed.confirmed,
             confirmed_date: parsed.confirmed_date,
             amount_fen: parsed.amount_fen,
-            import_id: import_id.clone(),
+            import_id: import_id.to_string(),
             row_no: i64::try_from(row_no).unwrap_or(i64::MAX),
             imported_at_ms: now,
             imported_by_org_id: actor.org_id.clone(),
             raw_row: raw,
         });
     }
-    drop(conn);
-    let rejected_rows: HashSet<u64> = issues.iter().map(|i| i.row_no).collect();
-    let report = ImportReport {
-        import_id: import_id.clone(),
-        rows_total,
-        accepted: accepted.len() as u64,
-        rejected: rejected_rows.len() as u64,
-        issues,
-    };
-    let record = ConfirmationImport {
-        id: import_id.clone(),
-        source: CRCRFSP.to_string(),
-        org_id: actor.org_id.clone(),
-        file_name: file_name.clone(),
-        file_sm3,
-        rows_total: rows_total as i64,
-        accepted: report.accepted as i64,
-        rejected: report.rejected as i64,
-        issues_json: serde_json::Value::Array(
-            report
-                .issues
-                .iter()
-                .map(|i| json!({"row_no": i.row_no, "field": i.field, "code": i.code, "en": i.en, "zh": i.zh, "raw": i.raw}))
-                .collect(),
-        )
-        .to_string(),
-        imported_by: who(actor),
-        imported_at_ms: now,
-    };
-    let mut tx = app.db.begin_write().await?;
-    store::insert_import(&mut tx, &record).await?;
-    for c in &accepted {
-        store::insert_external_confirmation(&mut tx, c).await?;
-    }
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(
-            actor,
-            ACTION,
-            "confirmation_import",
-            &import_id,
-            "ok",
-            &format!("{file_name}: {} accepted, {} rejected", report.accepted, report.rejected),
-        ),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(report)
+    Ok((accepted, issues))
 }
 
 /// The current result on the financing platform for an invoice the actor may see (for the receivables

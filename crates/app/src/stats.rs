@@ -10,6 +10,10 @@ use crate::App;
 use crate::error::AppResult;
 use crate::policy::Actor;
 
+/// The app's read views of financing by chain and tier: plain data, decoded in the store; the API and console
+/// show them.
+pub use lianrong_store::commitment::ChainTierFigures;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlatformStats {
     pub orgs_by_kind: Vec<(OrgKind, i64)>,
@@ -47,10 +51,7 @@ pub async fn platform(app: &App, actor: &Actor) -> AppResult<Option<PlatformStat
 
 /// Financing by chain and supplier tier (commitments received, held and discounted): the programme
 /// office's view, so only the operator and the regulator see it.
-pub async fn financing_by_chain_tier(
-    app: &App,
-    actor: &Actor,
-) -> AppResult<Vec<lianrong_store::commitment::ChainTierFigures>> {
+pub async fn financing_by_chain_tier(app: &App, actor: &Actor) -> AppResult<Vec<ChainTierFigures>> {
     if !(actor.sees_everything() || actor.system) {
         return Err(crate::error::AppError::forbidden(
             "Financing by chain and tier is the programme office's view",

@@ -4,11 +4,15 @@
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_store::StoreError;
-use lianrong_store::trade::{self as store, TradeFilter, TradeRow, TradeScope, VersionRow};
+use lianrong_store::trade::{self as store, TradeScope};
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit};
+
+/// The app's read views of trade records, their versions and lines, and their filter: plain data, decoded in
+/// the store; the API and console show them.
+pub use lianrong_store::trade::{LineRow, TradeFilter, TradeRow, VersionRow};
 
 /// What trade the caller may see: the operator (the lake's custodian) all of it, everyone else the trade
 /// its organisation is a party to. Used by every reader of trade-derived data.

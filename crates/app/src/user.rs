@@ -11,12 +11,15 @@ use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::password;
 use lianrong_domain::role::Role;
 use lianrong_domain::text;
-use lianrong_store::user::{self as store, Suspension, UserRecord};
+use lianrong_store::user::{self as store, Suspension};
 use lianrong_store::{StoreError, org as org_store, session as session_store};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, auth, new_id, now_ms};
+
+/// The app's read views of users: plain data, decoded in the store; the API and console show them.
+pub use lianrong_store::user::UserRecord;
 
 #[derive(Debug, Clone)]
 pub struct NewUser {

@@ -4,10 +4,6 @@
 
 mod admin;
 mod bench;
-mod bench_commitment;
-mod bench_four_flow;
-mod bench_lake;
-mod bench_log;
 mod mail;
 mod options;
 mod verify;

@@ -8,8 +8,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use lianrong_app::idempotency::{self as answers, StoredResponse};
 use lianrong_domain::limits::{API_BATCH_BYTES_MAX, IDEMPOTENCY_KEY_CHARS_MAX, REQUEST_BODY_BYTES_MAX};
-use lianrong_store::idempotency::{self as store, StoredResponse};
 
 use crate::auth::{SESSION_COOKIE, is_safe};
 use crate::error::ApiError;
@@ -110,20 +110,14 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
 }
 
 async fn lookup(state: &AppState, scope: &str, key: &str) -> Option<StoredResponse> {
-    let mut conn = state.app.db.pool.acquire().await.ok()?;
-    store::find(&mut conn, scope, key).await.ok().flatten()
+    answers::find(&state.app, scope, key).await.ok().flatten()
 }
 
 /// Stores the answer. A concurrent request with the same key may have stored its answer first; the later
 /// insert is refused and ignored. Such races need a client to send the same key twice at once; the
 /// natural unique keys of the records (credit code, login, chain name …) refuse the second write then.
 async fn save(state: &AppState, scope: &str, key: &str, stored: &StoredResponse) {
-    let result = async {
-        let mut conn = state.app.db.pool.acquire().await?;
-        store::insert(&mut conn, scope, key, stored, lianrong_app::now_ms()).await
-    }
-    .await;
-    if let Err(e) = result {
+    if let Err(e) = answers::save(&state.app, scope, key, stored).await {
         tracing::info!(error = %e, "idempotent answer not stored");
     }
 }

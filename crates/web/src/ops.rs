@@ -91,13 +91,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
     out.push_str("# HELP lianrong_process_resident_memory_bytes Resident memory of the process.\n");
     out.push_str("# TYPE lianrong_process_resident_memory_bytes gauge\n");
     out.push_str(&format!("lianrong_process_resident_memory_bytes {}\n", resident_bytes()));
-    let pool = &state.app.db.pool;
+    let pool = state.app.pool_stats();
     out.push_str("# HELP lianrong_db_pool_connections Database pool connections (open, idle).\n");
     out.push_str("# TYPE lianrong_db_pool_connections gauge\n");
     out.push_str(&format!(
         "lianrong_db_pool_connections{{state=\"open\"}} {}\nlianrong_db_pool_connections{{state=\"idle\"}} {}\n",
-        pool.size(),
-        pool.num_idle()
+        pool.open, pool.idle
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

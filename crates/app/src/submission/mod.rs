@@ -12,7 +12,7 @@ use lianrong_domain::limits::{SOURCE_NAME_CHARS_MAX, UPLOAD_BYTES_MAX};
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::submission::{Channel, SubmissionStatus};
 use lianrong_store::StoreError;
-use lianrong_store::submission::{self as store, FileRow, IssueRow, SubmissionRow, SubmissionScope};
+use lianrong_store::submission::{self as store, SubmissionScope};
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{Actor, Permission};
@@ -20,6 +20,10 @@ use crate::{App, audit, new_id, now_ms};
 
 pub use ingest::RowSource;
 pub use preview::{ColumnPreview, FilePreview, Problem, SampleRow, SheetPreview, SheetStatus, preview_path};
+
+/// The app's read views of submissions, their files and issues: plain data, decoded in the store; the API and
+/// console show them.
+pub use lianrong_store::submission::{FileRow, IssueRow, SubmissionRow};
 
 /// One file to parse (an attachment, an uploaded file).
 #[derive(Debug, Clone)]

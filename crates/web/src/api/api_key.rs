@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianrong_app::api_key as app;
-use lianrong_store::api_key::ApiKeyRecord;
+use lianrong_app::api_key::ApiKeyRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

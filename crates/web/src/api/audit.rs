@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use lianrong_app::audit as app;
-use lianrong_store::audit::AuditRecord;
+use lianrong_app::audit::AuditRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianrong_app::chain as app;
+use lianrong_app::chain::{ChainRecord, MemberRecord};
 use lianrong_domain::chain::MemberRole;
-use lianrong_store::chain::{ChainRecord, MemberRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lianrong_app::cluster::ClusterRecord;
 use lianrong_app::cluster::{self as app, ClusterInput};
-use lianrong_store::cluster::ClusterRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

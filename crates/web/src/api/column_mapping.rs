@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use lianrong_app::column_mapping::MappingRow;
 use lianrong_app::column_mapping::{self as app, MappingChange};
-use lianrong_store::column_mapping::MappingRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

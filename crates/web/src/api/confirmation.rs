@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianrong_app::confirmation::{self as app, DecisionInput, SigningKeyInfo, TimeToConfirm};
+use lianrong_app::confirmation::{ConfirmationFilter, ConfirmationRecord};
 use lianrong_domain::confirmation::{ConfirmationStatus, Decision};
-use lianrong_store::confirmation::{ConfirmationFilter, ConfirmationRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lianrong_app::consent::ReadRow;
 use lianrong_app::consent::{self as app, Consent, ConsentedReceivable, NewConsent, TradeTotal};
-use lianrong_store::consent::ReadRow;
-use lianrong_store::trade::TradeRow;
+use lianrong_app::trade::TradeRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

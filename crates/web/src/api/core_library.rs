@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianrong_app::core_library as app;
+use lianrong_app::core_library::{EntryFilter, EntryRecord, EventRecord};
 use lianrong_domain::core_library::LibraryStatus;
-use lianrong_store::core_library::{EntryFilter, EntryRecord, EventRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lianrong_app::credit_line::LineRow;
 use lianrong_app::credit_line::{self as app, NewLine};
-use lianrong_store::credit_line::LineRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use lianrong_app::four_flow as app;
+use lianrong_app::four_flow::VerificationRow;
 use lianrong_domain::four_flow::Discrepancy;
-use lianrong_store::four_flow::VerificationRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

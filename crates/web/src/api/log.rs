@@ -5,9 +5,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use lianrong_app::log::{self as app, ConsistencyProof, EntryProof, PublicKey, SignedTreeHead};
+use lianrong_app::log::{LeafFilter, LeafRecord};
 use lianrong_app::{AppError, AppResult};
 use lianrong_domain::log::LeafKind;
-use lianrong_store::log::{LeafFilter, LeafRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

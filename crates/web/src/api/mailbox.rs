@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianrong_app::mailbox as app;
-use lianrong_store::mailbox::{ReceiptRecord, SenderRecord};
+use lianrong_app::mailbox::{ReceiptRecord, SenderRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

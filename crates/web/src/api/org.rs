@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lianrong_app::org::{self as app, NewOrg};
+use lianrong_app::org::{OrgFilter, OrgRecord, UsccException};
 use lianrong_domain::org::OrgKind;
-use lianrong_store::org::{OrgFilter, OrgRecord, UsccException};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

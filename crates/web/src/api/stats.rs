@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use lianrong_store::commitment::ChainTierFigures;
+use lianrong_app::stats::ChainTierFigures;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

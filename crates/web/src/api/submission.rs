@@ -8,10 +8,10 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lianrong_app::submission::{self as app, SubmissionReport};
+use lianrong_app::submission::{FileRow, IssueRow, SubmissionRow};
+use lianrong_app::trade::{LineRow, TradeFilter, TradeRow, VersionRow};
 use lianrong_domain::limits::{API_BATCH_BYTES_MAX, RECORDS_PER_API_BATCH_MAX, UPLOAD_BYTES_MAX};
 use lianrong_domain::submission::Channel;
-use lianrong_store::submission::{FileRow, IssueRow, SubmissionRow};
-use lianrong_store::trade::{LineRow, TradeFilter, TradeRow, VersionRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lianrong_app::user::UserRecord;
 use lianrong_app::user::{self as app, NewUser};
-use lianrong_store::user::UserRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

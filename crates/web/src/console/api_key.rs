@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use lianrong_app::api_key::ApiKeyRecord;
 use lianrong_app::{AppError, AppResult, api_key};
 use lianrong_domain::role::Scope;
-use lianrong_store::api_key::ApiKeyRecord;
 
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for, time_or_dash};
 use crate::state::AppState;

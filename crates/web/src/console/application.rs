@@ -11,12 +11,12 @@ use axum::response::Response;
 use lianrong_app::application::{self as app, Decision, NewApplication, NewOffer};
 use lianrong_app::loan::{self as loans, NewRepayment};
 use lianrong_app::product::CatalogueQuery;
+use lianrong_app::receivable::Side;
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::application::OfferState;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::product::{ProductKind, display_percent, parse_percent_bp};
-use lianrong_store::four_flow::Side;
 
 use super::commitment::{amount_field, yuan};
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
@@ -108,7 +108,7 @@ async fn names(state: &AppState, ctx: &Ctx, id: &str) -> String {
     lianrong_app::org::get(&state.app, ctx.actor(), id).await.map(|o| o.name).unwrap_or_else(|_| id.to_string())
 }
 
-async fn offer_view(state: &AppState, ctx: &Ctx, o: &lianrong_store::application::OfferRow) -> OfferView {
+async fn offer_view(state: &AppState, ctx: &Ctx, o: &lianrong_app::application::OfferRow) -> OfferView {
     let lang = ctx.lang_en();
     let findings: Vec<serde_json::Value> = serde_json::from_str(&o.findings).unwrap_or_default();
     OfferView {

@@ -4,8 +4,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use lianrong_app::audit::AuditRecord;
 use lianrong_app::{AppResult, audit};
-use lianrong_store::audit::AuditRecord;
 
 use super::org::OrgNames;
 use super::{Ctx, Pager, Params, QueryData, Ui, render};

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use lianrong_app::chain::{ChainRecord, MemberRecord};
 use lianrong_app::{AppError, AppResult, Permission, chain};
 use lianrong_domain::chain::MemberRole;
-use lianrong_store::chain::{ChainRecord, MemberRecord};
 
 use super::cluster::{self as cluster_view, Group};
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};

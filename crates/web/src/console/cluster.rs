@@ -6,9 +6,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use lianrong_app::cluster::ClusterRecord;
 use lianrong_app::{Actor, AppResult, cluster};
 use lianrong_domain::cluster::ClusterTier;
-use lianrong_store::cluster::ClusterRecord;
 
 use super::{Ctx, Opt, Ui, render};
 use crate::state::AppState;

@@ -6,7 +6,9 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use lianrong_app::commitment::Role;
 use lianrong_app::commitment::{self as app, CommitmentView, NewCommitment, Operation};
+use lianrong_app::receivable::Side;
 use lianrong_app::receivable::{self, Receivable};
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::Money;
@@ -15,8 +17,6 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::trade::value::parse_amount_fen;
-use lianrong_store::commitment::Role;
-use lianrong_store::four_flow::Side;
 
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
 use crate::state::AppState;

@@ -7,13 +7,13 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use lianrong_app::confirmation::{self as app, DecisionInput};
+use lianrong_app::confirmation::{ConfirmationFilter, ConfirmationRecord, Role};
+use lianrong_app::receivable::Side;
 use lianrong_app::receivable::{self, Receivable};
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::Money;
 use lianrong_domain::confirmation::{ConfirmationStatus, Decision, KeyHolder};
 use lianrong_domain::four_flow::VerificationStatus;
-use lianrong_store::confirmation::{ConfirmationFilter, ConfirmationRecord, Role};
-use lianrong_store::four_flow::Side;
 
 use super::{Ctx, FormData, Pager, Params, QueryData, Ui, render, see_other, status_for};
 use crate::state::AppState;

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use lianrong_app::core_library::{EntryFilter, EntryRecord, EventRecord};
 use lianrong_app::{AppError, AppResult, Permission, core_library};
 use lianrong_domain::core_library::{self as domain, LibraryAction, LibraryStatus};
 use lianrong_domain::org::OrgKind;
-use lianrong_store::core_library::{EntryFilter, EntryRecord, EventRecord};
 
 use super::cluster::{self as cluster_view, Group};
 use super::org::OrgNames;

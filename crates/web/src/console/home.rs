@@ -6,11 +6,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use lianrong_app::core_library::EntryFilter;
 use lianrong_app::{AppResult, Permission, core_library, stats};
 use lianrong_domain::core_library::LibraryStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
-use lianrong_store::core_library::EntryFilter;
 
 use super::chain::{self as chain_view, ChainRow};
 use super::core_library::{EntryRow, entry_row};

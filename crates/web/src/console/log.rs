@@ -6,9 +6,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use lianrong_app::log::{self as log_app, SignedTreeHead};
+use lianrong_app::log::{LeafFilter, LeafRecord};
 use lianrong_app::{AppError, AppResult};
 use lianrong_domain::log::LeafKind;
-use lianrong_store::log::{LeafFilter, LeafRecord};
 
 use super::{Ctx, Opt, Pager, Params, QueryData, Ui, render};
 use crate::state::AppState;

@@ -6,9 +6,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use lianrong_app::mailbox::ReceiptRecord;
 use lianrong_app::{AppError, AppResult, Permission, mailbox};
 use lianrong_domain::mailbox::ReceiptOutcome;
-use lianrong_store::mailbox::ReceiptRecord;
 
 use super::{Ctx, FormData, Pager, Params, QueryData, Ui, render, see_other, status_for};
 use crate::auth::urlencode;

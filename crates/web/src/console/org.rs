@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use lianrong_app::org::{OrgFilter, OrgRecord};
 use lianrong_app::{Actor, AppError, AppResult, Permission, org};
 use lianrong_domain::org::{OrgKind, SizeClass};
 use lianrong_domain::page::PageRequest;
-use lianrong_store::org::{OrgFilter, OrgRecord};
 
 use super::chain::ChainRow;
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};

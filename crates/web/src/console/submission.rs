@@ -8,13 +8,13 @@ use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lianrong_app::submission::{FileRow, IssueRow, SubmissionRow};
 use lianrong_app::{AppError, AppResult, ErrorKind, Permission, submission as app, trade};
 use lianrong_domain::Money;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::submission::{Channel, Severity, SubmissionStatus};
 use lianrong_domain::trade::{Field as StdField, RecordType};
-use lianrong_store::submission::{FileRow, IssueRow, SubmissionRow};
 
 use super::{Ctx, Pager, Params, QueryData, Ui, render, see_other};
 use crate::api::submission::{self as api, UPLOAD_BODY_BYTES_MAX};

@@ -8,11 +8,11 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use lianrong_app::trade::{TradeFilter, TradeRow, VersionRow};
 use lianrong_app::{AppResult, trade};
 use lianrong_domain::Money;
 use lianrong_domain::confirmation::ConfirmationStatus;
 use lianrong_domain::trade::{AcceptanceStatus, Field as StdField, InvoiceKind, PaymentMethod, RecordType, TermBasis};
-use lianrong_store::trade::{TradeFilter, TradeRow, VersionRow};
 
 use super::submission::{channel_label, custodian, label_of, or_dash, record_type_label};
 use super::{Ctx, Opt, Pager, Params, QueryData, Ui, render};
@@ -177,7 +177,7 @@ pub struct VerificationView {
     pub reversed: String,
 }
 
-fn verification_view(v: &lianrong_store::four_flow::VerificationRow, lang: bool) -> VerificationView {
+fn verification_view(v: &lianrong_app::four_flow::VerificationRow, lang: bool) -> VerificationView {
     use lianrong_domain::four_flow::{Discrepancy, VerificationStatus};
     let t = |zh: &'static str, en: &'static str| if lang { en } else { zh };
     let evidence: serde_json::Value = serde_json::from_str(&v.evidence).unwrap_or_default();

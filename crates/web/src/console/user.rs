@@ -5,10 +5,10 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use lianrong_app::user::UserRecord;
 use lianrong_app::{AppError, AppResult, Permission, user};
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::role::Role;
-use lianrong_store::user::UserRecord;
 
 use super::org::OrgNames;
 use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};

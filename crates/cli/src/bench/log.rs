@@ -9,7 +9,8 @@ use lianrong_app::log::{self as log_app, LeafKind};
 use lianrong_app::{Actor, App, org};
 use lianrong_store::Db;
 
-use crate::bench::BenchArgs;
+use super::BenchArgs;
+use super::common::{ScratchPostgres, bare_one_row_transactions, err, work_dir};
 use crate::options::{app_error, open};
 
 /// Leaves per transaction in the batched measurement.
@@ -17,16 +18,8 @@ const BATCH_LEAVES: u32 = 100;
 /// Proofs asked for in the proof measurements.
 const PROOFS: u64 = 500;
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
 pub async fn run(args: &BenchArgs) -> Result<(), String> {
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-log-{}", std::process::id())));
-    std::fs::create_dir_all(&dir).map_err(err)?;
+    let dir = work_dir(args.dir.as_deref(), "lianrong-bench-log")?;
     println!("# lianrong bench log ({} leaves, folder {})", args.leaves, dir.display());
     let path = dir.join("log.db");
     let _ = std::fs::remove_file(&path);
@@ -40,16 +33,10 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
 
 /// A fresh PostgreSQL database beside `admin_url`'s, dropped afterwards.
 async fn with_postgres(admin_url: &str, leaves: u32) -> Result<(), String> {
-    use sqlx::Connection;
     let name = format!("lr_bench_log_{}", std::process::id());
-    let (prefix, _) = admin_url.rsplit_once('/').ok_or("the PostgreSQL URL must end with /database")?;
-    sqlx::any::install_default_drivers();
-    let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(err)?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.map_err(err)?;
-    let result = measure("PostgreSQL", &format!("{prefix}/{name}"), leaves).await;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await;
+    let (scratch, urls) = ScratchPostgres::create(admin_url, &[name]).await?;
+    let result = measure("PostgreSQL", &urls[0], leaves).await;
+    scratch.drop_all().await;
     result
 }
 
@@ -57,7 +44,7 @@ async fn measure(label: &str, url: &str, leaves: u32) -> Result<(), String> {
     let lake = std::env::temp_dir().join(format!("lianrong-bench-log-lake-{}", std::process::id()));
     let app = open(url, &lake.display().to_string()).await?;
     let party = party_org(&app).await?;
-    let bare_s = bare_inserts(&app.db, leaves).await?;
+    let bare_s = bare_one_row_transactions(&app.db, u64::from(leaves), r#"{"channel":"api","rows":120}"#).await?;
 
     let t = Instant::now();
     for n in 0..leaves {
@@ -135,25 +122,4 @@ async fn append_batch(app: &App, party: &str, from: u32, count: u32) -> Result<(
             .map_err(app_error)?;
     }
     tx.commit().await.map_err(err)
-}
-
-/// The same number of one-row write transactions with nothing but the engine.
-async fn bare_inserts(db: &Db, rows: u32) -> Result<f64, String> {
-    sqlx::query("CREATE TABLE bench_bare (id TEXT PRIMARY KEY, data TEXT NOT NULL, at_ms BIGINT NOT NULL)")
-        .execute(&db.pool)
-        .await
-        .map_err(err)?;
-    let t = Instant::now();
-    for i in 0..rows {
-        let mut tx = db.begin_write().await.map_err(err)?;
-        sqlx::query("INSERT INTO bench_bare (id, data, at_ms) VALUES ($1, $2, $3)")
-            .bind(format!("{i:08}"))
-            .bind(r#"{"channel":"api","rows":120}"#)
-            .bind(i64::from(i))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        tx.commit().await.map_err(err)?;
-    }
-    Ok(t.elapsed().as_secs_f64())
 }

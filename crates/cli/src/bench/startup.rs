@@ -6,47 +6,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use clap::Args;
 use lianrong_store::Db;
 
-#[derive(Args)]
-pub struct BenchArgs {
-    /// Which benchmark: `startup`, `lake` (the data lake pipeline), `log` (appends and proofs of the verifiable
-    /// log), `four-flow` (verifying invoices against orders, deliveries and payments) or `commitment`
-    /// (concurrent commitment transfers, against pgbench / a bare TPC-B-like run).
-    #[arg(default_value = "startup")]
-    pub which: String,
-    /// Rows of the generated invoice file (`lake`), or invoices to verify (`four-flow`).
-    #[arg(long, default_value_t = 1_000_000)]
-    pub rows: u64,
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
-    /// Rounds of the server start-up measurement.
-    #[arg(long, default_value_t = 5)]
-    pub rounds: u32,
-    /// Also measure on PostgreSQL: a fresh database is created next to this one (and dropped after).
-    #[arg(long)]
-    pub postgres_url: Option<String>,
-    /// Working folder (a fresh one under the system temp folder by default).
-    #[arg(long)]
-    pub dir: Option<PathBuf>,
-    /// Leaves appended by `bench log` (twice: one per transaction, then in batches).
-    #[arg(long, default_value_t = 2000)]
-    pub leaves: u32,
-    /// Concurrent clients of `bench commitment` (each a tier-1 supplier on its own commitment).
-    #[arg(long, default_value_t = 16)]
-    pub clients: u32,
-    /// Seconds each `bench commitment` run lasts (ours, then the bare engine's).
-    #[arg(long, default_value_t = 25)]
-    pub seconds: u64,
-    /// Operations per client for `bench commitment` instead of a fixed time.
-    #[arg(long)]
-    pub ops: Option<u64>,
-}
+use super::BenchArgs;
+use super::common::{ScratchPostgres, bare_one_row_transactions, err, rss_kib, work_dir};
 
 /// Kills the child server when the benchmark ends, however it ends.
 struct ServerGuard(Child);
@@ -58,20 +25,8 @@ impl Drop for ServerGuard {
     }
 }
 
-pub async fn run(args: BenchArgs) -> Result<(), String> {
-    match args.which.as_str() {
-        "startup" => {}
-        "lake" => return crate::bench_lake::run(args).await,
-        "log" => return crate::bench_log::run(&args).await,
-        "four-flow" => return crate::bench_four_flow::run(args).await,
-        "commitment" => return crate::bench_commitment::run(&args).await,
-        other => {
-            return Err(format!("unknown benchmark '{other}'; available: startup, lake, log, four-flow, commitment"));
-        }
-    }
-    let dir =
-        args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-{}", std::process::id())));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+pub async fn run(args: &BenchArgs) -> Result<(), String> {
+    let dir = work_dir(args.dir.as_deref(), "lianrong-bench")?;
     println!("# lianrong bench startup (seed {}, {} rounds, folder {})", args.seed, args.rounds, dir.display());
 
     let t = Instant::now();
@@ -88,7 +43,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     println!("bare SQLite, {steps} one-row transactions: {bare_s:.3} s  → ratio {:.1}x", demo_s / bare_s.max(1e-9));
 
     let sqlite_url = Db::sqlite_url(&dir.join("demo.db"));
-    report_serve("SQLite", &sqlite_url, args.rounds, bare_open(&sqlite_url).await?)?;
+    report_serve("SQLite", &sqlite_url, &dir, args.rounds, bare_open(&sqlite_url).await?)?;
     if let Some(admin_url) = &args.postgres_url {
         bench_postgres(admin_url, args.seed, args.rounds).await?;
     }
@@ -97,69 +52,50 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
 
 /// The same measurements on a fresh PostgreSQL database beside `admin_url`'s.
 async fn bench_postgres(admin_url: &str, seed: u64, rounds: u32) -> Result<(), String> {
-    use sqlx::Connection;
     let name = format!("lr_bench_{}", std::process::id());
-    let (prefix, _) = admin_url.rsplit_once('/').ok_or("the PostgreSQL URL must end with /database")?;
-    let url = format!("{prefix}/{name}");
-    sqlx::any::install_default_drivers();
-    let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(|e| e.to_string())?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (scratch, urls) = ScratchPostgres::create(admin_url, std::slice::from_ref(&name)).await?;
+    let url = &urls[0];
     let result = async {
         let t = Instant::now();
         let lake = std::env::temp_dir().join(format!("{name}-lake"));
-        let app = crate::options::open(&url, &lake.display().to_string()).await?;
+        // The server started below reads the demo's sealed fields with the key kept in this folder.
+        let data_dir = std::env::temp_dir().join(format!("{name}-data"));
+        std::fs::create_dir_all(&data_dir).map_err(err)?;
+        let app = crate::options::open_in(url, &lake.display().to_string(), &data_dir).await?;
         let world = lianrong_app::demo::build(&app, seed, &|_, _| {}).await.map_err(crate::options::app_error)?;
         println!("demo world build on PostgreSQL: {:.2} s ({} suppliers)", t.elapsed().as_secs_f64(), world.suppliers);
         app.db.pool.close().await;
-        report_serve("PostgreSQL", &url, rounds, bare_open(&url).await?)
+        let report = report_serve("PostgreSQL", url, &data_dir, rounds, bare_open(url).await?);
+        let _ = std::fs::remove_dir_all(&data_dir);
+        report
     }
     .await;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await;
+    scratch.drop_all().await;
     result
 }
 
-/// The same number of one-row write transactions as the demo world, with nothing but the engine.
+/// The same number of one-row write transactions as the demo world, with nothing but the engine, on a
+/// fresh SQLite file.
 async fn bare_sqlite_inserts(dir: &Path, rows: usize) -> Result<f64, String> {
     let path = dir.join("bare.db");
     let _ = std::fs::remove_file(&path);
-    let db = Db::connect(&Db::sqlite_url(&path)).await.map_err(|e| e.to_string())?;
-    sqlx::query("CREATE TABLE t (id TEXT PRIMARY KEY, name TEXT NOT NULL, at_ms INTEGER NOT NULL)")
-        .execute(&db.pool)
-        .await
-        .map_err(|e| e.to_string())?;
-    let t = Instant::now();
-    for i in 0..rows {
-        let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
-        sqlx::query("INSERT INTO t (id, name, at_ms) VALUES ($1, $2, $3)")
-            .bind(format!("{i:08}"))
-            .bind("重庆宏达汽车零部件有限公司")
-            .bind(i as i64)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| e.to_string())?;
-        tx.commit().await.map_err(|e| e.to_string())?;
-    }
-    Ok(t.elapsed().as_secs_f64())
+    let db = Db::connect(&Db::sqlite_url(&path)).await.map_err(err)?;
+    bare_one_row_transactions(&db, rows as u64, "重庆宏达汽车零部件有限公司").await
 }
 
 /// Opening a pool on the database and answering `SELECT 1`, without migrations or a server.
 async fn bare_open(url: &str) -> Result<f64, String> {
     let t = Instant::now();
-    let db = Db::connect(url).await.map_err(|e| e.to_string())?;
-    db.ping().await.map_err(|e| e.to_string())?;
+    let db = Db::connect(url).await.map_err(err)?;
+    db.ping().await.map_err(err)?;
     let s = t.elapsed().as_secs_f64();
     db.pool.close().await;
     Ok(s)
 }
 
 fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(err)?;
+    Ok(l.local_addr().map_err(err)?.port())
 }
 
 fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
@@ -171,19 +107,16 @@ fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
     std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Starts `lianrong serve` and measures the time until /readyz answers 200, then idles and reads RSS.
-fn serve_once(url: &str) -> Result<(f64, u64), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+/// Starts `lianrong serve` on the database and data folder (where the field-encryption key is) and
+/// measures the time until /readyz answers 200, then idles and reads RSS.
+fn serve_once(url: &str, data_dir: &Path) -> Result<(f64, u64), String> {
+    let exe = std::env::current_exe().map_err(err)?;
     let port = free_port()?;
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e| format!("{e}"))?;
     let t = Instant::now();
     let child = Command::new(exe)
-        .args(["serve", "--database-url", url, "--listen", &addr.to_string()])
+        .args(["serve", "--database-url", url, "--listen", &addr.to_string(), "--data-dir"])
+        .arg(data_dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -206,11 +139,11 @@ fn serve_once(url: &str) -> Result<(f64, u64), String> {
     Ok((ready_s, rss))
 }
 
-fn report_serve(label: &str, url: &str, rounds: u32, bare_s: f64) -> Result<(), String> {
+fn report_serve(label: &str, url: &str, data_dir: &Path, rounds: u32, bare_s: f64) -> Result<(), String> {
     let mut ready = Vec::new();
     let mut rss = Vec::new();
     for _ in 0..rounds.max(1) {
-        let (r, m) = serve_once(url)?;
+        let (r, m) = serve_once(url, data_dir)?;
         ready.push(r);
         rss.push(m);
     }

@@ -18,14 +18,13 @@ use std::time::{Duration, Instant};
 use jiff::civil::Date;
 use lianrong_app::commitment::{self, NewCommitment, Operation};
 use lianrong_app::{Actor, App};
-use lianrong_domain::Uscc;
 use lianrong_domain::org::OrgKind;
-use lianrong_domain::role::Role;
 use lianrong_store::Db;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
 
-use crate::bench::BenchArgs;
+use super::BenchArgs;
+use super::common::{ScratchPostgres, err, org_admin, uscc, work_dir};
 use crate::options::app_error;
 
 /// Face of each commitment: ¥500,000.00, enough for millions of 1–100 fen transfers.
@@ -40,29 +39,6 @@ const SPLIT_FEN: i64 = 100;
 const MATURITY_DAYS: i64 = 90;
 /// TPC-B's accounts per unit of scale (as pgbench).
 const ACCOUNTS_PER_SCALE: i64 = 100_000;
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-fn uscc(n: u32) -> String {
-    Uscc::with_check_char(&format!("91500112MA{n:07}")).map(|u| u.to_string()).unwrap_or_default()
-}
-
-fn actor(org_id: &str, kind: OrgKind, name: &str) -> Actor {
-    Actor {
-        org_id: org_id.to_string(),
-        org_kind: kind,
-        org_name: name.to_string(),
-        user_id: None,
-        login: Some("bench".into()),
-        display_name: None,
-        api_key_id: None,
-        roles: vec![Role::OrgAdmin],
-        scopes: None,
-        system: false,
-    }
-}
 
 fn days(d: Date, n: i64) -> Date {
     d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
@@ -104,7 +80,7 @@ async fn org(app: &App, n: u32, kind: &str, name: String) -> Result<Actor, Strin
         "bank" => OrgKind::Bank,
         _ => OrgKind::Supplier,
     };
-    Ok(actor(&o.id, kind, &o.name))
+    Ok(org_admin(&o.id, kind, &o.name))
 }
 
 /// `seller` shares an order, an accepted delivery and an invoice to `buyer` (365 days' term), which
@@ -542,11 +518,7 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
         Some(n) => Stop::Count(n),
         None => Stop::After(Duration::from_secs(args.seconds.max(1))),
     };
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-cm-{}", std::process::id())));
-    std::fs::create_dir_all(&dir).map_err(err)?;
+    let dir = work_dir(args.dir.as_deref(), "lianrong-bench-cm")?;
     let how = match stop {
         Stop::After(d) => format!("{} s", d.as_secs()),
         Stop::Count(n) => format!("{n} operations per client"),
@@ -565,33 +537,23 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
     println!("SQLite: ratio ours/bare TPC-B-like {:.2}", ours / bare.max(1e-9));
 
     if let Some(admin_url) = &args.postgres_url {
-        use sqlx::Connection;
         let pid = std::process::id();
-        let (ours_db, bare_db) = (format!("lr_bench_cm_{pid}"), format!("lr_bench_pgbench_{pid}"));
-        let (prefix, _) = admin_url.rsplit_once('/').ok_or("the PostgreSQL URL must end with /database")?;
-        sqlx::any::install_default_drivers();
-        let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(err)?;
-        for name in [&ours_db, &bare_db] {
-            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.map_err(err)?;
-        }
+        let names = [format!("lr_bench_cm_{pid}"), format!("lr_bench_pgbench_{pid}")];
+        let (scratch, urls) = ScratchPostgres::create(admin_url, &names).await?;
+        let (ours_url, bare_url) = (&urls[0], &urls[1]);
         let result = async {
-            let ours = measure("PostgreSQL", &format!("{prefix}/{ours_db}"), &dir.join("lake-postgres"), clients, stop)
-                .await?;
+            let ours = measure("PostgreSQL", ours_url, &dir.join("lake-postgres"), clients, stop).await?;
             let seconds = match stop {
                 Stop::After(d) => d.as_secs(),
                 // pgbench runs for a time; with a count, a 20 s run.
                 Stop::Count(_) => 20,
             };
-            let tps = pgbench(&format!("{prefix}/{bare_db}"), clients, seconds)?;
+            let tps = pgbench(bare_url, clients, seconds)?;
             println!("PostgreSQL: ratio ours/pgbench {:.2} (goal ≥ 0.5)", ours / tps.max(1e-9));
             Ok::<(), String>(())
         }
         .await;
-        for name in [&ours_db, &bare_db] {
-            let _ = sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut admin)
-                .await;
-        }
+        scratch.drop_all().await;
         result?;
     }
     if args.dir.is_none() {

@@ -11,7 +11,8 @@ use std::time::Instant;
 use lianrong_app::App;
 use sqlx::AssertSqlSafe;
 
-use crate::bench::BenchArgs;
+use super::BenchArgs;
+use super::common::{ScratchPostgres, psql, work_dir};
 
 const PAIRS: u64 = 200;
 
@@ -125,12 +126,8 @@ async fn measure(
 const BARE_QUERY: &str = "SELECT id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, \
     invoice_kind, acceptance_status, payee_account_sm3 FROM trade_record";
 
-pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-ff-{}", std::process::id())));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+pub async fn run(args: &BenchArgs) -> Result<(), String> {
+    let dir = work_dir(args.dir.as_deref(), "lianrong-bench-ff")?;
     let n = args.rows;
     let db_path = dir.join("bench-four-flow.db");
     let _ = std::fs::remove_file(&db_path);
@@ -150,32 +147,19 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     })
     .await?;
     if let Some(admin_url) = &args.postgres_url {
-        use sqlx::Connection;
         let name = format!("lr_bench_ff_{}", std::process::id());
-        let (prefix, _) = admin_url.rsplit_once('/').ok_or("the PostgreSQL URL must end with /database")?;
-        let url = format!("{prefix}/{name}");
-        sqlx::any::install_default_drivers();
-        let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(|e| e.to_string())?;
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
-        let result = measure("PostgreSQL", &url, &dir.join("lake-postgres"), n, || {
+        let (scratch, urls) = ScratchPostgres::create(admin_url, &[name]).await?;
+        let url = &urls[0];
+        let result = measure("PostgreSQL", url, &dir.join("lake-postgres"), n, || {
             let t = Instant::now();
             let copy = format!("\\copy ({BARE_QUERY}) TO '/dev/null'");
-            let ok = Command::new("psql")
-                .args([url.as_str(), "-q", "-c", &copy])
-                .status()
-                .map_err(|e| format!("psql: {e}"))?;
-            if !ok.success() {
+            if !psql(url, &copy)? {
                 return Err("psql failed".into());
             }
             Ok(t.elapsed().as_secs_f64())
         })
         .await;
-        let _ = sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&mut admin)
-            .await;
+        scratch.drop_all().await;
         result?;
     }
     if args.dir.is_none() {

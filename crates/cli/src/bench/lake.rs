@@ -12,15 +12,15 @@ use std::time::Instant;
 use lianrong_app::{Actor, App};
 use lianrong_domain::Uscc;
 use lianrong_domain::org::OrgKind;
-use lianrong_domain::role::Role;
 use lianrong_domain::submission::Channel;
 
-use crate::bench::BenchArgs;
+use super::BenchArgs;
+use super::common::{ScratchPostgres, org_admin, peak_rss_mib, psql, reset_peak_rss, uscc, work_dir};
 
 const SUPPLIERS: u32 = 200;
 
 fn supplier_code(i: u32) -> String {
-    Uscc::with_check_char(&format!("91500112MA{:07}", 500 + i)).map(|u| u.to_string()).unwrap_or_default()
+    uscc(500 + i)
 }
 
 fn core_code() -> String {
@@ -60,22 +60,6 @@ fn generate(path: &Path, rows: u64) -> std::io::Result<u64> {
     Ok(std::fs::metadata(path)?.len())
 }
 
-/// Peak resident memory of this process since the last reset, in MiB.
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
-}
-
-/// Resets the peak-RSS counter (Linux: writing 5 to clear_refs), so the ingest's own peak is measured.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 async fn platform(url: &str, lake: &Path) -> Result<(App, Actor), String> {
     let app = crate::options::open(url, &lake.display().to_string()).await?;
     let system = Actor::system("system");
@@ -92,19 +76,7 @@ async fn platform(url: &str, lake: &Path) -> Result<(App, Actor), String> {
     )
     .await
     .map_err(crate::options::app_error)?;
-    let actor = Actor {
-        org_id: core.id.clone(),
-        org_kind: OrgKind::Core,
-        org_name: core.name.clone(),
-        user_id: None,
-        login: Some("bench".into()),
-        display_name: None,
-        api_key_id: None,
-        roles: vec![Role::OrgAdmin],
-        scopes: None,
-        system: false,
-    };
-    Ok((app, actor))
+    Ok((app, org_admin(&core.id, OrgKind::Core, &core.name)))
 }
 
 struct Figures {
@@ -113,6 +85,7 @@ struct Figures {
     accepted: u64,
 }
 
+/// The ingest of `file` as the core's upload; the peak memory is the ingest's own.
 async fn ingest(app: &App, actor: &Actor, file: &Path) -> Result<Figures, String> {
     reset_peak_rss();
     let t = Instant::now();
@@ -154,14 +127,12 @@ fn bare_sqlite(dir: &Path, file: &Path) -> Result<f64, String> {
 
 fn bare_postgres(url: &str, file: &Path) -> Result<f64, String> {
     let create = "DROP TABLE IF EXISTS bare_invoice; CREATE TABLE bare_invoice (invoice_no TEXT, issue_date TEXT, seller_uscc TEXT, seller_name TEXT, buyer_uscc TEXT, buyer_name TEXT, net TEXT, tax TEXT, total TEXT, order_refs TEXT, term_days TEXT, remarks TEXT);";
-    let status = Command::new("psql").args([url, "-q", "-c", create]).status().map_err(|e| format!("psql: {e}"))?;
-    if !status.success() {
+    if !psql(url, create)? {
         return Err("psql could not create the bare table".into());
     }
     let copy = format!("\\copy bare_invoice FROM '{}' WITH (FORMAT csv, HEADER true)", file.display());
     let t = Instant::now();
-    let status = Command::new("psql").args([url, "-q", "-c", &copy]).status().map_err(|e| format!("psql: {e}"))?;
-    if !status.success() {
+    if !psql(url, &copy)? {
         return Err("psql \\copy failed".into());
     }
     Ok(t.elapsed().as_secs_f64())
@@ -182,12 +153,8 @@ fn report(label: &str, rows: u64, ours: &Figures, bare_s: f64, bare_name: &str) 
     );
 }
 
-pub async fn run(args: BenchArgs) -> Result<(), String> {
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("lianrong-bench-lake-{}", std::process::id())));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+pub async fn run(args: &BenchArgs) -> Result<(), String> {
+    let dir = work_dir(args.dir.as_deref(), "lianrong-bench-lake")?;
     let file = dir.join("invoices.csv");
     let t = Instant::now();
     let bytes = generate(&file, args.rows).map_err(|e| e.to_string())?;
@@ -201,28 +168,19 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     report("SQLite", args.rows, &ours, bare, "sqlite3 .import");
 
     if let Some(admin_url) = &args.postgres_url {
-        use sqlx::Connection;
         let name = format!("lr_bench_lake_{}", std::process::id());
-        let (prefix, _) = admin_url.rsplit_once('/').ok_or("the PostgreSQL URL must end with /database")?;
-        let url = format!("{prefix}/{name}");
-        sqlx::any::install_default_drivers();
-        let mut admin = sqlx::AnyConnection::connect(admin_url).await.map_err(|e| e.to_string())?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (scratch, urls) = ScratchPostgres::create(admin_url, &[name]).await?;
+        let url = &urls[0];
         let result = async {
-            let (app, actor) = platform(&url, &dir.join("lake-postgres")).await?;
+            let (app, actor) = platform(url, &dir.join("lake-postgres")).await?;
             let ours = ingest(&app, &actor, &file).await?;
             app.db.pool.close().await;
-            let bare = bare_postgres(&url, &file)?;
+            let bare = bare_postgres(url, &file)?;
             report("PostgreSQL", args.rows, &ours, bare, "COPY");
             Ok::<(), String>(())
         }
         .await;
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&mut admin)
-            .await;
+        scratch.drop_all().await;
         result?;
     }
     if args.dir.is_none() {
