@@ -34,10 +34,6 @@ fn not_found() -> AppError {
     AppError::not_found("Financing application", "融资申请")
 }
 
-pub(crate) fn who(actor: &Actor) -> String {
-    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
 async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
     audit::refused(app, actor, action, OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
     e
@@ -194,7 +190,7 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         chain_id,
         tier,
         state: if any_open { "open".into() } else { "closed".into() },
-        created_by: who(actor),
+        created_by: actor.trail_name(),
         created_at_ms: now_ms(),
     };
     write_application(app, actor, new, &row, &mut offers, &claimed).await?;
@@ -675,7 +671,7 @@ async fn decide_checked(
     let product =
         lianrong_store::product::get(&mut tx, &lianrong_store::product::ProductScope::All, &offer.product_id).await?;
     let mut next = offer.clone();
-    let me = who(actor);
+    let me = actor.trail_name();
     let decided = |next: &mut OfferRow, state: OfferState| {
         next.state = state;
         next.decided_by = Some(me.clone());

@@ -172,14 +172,6 @@ fn require_receivable(ctx: &Context) -> AppResult<()> {
     Ok(())
 }
 
-fn who(actor: &Actor) -> String {
-    actor
-        .login
-        .clone()
-        .or_else(|| actor.api_key_id.as_ref().map(|k| format!("api_key:{k}")))
-        .unwrap_or_else(|| "system".to_string())
-}
-
 /// An account checked, with its digest keyed by the platform (what payments' payee digests compare to).
 struct Checked {
     account: rules::Account,
@@ -330,7 +322,7 @@ pub async fn bind(app: &App, actor: &Actor, invoice_id: &str, new: &NewAccount) 
             bank_name: account.bank_name.clone(),
             holder_name: account.holder_name.clone(),
             bound_by_org_id: actor.org_id.clone(),
-            bound_by: who(actor),
+            bound_by: actor.trail_name(),
             bound_at_ms: now,
             version: 1,
         };
@@ -485,7 +477,7 @@ pub async fn propose(
             holder_name: account.holder_name.clone(),
             reason,
             proposed_by_org_id: actor.org_id.clone(),
-            proposed_by: who(actor),
+            proposed_by: actor.trail_name(),
             proposed_at_ms: now,
             status: ChangeStatus::Pending.code().to_string(),
             required_org_ids: required.join(","),
@@ -501,7 +493,7 @@ pub async fn propose(
         let consent = ConsentRow {
             change_id: id.clone(),
             org_id: actor.org_id.clone(),
-            consented_by: who(actor),
+            consented_by: actor.trail_name(),
             consented_at_ms: now,
         };
         store::insert_consent(&mut tx, &consent).await?;
@@ -579,7 +571,9 @@ async fn apply_if_complete(app: &App, tx: &mut Conn, actor: &Actor, ctx: &Contex
     if !store::replace(tx, &row).await? {
         return Err(stale());
     }
-    if !store::close_change(tx, change_id, ChangeStatus::Applied.code(), &actor.org_id, &who(actor), now, None).await? {
+    if !store::close_change(tx, change_id, ChangeStatus::Applied.code(), &actor.org_id, &actor.trail_name(), now, None)
+        .await?
+    {
         return Err(stale());
     }
     log_account(tx, ctx, &row, &given, Some(change_id)).await?;
@@ -654,7 +648,7 @@ pub async fn consent(app: &App, actor: &Actor, invoice_id: &str, change_id: &str
         let row = ConsentRow {
             change_id: change_id.to_string(),
             org_id: actor.org_id.clone(),
-            consented_by: who(actor),
+            consented_by: actor.trail_name(),
             consented_at_ms: now_ms(),
         };
         store::insert_consent(&mut tx, &row).await.map_err(|e| match e {
@@ -750,8 +744,16 @@ async fn close(
         }
         let reason = reason_text(reason)?;
         let reason = (!reason.is_empty()).then_some(reason);
-        if !store::close_change(&mut tx, change_id, to.code(), &actor.org_id, &who(actor), now_ms(), reason.as_deref())
-            .await?
+        if !store::close_change(
+            &mut tx,
+            change_id,
+            to.code(),
+            &actor.org_id,
+            &actor.trail_name(),
+            now_ms(),
+            reason.as_deref(),
+        )
+        .await?
         {
             return Err(change_closed("closed"));
         }

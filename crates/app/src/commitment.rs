@@ -48,10 +48,6 @@ fn not_found() -> AppError {
     AppError::not_found("Commitment", "债权凭证")
 }
 
-fn who(actor: &Actor) -> String {
-    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
 fn parse_date(field: &str, text: &str) -> AppResult<Date> {
     Date::strptime("%Y-%m-%d", text.trim())
         .map_err(|_| AppError::invalid(field, "date_invalid", "A date is written YYYY-MM-DD", "日期格式须为YYYY-MM-DD"))
@@ -504,7 +500,7 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
             MaturityCheck::BeyondPrinciple { days } => Some(days),
         },
         state: "outstanding".into(),
-        issued_by: who(actor),
+        issued_by: actor.trail_name(),
         issued_at_ms: now_ms(),
         leaf_index: None,
         settlement_reference: None,
@@ -647,8 +643,15 @@ async fn write_issue(
         store::insert_part(&mut tx, &row.id, p, now).await?;
     }
     let reference = format!("commitment:{}", row.id);
-    crate::credit_line::occupy_in(&mut tx, &row.credit_line_id, row.face_fen, &reference, &who(actor), app.today())
-        .await?;
+    crate::credit_line::occupy_in(
+        &mut tx,
+        &row.credit_line_id,
+        row.face_fen,
+        &reference,
+        &actor.trail_name(),
+        app.today(),
+    )
+    .await?;
     let entry = json!({
         "action": "issue",
         "commitment_id": row.id,
@@ -1022,7 +1025,7 @@ fn transfer_row(
         kind: t.kind,
         state: t.state,
         actor_org_id: actor.org_id.clone(),
-        by_login: who(actor),
+        by_login: actor.trail_name(),
         request: request_json(&t.request).to_string(),
         input_part_id: t.input.clone(),
         outputs: json!(t.outputs).to_string(),
@@ -1199,7 +1202,7 @@ async fn four_eyes_on_post(
         return Ok(None);
     }
     if approvals.is_empty() {
-        let approval = DiscountApproval { user_id, approver: who(actor), at_ms: now };
+        let approval = DiscountApproval { user_id, approver: actor.trail_name(), at_ms: now };
         store::insert_discount_approval(conn, &c.id, discount_id, &approval).await?;
         let detail = format!("first approval of discount {discount_id} ({amount} fen); a second approver must post it");
         lianrong_store::audit::insert(
@@ -1342,7 +1345,7 @@ async fn settle_checked(
         &c.credit_line_id,
         c.face_fen,
         &format!("commitment:{}", c.id),
-        &who(actor),
+        &actor.trail_name(),
     )
     .await?;
     let mut parties: Vec<&str> = vec![c.issuer_org_id.as_str(), c.bank_org_id.as_str()];

@@ -43,10 +43,6 @@ fn not_found() -> AppError {
     AppError::not_found("Confirmation request", "确权申请")
 }
 
-fn who(actor: &Actor) -> String {
-    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Signing keys
 
@@ -129,7 +125,7 @@ pub async fn signing_key(app: &App, actor: &Actor) -> AppResult<SigningKeyInfo> 
         ));
     }
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    info(&ensure_key(app, &mut conn, &actor.org_id, &who(actor)).await?)
+    info(&ensure_key(app, &mut conn, &actor.org_id, &actor.trail_name()).await?)
 }
 
 fn require_key_admin(actor: &Actor) -> AppResult<()> {
@@ -158,7 +154,7 @@ pub async fn supply_key(app: &App, actor: &Actor, public_key: &str) -> AppResult
         held_by: KeyHolder::Organisation,
         private_key_sealed: None,
         created_at_ms: now_ms(),
-        created_by: who(actor),
+        created_by: actor.trail_name(),
     };
     replace_key(app, actor, &record, "signing_key.supply").await
 }
@@ -169,7 +165,7 @@ pub async fn use_platform_key(app: &App, actor: &Actor) -> AppResult<SigningKeyI
         audit::refused(app, actor, "signing_key.platform", "org_key", &actor.org_id, &e.en).await;
         return Err(e);
     }
-    let record = platform_key(app, &actor.org_id, &who(actor))?;
+    let record = platform_key(app, &actor.org_id, &actor.trail_name())?;
     replace_key(app, actor, &record, "signing_key.platform").await
 }
 
@@ -446,7 +442,7 @@ async fn request_checked(
     let scope = crate::trade::scope(app, actor).await?;
     let mut tx = app.db.begin_write().await?;
     let me = lianrong_store::org::get(&mut tx, &actor.org_id).await?;
-    let (batch_id, now, by) = (new_id(), now_ms(), who(actor));
+    let (batch_id, now, by) = (new_id(), now_ms(), actor.trail_name());
     let mut made = Vec::with_capacity(invoice_ids.len());
     for (i, id) in invoice_ids.iter().enumerate() {
         let field = format!("{ids_name}[{i}]");
@@ -520,7 +516,7 @@ pub async fn withdraw(app: &App, actor: &Actor, id: &str) -> AppResult<Confirmat
             ));
         }
         c.status = ConfirmationStatus::Withdrawn;
-        c.decided_by = Some(who(actor));
+        c.decided_by = Some(actor.trail_name());
         c.decided_at_ms = Some(now_ms());
         if !store::decide(&mut tx, &c).await? {
             return Err(already_decided());
@@ -660,8 +656,16 @@ async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> A
             ));
         }
         let signing = Signing { key: &key, signer: signer.as_ref(), public: &public };
-        sign_decision(&mut tx, &signing, &mut c, input.decision, input.signature_hex.as_deref(), &field, who(actor))
-            .await?;
+        sign_decision(
+            &mut tx,
+            &signing,
+            &mut c,
+            input.decision,
+            input.signature_hex.as_deref(),
+            &field,
+            actor.trail_name(),
+        )
+        .await?;
         c.reason = reason;
         if !store::decide(&mut tx, &c).await? {
             return Err(named(already_decided()));
@@ -730,7 +734,7 @@ async fn signing_parts(
     tx: &mut Conn,
     actor: &Actor,
 ) -> AppResult<(OrgKeyRecord, Option<SigningKey>, PublicKey)> {
-    let key = ensure_key(app, tx, &actor.org_id, &who(actor)).await?;
+    let key = ensure_key(app, tx, &actor.org_id, &actor.trail_name()).await?;
     let signer = match key.held_by {
         KeyHolder::Platform => Some(open_private_key(app, &key)?),
         KeyHolder::Organisation => None,
@@ -812,7 +816,7 @@ async fn confirm_payables_checked(
     let me = lianrong_store::org::get(&mut tx, &actor.org_id).await?;
     let (key, signer, public) = signing_parts(app, &mut tx, actor).await?;
     let signing = Signing { key: &key, signer: signer.as_ref(), public: &public };
-    let (batch_id, by) = (new_id(), who(actor));
+    let (batch_id, by) = (new_id(), actor.trail_name());
     let mut seen = HashSet::new();
     let mut made = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {

@@ -38,10 +38,6 @@ fn not_found() -> AppError {
     AppError::not_found("Consent", "数据授权")
 }
 
-fn who(actor: &Actor) -> String {
-    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
 fn consent_error(e: ConsentError) -> AppError {
     AppError::invalid(e.field(), e.code(), e.to_string(), e.message_zh())
 }
@@ -182,7 +178,7 @@ pub(crate) async fn grant_in(
         application_id,
         valid_until: valid_until.to_string(),
         stored_state: ConsentState::Granted,
-        granted_by: who(actor),
+        granted_by: actor.trail_name(),
         granted_at_ms: now_ms(),
         revoked_by: None,
         revoked_at_ms: None,
@@ -228,7 +224,7 @@ async fn revoke_checked(app: &App, actor: &Actor, id: &str) -> AppResult<Consent
         return Err(not_found());
     }
     let at = now_ms();
-    if !store::revoke(&mut tx, id, &who(actor), at).await? {
+    if !store::revoke(&mut tx, id, &actor.trail_name(), at).await? {
         return Err(
             AppError::conflict("already_revoked", "The consent is already revoked", "该授权已撤销").with_field("state")
         );
@@ -350,7 +346,7 @@ pub async fn record_read_in(
         category,
         reader_org_id: actor.org_id.clone(),
         reader_user_id: actor.user_id.clone(),
-        reader: who(actor),
+        reader: actor.trail_name(),
         items,
         at_ms: now_ms(),
     };

@@ -24,10 +24,6 @@ fn not_found() -> AppError {
     AppError::not_found("Credit line", "授信额度")
 }
 
-fn who(actor: &Actor) -> String {
-    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
 fn line_error(field: &str, e: LineError) -> AppError {
     let (code, zh) = match &e {
         LineError::LimitOutOfBounds => ("limit_out_of_bounds", "授信额度须为正数且不超过上限".to_string()),
@@ -115,7 +111,7 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewLine) -> AppResult<Lin
         used_fen: 0,
         valid_from: from.to_string(),
         valid_until: until.to_string(),
-        granted_by: who(actor),
+        granted_by: actor.trail_name(),
         granted_at_ms: now_ms(),
     };
     store::insert(&mut tx, &line).await?;
@@ -242,7 +238,7 @@ pub async fn occupy(app: &App, actor: &Actor, line_id: &str, amount_fen: i64, re
         get(app, actor, line_id).await?;
     }
     let mut tx = app.db.begin_write().await?;
-    let moved = occupy_in(&mut tx, line_id, amount_fen, reference, &who(actor), app.today()).await?;
+    let moved = occupy_in(&mut tx, line_id, amount_fen, reference, &actor.trail_name(), app.today()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(moved)
 }

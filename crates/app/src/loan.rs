@@ -17,7 +17,7 @@ use lianrong_store::loan::{self as store, LoanRow, RepaymentRow};
 use lianrong_store::{Conn, StoreError};
 use serde_json::json;
 
-use crate::application::{self, who};
+use crate::application;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
@@ -207,7 +207,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
         repaid_principal_fen: 0,
         repaid_interest_fen: 0,
         state: "outstanding".into(),
-        disbursed_by: who(actor),
+        disbursed_by: actor.trail_name(),
         disbursed_at_ms: now,
         closed_at_ms: None,
         leaf_index: None,
@@ -294,7 +294,7 @@ async fn write_disbursement(
             &line_id,
             principal,
             &format!("loan:{}", loan.id),
-            &who(actor),
+            &actor.trail_name(),
             app.today(),
         )
         .await?;
@@ -435,7 +435,7 @@ async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment
         excess_fen: a.excess_fen,
         paid_on: paid_on.to_string(),
         payment_reference: reference.clone(),
-        by_login: who(actor),
+        by_login: actor.trail_name(),
         at_ms: now_ms(),
     };
     match store::insert_repayment(&mut tx, &row).await {
@@ -497,8 +497,14 @@ async fn close_in(conn: &mut Conn, actor: &Actor, loan: &LoanRow) -> AppResult<(
     let now = now_ms();
     store::close(conn, &loan.id, now).await?;
     if let Some(line) = &loan.credit_line_id {
-        crate::credit_line::release_in(conn, line, loan.principal_fen, &format!("loan:{}", loan.id), &who(actor))
-            .await?;
+        crate::credit_line::release_in(
+            conn,
+            line,
+            loan.principal_fen,
+            &format!("loan:{}", loan.id),
+            &actor.trail_name(),
+        )
+        .await?;
     }
     if let Some(reg) = &loan.registration_id {
         let row = lianrong_store::registration::get(conn, reg).await?;
@@ -541,7 +547,7 @@ pub(crate) async fn repay_from_settlement_in(
             excess_fen: fen - principal,
             paid_on: paid_on.to_string(),
             payment_reference: format!("settlement:{commitment_id}"),
-            by_login: who(actor),
+            by_login: actor.trail_name(),
             at_ms: now_ms(),
         };
         store::insert_repayment(conn, &row).await?;

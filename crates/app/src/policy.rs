@@ -30,6 +30,7 @@ pub struct Actor {
 impl Actor {
     /// Who acted, as a trail names them: the login of a user or of the mailbox sender, the API key by
     /// name and id (a key acts for its organisation but is not the organisation), else the organisation.
+    /// Every record's "by" (issued, decided, disbursed, imported, submitted by) is this one name.
     pub fn trail_name(&self) -> String {
         match (&self.login, &self.api_key_id) {
             (Some(login), _) => login.clone(),

@@ -27,10 +27,6 @@ fn not_found() -> AppError {
     AppError::not_found("Product", "金融产品")
 }
 
-fn who(actor: &Actor) -> String {
-    actor.login.clone().or_else(|| actor.api_key_id.clone()).unwrap_or_else(|| "unknown".into())
-}
-
 fn product_error(e: ProductError) -> AppError {
     match e.code {
         "not_a_draft" | "already_withdrawn" => {
@@ -221,7 +217,7 @@ async fn create_checked(app: &App, actor: &Actor, new: &NewProduct) -> AppResult
         description: spec.description,
         terms: spec.terms,
         state: ProductState::Draft,
-        created_by: who(actor),
+        created_by: actor.trail_name(),
         created_at_ms: now,
         updated_at_ms: now,
         published_at_ms: None,

@@ -68,14 +68,6 @@ pub async fn scope(app: &App, actor: &Actor) -> AppResult<RegistrationScope> {
     Ok(RegistrationScope::Party { org_id: actor.org_id.clone(), uscc })
 }
 
-fn who(actor: &Actor) -> String {
-    actor
-        .login
-        .clone()
-        .or_else(|| actor.api_key_id.as_ref().map(|k| format!("api_key:{k}")))
-        .unwrap_or_else(|| actor.org_name.clone())
-}
-
 /// Audits a refusal and hands the error back. Call it with no write transaction open (SQLite would make
 /// the audit's own connection wait for the lock).
 async fn refuse(app: &App, actor: &Actor, action: &str, object_id: &str, e: AppError) -> AppError {
@@ -404,7 +396,7 @@ async fn register_checked_in(
         term_months: c.term_months,
         note: c.note.clone(),
         registered_by_org_id: actor.org_id.clone(),
-        registered_by: who(actor),
+        registered_by: actor.trail_name(),
         registered_at_ms: now,
         released_at_ms: None,
         released_by: None,
@@ -530,7 +522,7 @@ pub(crate) async fn release_in(
     reason: &str,
     now: i64,
 ) -> AppResult<bool> {
-    if !store::release(conn, &row.id, &who(actor), reason, now).await? {
+    if !store::release(conn, &row.id, &actor.trail_name(), reason, now).await? {
         return Ok(false);
     }
     let mut parties: Vec<String> = vec![row.creditor_org_id.clone()];
@@ -543,7 +535,7 @@ pub(crate) async fn release_in(
     parties.dedup();
     let parties: Vec<&str> = parties.iter().map(String::as_str).collect();
     let entry = json!({"action": "release", "reference": row.reference, "fingerprint": row.fingerprint,
-        "released_by": who(actor), "reason": reason});
+        "released_by": actor.trail_name(), "reason": reason});
     crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
     lianrong_store::audit::insert(
         conn,
@@ -967,7 +959,7 @@ pub async fn import_confirmations(
                 .collect(),
         )
         .to_string(),
-        imported_by: who(actor),
+        imported_by: actor.trail_name(),
         imported_at_ms: import.at_ms,
     };
     let mut tx = app.db.begin_write().await?;
