@@ -718,7 +718,7 @@ async fn decide_checked(
         }
         (OfferState::AwaitingSecond, true) => {
             let first = offer.first_approver_user_id.as_deref();
-            second_approver_checked(&mut tx, actor, first, offer.submitted_at_ms).await?;
+            crate::user::second_approver_checked(&mut tx, actor, first, offer.submitted_at_ms).await?;
             next.second_approver = Some(me.clone());
             next.second_approver_user_id = actor.user_id.clone();
             decided(&mut next, OfferState::Approved);
@@ -749,47 +749,6 @@ async fn decide_checked(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     get(app, actor, application_id).await
-}
-
-/// Four eyes by person: the second approver is a user account (never a key or the platform) other than
-/// the first approver's, that held an approving role (bank approver or admin) before `asked_at_ms`, when
-/// the application or discount was made; so an admin cannot create or promote a second login to approve
-/// alone.
-pub(crate) async fn second_approver_checked(
-    conn: &mut Conn,
-    actor: &Actor,
-    first_user_id: Option<&str>,
-    asked_at_ms: i64,
-) -> AppResult<()> {
-    let Some(user_id) = actor.user_id.as_deref() else {
-        return Err(AppError::new(
-            ErrorKind::Forbidden,
-            "keys_cannot_approve",
-            "Only a person approves: an API key or the platform cannot",
-            "审批须由具体人员作出，API密钥或系统不能审批",
-        ));
-    };
-    if first_user_id.is_none_or(|f| f == user_id) {
-        return Err(AppError::new(
-            ErrorKind::Forbidden,
-            "same_approver",
-            "The second approval must come from another person than the first",
-            "复核审批须由首次审批人以外的人员作出",
-        ));
-    }
-    let user = lianrong_store::user::get(conn, user_id).await?;
-    if !crate::user::approves_financing(&user.roles) {
-        return Err(AppError::forbidden("The second approval needs the approver role", "复核审批须由审批人作出"));
-    }
-    if user.approver_since_ms.is_none_or(|since| since > asked_at_ms) {
-        return Err(AppError::new(
-            ErrorKind::Forbidden,
-            "approver_too_recent",
-            "The second approver must have held the approver role before this was asked for",
-            "复核审批人须在申请提出之前已具有审批人角色",
-        ));
-    }
-    Ok(())
 }
 
 /// Once no offer is open, the application closes: its claims are freed and a held commitment part

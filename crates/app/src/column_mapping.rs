@@ -30,7 +30,7 @@ pub struct MappingChange {
 /// The actor's organisation's meanings, by header.
 pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<MappingRow>> {
     audit::guard(app, actor, Permission::SubmitTrade, "column_mapping.list", "organisation", &actor.org_id).await?;
-    crate::submission::guard_kind(actor)?;
+    crate::policy::guard_trade_sharer(actor)?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     Ok(store::list(&mut conn, &actor.org_id).await?)
 }
@@ -53,7 +53,7 @@ pub(crate) async fn mapping_of(app: &App, org_id: &str) -> AppResult<ColumnMappi
 pub async fn change(app: &App, actor: &Actor, changes: &[MappingChange]) -> AppResult<Vec<MappingRow>> {
     let action = "column_mapping.change";
     audit::guard(app, actor, Permission::SubmitTrade, action, "organisation", &actor.org_id).await?;
-    if let Err(e) = crate::submission::guard_kind(actor) {
+    if let Err(e) = crate::policy::guard_trade_sharer(actor) {
         audit::refused(app, actor, action, "organisation", &actor.org_id, &e.en).await;
         return Err(e);
     }

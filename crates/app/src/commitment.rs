@@ -32,7 +32,7 @@ use crate::{App, audit, new_id, now_ms};
 /// the API and console show them.
 pub use lianrong_store::commitment::{CommitmentRow, Holding, Role, TransferRow};
 
-const OBJECT: &str = "commitment";
+pub(crate) const OBJECT: &str = "commitment";
 /// Confirmed payables one commitment may rest on.
 pub const BACKING_INVOICES_MAX: usize = 200;
 /// Invoices one transfer may name as the trade it pays.
@@ -53,7 +53,7 @@ fn parse_date(field: &str, text: &str) -> AppResult<Date> {
         .map_err(|_| AppError::invalid(field, "date_invalid", "A date is written YYYY-MM-DD", "日期格式须为YYYY-MM-DD"))
 }
 
-fn stored_date(text: &str) -> AppResult<Date> {
+pub(crate) fn stored_date(text: &str) -> AppResult<Date> {
     Date::strptime("%Y-%m-%d", text).map_err(|_| AppError::internal())
 }
 
@@ -66,7 +66,7 @@ fn scope(actor: &Actor) -> CommitmentScope {
 }
 
 /// The ledger's refusals in both languages, each naming what was wrong.
-fn ledger_error(e: LedgerError) -> AppError {
+pub(crate) fn ledger_error(e: LedgerError) -> AppError {
     let en = e.to_string();
     let (field, code, zh): (&str, &'static str, String) = match &e {
         LedgerError::IdReused(id) => {
@@ -138,7 +138,7 @@ fn issue_error(e: IssueError) -> AppError {
 }
 
 /// Audits a refusal outside the rolled-back transaction and hands the error back.
-async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
+pub(crate) async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
     audit::refused(app, actor, action, OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
     e
 }
@@ -753,7 +753,7 @@ pub async fn operate(
 }
 
 /// The commitment, if the caller may see it; otherwise not found.
-async fn visible_commitment(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<CommitmentRow> {
+pub(crate) async fn visible_commitment(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<CommitmentRow> {
     store::get_scoped(conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -762,7 +762,7 @@ async fn visible_commitment(conn: &mut Conn, actor: &Actor, id: &str) -> AppResu
 
 /// Answers a transfer id that is already recorded: the same request gets its first answer, another
 /// request is refused.
-fn answer_existing(existing: TransferRow, actor: &Actor, request: &Request) -> AppResult<Outcome> {
+pub(crate) fn answer_existing(existing: TransferRow, actor: &Actor, request: &Request) -> AppResult<Outcome> {
     let same_request = serde_json::from_str::<Value>(&existing.request).ok().and_then(|v| request_from_json(&v))
         == Some(request.clone());
     if same_request && existing.actor_org_id == actor.org_id {
@@ -990,7 +990,7 @@ async fn allocate_basis(
 
 /// Writes what the ledger changed: each touched part moves from the state it was read in (or the
 /// request is refused because another one spent it first), and each new part is inserted.
-async fn write_difference(conn: &mut Conn, before: &Ledger, after: &Ledger, now: i64) -> AppResult<()> {
+pub(crate) async fn write_difference(conn: &mut Conn, before: &Ledger, after: &Ledger, now: i64) -> AppResult<()> {
     for (id, part) in &after.parts {
         match before.parts.get(id) {
             Some(old) if old != part => {
@@ -1012,7 +1012,7 @@ async fn write_difference(conn: &mut Conn, before: &Ledger, after: &Ledger, now:
     Ok(())
 }
 
-fn transfer_row(
+pub(crate) fn transfer_row(
     commitment_id: &str,
     t: &Transfer,
     actor: &Actor,
@@ -1036,7 +1036,7 @@ fn transfer_row(
     }
 }
 
-async fn insert_transfer_row(conn: &mut Conn, row: &TransferRow) -> AppResult<()> {
+pub(crate) async fn insert_transfer_row(conn: &mut Conn, row: &TransferRow) -> AppResult<()> {
     store::insert_transfer(conn, row).await.map_err(|e| match e {
         StoreError::Conflict { .. } => AppError::conflict(
             "transfer_id_race",
@@ -1079,7 +1079,7 @@ async fn assert_outputs_conserve(conn: &mut Conn, before: &Ledger, t: &Transfer)
 }
 
 /// Appends the operation's leaf and records its index on the transfer.
-async fn log_transfer(
+pub(crate) async fn log_transfer(
     conn: &mut Conn,
     c: &CommitmentRow,
     row: &TransferRow,
@@ -1198,7 +1198,7 @@ async fn four_eyes_on_post(
     }
     let approvals = store::discount_approvals(conn, &c.id, discount_id).await?;
     if let Some(first) = approvals.iter().find(|a| a.user_id != user_id) {
-        crate::application::second_approver_checked(conn, actor, Some(&first.user_id), pending.at_ms).await?;
+        crate::user::second_approver_checked(conn, actor, Some(&first.user_id), pending.at_ms).await?;
         return Ok(None);
     }
     if approvals.is_empty() {
@@ -1268,96 +1268,6 @@ pub async fn decide_discount_in(
         &audit::record(actor, "commitment.decide_discount", OBJECT, &c.id, "ok", &detail),
     )
     .await?;
-    Ok(Outcome { transfer: row, repeated: false })
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Settlement at maturity
-
-/// At or after maturity the core pays the commitment's live fen into the settlement account; the
-/// platform pays every holder its parts exactly and releases the core's line.
-pub async fn settle(
-    app: &App,
-    actor: &Actor,
-    commitment_id: &str,
-    payment_reference: &str,
-    amount_fen: i64,
-) -> AppResult<Outcome> {
-    const ACTION: &str = "commitment.settle";
-    audit::guard(app, actor, Permission::OperateCommitment, ACTION, OBJECT, commitment_id).await?;
-    match settle_checked(app, actor, commitment_id, payment_reference, amount_fen).await {
-        Ok(o) => Ok(o),
-        Err(e) => Err(refuse(app, actor, ACTION, commitment_id, e).await),
-    }
-}
-
-async fn settle_checked(
-    app: &App,
-    actor: &Actor,
-    commitment_id: &str,
-    payment_reference: &str,
-    amount_fen: i64,
-) -> AppResult<Outcome> {
-    let reference =
-        lianrong_domain::text::bounded("payment_reference", payment_reference, PAYMENT_REFERENCE_CHARS_MAX)?;
-    let now = now_ms();
-    let mut tx = app.db.begin_write().await?;
-    let c = visible_commitment(&mut tx, actor, commitment_id).await?;
-    let settle_id = "settle";
-    if let Some(existing) = store::transfer(&mut tx, &c.id, settle_id).await? {
-        return answer_existing(existing, actor, &Request::Settle);
-    }
-    let maturity = stored_date(&c.maturity_date)?;
-    let parts = store::parts(&mut tx, &c.id).await?;
-    let mut ledger = Ledger::rebuild(&c.id, &c.issuer_org_id, c.face_fen, maturity, parts, Vec::new());
-    let before = ledger.clone();
-    if let Err(broken) = before.check() {
-        tracing::error!(commitment = c.id, broken, "ledger invariant broken before settlement");
-        return Err(AppError::internal());
-    }
-    let live = before.live_fen();
-    let applied = ledger.apply(settle_id, &actor.org_id, Request::Settle, app.today()).map_err(ledger_error)?;
-    if amount_fen != live {
-        return Err(AppError::invalid(
-            "amount_fen",
-            "settlement_amount_mismatch",
-            format!("The commitment has {live} fen outstanding; the payment must be exactly that, not {amount_fen}"),
-            format!("债权凭证未兑付余额为{live}分，兑付款须与之相等，而非{amount_fen}分"),
-        ));
-    }
-    let Applied::New(transfer) = applied else {
-        return Err(AppError::internal());
-    };
-    write_difference(&mut tx, &before, &ledger, now).await?;
-    let mut row = transfer_row(&c.id, &transfer, actor, None, now);
-    insert_transfer_row(&mut tx, &row).await?;
-    if !store::set_settled(&mut tx, &c.id, ledger.settled_fen, &reference, now).await? {
-        return Err(ledger_error(LedgerError::AlreadySettled));
-    }
-    if store::live_fen(&mut tx, &c.id).await? != 0 || ledger.settled_fen != c.face_fen {
-        tracing::error!(commitment = c.id, "settlement left live parts");
-        return Err(AppError::internal());
-    }
-    // Banks that bought parts by discount are repaid by this settlement.
-    crate::loan::repay_from_settlement_in(&mut tx, actor, &c.id, &transfer.payouts, app.today()).await?;
-    crate::credit_line::release_in(
-        &mut tx,
-        &c.credit_line_id,
-        c.face_fen,
-        &format!("commitment:{}", c.id),
-        &actor.trail_name(),
-    )
-    .await?;
-    let mut parties: Vec<&str> = vec![c.issuer_org_id.as_str(), c.bank_org_id.as_str()];
-    for (_, holder, _) in &transfer.payouts {
-        parties.push(holder.as_str());
-    }
-    let extra = json!({"payment_reference": reference, "amount_fen": amount_fen});
-    row.leaf_index = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
-    let detail = format!("settled {amount_fen} fen, payment {reference}");
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "commitment.settle", OBJECT, &c.id, "ok", &detail))
-        .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(Outcome { transfer: row, repeated: false })
 }
 

@@ -15,7 +15,7 @@ use lianrong_store::StoreError;
 use lianrong_store::trade::{self as store, TradeRow};
 
 use crate::error::AppResult;
-use crate::submission::lake_error;
+use crate::error::lake_error;
 use crate::{App, now_ms};
 
 /// Partitions republished per call; more wait for the next call (each is bounded by one chain-month).

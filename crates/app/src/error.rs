@@ -152,3 +152,13 @@ impl From<lianrong_domain::page::PageError> for AppError {
         AppError::invalid(field, "invalid_page", e.to_string(), zh)
     }
 }
+
+pub(crate) fn lake_error(e: lianrong_lake::LakeError) -> AppError {
+    tracing::error!(error = %e, code = e.code(), "lake storage failed");
+    AppError::new(
+        ErrorKind::Unavailable,
+        "lake_unavailable",
+        "The data lake's storage is unavailable; nothing was recorded, please retry",
+        "数据湖存储暂不可用，本次未记录任何数据，请重试",
+    )
+}

@@ -335,6 +335,18 @@ pub fn log_scope(actor: &Actor) -> LogScope {
     }
 }
 
+pub(crate) fn guard_trade_sharer(actor: &Actor) -> AppResult<()> {
+    use lianrong_domain::org::OrgKind;
+    if actor.system || matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Only core enterprises and suppliers share trade data with the lake",
+            "只有核心企业和供应商向数据湖报送贸易数据",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

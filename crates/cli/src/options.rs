@@ -144,9 +144,9 @@ fn fresh_demo_file(dir: &Path) -> Result<String, String> {
 pub struct Demo {
     pub app: App,
     pub world: lianrong_app::demo::DemoWorld,
-    pub trade: Option<lianrong_app::demo_trade::TradeSummary>,
-    pub credit: Option<lianrong_app::demo_credit::CreditSummary>,
-    pub commitments: Option<lianrong_app::demo_commitment::CommitmentSummary>,
+    pub trade: Option<lianrong_app::demo::trade::TradeSummary>,
+    pub credit: Option<lianrong_app::demo::credit::CreditSummary>,
+    pub commitments: Option<lianrong_app::demo::commitment::CommitmentSummary>,
 }
 
 /// Builds the demo world on `business_date` (pinned for the life of the process), or on today's date
@@ -190,12 +190,12 @@ pub async fn build_demo(
         bar.set_length(total);
         bar.set_position(done);
     };
-    let trade = lianrong_app::demo_trade::load(&app, seed, &progress, &lianrong_mail::mime::attachments)
+    let trade = lianrong_app::demo::trade::load(&app, seed, &progress, &lianrong_mail::mime::attachments)
         .await
         .map_err(app_error)?;
     bar.finish();
-    let credit = lianrong_app::demo_credit::load(&app).await.map_err(app_error)?;
-    let commitments = lianrong_app::demo_commitment::load(&app).await.map_err(app_error)?;
+    let credit = lianrong_app::demo::credit::load(&app).await.map_err(app_error)?;
+    let commitments = lianrong_app::demo::commitment::load(&app).await.map_err(app_error)?;
     Ok(Demo { app, world, trade: Some(trade), credit: Some(credit), commitments: Some(commitments) })
 }
 

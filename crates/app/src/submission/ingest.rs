@@ -21,7 +21,7 @@ use lianrong_store::submission::{self as store, FileRow, IssueRow, Outcome, Subm
 use lianrong_store::trade::{self as trade_store, TradeRow};
 use tokio::sync::mpsc;
 
-use super::{REPORT_ROW_ERRORS_MAX, RowErrorReport, SubmissionReport};
+use super::report::{self, REPORT_ROW_ERRORS_MAX, RowErrorReport, SubmissionReport};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 use crate::{App, new_id, now_ms, sm3_hex};
@@ -1097,7 +1097,7 @@ async fn write(
         ),
         None => (None, None, None),
     };
-    let leaf = super::log_leaf(&mut tx, sub, status, totals.accepted, totals.unchanged, totals.rejected).await?;
+    let leaf = report::log_leaf(&mut tx, sub, status, totals.accepted, totals.unchanged, totals.rejected).await?;
     let outcome = Outcome {
         status: status.code().to_string(),
         rows_total: totals.rows as i64,

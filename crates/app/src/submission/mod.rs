@@ -7,6 +7,7 @@
 
 mod ingest;
 mod preview;
+mod report;
 
 use lianrong_domain::limits::{SOURCE_NAME_CHARS_MAX, UPLOAD_BYTES_MAX};
 use lianrong_domain::page::{Page, PageRequest};
@@ -14,12 +15,13 @@ use lianrong_domain::submission::{Channel, SubmissionStatus};
 use lianrong_store::StoreError;
 use lianrong_store::submission::{self as store, SubmissionScope};
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, ErrorKind, lake_error};
 use crate::policy::{Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
 
 pub use ingest::RowSource;
 pub use preview::{ColumnPreview, FilePreview, Problem, SampleRow, SheetPreview, SheetStatus, preview_path};
+pub use report::{REPORT_ROW_ERRORS_MAX, RowErrorReport, SubmissionReport};
 
 /// The app's read views of submissions, their files and issues: plain data, decoded in the store; the API and
 /// console show them.
@@ -45,54 +47,11 @@ pub struct SubmissionInput {
     pub files: Vec<InputFile>,
 }
 
-/// The answer to a submission: counts and the first row errors (all are kept, up to a limit, and paged
-/// through the API).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubmissionReport {
-    pub submission_id: String,
-    pub status: SubmissionStatus,
-    pub raw_sm3: String,
-    pub rows_total: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub unchanged: u64,
-    pub warnings: u64,
-    pub file_errors: u64,
-    pub row_errors: Vec<RowErrorReport>,
-    pub row_errors_total: u64,
-    pub log_leaf_index: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowErrorReport {
-    pub file_name: String,
-    pub row_no: u64,
-    pub field: Option<String>,
-    pub code: String,
-    pub en: String,
-    pub zh: String,
-}
-
-/// Row errors included in the immediate answer; the rest are paged from the issues endpoint.
-pub const REPORT_ROW_ERRORS_MAX: usize = 100;
-
-pub(crate) fn guard_kind(actor: &Actor) -> AppResult<()> {
-    use lianrong_domain::org::OrgKind;
-    if actor.system || matches!(actor.org_kind, OrgKind::Core | OrgKind::Supplier) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "Only core enterprises and suppliers share trade data with the lake",
-            "只有核心企业和供应商向数据湖报送贸易数据",
-        ))
-    }
-}
-
 /// Takes a submission through the pipeline and answers its report.
 pub async fn submit(app: &App, actor: &Actor, input: SubmissionInput) -> AppResult<SubmissionReport> {
     let action = "submission.submit";
     audit::guard(app, actor, Permission::SubmitTrade, action, "submission", "").await?;
-    if let Err(e) = guard_kind(actor) {
+    if let Err(e) = crate::policy::guard_trade_sharer(actor) {
         audit::refused(app, actor, action, "submission", "", &e.en).await;
         return Err(e);
     }
@@ -142,7 +101,7 @@ pub async fn receive_path(
 ) -> AppResult<Received> {
     let action = "submission.submit";
     audit::guard(app, actor, Permission::SubmitTrade, action, "submission", "").await?;
-    if let Err(e) = guard_kind(actor) {
+    if let Err(e) = crate::policy::guard_trade_sharer(actor) {
         audit::refused(app, actor, action, "submission", "", &e.en).await;
         return Err(e);
     }
@@ -189,7 +148,7 @@ pub async fn submit_records(
 ) -> AppResult<SubmissionReport> {
     let action = "submission.submit";
     audit::guard(app, actor, Permission::SubmitTrade, action, "submission", "").await?;
-    if let Err(e) = guard_kind(actor) {
+    if let Err(e) = crate::policy::guard_trade_sharer(actor) {
         audit::refused(app, actor, action, "submission", "", &e.en).await;
         return Err(e);
     }
@@ -285,36 +244,6 @@ async fn record_received(
     Ok(row)
 }
 
-/// Appends the submission's digest to the verifiable log, inside the submission's transaction.
-pub(crate) async fn log_leaf(
-    conn: &mut lianrong_store::Conn,
-    sub: &SubmissionRow,
-    status: SubmissionStatus,
-    accepted: u64,
-    unchanged: u64,
-    rejected: u64,
-) -> AppResult<Option<u64>> {
-    // Only submissions that recorded something are leaves; a wholly rejected one changed nothing.
-    if accepted + unchanged == 0 {
-        return Ok(None);
-    }
-    let entry = serde_json::json!({
-        "raw_sm3": sub.raw_sm3,
-        "raw_size_bytes": sub.raw_size_bytes,
-        "media_type": sub.media_type,
-        "channel": sub.channel,
-        "org_id": sub.org_id,
-        "status": status.code(),
-        "accepted": accepted,
-        "unchanged": unchanged,
-        "rejected": rejected,
-    });
-    let index =
-        crate::log::append(conn, crate::log::LeafKind::Submission, &sub.id, &[sub.org_id.as_str()], &entry, now_ms())
-            .await?;
-    Ok(Some(index))
-}
-
 fn clip(s: &str) -> String {
     let s = s.trim();
     if s.is_empty() { "(unnamed)".into() } else { s.chars().take(SOURCE_NAME_CHARS_MAX).collect() }
@@ -347,16 +276,6 @@ fn too_large() -> AppError {
 fn unreadable(e: &std::io::Error) -> AppError {
     tracing::error!(error = %e, "cannot read a spooled upload");
     AppError::new(ErrorKind::Internal, "upload_unreadable", "The upload could not be read", "无法读取上传的文件")
-}
-
-pub(crate) fn lake_error(e: lianrong_lake::LakeError) -> AppError {
-    tracing::error!(error = %e, code = e.code(), "lake storage failed");
-    AppError::new(
-        ErrorKind::Unavailable,
-        "lake_unavailable",
-        "The data lake's storage is unavailable; nothing was recorded, please retry",
-        "数据湖存储暂不可用，本次未记录任何数据，请重试",
-    )
 }
 
 fn scope(actor: &Actor) -> SubmissionScope {

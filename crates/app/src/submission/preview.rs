@@ -123,7 +123,7 @@ pub struct SampleRow {
 /// Previews a file on disk (an upload spooled as it arrived) as the actor's organisation's files are read.
 pub async fn preview_path(app: &App, actor: &Actor, name: &str, path: &Path) -> AppResult<FilePreview> {
     audit::guard(app, actor, Permission::SubmitTrade, "submission.preview", "submission", "").await?;
-    super::guard_kind(actor)?;
+    crate::policy::guard_trade_sharer(actor)?;
     let mapping = crate::column_mapping::mapping_of(app, &actor.org_id).await?;
     let (name, path) = (name.to_string(), path.to_path_buf());
     tokio::task::spawn_blocking(move || {

@@ -23,7 +23,7 @@ use lianrong_store::Db;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
 
-use super::BenchArgs;
+use super::args::BenchArgs;
 use super::common::{ScratchPostgres, err, org_admin, uscc, work_dir};
 use crate::options::app_error;
 

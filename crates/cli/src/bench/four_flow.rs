@@ -11,7 +11,7 @@ use std::time::Instant;
 use lianrong_app::App;
 use sqlx::AssertSqlSafe;
 
-use super::BenchArgs;
+use super::args::BenchArgs;
 use super::common::{ScratchPostgres, psql, work_dir};
 
 const PAIRS: u64 = 200;

@@ -14,7 +14,7 @@ use lianrong_domain::Uscc;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::submission::Channel;
 
-use super::BenchArgs;
+use super::args::BenchArgs;
 use super::common::{ScratchPostgres, org_admin, peak_rss_mib, psql, reset_peak_rss, uscc, work_dir};
 
 const SUPPLIERS: u32 = 200;

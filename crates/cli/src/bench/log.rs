@@ -9,7 +9,7 @@ use lianrong_app::log::{self as log_app, LeafKind};
 use lianrong_app::{Actor, App, org};
 use lianrong_store::Db;
 
-use super::BenchArgs;
+use super::args::BenchArgs;
 use super::common::{ScratchPostgres, bare_one_row_transactions, err, work_dir};
 use crate::options::{app_error, open};
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use lianrong_store::Db;
 
-use super::BenchArgs;
+use super::args::BenchArgs;
 use super::common::{ScratchPostgres, bare_one_row_transactions, err, rss_kib, work_dir};
 
 /// Kills the child server when the benchmark ends, however it ends.

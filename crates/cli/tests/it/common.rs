@@ -167,14 +167,14 @@ pub async fn spawn_demo() -> TestApp {
 }
 
 /// The demo world of seed 7 with its year of trade loaded through the three channels.
-pub async fn spawn_demo_with_trade() -> (TestApp, lianrong_app::demo_trade::TradeSummary) {
+pub async fn spawn_demo_with_trade() -> (TestApp, lianrong_app::demo::trade::TradeSummary) {
     let app = open_app().await;
     lianrong_app::demo::build(&app, 7, &|_, _| {}).await.expect("demo world");
-    let trade = lianrong_app::demo_trade::load(&app, 7, &|_, _| {}, &lianrong_mail::mime::attachments)
+    let trade = lianrong_app::demo::trade::load(&app, 7, &|_, _| {}, &lianrong_mail::mime::attachments)
         .await
         .expect("demo trade");
-    lianrong_app::demo_credit::load(&app).await.expect("demo credit");
-    lianrong_app::demo_commitment::load(&app).await.expect("demo commitments");
+    lianrong_app::demo::credit::load(&app).await.expect("demo credit");
+    lianrong_app::demo::commitment::load(&app).await.expect("demo commitments");
     let base_url = serve(app.clone()).await;
     (TestApp { base_url, app }, trade)
 }

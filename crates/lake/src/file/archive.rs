@@ -7,7 +7,8 @@ use std::io::{Cursor, Read};
 use encoding_rs::GB18030;
 use zip::ZipArchive;
 
-use super::{Depth, Part, PartError, Parts, PartsInner, Source, open_source};
+use super::source::{Depth, Source};
+use super::table::{Part, PartError, Parts};
 use crate::error::FileError;
 use crate::limits::{
     ZIP_ENTRIES_MAX, ZIP_ENTRY_BYTES_MAX, ZIP_RATIO_CHECK_BYTES_MIN, ZIP_RATIO_MAX, ZIP_UNCOMPRESSED_BYTES_MAX,
@@ -78,10 +79,15 @@ fn is_litter(name: &str) -> bool {
         || base.eq_ignore_ascii_case("desktop.ini")
 }
 
-pub(crate) fn open_zip(file_name: &str, source: Source) -> Result<Parts, FileError> {
+/// Opens a file found inside an archive; the caller's dispatcher, passed in so that the archive reader
+/// does not depend on the module that depends on it.
+pub(crate) type OpenEntry = fn(&str, Source, Depth) -> Result<Parts, FileError>;
+
+pub(crate) fn open_zip(file_name: &str, source: Source, open_entry: OpenEntry) -> Result<Parts, FileError> {
     let archive = ZipArchive::new(source).map_err(|e| zip_unreadable(&e))?;
     check_declared(&archive, ZIP_ENTRIES_MAX, ZIP_UNCOMPRESSED_BYTES_MAX)?;
-    Ok(Parts(PartsInner::Zip(Box::new(ZipParts {
+    Ok(Parts::new(ZipParts {
+        open_entry,
         archive,
         archive_name: file_name.to_owned(),
         next_index: 0,
@@ -89,10 +95,11 @@ pub(crate) fn open_zip(file_name: &str, source: Source) -> Result<Parts, FileErr
         queued: VecDeque::new(),
         inflated_total: 0,
         any_file: false,
-    }))))
+    }))
 }
 
 pub(crate) struct ZipParts {
+    open_entry: OpenEntry,
     archive: ZipArchive<Source>,
     archive_name: String,
     next_index: usize,
@@ -110,8 +117,10 @@ enum EntryOutcome {
     Bytes(Vec<u8>),
 }
 
-impl ZipParts {
-    pub(crate) fn next(&mut self) -> Option<Part> {
+impl Iterator for ZipParts {
+    type Item = Part;
+
+    fn next(&mut self) -> Option<Part> {
         loop {
             if let Some(part) = self.queued.pop_front() {
                 return Some(part);
@@ -134,7 +143,9 @@ impl ZipParts {
             self.open_entry(index);
         }
     }
+}
 
+impl ZipParts {
     fn part_error(&self, inner: Option<&str>, error: FileError) -> PartError {
         let file_name = match inner {
             Some(inner) => format!("{}/{inner}", self.archive_name),
@@ -159,7 +170,7 @@ impl ZipParts {
             EntryOutcome::Bytes(bytes) => {
                 self.any_file = true;
                 let shown = format!("{}/{name}", self.archive_name);
-                match open_source(&shown, Box::new(Cursor::new(bytes)), Depth::InZip) {
+                match (self.open_entry)(&shown, Box::new(Cursor::new(bytes)), Depth::InZip) {
                     Ok(parts) => self.current = Some(Box::new(parts)),
                     Err(error) => self.queued.push_back(Err(PartError { file_name: shown, sheet_name: None, error })),
                 }

@@ -2,7 +2,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use super::{Depth, Source};
+use super::source::{Depth, Source};
 use crate::error::FileError;
 
 /// The formats the decoder reads.

@@ -11,37 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use encoding_rs::{DecoderResult, GB18030, UTF_16BE, UTF_16LE};
 
+use super::cell::{Cell, CellKind, column_name};
+use super::detect::Format;
 use super::detect::{extension, read_prefix};
-use super::{Cell, CellKind, Format, Row, Rows, Source, Table, column_name};
+use super::source::Source;
+use super::table::{Row, Rows, Table, TextEncoding};
 use crate::error::FileError;
 use crate::limits::{CELL_CHARS_MAX, COLUMNS_MAX, CSV_RECORD_BYTES_MAX, TEXT_SNIFF_BYTES};
-
-/// The text encoding detected for delimited text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TextEncoding {
-    /// UTF-8 without a byte-order mark (also plain ASCII).
-    Utf8,
-    /// UTF-8 with a byte-order mark (Excel's "CSV UTF-8").
-    Utf8Bom,
-    /// UTF-16 little-endian with a byte-order mark (Excel's "Unicode text").
-    Utf16Le,
-    /// UTF-16 big-endian with a byte-order mark.
-    Utf16Be,
-    /// GB18030, the superset of GBK and GB2312 (what Chinese Windows saves as "CSV").
-    Gb18030,
-}
-
-impl TextEncoding {
-    pub fn code(self) -> &'static str {
-        match self {
-            TextEncoding::Utf8 => "utf-8",
-            TextEncoding::Utf8Bom => "utf-8-bom",
-            TextEncoding::Utf16Le => "utf-16le",
-            TextEncoding::Utf16Be => "utf-16be",
-            TextEncoding::Gb18030 => "gb18030",
-        }
-    }
-}
 
 const CSV_BUFFER_BYTES: usize = 64 * 1024;
 

@@ -17,9 +17,12 @@ use calamine::{Data, DataRef, Dimensions, Reader, SheetType, SheetVisible, Xls, 
 use zip::ZipArchive;
 
 use super::archive::{check_declared, ratio_exceeded, zip_unreadable};
+use super::cell::{Cell, CellKind};
 use super::cell::{format_datetime, format_number};
+use super::detect::Format;
+use super::source::Source;
+use super::table::{MergedRange, Part, PartError, Parts, Row, Rows, Table};
 use super::text::too_many_columns;
-use super::{Cell, CellKind, Format, MergedRange, Part, PartError, Parts, PartsInner, Row, Rows, Source, Table};
 use crate::error::FileError;
 use crate::limits::{COLUMNS_MAX, SHEETS_MAX, XLS_BYTES_MAX, XLSX_ENTRIES_MAX, XLSX_UNCOMPRESSED_BYTES_MAX};
 
@@ -44,14 +47,6 @@ fn unreadable(format: Format, detail: &dyn std::fmt::Display) -> FileError {
         code,
         format!("The {kind} workbook cannot be read ({detail}); open it in Excel or WPS and save it again."),
         format!("无法读取该 {kind} 工作簿（{detail}）；请用 Excel 或 WPS 打开后重新保存。"),
-    )
-}
-
-fn encrypted() -> FileError {
-    FileError::new(
-        "file_encrypted",
-        "The workbook is password-protected; send it without a password.",
-        "该工作簿设有密码；请提交未加密的文件。",
     )
 }
 
@@ -87,7 +82,7 @@ pub(crate) fn open_xlsx(file_name: &str, source: Source) -> Result<Parts, FileEr
     source.seek(SeekFrom::Start(0)).map_err(|e| FileError::io(&e))?;
     let book = guarded(format, || match Xlsx::new(source) {
         Ok(book) => Ok(book),
-        Err(calamine::XlsxError::Password) => Err(encrypted()),
+        Err(calamine::XlsxError::Password) => Err(xls_scan::encrypted()),
         Err(e) => Err(unreadable(format, &e)),
     })?;
     let sheets = sheet_list(book.sheets_metadata())?;
@@ -105,7 +100,7 @@ pub(crate) fn open_xls(file_name: &str, mut source: Source) -> Result<Parts, Fil
     source.seek(SeekFrom::Start(0)).map_err(|e| FileError::io(&e))?;
     let book = guarded(format, || match Xls::new(source) {
         Ok(book) => Ok(book),
-        Err(calamine::XlsError::Password) => Err(encrypted()),
+        Err(calamine::XlsError::Password) => Err(xls_scan::encrypted()),
         Err(e) => Err(unreadable(format, &e)),
     })?;
     let sheets = sheet_list(book.sheets_metadata())?;
@@ -193,7 +188,7 @@ fn workbook_parts(book: Book, format: Format, file_name: &str, sheets: Vec<Sheet
         .name("lake-workbook".into())
         .spawn(move || read_workbook(book, format, &names, &tx))
         .map_err(|e| unreadable(format, &e))?;
-    Ok(Parts(PartsInner::Workbook(Box::new(WorkbookParts {
+    Ok(Parts::new(WorkbookParts {
         feed: Arc::new(Mutex::new(Feed { rx, back: None })),
         format,
         file_name: file_name.to_owned(),
@@ -203,7 +198,7 @@ fn workbook_parts(book: Book, format: Format, file_name: &str, sheets: Vec<Sheet
         queued: VecDeque::new(),
         any_data: false,
         finished: false,
-    }))))
+    }))
 }
 
 /// The reading thread: streams every sheet, stopping early when the receiver is gone.
@@ -335,8 +330,10 @@ fn stream_xls_sheet(book: &mut Xls<Source>, seq: usize, name: &str, tx: &SyncSen
     Ok(sender.finish())
 }
 
-impl WorkbookParts {
-    pub(crate) fn next(&mut self) -> Option<Part> {
+impl Iterator for WorkbookParts {
+    type Item = Part;
+
+    fn next(&mut self) -> Option<Part> {
         loop {
             if let Some(part) = self.queued.pop_front() {
                 return Some(part);
@@ -360,7 +357,9 @@ impl WorkbookParts {
             }
         }
     }
+}
 
+impl WorkbookParts {
     /// The next message that is not a leftover of a sheet already handed out.
     fn next_header(&mut self) -> Option<Msg> {
         loop {

@@ -454,7 +454,7 @@ pub async fn settle(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<SettleDto>,
 ) -> ApiResult<(StatusCode, Json<SettlementDto>)> {
-    let o = app::settle(&s.app, &actor, &id, &b.payment_reference, b.amount_fen).await?;
+    let o = lianrong_app::settlement::settle(&s.app, &actor, &id, &b.payment_reference, b.amount_fen).await?;
     let status = if o.repeated { StatusCode::OK } else { StatusCode::CREATED };
     let paid_fen_by_holder = app::payouts_by_holder(&o.transfer);
     Ok((status, Json(SettlementDto { transfer: o.transfer.into(), paid_fen_by_holder })))

@@ -529,7 +529,8 @@ pub async fn act(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>
             }
             "settle" => {
                 let amount_fen = amount_field(&f, "amount_yuan")?;
-                app::settle(&state.app, actor, &id, f.get("payment_reference"), amount_fen).await?;
+                lianrong_app::settlement::settle(&state.app, actor, &id, f.get("payment_reference"), amount_fen)
+                    .await?;
                 Ok(("settled", format!("/commitments/{id}")))
             }
             _ => Err(AppError::invalid("action", "action_unknown", "Unknown action", "未知操作")),

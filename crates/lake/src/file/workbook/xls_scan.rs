@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use crate::error::FileError;
-use crate::file::Source;
+use crate::file::source::Source;
 use crate::limits::{XLS_BYTES_MAX, XLS_SHEET_CELLS_MAX};
 
 /// Most cells all sheets together may span (each sheet listed is parsed separately).
@@ -32,7 +32,7 @@ fn too_big() -> FileError {
 pub(crate) fn check(source: Source) -> Result<Source, FileError> {
     let mut compound = cfb::CompoundFile::open(source).map_err(|_| unreadable("not a compound document"))?;
     if compound.exists("/EncryptionInfo") || compound.exists("/EncryptedPackage") {
-        return Err(super::encrypted());
+        return Err(encrypted());
     }
     let stream_name = if compound.is_stream("/Workbook") {
         "/Workbook"
@@ -177,4 +177,13 @@ fn dimensions(data: &[u8], bbox: &mut BoundingBox) -> Result<(), FileError> {
     bbox.add(r0, c0);
     bbox.add(r1 - 1, (c1 - 1).max(c0));
     Ok(())
+}
+
+/// A password-protected workbook: calamine cannot read it, and the sender can send it without.
+pub(crate) fn encrypted() -> FileError {
+    FileError::new(
+        "file_encrypted",
+        "The workbook is password-protected; send it without a password.",
+        "该工作簿设有密码；请提交未加密的文件。",
+    )
 }
