@@ -34,11 +34,6 @@ fn not_found() -> AppError {
     AppError::not_found("Financing application", "融资申请")
 }
 
-async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
-    audit::refused(app, actor, action, OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
-    e
-}
-
 fn scope(actor: &Actor) -> ApplicationScope {
     if actor.sees_everything() || actor.system {
         ApplicationScope::All
@@ -99,11 +94,7 @@ struct SubjectFacts {
 
 pub async fn apply(app: &App, actor: &Actor, new: &NewApplication) -> AppResult<ApplicationView> {
     const ACTION: &str = "application.apply";
-    audit::guard(app, actor, Permission::ApplyFinancing, ACTION, OBJECT, "").await?;
-    match apply_checked(app, actor, new).await {
-        Ok(v) => Ok(v),
-        Err(e) => Err(refuse(app, actor, ACTION, "", e).await),
-    }
+    audit::run(app, actor, Permission::ApplyFinancing, ACTION, OBJECT, "", apply_checked(app, actor, new)).await
 }
 
 fn check_shape(new: &NewApplication) -> AppResult<Subject> {
@@ -362,8 +353,7 @@ async fn write_application(
         store::insert_offer(&mut tx, o).await?;
     }
     let detail = format!("{} {} fen at {} bank(s)", subject.code(), row.amount_fen, offers.len());
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "application.apply", OBJECT, id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "application.apply", OBJECT, id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -634,11 +624,16 @@ pub async fn decide(
     d: &Decision,
 ) -> AppResult<ApplicationView> {
     const ACTION: &str = "application.decide";
-    audit::guard(app, actor, Permission::DecideFinancing, ACTION, OBJECT, application_id).await?;
-    match decide_checked(app, actor, application_id, offer_id, d).await {
-        Ok(v) => Ok(v),
-        Err(e) => Err(refuse(app, actor, ACTION, application_id, e).await),
-    }
+    audit::run(
+        app,
+        actor,
+        Permission::DecideFinancing,
+        ACTION,
+        OBJECT,
+        application_id,
+        decide_checked(app, actor, application_id, offer_id, d),
+    )
+    .await
 }
 
 async fn decide_checked(
@@ -742,11 +737,7 @@ async fn decide_checked(
         close_if_done(&mut tx, actor, &application, app.today(), now).await?;
     }
     let detail = format!("{} offer {} ({})", next.state.code(), offer.id, reason);
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "application.decide", OBJECT, application_id, "ok", &detail),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "application.decide", OBJECT, application_id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     get(app, actor, application_id).await
 }

@@ -64,6 +64,53 @@ pub(crate) async fn guard(
     Ok(())
 }
 
+/// The skeleton of every state-changing use case: the permission guard, then `body` (which opens its one
+/// write transaction, writes, adds its own audit record with [`ok_in`] and commits); a refusal at either
+/// step is audited in its own transaction, so it outlives the rolled-back change, and passed on unchanged.
+pub(crate) async fn run<T>(
+    app: &App,
+    actor: &Actor,
+    permission: Permission,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    body: impl Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    guard(app, actor, permission, action, object_type, object_id).await?;
+    refusing(app, actor, action, object_type, object_id, body).await
+}
+
+/// Runs `body`; when it refuses, audits the refusal with its code and English message (which never carry
+/// a secret such as an account number) and passes the error on. For use cases whose permission depends on
+/// what they find, so that [`run`]'s up-front guard does not fit.
+pub(crate) async fn refusing<T>(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    body: impl Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    let result = body.await;
+    if let Err(e) = &result {
+        refused(app, actor, action, object_type, object_id, &format!("{}: {}", e.code, e.en)).await;
+    }
+    result
+}
+
+/// Adds the audit record of a change that succeeds, inside the change's own transaction.
+pub(crate) async fn ok_in(
+    conn: &mut lianrong_store::Conn,
+    actor: &Actor,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    detail: &str,
+) -> AppResult<()> {
+    store::insert(conn, &record(actor, action, object_type, object_id, "ok", detail)).await?;
+    Ok(())
+}
+
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<AuditRecord>> {
     policy::require(actor, Permission::ReadAudit)?;
     let org = if actor.sees_everything() { None } else { Some(actor.org_id.as_str()) };

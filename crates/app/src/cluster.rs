@@ -58,40 +58,36 @@ fn parse(input: &ClusterInput) -> AppResult<ClusterRecord> {
 }
 
 pub async fn create(app: &App, actor: &Actor, input: ClusterInput) -> AppResult<ClusterRecord> {
-    audit::guard(app, actor, Permission::ManageClusters, "cluster.create", "cluster", &input.id).await?;
-    let rec = parse(&input)?;
-    let mut tx = app.db.begin_write().await?;
-    store::insert(&mut tx, &rec).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict(
-            "cluster_exists",
-            format!("Cluster {} already exists", rec.id),
-            format!("集群 {} 已存在", rec.id),
-        )
-        .with_field("id"),
-        other => other.into(),
-    })?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "cluster.create", "cluster", &rec.id, "ok", &rec.name_zh),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(rec)
+    audit::run(app, actor, Permission::ManageClusters, "cluster.create", "cluster", &input.id, async {
+        let rec = parse(&input)?;
+        let mut tx = app.db.begin_write().await?;
+        store::insert(&mut tx, &rec).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => AppError::conflict(
+                "cluster_exists",
+                format!("Cluster {} already exists", rec.id),
+                format!("集群 {} 已存在", rec.id),
+            )
+            .with_field("id"),
+            other => other.into(),
+        })?;
+        audit::ok_in(&mut tx, actor, "cluster.create", "cluster", &rec.id, &rec.name_zh).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(rec)
+    })
+    .await
 }
 
 pub async fn update(app: &App, actor: &Actor, input: ClusterInput) -> AppResult<ClusterRecord> {
-    audit::guard(app, actor, Permission::ManageClusters, "cluster.update", "cluster", &input.id).await?;
-    let rec = parse(&input)?;
-    let mut tx = app.db.begin_write().await?;
-    store::update(&mut tx, &rec).await.map_err(|e| match e {
-        StoreError::NotFound => AppError::not_found("Cluster", "产业集群"),
-        other => other.into(),
-    })?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "cluster.update", "cluster", &rec.id, "ok", &rec.name_zh),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(rec)
+    audit::run(app, actor, Permission::ManageClusters, "cluster.update", "cluster", &input.id, async {
+        let rec = parse(&input)?;
+        let mut tx = app.db.begin_write().await?;
+        store::update(&mut tx, &rec).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::not_found("Cluster", "产业集群"),
+            other => other.into(),
+        })?;
+        audit::ok_in(&mut tx, actor, "cluster.update", "cluster", &rec.id, &rec.name_zh).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(rec)
+    })
+    .await
 }

@@ -196,22 +196,6 @@ fn reason_text(reason: Option<&str>) -> AppResult<String> {
     Ok(lianrong_domain::text::optional("reason", reason, REASON_CHARS_MAX)?.unwrap_or_default())
 }
 
-/// Runs a state change; when it is refused, audits the refusal (with its code and English message, which
-/// never carry the account number) and passes the error on.
-async fn audited<T>(
-    app: &App,
-    actor: &Actor,
-    action: &str,
-    object_id: &str,
-    run: impl std::future::Future<Output = AppResult<T>>,
-) -> AppResult<T> {
-    let result = run.await;
-    if let Err(e) = &result {
-        audit::refused(app, actor, action, OBJECT, object_id, &format!("{}: {}", e.code, e.en)).await;
-    }
-    result
-}
-
 /// Re-runs four-flow verification for the receivable's pair, so that payments to another account are
 /// flagged (or no longer flagged) at once. The account change has committed by then: a failure here is
 /// logged, and the next submission for the pair verifies it again.
@@ -297,8 +281,7 @@ pub async fn get(app: &App, actor: &Actor, invoice_id: &str, reveal: bool) -> Ap
 /// [`propose`]: binding again is refused.
 pub async fn bind(app: &App, actor: &Actor, invoice_id: &str, new: &NewAccount) -> AppResult<AccountState> {
     let action = "collection_account.bind";
-    audit::guard(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id).await?;
-    let invoice = audited(app, actor, action, invoice_id, async {
+    let invoice = audit::run(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id, async {
         let mut tx = app.db.begin_write().await?;
         let ctx = context(&mut tx, actor, invoice_id).await?;
         require_receivable(&ctx)?;
@@ -423,92 +406,92 @@ pub async fn propose(
     reason: Option<&str>,
 ) -> AppResult<Change> {
     let action = "collection_account.propose";
-    audit::guard(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id).await?;
-    let (change_id, applied) = audited(app, actor, action, invoice_id, async {
-        let mut tx = app.db.begin_write().await?;
-        let ctx = context(&mut tx, actor, invoice_id).await?;
-        require_receivable(&ctx)?;
-        if ctx.relation == Relation::Custodian {
-            return Err(AppError::forbidden(
-                "Only the receivable's creditor, debtor or financing bank may propose a new repayment account",
-                "仅应收账款的债权人、债务人或融资银行可以提出回款账户变更",
-            ));
-        }
-        let Some(current) = store::get(&mut tx, invoice_id, true).await? else {
-            return Err(AppError::conflict(
-                "collection_account_not_bound",
-                "The receivable has no fixed repayment account yet: its creditor binds the first one",
-                "该应收账款尚未绑定回款账户：首个回款账户由债权人绑定",
-            ));
-        };
-        let Some(required) = ctx.required() else {
-            return Err(AppError::conflict(
-                "debtor_not_on_platform",
-                "The debtor is not on the platform, so it cannot consent to a change of the repayment account",
-                "债务人尚未入驻平台，无法同意回款账户变更",
-            ));
-        };
-        let account = validated(app, new)?;
-        if account.sm3 == current.account_sm3 {
-            return Err(AppError::invalid(
-                "account_no",
-                "account_unchanged",
-                "account_no: this is already the receivable's repayment account",
-                "account_no：该账号已是本应收账款的回款账户",
-            ));
-        }
-        let reason = reason_text(reason)?;
-        let pending = store::list_changes(&mut tx, invoice_id).await?;
-        if pending.iter().any(|c| c.status == ChangeStatus::Pending.code()) {
-            return Err(change_pending());
-        }
-        let now = now_ms();
-        let id = new_id();
-        let row = ChangeRow {
-            id: id.clone(),
-            invoice_id: invoice_id.to_string(),
-            base_version: current.version,
-            account_sealed: app
-                .secret()
-                .seal(account.number.as_bytes(), &aad("collection_account_change", "account_sealed", &id))?,
-            account_sm3: account.sm3.clone(),
-            account_last4: account.last4.clone(),
-            bank_name: account.bank_name.clone(),
-            holder_name: account.holder_name.clone(),
-            reason,
-            proposed_by_org_id: actor.org_id.clone(),
-            proposed_by: actor.trail_name(),
-            proposed_at_ms: now,
-            status: ChangeStatus::Pending.code().to_string(),
-            required_org_ids: required.join(","),
-            closed_by_org_id: None,
-            closed_by: None,
-            closed_at_ms: None,
-            close_reason: None,
-        };
-        store::insert_change(&mut tx, &row).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => change_pending(),
-            other => other.into(),
-        })?;
-        let consent = ConsentRow {
-            change_id: id.clone(),
-            org_id: actor.org_id.clone(),
-            consented_by: actor.trail_name(),
-            consented_at_ms: now,
-        };
-        store::insert_consent(&mut tx, &consent).await?;
-        let detail = format!(
-            "change {id} proposed: {} at {}; consent needed from {}",
-            rules::masked(&account.last4),
-            account.bank_name,
-            required.join(",")
-        );
-        audit_store::insert(&mut tx, &audit::record(actor, action, OBJECT, invoice_id, "ok", &detail)).await?;
-        let applied = apply_if_complete(app, &mut tx, actor, &ctx, &id).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok((id, applied.then_some(ctx.invoice)))
-    })
-    .await?;
+    let (change_id, applied) =
+        audit::run(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id, async {
+            let mut tx = app.db.begin_write().await?;
+            let ctx = context(&mut tx, actor, invoice_id).await?;
+            require_receivable(&ctx)?;
+            if ctx.relation == Relation::Custodian {
+                return Err(AppError::forbidden(
+                    "Only the receivable's creditor, debtor or financing bank may propose a new repayment account",
+                    "仅应收账款的债权人、债务人或融资银行可以提出回款账户变更",
+                ));
+            }
+            let Some(current) = store::get(&mut tx, invoice_id, true).await? else {
+                return Err(AppError::conflict(
+                    "collection_account_not_bound",
+                    "The receivable has no fixed repayment account yet: its creditor binds the first one",
+                    "该应收账款尚未绑定回款账户：首个回款账户由债权人绑定",
+                ));
+            };
+            let Some(required) = ctx.required() else {
+                return Err(AppError::conflict(
+                    "debtor_not_on_platform",
+                    "The debtor is not on the platform, so it cannot consent to a change of the repayment account",
+                    "债务人尚未入驻平台，无法同意回款账户变更",
+                ));
+            };
+            let account = validated(app, new)?;
+            if account.sm3 == current.account_sm3 {
+                return Err(AppError::invalid(
+                    "account_no",
+                    "account_unchanged",
+                    "account_no: this is already the receivable's repayment account",
+                    "account_no：该账号已是本应收账款的回款账户",
+                ));
+            }
+            let reason = reason_text(reason)?;
+            let pending = store::list_changes(&mut tx, invoice_id).await?;
+            if pending.iter().any(|c| c.status == ChangeStatus::Pending.code()) {
+                return Err(change_pending());
+            }
+            let now = now_ms();
+            let id = new_id();
+            let row = ChangeRow {
+                id: id.clone(),
+                invoice_id: invoice_id.to_string(),
+                base_version: current.version,
+                account_sealed: app
+                    .secret()
+                    .seal(account.number.as_bytes(), &aad("collection_account_change", "account_sealed", &id))?,
+                account_sm3: account.sm3.clone(),
+                account_last4: account.last4.clone(),
+                bank_name: account.bank_name.clone(),
+                holder_name: account.holder_name.clone(),
+                reason,
+                proposed_by_org_id: actor.org_id.clone(),
+                proposed_by: actor.trail_name(),
+                proposed_at_ms: now,
+                status: ChangeStatus::Pending.code().to_string(),
+                required_org_ids: required.join(","),
+                closed_by_org_id: None,
+                closed_by: None,
+                closed_at_ms: None,
+                close_reason: None,
+            };
+            store::insert_change(&mut tx, &row).await.map_err(|e| match e {
+                StoreError::Conflict { .. } => change_pending(),
+                other => other.into(),
+            })?;
+            let consent = ConsentRow {
+                change_id: id.clone(),
+                org_id: actor.org_id.clone(),
+                consented_by: actor.trail_name(),
+                consented_at_ms: now,
+            };
+            store::insert_consent(&mut tx, &consent).await?;
+            let detail = format!(
+                "change {id} proposed: {} at {}; consent needed from {}",
+                rules::masked(&account.last4),
+                account.bank_name,
+                required.join(",")
+            );
+            audit_store::insert(&mut tx, &audit::record(actor, action, OBJECT, invoice_id, "ok", &detail)).await?;
+            let applied = apply_if_complete(app, &mut tx, actor, &ctx, &id).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            Ok((id, applied.then_some(ctx.invoice)))
+        })
+        .await?;
     if let Some(invoice) = applied {
         reverify(app, &invoice).await;
     }
@@ -629,8 +612,7 @@ fn stale() -> AppError {
 /// it needs. The last consent applies it.
 pub async fn consent(app: &App, actor: &Actor, invoice_id: &str, change_id: &str) -> AppResult<Change> {
     let action = "collection_account.consent";
-    audit::guard(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id).await?;
-    let applied = audited(app, actor, action, invoice_id, async {
+    let applied = audit::run(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id, async {
         let mut tx = app.db.begin_write().await?;
         let ctx = context(&mut tx, actor, invoice_id).await?;
         let change = store::get_change(&mut tx, invoice_id, change_id, true).await.map_err(change_not_found)?;
@@ -714,8 +696,7 @@ async fn close(
 ) -> AppResult<Change> {
     let action =
         if to == ChangeStatus::Withdrawn { "collection_account.withdraw" } else { "collection_account.decline" };
-    audit::guard(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id).await?;
-    audited(app, actor, action, invoice_id, async {
+    audit::run(app, actor, Permission::ManageCollectionAccount, action, OBJECT, invoice_id, async {
         let mut tx = app.db.begin_write().await?;
         let ctx = context(&mut tx, actor, invoice_id).await?;
         let change = store::get_change(&mut tx, invoice_id, change_id, true).await.map_err(change_not_found)?;

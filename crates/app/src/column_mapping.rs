@@ -29,10 +29,12 @@ pub struct MappingChange {
 
 /// The actor's organisation's meanings, by header.
 pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<MappingRow>> {
-    audit::guard(app, actor, Permission::SubmitTrade, "column_mapping.list", "organisation", &actor.org_id).await?;
-    crate::policy::guard_trade_sharer(actor)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    Ok(store::list(&mut conn, &actor.org_id).await?)
+    audit::run(app, actor, Permission::SubmitTrade, "column_mapping.list", "organisation", &actor.org_id, async {
+        crate::policy::guard_trade_sharer(actor)?;
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        Ok(store::list(&mut conn, &actor.org_id).await?)
+    })
+    .await
 }
 
 /// An organisation's meanings as the pipeline applies them. A stored header that no longer makes a key
@@ -96,11 +98,7 @@ pub async fn change(app: &App, actor: &Actor, changes: &[MappingChange]) -> AppR
         ));
     }
     let detail: Vec<String> = checked.iter().map(|(_, c, _)| format!("{}={}", c.header.trim(), c.meaning)).collect();
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, action, "organisation", &actor.org_id, "ok", &detail.join("; ")),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, action, "organisation", &actor.org_id, &detail.join("; ")).await?;
     let rows = store::list(&mut tx, &actor.org_id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rows)

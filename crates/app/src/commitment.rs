@@ -137,12 +137,6 @@ fn issue_error(e: IssueError) -> AppError {
     AppError::invalid(field, code, en, zh)
 }
 
-/// Audits a refusal outside the rolled-back transaction and hands the error back.
-pub(crate) async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
-    audit::refused(app, actor, action, OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
-    e
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Requests as stored JSON (compared when an id comes again)
 
@@ -466,11 +460,16 @@ pub struct NewCommitment {
 /// occupying its supply-chain line at the bank; the first part is the supplier's.
 pub async fn issue(app: &App, actor: &Actor, new: &NewCommitment) -> AppResult<CommitmentView> {
     const ACTION: &str = "commitment.issue";
-    audit::guard(app, actor, Permission::IssueCommitment, ACTION, OBJECT, &new.holder_org_id).await?;
-    match issue_checked(app, actor, new).await {
-        Ok(view) => Ok(view),
-        Err(e) => Err(refuse(app, actor, ACTION, &new.holder_org_id, e).await),
-    }
+    audit::run(
+        app,
+        actor,
+        Permission::IssueCommitment,
+        ACTION,
+        OBJECT,
+        &new.holder_org_id,
+        issue_checked(app, actor, new),
+    )
+    .await
 }
 
 async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResult<CommitmentView> {
@@ -667,8 +666,7 @@ async fn write_issue(
     let leaf = crate::log::append(&mut tx, LeafKind::Commitment, &row.id, &parties, &entry, now).await?;
     store::set_leaf_index(&mut tx, &row.id, leaf).await?;
     let detail = format!("{} fen to {}, matures {}", row.face_fen, row.first_holder_org_id, row.maturity_date);
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "commitment.issue", OBJECT, &row.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "commitment.issue", OBJECT, &row.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -739,17 +737,16 @@ pub async fn operate(
         Operation::Transfer { .. } => "commitment.transfer",
         Operation::Discount { .. } => "commitment.discount",
     };
-    audit::guard(app, actor, Permission::OperateCommitment, action, OBJECT, commitment_id).await?;
-    // A concurrent first attempt with the same id can make ours collide on the transfer's key; the
-    // second pass then answers with what it recorded.
-    let mut result = operate_checked(app, actor, commitment_id, transfer_id, op).await;
-    if matches!(&result, Err(e) if e.code == "transfer_id_race") {
-        result = operate_checked(app, actor, commitment_id, transfer_id, op).await;
-    }
-    match result {
-        Ok(o) => Ok(o),
-        Err(e) => Err(refuse(app, actor, action, commitment_id, e).await),
-    }
+    audit::run(app, actor, Permission::OperateCommitment, action, OBJECT, commitment_id, async {
+        // A concurrent first attempt with the same id can make ours collide on the transfer's key; the
+        // second pass then answers with what it recorded.
+        let result = operate_checked(app, actor, commitment_id, transfer_id, op).await;
+        if matches!(&result, Err(e) if e.code == "transfer_id_race") {
+            return operate_checked(app, actor, commitment_id, transfer_id, op).await;
+        }
+        result
+    })
+    .await
 }
 
 /// The commitment, if the caller may see it; otherwise not found.
@@ -869,8 +866,7 @@ pub(crate) async fn operate_in(
     let extra = json!({"basis": allocations.unwrap_or_default().iter()
         .map(|(i, f)| json!({"invoice_id": i, "amount_fen": f})).collect::<Vec<_>>()});
     let detail = format!("{} {} on {}", row.kind.code(), row.id, part_id);
-    lianrong_store::audit::insert(tx, &audit::record(actor, "commitment.operate", OBJECT, &c.id, "ok", &detail))
-        .await?;
+    audit::ok_in(tx, actor, "commitment.operate", OBJECT, &c.id, &detail).await?;
     // The log's state row is locked from the append until commit, and every write use case queues for
     // it: the append comes last, so the lock is held for as few statements as possible.
     row.leaf_index = Some(log_transfer(tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
@@ -1143,9 +1139,8 @@ pub async fn decide_discount(
     post: bool,
 ) -> AppResult<DiscountDecision> {
     const ACTION: &str = "commitment.decide_discount";
-    audit::guard(app, actor, Permission::OperateCommitment, ACTION, OBJECT, commitment_id).await?;
     let now = now_ms();
-    let result = async {
+    audit::run(app, actor, Permission::OperateCommitment, ACTION, OBJECT, commitment_id, async {
         let mut tx = app.db.begin_write().await?;
         if post && let Some(pending) = four_eyes_on_post(&mut tx, actor, commitment_id, discount_id, now).await? {
             tx.commit().await.map_err(StoreError::from)?;
@@ -1154,12 +1149,8 @@ pub async fn decide_discount(
         let outcome = decide_discount_in(&mut tx, actor, commitment_id, discount_id, post, app.today(), now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(DiscountDecision::Done(outcome))
-    }
-    .await;
-    match result {
-        Ok(o) => Ok(o),
-        Err(e) => Err(refuse(app, actor, ACTION, commitment_id, e).await),
-    }
+    })
+    .await
 }
 
 /// Posting a discount is the bank's approval to pay: only a person approves (never a key), and above
@@ -1205,11 +1196,7 @@ async fn four_eyes_on_post(
         let approval = DiscountApproval { user_id, approver: actor.trail_name(), at_ms: now };
         store::insert_discount_approval(conn, &c.id, discount_id, &approval).await?;
         let detail = format!("first approval of discount {discount_id} ({amount} fen); a second approver must post it");
-        lianrong_store::audit::insert(
-            conn,
-            &audit::record(actor, "commitment.approve_discount", OBJECT, &c.id, "ok", &detail),
-        )
-        .await?;
+        audit::ok_in(conn, actor, "commitment.approve_discount", OBJECT, &c.id, &detail).await?;
     }
     Ok(Some(pending))
 }
@@ -1263,11 +1250,7 @@ pub async fn decide_discount_in(
     row.leaf_index =
         Some(log_transfer(conn, &c, &row, &ledger, &parties, json!({"discount_id": discount_id}), now).await? as i64);
     let detail = format!("{} discount {discount_id}", if post { "posted" } else { "voided" });
-    lianrong_store::audit::insert(
-        conn,
-        &audit::record(actor, "commitment.decide_discount", OBJECT, &c.id, "ok", &detail),
-    )
-    .await?;
+    audit::ok_in(conn, actor, "commitment.decide_discount", OBJECT, &c.id, &detail).await?;
     Ok(Outcome { transfer: row, repeated: false })
 }
 

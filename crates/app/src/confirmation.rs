@@ -174,8 +174,7 @@ async fn replace_key(app: &App, actor: &Actor, record: &OrgKeyRecord, action: &s
     store::replace_org_key(&mut tx, record).await?;
     let detail =
         format!("{} key {}", record.held_by.code(), &record.public_key_hex[..16.min(record.public_key_hex.len())]);
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, action, "org_key", &actor.org_id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, action, "org_key", &actor.org_id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     info(record)
 }
@@ -491,11 +490,7 @@ async fn request_checked(
         }
     }
     let detail = format!("batch {batch_id}: {} receivable(s)", made.len());
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "confirmation.request", OBJECT, &batch_id, "ok", &detail),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "confirmation.request", OBJECT, &batch_id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(made)
 }
@@ -521,8 +516,7 @@ pub async fn withdraw(app: &App, actor: &Actor, id: &str) -> AppResult<Confirmat
         if !store::decide(&mut tx, &c).await? {
             return Err(already_decided());
         }
-        lianrong_store::audit::insert(&mut tx, &audit::record(actor, "confirmation.withdraw", OBJECT, id, "ok", ""))
-            .await?;
+        audit::ok_in(&mut tx, actor, "confirmation.withdraw", OBJECT, id, "").await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(c)
     }
@@ -673,11 +667,7 @@ async fn decide_checked(app: &App, actor: &Actor, inputs: &[DecisionInput]) -> A
         decided.push(c);
     }
     let detail = decided.iter().map(|c| format!("{} {}", c.id, c.status.code())).collect::<Vec<_>>().join(", ");
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "confirmation.decide", OBJECT, "batch", "ok", &detail),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "confirmation.decide", OBJECT, "batch", &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(decided)
 }
@@ -850,11 +840,7 @@ async fn confirm_payables_checked(
         made.push(c);
     }
     let detail = format!("batch {batch_id}: {} payable(s) confirmed", made.len());
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "confirmation.payables", OBJECT, &batch_id, "ok", &detail),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "confirmation.payables", OBJECT, &batch_id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(made)
 }

@@ -116,11 +116,16 @@ pub struct NewConsent {
 
 /// The owner (a core or supplier's admin or finance staff) lets a bank use named categories of its data.
 pub async fn grant(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<Consent> {
-    audit::guard(app, actor, Permission::GrantConsent, "consent.grant", OBJECT, &new.bank_org_id).await?;
-    let result = grant_checked(app, actor, new).await;
-    if let Err(e) = &result {
-        audit::refused(app, actor, "consent.grant", OBJECT, &new.bank_org_id, &format!("{}: {}", e.code, e.en)).await;
-    }
+    let result = audit::run(
+        app,
+        actor,
+        Permission::GrantConsent,
+        "consent.grant",
+        OBJECT,
+        &new.bank_org_id,
+        grant_checked(app, actor, new),
+    )
+    .await;
     let row = result?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     view(&mut conn, row, app.today()).await
@@ -196,18 +201,15 @@ pub(crate) async fn grant_in(
     )
     .await?;
     let detail = format!("to {} for {} until {}", row.bank_org_id, codes.join(","), row.valid_until);
-    lianrong_store::audit::insert(&mut *tx, &audit::record(actor, "consent.grant", OBJECT, &row.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut *tx, actor, "consent.grant", OBJECT, &row.id, &detail).await?;
     Ok(row)
 }
 
 /// The owner revokes a consent; from the moment this commits, no read goes through it.
 pub async fn revoke(app: &App, actor: &Actor, id: &str) -> AppResult<Consent> {
-    audit::guard(app, actor, Permission::GrantConsent, "consent.revoke", OBJECT, id).await?;
-    let result = revoke_checked(app, actor, id).await;
-    if let Err(e) = &result {
-        audit::refused(app, actor, "consent.revoke", OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
-    }
+    let result =
+        audit::run(app, actor, Permission::GrantConsent, "consent.revoke", OBJECT, id, revoke_checked(app, actor, id))
+            .await;
     let row = result?;
     let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
     view(&mut conn, row, app.today()).await
@@ -238,8 +240,7 @@ async fn revoke_checked(app: &App, actor: &Actor, id: &str) -> AppResult<Consent
         at,
     )
     .await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "consent.revoke", OBJECT, id, "ok", "revoked"))
-        .await?;
+    audit::ok_in(&mut tx, actor, "consent.revoke", OBJECT, id, "revoked").await?;
     let row = store::get(&mut tx, &ConsentScope::All, id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(row)
@@ -359,7 +360,7 @@ pub async fn record_read_in(
         consent.owner_org_id
     );
     let action = format!("consent.read.{}", category.code());
-    lianrong_store::audit::insert(conn, &audit::record(actor, &action, OBJECT, &consent.id, "ok", &detail)).await?;
+    audit::ok_in(conn, actor, &action, OBJECT, &consent.id, &detail).await?;
     Ok(())
 }
 

@@ -90,11 +90,7 @@ pub async fn apply(app: &App, actor: &Actor, org_id: &str, cluster_id: &str, rea
         },
     )
     .await?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "core_library.apply", "core_library_entry", &entry.id, "ok", &org.id),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "core_library.apply", "core_library_entry", &entry.id, &org.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(entry)
 }
@@ -176,11 +172,7 @@ pub async fn transition(
         },
     )
     .await?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, &audit_action, "core_library_entry", id, "ok", reason.as_deref().unwrap_or("")),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, &audit_action, "core_library_entry", id, reason.as_deref().unwrap_or("")).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(EntryRecord { status: to, admission_date: admission_date.or(entry.admission_date), updated_at_ms: now, ..entry })
 }

@@ -70,13 +70,16 @@ pub struct NewLine {
 
 /// The bank grants a line to a core (its supply-chain line) or to a supplier.
 pub async fn grant(app: &App, actor: &Actor, new: &NewLine) -> AppResult<LineRow> {
-    audit::guard(app, actor, Permission::ManageCreditLines, "credit_line.grant", OBJECT, &new.borrower_org_id).await?;
-    let result = grant_checked(app, actor, new).await;
-    if let Err(e) = &result {
-        audit::refused(app, actor, "credit_line.grant", OBJECT, &new.borrower_org_id, &format!("{}: {}", e.code, e.en))
-            .await;
-    }
-    result
+    audit::run(
+        app,
+        actor,
+        Permission::ManageCreditLines,
+        "credit_line.grant",
+        OBJECT,
+        &new.borrower_org_id,
+        grant_checked(app, actor, new),
+    )
+    .await
 }
 
 async fn grant_checked(app: &App, actor: &Actor, new: &NewLine) -> AppResult<LineRow> {
@@ -116,8 +119,7 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewLine) -> AppResult<Lin
     };
     store::insert(&mut tx, &line).await?;
     let detail = format!("{} fen to {} ({})", line.limit_fen, line.borrower_org_id, kind.code());
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "credit_line.grant", OBJECT, &line.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "credit_line.grant", OBJECT, &line.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(line)
 }

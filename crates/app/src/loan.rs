@@ -30,11 +30,6 @@ fn not_found() -> AppError {
     AppError::not_found("Loan", "融资")
 }
 
-async fn refuse(app: &App, actor: &Actor, action: &str, id: &str, e: AppError) -> AppError {
-    audit::refused(app, actor, action, OBJECT, id, &format!("{}: {}", e.code, e.en)).await;
-    e
-}
-
 fn date_of(text: &str) -> AppResult<Date> {
     Date::strptime("%Y-%m-%d", text).map_err(|_| AppError::internal())
 }
@@ -126,11 +121,16 @@ pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page
 /// The bank pays out an approved offer.
 pub async fn disburse(app: &App, actor: &Actor, application_id: &str, offer_id: &str) -> AppResult<LoanView> {
     const ACTION: &str = "loan.disburse";
-    audit::guard(app, actor, Permission::DecideFinancing, ACTION, OBJECT, application_id).await?;
-    match disburse_checked(app, actor, application_id, offer_id).await {
-        Ok(v) => Ok(v),
-        Err(e) => Err(refuse(app, actor, ACTION, application_id, e).await),
-    }
+    audit::run(
+        app,
+        actor,
+        Permission::DecideFinancing,
+        ACTION,
+        OBJECT,
+        application_id,
+        disburse_checked(app, actor, application_id, offer_id),
+    )
+    .await
 }
 
 /// The applicant as the creditor that registers its receivable (the platform acts on its application).
@@ -343,8 +343,7 @@ async fn write_disbursement(
         "{} fen to {} (advance {}, fee {}, upfront interest {})",
         principal, loan.borrower_org_id, advance, fee, upfront
     );
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "loan.disburse", OBJECT, &loan.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "loan.disburse", OBJECT, &loan.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
@@ -366,11 +365,8 @@ pub struct NewRepayment {
 /// The bank records money that arrived for a loan.
 pub async fn repay(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment) -> AppResult<LoanView> {
     const ACTION: &str = "loan.repay";
-    audit::guard(app, actor, Permission::DecideFinancing, ACTION, OBJECT, loan_id).await?;
-    match repay_checked(app, actor, loan_id, r).await {
-        Ok(v) => Ok(v),
-        Err(e) => Err(refuse(app, actor, ACTION, loan_id, e).await),
-    }
+    audit::run(app, actor, Permission::DecideFinancing, ACTION, OBJECT, loan_id, repay_checked(app, actor, loan_id, r))
+        .await
 }
 
 async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment) -> AppResult<LoanView> {
@@ -468,8 +464,7 @@ async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment
         "{} fen ({} interest, {} principal, {} excess) ref {reference}",
         r.amount_fen, a.interest_fen, a.principal_fen, a.excess_fen
     );
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "loan.repay", OBJECT, &loan.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "loan.repay", OBJECT, &loan.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     get(app, actor, loan_id).await
 }

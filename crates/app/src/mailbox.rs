@@ -125,11 +125,7 @@ pub async fn add_sender(app: &App, actor: &Actor, org_id: Option<&str>, address:
         .with_field("address"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "mailbox.sender.add", "mailbox", &org.id, "ok", address.as_str()),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "mailbox.sender.add", "mailbox", &org.id, address.as_str()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }
@@ -142,11 +138,7 @@ pub async fn remove_sender(app: &App, actor: &Actor, org_id: Option<&str>, addre
         StoreError::NotFound => AppError::not_found("Registered sender", "登记的发件人"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "mailbox.sender.remove", "mailbox", &org.id, "ok", address.as_str()),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "mailbox.sender.remove", "mailbox", &org.id, address.as_str()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }

@@ -53,51 +53,49 @@ async fn parse_uscc(conn: &mut lianrong_store::Conn, input: &str) -> AppResult<(
 }
 
 pub async fn create(app: &App, actor: &Actor, input: NewOrg) -> AppResult<OrgRecord> {
-    audit::guard(app, actor, Permission::CreateOrg, "organisation.create", "organisation", input.uscc.trim()).await?;
-    let name = text::bounded("name", &input.name, ORG_NAME_CHARS_MAX)?;
-    let kind = OrgKind::parse(&input.kind)?;
-    let size_class = SizeClass::parse(&input.size_class)?;
-    let mut tx = app.db.begin_write().await?;
-    let (uscc, verified) = parse_uscc(&mut tx, &input.uscc).await?;
-    let region = match input.region_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(r) => RegionCode::parse(r),
-        None => RegionCode::parse(uscc.region_code()),
-    }
-    .map_err(|e| {
-        AppError::invalid(
-            "region_code",
-            "invalid_region_code",
-            e.to_string(),
-            format!("注册地行政区划码须为6位数字（GB/T 2260），收到“{}”", e.0),
-        )
-    })?;
-    if let Some(existing) = store::find_by_uscc(&mut tx, uscc.as_str()).await? {
-        return Err(AppError::conflict(
-            "organisation_exists",
-            format!("An organisation with credit code {uscc} already exists: {}", existing.name),
-            format!("统一社会信用代码为{uscc}的机构已存在：{}", existing.name),
-        )
-        .with_field("uscc"));
-    }
-    let rec = OrgRecord {
-        id: new_id(),
-        uscc: uscc.to_string(),
-        uscc_verified: verified,
-        name,
-        kind,
-        size_class,
-        sme: size_class.is_sme(),
-        region_code: region.as_str().to_string(),
-        created_at_ms: now_ms(),
-    };
-    store::insert(&mut tx, &rec).await?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "organisation.create", "organisation", &rec.id, "ok", &rec.uscc),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(rec)
+    audit::run(app, actor, Permission::CreateOrg, "organisation.create", "organisation", input.uscc.trim(), async {
+        let name = text::bounded("name", &input.name, ORG_NAME_CHARS_MAX)?;
+        let kind = OrgKind::parse(&input.kind)?;
+        let size_class = SizeClass::parse(&input.size_class)?;
+        let mut tx = app.db.begin_write().await?;
+        let (uscc, verified) = parse_uscc(&mut tx, &input.uscc).await?;
+        let region = match input.region_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(r) => RegionCode::parse(r),
+            None => RegionCode::parse(uscc.region_code()),
+        }
+        .map_err(|e| {
+            AppError::invalid(
+                "region_code",
+                "invalid_region_code",
+                e.to_string(),
+                format!("注册地行政区划码须为6位数字（GB/T 2260），收到“{}”", e.0),
+            )
+        })?;
+        if let Some(existing) = store::find_by_uscc(&mut tx, uscc.as_str()).await? {
+            return Err(AppError::conflict(
+                "organisation_exists",
+                format!("An organisation with credit code {uscc} already exists: {}", existing.name),
+                format!("统一社会信用代码为{uscc}的机构已存在：{}", existing.name),
+            )
+            .with_field("uscc"));
+        }
+        let rec = OrgRecord {
+            id: new_id(),
+            uscc: uscc.to_string(),
+            uscc_verified: verified,
+            name,
+            kind,
+            size_class,
+            sme: size_class.is_sme(),
+            region_code: region.as_str().to_string(),
+            created_at_ms: now_ms(),
+        };
+        store::insert(&mut tx, &rec).await?;
+        audit::ok_in(&mut tx, actor, "organisation.create", "organisation", &rec.id, &rec.uscc).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(rec)
+    })
+    .await
 }
 
 /// One organisation's directory entry, if the actor may see it; otherwise `not_found`.
@@ -148,11 +146,7 @@ pub async fn add_uscc_exception(app: &App, actor: &Actor, uscc: &str, note: &str
         ),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, "uscc_exception.create", "uscc_exception", &rec.uscc, "ok", &rec.note),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, "uscc_exception.create", "uscc_exception", &rec.uscc, &rec.note).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }

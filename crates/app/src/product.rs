@@ -198,10 +198,12 @@ async fn audited<T>(app: &App, actor: &Actor, action: &str, object_id: &str, res
 
 /// A bank's staff draft a product.
 pub async fn create(app: &App, actor: &Actor, new: &NewProduct) -> AppResult<Product> {
-    audit::guard(app, actor, Permission::ManageProducts, "product.create", OBJECT, new.name.trim()).await?;
-    let result = create_checked(app, actor, new).await;
-    let row = audited(app, actor, "product.create", new.name.trim(), result).await?;
-    view(app, actor, row).await
+    audit::run(app, actor, Permission::ManageProducts, "product.create", OBJECT, new.name.trim(), async {
+        let result = create_checked(app, actor, new).await;
+        let row = audited(app, actor, "product.create", new.name.trim(), result).await?;
+        view(app, actor, row).await
+    })
+    .await
 }
 
 async fn create_checked(app: &App, actor: &Actor, new: &NewProduct) -> AppResult<ProductRow> {
@@ -225,8 +227,7 @@ async fn create_checked(app: &App, actor: &Actor, new: &NewProduct) -> AppResult
     };
     store::insert(&mut tx, &row).await?;
     let detail = format!("{} ({}){}", row.name, row.terms.kind.code(), variant_note(&row));
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "product.create", OBJECT, &row.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "product.create", OBJECT, &row.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(row)
 }
@@ -246,10 +247,12 @@ async fn own(conn: &mut Conn, actor: &Actor, id: &str) -> AppResult<ProductRow> 
 
 /// Rewrites a draft (all of it, as the form or the PUT body states it).
 pub async fn update(app: &App, actor: &Actor, id: &str, new: &NewProduct) -> AppResult<Product> {
-    audit::guard(app, actor, Permission::ManageProducts, "product.update", OBJECT, id).await?;
-    let result = update_checked(app, actor, id, new).await;
-    let row = audited(app, actor, "product.update", id, result).await?;
-    view(app, actor, row).await
+    audit::run(app, actor, Permission::ManageProducts, "product.update", OBJECT, id, async {
+        let result = update_checked(app, actor, id, new).await;
+        let row = audited(app, actor, "product.update", id, result).await?;
+        view(app, actor, row).await
+    })
+    .await
 }
 
 async fn update_checked(app: &App, actor: &Actor, id: &str, new: &NewProduct) -> AppResult<ProductRow> {
@@ -279,7 +282,7 @@ async fn update_checked(app: &App, actor: &Actor, id: &str, new: &NewProduct) ->
         return Err(product_error(rules::check_editable(ProductState::Published).unwrap_err()));
     }
     let detail = format!("{} ({}){}", row.name, row.terms.kind.code(), variant_note(&row));
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "product.update", OBJECT, id, "ok", &detail)).await?;
+    audit::ok_in(&mut tx, actor, "product.update", OBJECT, id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(row)
 }
@@ -296,10 +299,12 @@ pub async fn withdraw(app: &App, actor: &Actor, id: &str) -> AppResult<Product> 
 
 async fn act(app: &App, actor: &Actor, id: &str, action: ProductAction) -> AppResult<Product> {
     let name = format!("product.{}", action.code());
-    audit::guard(app, actor, Permission::ManageProducts, &name, OBJECT, id).await?;
-    let result = act_checked(app, actor, id, action).await;
-    let row = audited(app, actor, &name, id, result).await?;
-    view(app, actor, row).await
+    audit::run(app, actor, Permission::ManageProducts, &name, OBJECT, id, async {
+        let result = act_checked(app, actor, id, action).await;
+        let row = audited(app, actor, &name, id, result).await?;
+        view(app, actor, row).await
+    })
+    .await
 }
 
 async fn act_checked(app: &App, actor: &Actor, id: &str, action: ProductAction) -> AppResult<ProductRow> {
@@ -328,20 +333,13 @@ async fn act_checked(app: &App, actor: &Actor, id: &str, action: ProductAction) 
         ));
     }
     let action_name = format!("product.{}", action.code());
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, &action_name, OBJECT, id, "ok", &format!("{} → {}", current.state.code(), to.code())),
-    )
-    .await?;
+    audit::ok_in(&mut tx, actor, &action_name, OBJECT, id, &format!("{} → {}", current.state.code(), to.code()))
+        .await?;
     if action == ProductAction::Withdraw {
         for (variant_id, state) in store::variants(&mut tx, id).await? {
             if state != ProductState::Withdrawn && store::set_state(&mut tx, &variant_id, state, to, now).await? {
                 let detail = format!("{} → withdrawn with its parent {id}", state.code());
-                lianrong_store::audit::insert(
-                    &mut tx,
-                    &audit::record(actor, &action_name, OBJECT, &variant_id, "ok", &detail),
-                )
-                .await?;
+                audit::ok_in(&mut tx, actor, &action_name, OBJECT, &variant_id, &detail).await?;
             }
         }
     }

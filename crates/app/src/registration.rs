@@ -68,13 +68,6 @@ pub async fn scope(app: &App, actor: &Actor) -> AppResult<RegistrationScope> {
     Ok(RegistrationScope::Party { org_id: actor.org_id.clone(), uscc })
 }
 
-/// Audits a refusal and hands the error back. Call it with no write transaction open (SQLite would make
-/// the audit's own connection wait for the lock).
-async fn refuse(app: &App, actor: &Actor, action: &str, object_id: &str, e: AppError) -> AppError {
-    audit::refused(app, actor, action, "registration", object_id, &format!("{}: {}", e.code, e.en)).await;
-    e
-}
-
 fn not_found() -> AppError {
     AppError::not_found("The registration", "登记")
 }
@@ -233,37 +226,36 @@ async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<C
 /// first registration's reference.
 pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppResult<Registration> {
     const ACTION: &str = "registration.register";
-    audit::guard(app, actor, Permission::RegisterReceivable, ACTION, "registration", "").await?;
     let ids = input.invoice_ids.join(",");
-    let c = match check(app, actor, &input).await {
-        Ok(c) => c,
-        Err(e) => return Err(refuse(app, actor, ACTION, &ids, e).await),
-    };
-    let mut tx = app.db.begin_write().await?;
-    let row = match register_checked_in(&mut tx, actor, &c).await {
-        Ok(row) => row,
-        Err(Refusal::Claimed(keys)) => {
-            tx.rollback().await.map_err(StoreError::from)?;
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-            let e = match store::claimant(&mut conn, &keys).await? {
-                Some(first) => already_registered(&first.reference),
-                // The first registration was released in between: the caller may simply try again.
-                None => AppError::conflict(
-                    "already_registered",
-                    "The receivable was being registered by someone else at the same moment; please retry",
-                    "该应收账款同时正被他人登记，请重试",
-                ),
-            };
-            drop(conn);
-            return Err(refuse(app, actor, ACTION, &ids, e).await);
-        }
-        Err(Refusal::Other(e)) => {
-            tx.rollback().await.map_err(StoreError::from)?;
-            return Err(refuse(app, actor, ACTION, &ids, e).await);
-        }
-    };
-    tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, &row.id).await
+    audit::run(app, actor, Permission::RegisterReceivable, ACTION, "registration", &ids, async {
+        let c = check(app, actor, &input).await?;
+        let mut tx = app.db.begin_write().await?;
+        let row = match register_checked_in(&mut tx, actor, &c).await {
+            Ok(row) => row,
+            Err(Refusal::Claimed(keys)) => {
+                tx.rollback().await.map_err(StoreError::from)?;
+                let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+                let e = match store::claimant(&mut conn, &keys).await? {
+                    Some(first) => already_registered(&first.reference),
+                    // The first registration was released in between: the caller may simply try again.
+                    None => AppError::conflict(
+                        "already_registered",
+                        "The receivable was being registered by someone else at the same moment; please retry",
+                        "该应收账款同时正被他人登记，请重试",
+                    ),
+                };
+                drop(conn);
+                return Err(e);
+            }
+            Err(Refusal::Other(e)) => {
+                tx.rollback().await.map_err(StoreError::from)?;
+                return Err(e);
+            }
+        };
+        tx.commit().await.map_err(StoreError::from)?;
+        get(app, actor, &row.id).await
+    })
+    .await
 }
 
 fn already_registered(reference: &str) -> AppError {
@@ -432,16 +424,13 @@ async fn register_checked_in(
     });
     let leaf = crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
     store::set_leaf_index(conn, &row.id, leaf).await?;
-    lianrong_store::audit::insert(
+    audit::ok_in(
         conn,
-        &audit::record(
-            actor,
-            "registration.register",
-            "registration",
-            &row.id,
-            "ok",
-            &format!("{} {}", row.reference, row.invoice_nos),
-        ),
+        actor,
+        "registration.register",
+        "registration",
+        &row.id,
+        &format!("{} {}", row.reference, row.invoice_nos),
     )
     .await?;
     Ok(row)
@@ -456,37 +445,33 @@ pub(crate) const RELEASED_ON_REPAYMENT: &str = "融资已结清 loan repaid";
 /// made alone, the creditor releases. The release names who and why, and is a log leaf.
 pub async fn release(app: &App, actor: &Actor, id: &str, reason: &str) -> AppResult<Registration> {
     const ACTION: &str = "registration.release";
-    audit::guard(app, actor, Permission::RegisterReceivable, ACTION, "registration", id).await?;
-    let scope = scope(app, actor).await?;
-    let row = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-        store::get_scoped(&mut conn, &scope, id).await
-    };
-    let row = match row {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(refuse(app, actor, ACTION, id, not_found()).await),
-        Err(e) => return Err(e.into()),
-    };
-    if let Err(e) = may_release(actor, &row) {
-        return Err(refuse(app, actor, ACTION, id, e).await);
-    }
-    let reason = match text::bounded("reason", reason, REASON_CHARS_MAX) {
-        Ok(r) => r,
-        Err(e) => return Err(refuse(app, actor, ACTION, id, e.into()).await),
-    };
-    let mut tx = app.db.begin_write().await?;
-    if !release_in(&mut tx, actor, &row, &reason, now_ms()).await? {
-        tx.rollback().await.map_err(StoreError::from)?;
-        let e = AppError::conflict(
-            "already_released",
-            format!("Registration {} is already released", row.reference),
-            format!("登记 {} 已注销", row.reference),
-        )
-        .with_reference(&row.reference);
-        return Err(refuse(app, actor, ACTION, id, e).await);
-    }
-    tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, id).await
+    audit::run(app, actor, Permission::RegisterReceivable, ACTION, "registration", id, async {
+        let scope = scope(app, actor).await?;
+        let row = {
+            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            store::get_scoped(&mut conn, &scope, id).await
+        };
+        let row = row.map_err(|e| match e {
+            StoreError::NotFound => not_found(),
+            other => other.into(),
+        })?;
+        may_release(actor, &row)?;
+        let reason = text::bounded("reason", reason, REASON_CHARS_MAX)?;
+        let mut tx = app.db.begin_write().await?;
+        if !release_in(&mut tx, actor, &row, &reason, now_ms()).await? {
+            tx.rollback().await.map_err(StoreError::from)?;
+            let e = AppError::conflict(
+                "already_released",
+                format!("Registration {} is already released", row.reference),
+                format!("登记 {} 已注销", row.reference),
+            )
+            .with_reference(&row.reference);
+            return Err(e);
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        get(app, actor, id).await
+    })
+    .await
 }
 
 /// Who may release: the financier a registration names; the creditor only when it names none.
@@ -537,18 +522,8 @@ pub(crate) async fn release_in(
     let entry = json!({"action": "release", "reference": row.reference, "fingerprint": row.fingerprint,
         "released_by": actor.trail_name(), "reason": reason});
     crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
-    lianrong_store::audit::insert(
-        conn,
-        &audit::record(
-            actor,
-            "registration.release",
-            "registration",
-            &row.id,
-            "ok",
-            &format!("{}: {reason}", row.reference),
-        ),
-    )
-    .await?;
+    audit::ok_in(conn, actor, "registration.release", "registration", &row.id, &format!("{}: {reason}", row.reference))
+        .await?;
     Ok(true)
 }
 
@@ -556,45 +531,45 @@ pub(crate) async fn release_in(
 /// there. The creditor or the financier records it.
 pub async fn set_certificate(app: &App, actor: &Actor, id: &str, certificate_no: &str) -> AppResult<Registration> {
     const ACTION: &str = "registration.certificate";
-    audit::guard(app, actor, Permission::RegisterReceivable, ACTION, "registration", id).await?;
-    let no = certificate_no.trim();
-    let valid = !no.is_empty()
-        && no.chars().count() <= REGISTRY_CERTIFICATE_NO_CHARS_MAX
-        && no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !valid {
-        return Err(AppError::invalid(
-            "registry_certificate_no",
-            "invalid_certificate_no",
-            format!("The certificate number must be 1-{REGISTRY_CERTIFICATE_NO_CHARS_MAX} letters, digits or hyphens"),
-            format!("登记证明编号须为1至{REGISTRY_CERTIFICATE_NO_CHARS_MAX}位字母、数字或连字符"),
-        ));
-    }
-    let scope = scope(app, actor).await?;
-    let row = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-        store::get_scoped(&mut conn, &scope, id).await
-    };
-    let row = match row {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(refuse(app, actor, ACTION, id, not_found()).await),
-        Err(e) => return Err(e.into()),
-    };
-    if row.creditor_org_id != actor.org_id && row.financier_org_id.as_deref() != Some(actor.org_id.as_str()) {
-        let e = AppError::forbidden(
-            "Only the creditor or the financier may record the registry's certificate number",
-            "只有债权人或资金方可以填写登记证明编号",
-        );
-        return Err(refuse(app, actor, ACTION, id, e).await);
-    }
-    let mut tx = app.db.begin_write().await?;
-    store::set_certificate(&mut tx, &row.id, no).await?;
-    lianrong_store::audit::insert(
-        &mut tx,
-        &audit::record(actor, ACTION, "registration", &row.id, "ok", &format!("{} {no}", row.reference)),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    get(app, actor, id).await
+    audit::run(app, actor, Permission::RegisterReceivable, ACTION, "registration", id, async {
+        let no = certificate_no.trim();
+        let valid = !no.is_empty()
+            && no.chars().count() <= REGISTRY_CERTIFICATE_NO_CHARS_MAX
+            && no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(AppError::invalid(
+                "registry_certificate_no",
+                "invalid_certificate_no",
+                format!(
+                    "The certificate number must be 1-{REGISTRY_CERTIFICATE_NO_CHARS_MAX} letters, digits or hyphens"
+                ),
+                format!("登记证明编号须为1至{REGISTRY_CERTIFICATE_NO_CHARS_MAX}位字母、数字或连字符"),
+            ));
+        }
+        let scope = scope(app, actor).await?;
+        let row = {
+            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            store::get_scoped(&mut conn, &scope, id).await
+        };
+        let row = match row {
+            Ok(r) => r,
+            Err(StoreError::NotFound) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        if row.creditor_org_id != actor.org_id && row.financier_org_id.as_deref() != Some(actor.org_id.as_str()) {
+            let e = AppError::forbidden(
+                "Only the creditor or the financier may record the registry's certificate number",
+                "只有债权人或资金方可以填写登记证明编号",
+            );
+            return Err(e);
+        }
+        let mut tx = app.db.begin_write().await?;
+        store::set_certificate(&mut tx, &row.id, no).await?;
+        audit::ok_in(&mut tx, actor, ACTION, "registration", &row.id, &format!("{} {no}", row.reference)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        get(app, actor, id).await
+    })
+    .await
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<Registration> {
@@ -967,16 +942,13 @@ pub async fn import_confirmations(
     for c in &accepted {
         store::insert_external_confirmation(&mut tx, c).await?;
     }
-    lianrong_store::audit::insert(
+    audit::ok_in(
         &mut tx,
-        &audit::record(
-            actor,
-            ACTION,
-            "confirmation_import",
-            &import.id,
-            "ok",
-            &format!("{file_name}: {} accepted, {} rejected", report.accepted, report.rejected),
-        ),
+        actor,
+        ACTION,
+        "confirmation_import",
+        &import.id,
+        &format!("{file_name}: {} accepted, {} rejected", report.accepted, report.rejected),
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;

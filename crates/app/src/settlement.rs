@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::commitment::{
     OBJECT, Outcome, PAYMENT_REFERENCE_CHARS_MAX, answer_existing, insert_transfer_row, ledger_error, log_transfer,
-    refuse, stored_date, transfer_row, visible_commitment, write_difference,
+    stored_date, transfer_row, visible_commitment, write_difference,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::{Actor, Permission};
@@ -26,11 +26,16 @@ pub async fn settle(
     amount_fen: i64,
 ) -> AppResult<Outcome> {
     const ACTION: &str = "commitment.settle";
-    audit::guard(app, actor, Permission::OperateCommitment, ACTION, OBJECT, commitment_id).await?;
-    match settle_checked(app, actor, commitment_id, payment_reference, amount_fen).await {
-        Ok(o) => Ok(o),
-        Err(e) => Err(refuse(app, actor, ACTION, commitment_id, e).await),
-    }
+    audit::run(
+        app,
+        actor,
+        Permission::OperateCommitment,
+        ACTION,
+        OBJECT,
+        commitment_id,
+        settle_checked(app, actor, commitment_id, payment_reference, amount_fen),
+    )
+    .await
 }
 
 async fn settle_checked(
@@ -97,8 +102,7 @@ async fn settle_checked(
     let extra = json!({"payment_reference": reference, "amount_fen": amount_fen});
     row.leaf_index = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
     let detail = format!("settled {amount_fen} fen, payment {reference}");
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "commitment.settle", OBJECT, &c.id, "ok", &detail))
-        .await?;
+    audit::ok_in(&mut tx, actor, "commitment.settle", OBJECT, &c.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Outcome { transfer: row, repeated: false })
 }

@@ -29,11 +29,7 @@ pub(crate) async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
 async fn audit_custodian_read(app: &App, actor: &Actor, what: &str, id: &str) -> AppResult<()> {
     if actor.org_kind == OrgKind::Operator && !actor.system {
         let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-        lianrong_store::audit::insert(
-            &mut conn,
-            &audit::record(actor, what, "trade_record", id, "ok", "custodian read"),
-        )
-        .await?;
+        audit::ok_in(&mut conn, actor, what, "trade_record", id, "custodian read").await?;
     }
     Ok(())
 }

@@ -148,8 +148,7 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
         .with_field("login"),
         other => other.into(),
     })?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.create", "user", &rec.id, "ok", &rec.login))
-        .await?;
+    audit::ok_in(&mut tx, actor, "user.create", "user", &rec.id, &rec.login).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(rec)
 }
@@ -208,7 +207,7 @@ pub async fn suspend(app: &App, actor: &Actor, id: &str, reason: &str) -> AppRes
     store::suspend(&mut tx, id, &suspension).await?;
     session_store::delete_for_user(&mut tx, id).await?;
     let detail = format!("{} of organisation {}: {}", user.login, user.org_id, suspension.reason);
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, ACTION, "user", id, "ok", &detail)).await?;
+    audit::ok_in(&mut tx, actor, ACTION, "user", id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(UserRecord { active: false, suspension: Some(suspension), ..user })
 }
@@ -226,46 +225,50 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<UserRecord> {
 
 /// Changes a user's roles and whether it may log in. An admin cannot lock itself out.
 pub async fn update(app: &App, actor: &Actor, id: &str, roles: Vec<String>, active: bool) -> AppResult<UserRecord> {
-    audit::guard(app, actor, Permission::ManageUsers, "user.update", "user", id).await?;
-    let user = get_managed(app, actor, id, "user.update").await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
-    let org = org_store::get(&mut conn, &user.org_id).await?;
-    let roles = parse_roles(&roles, org.kind)?;
-    if actor.user_id.as_deref() == Some(id) && (!active || !roles.contains(&Role::OrgAdmin)) {
-        return Err(AppError::invalid(
-            "roles",
-            "self_lockout",
-            "You cannot remove your own admin role or disable yourself",
-            "不能移除自己的管理员角色或停用自己",
-        ));
-    }
-    drop(conn);
-    let mut tx = app.db.begin_write().await?;
-    let approver_since_ms = approver_since(user.approver_since_ms, &roles, now_ms());
-    store::update_roles_active(&mut tx, id, &roles, active, approver_since_ms).await?;
-    if !active {
-        session_store::delete_for_user(&mut tx, id).await?;
-    }
-    let detail = format!("roles={} active={active}", lianrong_domain::role::join_codes(&roles, Role::code));
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.update", "user", id, "ok", &detail)).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    let suspension = if active { None } else { user.suspension.clone() };
-    Ok(UserRecord { roles, active, suspension, approver_since_ms, ..user })
+    audit::run(app, actor, Permission::ManageUsers, "user.update", "user", id, async {
+        let user = get_managed(app, actor, id, "user.update").await?;
+        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let org = org_store::get(&mut conn, &user.org_id).await?;
+        let roles = parse_roles(&roles, org.kind)?;
+        if actor.user_id.as_deref() == Some(id) && (!active || !roles.contains(&Role::OrgAdmin)) {
+            return Err(AppError::invalid(
+                "roles",
+                "self_lockout",
+                "You cannot remove your own admin role or disable yourself",
+                "不能移除自己的管理员角色或停用自己",
+            ));
+        }
+        drop(conn);
+        let mut tx = app.db.begin_write().await?;
+        let approver_since_ms = approver_since(user.approver_since_ms, &roles, now_ms());
+        store::update_roles_active(&mut tx, id, &roles, active, approver_since_ms).await?;
+        if !active {
+            session_store::delete_for_user(&mut tx, id).await?;
+        }
+        let detail = format!("roles={} active={active}", lianrong_domain::role::join_codes(&roles, Role::code));
+        audit::ok_in(&mut tx, actor, "user.update", "user", id, &detail).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        let suspension = if active { None } else { user.suspension.clone() };
+        Ok(UserRecord { roles, active, suspension, approver_since_ms, ..user })
+    })
+    .await
 }
 
 /// Sets a new password (by the organisation's own admin, or the platform's local administrator). Ends the
 /// user's sessions.
 pub async fn reset_password(app: &App, actor: &Actor, id: &str, new_password: &str) -> AppResult<()> {
-    audit::guard(app, actor, Permission::ManageUsers, "user.reset_password", "user", id).await?;
-    let user = get_managed(app, actor, id, "user.reset_password").await?;
-    check_password(new_password, &user.login)?;
-    let hash = auth::hash_password(new_password).await?;
-    let mut tx = app.db.begin_write().await?;
-    store::set_password(&mut tx, id, &hash).await?;
-    session_store::delete_for_user(&mut tx, id).await?;
-    lianrong_store::audit::insert(&mut tx, &audit::record(actor, "user.reset_password", "user", id, "ok", "")).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    audit::run(app, actor, Permission::ManageUsers, "user.reset_password", "user", id, async {
+        let user = get_managed(app, actor, id, "user.reset_password").await?;
+        check_password(new_password, &user.login)?;
+        let hash = auth::hash_password(new_password).await?;
+        let mut tx = app.db.begin_write().await?;
+        store::set_password(&mut tx, id, &hash).await?;
+        session_store::delete_for_user(&mut tx, id).await?;
+        audit::ok_in(&mut tx, actor, "user.reset_password", "user", id, "").await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    })
+    .await
 }
 
 pub async fn find_by_login(app: &App, login: &str) -> AppResult<Option<UserRecord>> {

@@ -302,11 +302,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<SubmissionRow>
     })?;
     // The operator reads other organisations' submissions as the lake's custodian: each read is audited.
     if !actor.system && row.org_id != actor.org_id {
-        lianrong_store::audit::insert(
-            &mut conn,
-            &audit::record(actor, "submission.read", "submission", id, "ok", "custodian read"),
-        )
-        .await?;
+        audit::ok_in(&mut conn, actor, "submission.read", "submission", id, "custodian read").await?;
     }
     Ok(row)
 }

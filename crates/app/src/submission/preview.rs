@@ -122,26 +122,28 @@ pub struct SampleRow {
 
 /// Previews a file on disk (an upload spooled as it arrived) as the actor's organisation's files are read.
 pub async fn preview_path(app: &App, actor: &Actor, name: &str, path: &Path) -> AppResult<FilePreview> {
-    audit::guard(app, actor, Permission::SubmitTrade, "submission.preview", "submission", "").await?;
-    crate::policy::guard_trade_sharer(actor)?;
-    let mapping = crate::column_mapping::mapping_of(app, &actor.org_id).await?;
-    let (name, path) = (name.to_string(), path.to_path_buf());
-    tokio::task::spawn_blocking(move || {
-        let parts = match std::fs::File::open(&path) {
-            Ok(f) => lianrong_lake::file::open_reader(&name, std::io::BufReader::new(f)),
-            Err(e) => Err(lianrong_lake::FileError::new(
-                "upload_unreadable",
-                format!("the spooled upload could not be read: {e}"),
-                format!("无法读取已接收的文件：{e}"),
-            )),
-        };
-        preview_parts(&name, parts, &mapping)
+    audit::run(app, actor, Permission::SubmitTrade, "submission.preview", "submission", "", async {
+        crate::policy::guard_trade_sharer(actor)?;
+        let mapping = crate::column_mapping::mapping_of(app, &actor.org_id).await?;
+        let (name, path) = (name.to_string(), path.to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let parts = match std::fs::File::open(&path) {
+                Ok(f) => lianrong_lake::file::open_reader(&name, std::io::BufReader::new(f)),
+                Err(e) => Err(lianrong_lake::FileError::new(
+                    "upload_unreadable",
+                    format!("the spooled upload could not be read: {e}"),
+                    format!("无法读取已接收的文件：{e}"),
+                )),
+            };
+            preview_parts(&name, parts, &mapping)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the preview thread failed");
+            AppError::internal()
+        })
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "the preview thread failed");
-        AppError::internal()
-    })
 }
 
 fn preview_parts(
