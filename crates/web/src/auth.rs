@@ -87,10 +87,18 @@ pub fn lang_en(jar: &CookieJar) -> bool {
     jar.get(LANG_COOKIE).is_some_and(|c| c.value() == "en")
 }
 
-impl FromRequestParts<AppState> for ConsoleSession {
-    type Rejection = Response;
+/// Why a request carries no console session, for the console to answer: a redirect to the login page
+/// (no session, or one that ended), or an error the session look-up met, which the console renders as a
+/// page in the reader's language.
+pub enum SessionRefused {
+    Login(Response),
+    Failed { error: AppError, lang_en: bool },
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+impl ConsoleSession {
+    /// The console session a request carries. Not an extractor of its own: its refusals are answered by
+    /// the console, which knows how to render them.
+    pub async fn from_parts(parts: &Parts, state: &AppState) -> Result<ConsoleSession, SessionRefused> {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang_en = lang_en(&jar);
         let to_login = || {
@@ -103,7 +111,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
             Redirect::to(&target).into_response()
         };
         let Some(cookie) = jar.get(SESSION_COOKIE) else {
-            return Err(to_login());
+            return Err(SessionRefused::Login(to_login()));
         };
         match auth::resolve_session(&state.app, cookie.value()).await {
             Ok((actor, csrf_token)) => Ok(ConsoleSession { actor, csrf_token, lang_en }),
@@ -112,9 +120,9 @@ impl FromRequestParts<AppState> for ConsoleSession {
                 if let Ok(v) = removal(state).to_string().parse() {
                     resp.headers_mut().append(header::SET_COOKIE, v);
                 }
-                Err(resp)
+                Err(SessionRefused::Login(resp))
             }
-            Err(e) => Err(crate::console::error_page(crate::error::status_of(e.kind), &e, lang_en)),
+            Err(error) => Err(SessionRefused::Failed { error, lang_en }),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the field at fault, and the message in Chinese and English.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lianrong_app::{AppError, ErrorKind};
 use serde::Serialize;
@@ -103,18 +103,3 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// Unknown paths: problem+json under `/api/`, the console's HTML page elsewhere.
-pub async fn fallback(uri: Uri, jar: axum_extra::extract::cookie::CookieJar) -> Response {
-    let e = AppError::new(
-        ErrorKind::NotFound,
-        "no_such_path",
-        format!("No such page or endpoint: {}", uri.path()),
-        format!("页面或接口不存在：{}", uri.path()),
-    );
-    if uri.path().starts_with("/api/") {
-        problem_response(StatusCode::NOT_FOUND, &e)
-    } else {
-        crate::console::error_page(StatusCode::NOT_FOUND, &e, crate::auth::lang_en(&jar))
-    }
-}

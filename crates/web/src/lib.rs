@@ -5,18 +5,23 @@
 pub mod api;
 pub mod auth;
 pub mod console;
+mod download;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+mod metrics;
 pub mod ops;
 pub mod state;
+mod upload;
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, header};
-use lianrong_app::App;
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::response::Response;
+use axum_extra::extract::cookie::CookieJar;
+use lianrong_app::{App, AppError, ErrorKind};
 use lianrong_domain::limits::REQUEST_BODY_BYTES_MAX;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -38,7 +43,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .merge(console::router(state.clone()))
         // A route layer sees the matched route template, which keeps the metric labels bounded.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), ops::record_metrics))
-        .fallback(error::fallback)
+        .fallback(fallback)
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -57,6 +62,22 @@ pub fn router(app: App, config: WebConfig) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Unknown paths: problem+json under `/api/`, the console's HTML page elsewhere. It lives here, where the
+/// two halves meet, so that `error` (the API's problems) never reaches into the console.
+async fn fallback(uri: Uri, jar: CookieJar) -> Response {
+    let e = AppError::new(
+        ErrorKind::NotFound,
+        "no_such_path",
+        format!("No such page or endpoint: {}", uri.path()),
+        format!("页面或接口不存在：{}", uri.path()),
+    );
+    if uri.path().starts_with("/api/") {
+        error::problem_response(StatusCode::NOT_FOUND, &e)
+    } else {
+        console::page::error_page(StatusCode::NOT_FOUND, &e, auth::lang_en(&jar))
+    }
 }
 
 /// Serves until `shutdown` resolves.

@@ -2,9 +2,7 @@
 //! `/metrics` in the Prometheus text format. The counters are a few atomics and a small map keyed by
 //! route template, so their number is bounded by the routes, never by the paths callers send.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::Router;
@@ -15,14 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::state::AppState;
-
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// (method, route, status) → count.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    duration_us_total: AtomicU64,
-    requests_total: AtomicU64,
-}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use lianrong_app::App;
 
-use crate::ops::Metrics;
+use crate::metrics::Metrics;
+use crate::upload::{SpooledFile, UPLOAD_ANSWER_WAIT_MS};
 
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
@@ -16,7 +17,7 @@ pub struct WebConfig {
     /// `app::mailbox::MAIL_DOMAIN_DEFAULT`.
     pub mail_domain: String,
     /// How long an upload's request waits for its processing before answering 202 with the submission
-    /// id; `None` means `api::submission::UPLOAD_ANSWER_WAIT_MS`.
+    /// id; `None` means `upload::UPLOAD_ANSWER_WAIT_MS`.
     pub upload_answer_wait_ms: Option<u64>,
 }
 
@@ -27,6 +28,11 @@ impl WebConfig {
         } else {
             self.mail_domain.trim()
         }
+    }
+
+    /// How long an upload's request waits for its processing before answering 202.
+    pub fn upload_answer_wait(&self) -> Duration {
+        Duration::from_millis(self.upload_answer_wait_ms.unwrap_or(UPLOAD_ANSWER_WAIT_MS))
     }
 }
 
@@ -64,13 +70,13 @@ pub const HELD_UPLOADS_MAX: usize = 32;
 struct Held {
     owner: String,
     at: Instant,
-    file: Arc<crate::api::submission::SpooledFile>,
+    file: Arc<SpooledFile>,
 }
 
 impl HeldUploads {
     /// Holds a file for `owner` (one user of one organisation) and answers its token; the owner's earlier
     /// held file is let go.
-    pub fn hold(&self, owner: &str, file: crate::api::submission::SpooledFile) -> String {
+    pub fn hold(&self, owner: &str, file: SpooledFile) -> String {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let mut held = self.lock();
         let expiry = Duration::from_millis(HELD_UPLOAD_MS);
@@ -84,7 +90,7 @@ impl HeldUploads {
     }
 
     /// The owner's held file, left held (to preview it again).
-    pub fn get(&self, owner: &str, token: &str) -> Option<Arc<crate::api::submission::SpooledFile>> {
+    pub fn get(&self, owner: &str, token: &str) -> Option<Arc<SpooledFile>> {
         let held = self.lock();
         held.get(token)
             .filter(|h| h.owner == owner && h.at.elapsed() < Duration::from_millis(HELD_UPLOAD_MS))
@@ -92,7 +98,7 @@ impl HeldUploads {
     }
 
     /// Takes the owner's held file out, to be processed.
-    pub fn take(&self, owner: &str, token: &str) -> Option<Arc<crate::api::submission::SpooledFile>> {
+    pub fn take(&self, owner: &str, token: &str) -> Option<Arc<SpooledFile>> {
         let mut held = self.lock();
         match held.get(token) {
             Some(h) if h.owner == owner && h.at.elapsed() < Duration::from_millis(HELD_UPLOAD_MS) => {

@@ -7,7 +7,7 @@ use lianrong_app::audit::AuditRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{page_dto, rfc3339};
+use super::dto::{page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiQuery, PageParams};

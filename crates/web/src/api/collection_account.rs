@@ -10,7 +10,7 @@ use lianrong_app::collection_account::{self as app, AccountState, Change, NewAcc
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::rfc3339;
+use super::dto::rfc3339;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery};

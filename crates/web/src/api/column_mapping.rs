@@ -8,7 +8,7 @@ use lianrong_app::column_mapping::{self as app, MappingChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rfc3339;
+use super::dto::rfc3339;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::ApiJson;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{page_dto, rfc3339};
+use super::dto::{page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, PageParams};

@@ -11,7 +11,7 @@ use lianrong_domain::log::LeafKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{page_dto, rfc3339};
+use super::dto::{page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiQuery, PageParams};

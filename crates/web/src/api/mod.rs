@@ -14,6 +14,7 @@ pub mod confirmation;
 pub mod consent;
 pub mod core_library;
 pub mod credit_line;
+mod dto;
 pub mod four_flow;
 pub mod log;
 pub mod mailbox;
@@ -33,6 +34,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
+use crate::upload::{IMPORT_BODY_BYTES_MAX, UPLOAD_BODY_BYTES_MAX};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -163,11 +165,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(
             "/submissions/upload",
-            post(submission::upload).layer(axum::extract::DefaultBodyLimit::max(submission::UPLOAD_BODY_BYTES_MAX)),
+            post(submission::upload).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_BYTES_MAX)),
         )
         .route(
             "/submissions/preview",
-            post(submission::preview).layer(axum::extract::DefaultBodyLimit::max(submission::UPLOAD_BODY_BYTES_MAX)),
+            post(submission::preview).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_BYTES_MAX)),
         )
         .route("/column-mappings", get(column_mapping::list).post(column_mapping::change))
         .route("/submissions/{id}", get(submission::get))
@@ -257,7 +259,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/registrations/export", get(registration::export))
         .route(
             "/registrations/confirmations/import",
-            post(registration::import).layer(axum::extract::DefaultBodyLimit::max(registration::IMPORT_BODY_BYTES_MAX)),
+            post(registration::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)),
         )
         .route("/registrations/{id}", get(registration::get))
         .route("/registrations/{id}/release", post(registration::release))
@@ -265,29 +267,3 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, crate::idempotency::middleware));
     Router::new().nest("/api/v1", v1).merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }
-
-/// A page of items as every list endpoint answers it.
-macro_rules! page_dto {
-    ($name:ident, $item:ty) => {
-        #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub struct $name {
-            pub items: Vec<$item>,
-            /// 1-based page number.
-            pub page: u32,
-            pub page_size: u32,
-            /// Items across all pages.
-            pub total: i64,
-        }
-
-        impl $name {
-            pub fn from_page<T>(p: lianrong_domain::page::Page<T>, f: impl FnMut(T) -> $item) -> $name {
-                let p = p.map(f);
-                $name { items: p.items, page: p.page, page_size: p.page_size, total: p.total }
-            }
-        }
-    };
-}
-pub(crate) use page_dto;
-
-/// Instants in the API are RFC 3339 UTC strings.
-pub use lianrong_app::rfc3339_utc as rfc3339;

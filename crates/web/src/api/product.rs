@@ -8,7 +8,7 @@ use lianrong_app::product::{self as app, CatalogueQuery, NewProduct, Product};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{page_dto, rfc3339};
+use super::dto::{page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, PageParams};

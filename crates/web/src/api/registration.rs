@@ -4,18 +4,19 @@
 
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use lianrong_app::registration::{self as app, ImportReport, Registration};
-use lianrong_domain::limits::CONFIRMATION_FILE_BYTES_MAX;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{page_dto, rfc3339};
+use super::dto::{page_dto, rfc3339};
 use crate::auth::ApiActor;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::download;
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, PageParams};
 use crate::state::AppState;
+use crate::upload::{file_missing, next_part, read_file_part};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RegisteredInvoiceDto {
@@ -228,15 +229,6 @@ pub struct ExportQuery {
     pub file: Option<String>,
 }
 
-/// An exported file as a download.
-pub fn download(e: app::Exported) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, e.content_type.to_string()),
-        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", e.file_name)),
-    ];
-    (StatusCode::OK, headers, e.bytes).into_response()
-}
-
 #[utoipa::path(get, path = "/api/v1/registrations/export", tag = "registration", params(ExportQuery),
     description = "Your active registrations in the terms of the national registry or the receivables financing platform. \
                    Amounts are yuan with two decimals; code columns are text.",
@@ -247,7 +239,7 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let (format, file) = app::parse_export(q.format.as_deref(), q.file.as_deref())?;
-    Ok(download(app::export(&s.app, &actor, format, file).await?))
+    Ok(download::exported(app::export(&s.app, &actor, format, file).await?))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -302,35 +294,6 @@ pub struct ConfirmationFileForm {
     pub file: Vec<u8>,
 }
 
-/// The whole body an import may carry: the file at its limit and room for the form's other parts.
-pub const IMPORT_BODY_BYTES_MAX: usize = CONFIRMATION_FILE_BYTES_MAX + 64 * 1024;
-
-/// Reads a part into memory, refusing one larger than the confirmation file limit.
-pub async fn read_file_part(mut field: axum::extract::multipart::Field<'_>) -> ApiResult<(String, Vec<u8>)> {
-    let name =
-        field.file_name().map(str::to_string).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "upload".into());
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| {
-        ApiError::with_status(
-            StatusCode::BAD_REQUEST,
-            "upload_interrupted",
-            format!("The upload was interrupted: {e}"),
-            "上传中断",
-        )
-    })? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > CONFIRMATION_FILE_BYTES_MAX {
-            return Err(ApiError::with_status(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "file_too_large",
-                format!("The file is larger than {} MiB", CONFIRMATION_FILE_BYTES_MAX / 1024 / 1024),
-                format!("文件超过 {} MiB", CONFIRMATION_FILE_BYTES_MAX / 1024 / 1024),
-            ));
-        }
-    }
-    Ok((name, bytes))
-}
-
 #[utoipa::path(post, path = "/api/v1/registrations/confirmations/import", tag = "registration",
     request_body(content = ConfirmationFileForm, content_type = "multipart/form-data"),
     description = "Imports a confirmation file from the receivables financing platform (CSV or XLSX with headers 债务人统一社会信用代码, \
@@ -345,7 +308,7 @@ pub async fn import(
     ApiActor(actor): ApiActor,
     mut multipart: Multipart,
 ) -> ApiResult<(StatusCode, Json<ImportReportDto>)> {
-    while let Some(field) = super::submission::next_part(&mut multipart).await? {
+    while let Some(field) = next_part(&mut multipart).await? {
         if field.name() != Some("file") {
             continue;
         }
@@ -353,5 +316,5 @@ pub async fn import(
         let report = app::import_confirmations(&s.app, &actor, &name, bytes).await?;
         return Ok((StatusCode::CREATED, Json(report.into())));
     }
-    Err(super::submission::file_missing())
+    Err(file_missing())
 }

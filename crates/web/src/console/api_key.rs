@@ -9,7 +9,9 @@ use lianrong_app::api_key::ApiKeyRecord;
 use lianrong_app::{AppError, AppResult, api_key};
 use lianrong_domain::role::Scope;
 
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for, time_or_dash};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for, time_or_dash};
 use crate::state::AppState;
 
 pub struct KeyRow {

@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lianrong_app::application::{self as app, Decision, NewApplication, NewOffer};
 use lianrong_app::loan::{self as loans, NewRepayment};
-use lianrong_app::product::CatalogueQuery;
 use lianrong_app::receivable::Side;
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::application::OfferState;
@@ -19,7 +18,10 @@ use lianrong_domain::page::PageRequest;
 use lianrong_domain::product::{ProductKind, display_percent, parse_percent_bp};
 
 use super::commitment::{amount_field, yuan};
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for};
+use super::product::product_choices;
 use crate::state::AppState;
 
 fn days_field(f: &Params, field: &'static str) -> AppResult<i64> {
@@ -27,29 +29,6 @@ fn days_field(f: &Params, field: &'static str) -> AppResult<i64> {
         .trim()
         .parse()
         .map_err(|_| AppError::invalid(field, "days_invalid", "Write a whole number of days", "请填写整数天数"))
-}
-
-/// Published products of `kinds` as choices "bank · product (rates)", valued "bank id|product id".
-pub async fn product_choices(state: &AppState, ctx: &Ctx, kinds: &[ProductKind]) -> AppResult<Vec<Opt>> {
-    let q = CatalogueQuery { kind: None, chain_id: None, bank_org_id: None, state: None };
-    let page = lianrong_app::product::list(&state.app, ctx.actor(), &q, PageRequest::all_small()).await?;
-    Ok(page
-        .items
-        .into_iter()
-        .filter(|p| kinds.contains(&p.row.terms.kind))
-        .map(|p| Opt {
-            value: format!("{}|{}", p.row.bank_org_id, p.row.id),
-            label: format!(
-                "{} · {}（{}，年利率{}–{}）",
-                p.bank_name,
-                p.row.name,
-                p.row.terms.kind.label(ctx.lang_en()),
-                display_percent(p.row.terms.rate_min_bp),
-                display_percent(p.row.terms.rate_max_bp)
-            ),
-            selected: false,
-        })
-        .collect())
 }
 
 /// The chosen "bank|product" values as offers.

@@ -7,8 +7,10 @@ use axum::response::Response;
 use lianrong_app::audit::AuditRecord;
 use lianrong_app::{AppResult, audit};
 
-use super::org::OrgNames;
-use super::{Ctx, Pager, Params, QueryData, Ui, render};
+use super::ctx::Ctx;
+use super::form::{Pager, Params, QueryData};
+use super::org_lookup::OrgNames;
+use super::page::{Ui, render};
 use crate::state::AppState;
 
 pub struct AuditRow {

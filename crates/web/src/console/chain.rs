@@ -11,7 +11,9 @@ use lianrong_app::{AppError, AppResult, Permission, chain};
 use lianrong_domain::chain::MemberRole;
 
 use super::cluster::{self as cluster_view, Group};
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 pub struct ChainRow {
@@ -204,7 +206,7 @@ pub async fn add_member(
         return refusal;
     }
     let result = async {
-        let org = super::org::find_by_uscc(&state, ctx.actor(), f.get("uscc")).await?;
+        let org = super::org_lookup::find_by_uscc(&state, ctx.actor(), f.get("uscc")).await?;
         let tier = f.opt("tier").map(|t| t.parse::<i64>().map_err(|_| bad_tier(t))).transpose()?;
         chain::add_member(&state.app, ctx.actor(), &id, &org.id, f.get("role"), tier).await
     }

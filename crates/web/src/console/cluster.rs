@@ -10,7 +10,8 @@ use lianrong_app::cluster::ClusterRecord;
 use lianrong_app::{Actor, AppResult, cluster};
 use lianrong_domain::cluster::ClusterTier;
 
-use super::{Ctx, Opt, Ui, render};
+use super::ctx::Ctx;
+use super::page::{Opt, Ui, render};
 use crate::state::AppState;
 
 fn name(c: &ClusterRecord, lang_en: bool) -> &str {

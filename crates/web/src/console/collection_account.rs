@@ -9,7 +9,9 @@ use lianrong_app::collection_account::{self as app, AccountState, Change, NewAcc
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::collection_account::ChangeStatus;
 
-use super::{Ctx, FormData, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Params, QueryData};
+use super::page::{Ui, render, see_other, status_for};
 use crate::auth::urlencode;
 use crate::state::AppState;
 

@@ -18,7 +18,9 @@ use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::trade::value::parse_amount_fen;
 
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 /// Amounts one split form takes (one per line).
@@ -388,7 +390,7 @@ async fn detail_page(
     let can_operate = ctx.allows(Permission::OperateCommitment) && !my_parts.is_empty() && c.state != "settled";
     let trade = if can_operate { holder_choices(state, ctx).await? } else { Vec::new() };
     let discount_products = if can_operate {
-        super::application::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::CommitmentDiscount])
+        super::product::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::CommitmentDiscount])
             .await?
     } else {
         Vec::new()

@@ -15,7 +15,9 @@ use lianrong_domain::Money;
 use lianrong_domain::confirmation::{ConfirmationStatus, Decision, KeyHolder};
 use lianrong_domain::four_flow::VerificationStatus;
 
-use super::{Ctx, FormData, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 pub struct ReceivableRow {

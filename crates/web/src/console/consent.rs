@@ -13,7 +13,9 @@ use lianrong_domain::consent::{Category, ConsentState, latest_valid_until};
 use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for, time_or_dash};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for, time_or_dash};
 use crate::state::AppState;
 
 pub struct ConsentLine {

@@ -12,8 +12,10 @@ use lianrong_domain::core_library::{self as domain, LibraryAction, LibraryStatus
 use lianrong_domain::org::OrgKind;
 
 use super::cluster::{self as cluster_view, Group};
-use super::org::OrgNames;
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::org_lookup::OrgNames;
+use super::page::{Opt, Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 pub struct EntryRow {

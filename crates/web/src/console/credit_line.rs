@@ -9,7 +9,9 @@ use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::Money;
 use lianrong_domain::trade::value::parse_amount_fen;
 
-use super::{Ctx, FormData, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 pub struct LineRow {

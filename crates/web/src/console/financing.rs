@@ -7,7 +7,8 @@ use axum::response::Response;
 use lianrong_app::AppResult;
 use lianrong_domain::Money;
 
-use super::{Ctx, Ui, render};
+use super::ctx::Ctx;
+use super::page::{Ui, render};
 use crate::state::AppState;
 use axum::http::StatusCode;
 

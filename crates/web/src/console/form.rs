@@ -9,6 +9,7 @@ use axum_extra::extract::CookieJar;
 use lianrong_app::{AppError, AppResult, ErrorKind};
 use lianrong_domain::page::{Page, PageRequest};
 
+use super::page::error_page;
 use crate::auth::{lang_en, urlencode};
 
 /// Name–value pairs in the order they came.
@@ -62,7 +63,7 @@ impl Params {
 
 fn bad_request(lang: bool, en: String, zh: String) -> Response {
     let e = AppError::new(ErrorKind::Invalid, "bad_request", en, zh);
-    super::error_page(StatusCode::BAD_REQUEST, &e, lang)
+    error_page(StatusCode::BAD_REQUEST, &e, lang)
 }
 
 /// A url-encoded form body.

@@ -14,7 +14,8 @@ use lianrong_domain::page::PageRequest;
 
 use super::chain::{self as chain_view, ChainRow};
 use super::core_library::{EntryRow, entry_row};
-use super::{Ctx, Ui, render};
+use super::ctx::Ctx;
+use super::page::{Ui, render};
 use crate::state::AppState;
 
 pub struct Count {

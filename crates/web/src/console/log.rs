@@ -10,7 +10,9 @@ use lianrong_app::log::{LeafFilter, LeafRecord};
 use lianrong_app::{AppError, AppResult};
 use lianrong_domain::log::LeafKind;
 
-use super::{Ctx, Opt, Pager, Params, QueryData, Ui, render};
+use super::ctx::Ctx;
+use super::form::{Pager, Params, QueryData};
+use super::page::{Opt, Ui, render};
 use crate::state::AppState;
 
 pub struct HeadView {

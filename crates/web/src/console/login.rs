@@ -10,7 +10,9 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use lianrong_app::{AppError, auth};
 
-use super::{Ctx, FormData, QueryData, Ui, local_path, render, with_max_age};
+use super::ctx::Ctx;
+use super::form::{FormData, QueryData};
+use super::page::{Ui, local_path, render, see_other, with_max_age};
 use crate::auth::{SESSION_COOKIE, lang_en, removal, session_cookie};
 use crate::state::AppState;
 
@@ -74,7 +76,7 @@ pub async fn page(State(state): State<AppState>, jar: CookieJar, QueryData(q): Q
     if let Some(c) = jar.get(SESSION_COOKIE)
         && auth::resolve_session(&state.app, c.value()).await.is_ok()
     {
-        return super::see_other(local_path(q.get("next")).unwrap_or("/home"));
+        return see_other(local_path(q.get("next")).unwrap_or("/home"));
     }
     login_page(&state, jar, StatusCode::OK, q.get("next"), "", None)
 }
@@ -97,7 +99,7 @@ pub async fn submit(State(state): State<AppState>, jar: CookieJar, FormData(f): 
         Ok(session) => {
             let jar =
                 jar.add(session_cookie(&state, session.token)).remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"));
-            (jar, super::see_other(local_path(&next).unwrap_or("/home"))).into_response()
+            (jar, see_other(local_path(&next).unwrap_or("/home"))).into_response()
         }
         Err(e) => {
             let status = crate::error::status_of(e.kind);
@@ -119,5 +121,5 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, jar: CookieJar, For
     {
         return ctx.fail(&e);
     }
-    (jar.add(removal(&state)), super::see_other("/login")).into_response()
+    (jar.add(removal(&state)), see_other("/login")).into_response()
 }

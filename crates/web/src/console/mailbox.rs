@@ -10,7 +10,9 @@ use lianrong_app::mailbox::ReceiptRecord;
 use lianrong_app::{AppError, AppResult, Permission, mailbox};
 use lianrong_domain::mailbox::ReceiptOutcome;
 
-use super::{Ctx, FormData, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Ui, render, see_other, status_for};
 use crate::auth::urlencode;
 use crate::state::AppState;
 

@@ -1,18 +1,17 @@
 //! The organisation directory: a filtered list, one organisation with its chains, and the operator's
 //! form to register an organisation.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use lianrong_app::org::{OrgFilter, OrgRecord};
-use lianrong_app::{Actor, AppError, AppResult, Permission, org};
+use lianrong_app::{AppError, AppResult, Permission, org};
 use lianrong_domain::org::{OrgKind, SizeClass};
-use lianrong_domain::page::PageRequest;
 
-use super::chain::ChainRow;
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::chain::{self as chain_view, ChainRow};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 pub struct OrgRow {
@@ -40,48 +39,6 @@ fn row(o: &OrgRecord, lang_en: bool) -> OrgRow {
         sme: o.sme,
         region: o.region_code.clone(),
         created: lianrong_app::display_time(o.created_at_ms),
-    }
-}
-
-/// An organisation the actor may see, found by its exact credit code (forms ask for the code, which
-/// people have at hand, rather than our internal id).
-pub(super) async fn find_by_uscc(state: &AppState, actor: &Actor, uscc: &str) -> AppResult<OrgRecord> {
-    let code = uscc.trim().to_uppercase();
-    if code.is_empty() {
-        return Err(AppError::invalid(
-            "uscc",
-            "uscc_required",
-            "Enter the organisation's credit code",
-            "请填写机构的统一社会信用代码",
-        ));
-    }
-    let filter = OrgFilter { kind: None, query: Some(code.clone()) };
-    let page = org::list(&state.app, actor, filter, PageRequest::first()).await?;
-    page.items.into_iter().find(|o| o.uscc == code).ok_or_else(|| {
-        AppError::invalid(
-            "uscc",
-            "unknown_organisation",
-            format!("No organisation with credit code {code} is registered, or it is not visible to you"),
-            format!("未找到统一社会信用代码为{code}的机构，或您无权查看"),
-        )
-    })
-}
-
-/// Organisation names looked up once per page, for tables that show who did something. An
-/// organisation the actor may not see has no name here.
-#[derive(Default)]
-pub(super) struct OrgNames {
-    known: HashMap<String, Option<String>>,
-}
-
-impl OrgNames {
-    pub(super) async fn name(&mut self, state: &AppState, actor: &Actor, id: &str) -> Option<String> {
-        if let Some(known) = self.known.get(id) {
-            return known.clone();
-        }
-        let name = org::get(&state.app, actor, id).await.ok().map(|o| o.name);
-        self.known.insert(id.to_string(), name.clone());
-        name
     }
 }
 
@@ -180,7 +137,7 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str, q: &Params) -> AppRe
         .map(|m| {
             let mut r = ChainRow::new(&m.chain, &names);
             r.own_role = m.role.label(lang).to_string();
-            r.own_tier = super::chain::tier_label(m.tier, lang);
+            r.own_tier = chain_view::tier_label(m.tier, lang);
             r
         })
         .collect();

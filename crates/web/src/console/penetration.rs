@@ -8,7 +8,9 @@ use axum::response::Response;
 use lianrong_app::AppResult;
 use lianrong_domain::Money;
 
-use super::{Ctx, Params, QueryData, Ui, render};
+use super::ctx::Ctx;
+use super::form::{Params, QueryData};
+use super::page::{Ui, render};
 use crate::state::AppState;
 
 /// Names drawn per tier column; the rest are counted.

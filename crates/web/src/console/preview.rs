@@ -13,10 +13,12 @@ use lianrong_app::{AppError, AppResult};
 use lianrong_domain::trade::header::{ColumnMeaning, ColumnOrigin, header_key, match_header};
 use lianrong_domain::trade::line::match_line_header;
 
-use super::submission::record_type_label;
-use super::{Ctx, FormData, Params, QueryData, Ui, render, see_other};
-use crate::api::submission::{self as api, SpooledFile};
+use super::ctx::Ctx;
+use super::form::{FormData, Params, QueryData};
+use super::label::record_type_label;
+use super::page::{Ui, render, see_other};
 use crate::state::AppState;
+use crate::upload::{Processed, SpooledFile, process_spooled};
 
 /// Who a held file belongs to: one user of one organisation.
 fn owner(ctx: &Ctx) -> String {
@@ -248,9 +250,9 @@ async fn upload_held(state: &AppState, ctx: &Ctx, who: &str, token: &str) -> Res
     let Some(file) = state.held.take(who, token) else {
         return ctx.fail(&expired());
     };
-    match api::process_spooled(state, ctx.actor(), file).await {
-        Ok(api::Processed::Done(report)) => see_other(&format!("/submissions/{}?ok=uploaded", report.submission_id)),
-        Ok(api::Processed::Pending(id)) => see_other(&format!("/submissions/{id}?ok=processing")),
+    match process_spooled(&state.app, ctx.actor(), file, state.config.upload_answer_wait()).await {
+        Ok(Processed::Done(report)) => see_other(&format!("/submissions/{}?ok=uploaded", report.submission_id)),
+        Ok(Processed::Pending(id)) => see_other(&format!("/submissions/{id}?ok=processing")),
         Err(e) => ctx.fail(&e.error),
     }
 }

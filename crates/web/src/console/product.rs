@@ -14,7 +14,9 @@ use lianrong_domain::product::{
 };
 use lianrong_domain::trade::value::parse_amount_fen;
 
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for, time_or_dash};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for, time_or_dash};
 use crate::state::AppState;
 
 /// One product as the catalogue's tables show it.
@@ -152,6 +154,30 @@ async fn product_form(
 
 fn ui_t(lang_en: bool, zh: &str, en: &str) -> String {
     (if lang_en { en } else { zh }).to_string()
+}
+
+/// Published products of `kinds` as choices "bank · product (rates)", valued "bank id|product id": the
+/// products the application form, a commitment's discount form and an order's financing form offer.
+pub async fn product_choices(state: &AppState, ctx: &Ctx, kinds: &[ProductKind]) -> AppResult<Vec<Opt>> {
+    let q = CatalogueQuery { kind: None, chain_id: None, bank_org_id: None, state: None };
+    let page = app::list(&state.app, ctx.actor(), &q, lianrong_domain::page::PageRequest::all_small()).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|p| kinds.contains(&p.row.terms.kind))
+        .map(|p| Opt {
+            value: format!("{}|{}", p.row.bank_org_id, p.row.id),
+            label: format!(
+                "{} · {}（{}，年利率{}–{}）",
+                p.bank_name,
+                p.row.name,
+                p.row.terms.kind.label(ctx.lang_en()),
+                display_percent(p.row.terms.rate_min_bp),
+                display_percent(p.row.terms.rate_max_bp)
+            ),
+            selected: false,
+        })
+        .collect())
 }
 
 #[derive(Template)]

@@ -12,12 +12,15 @@ use lianrong_app::{AppError, AppResult, ErrorKind, Permission};
 use lianrong_domain::Money;
 use lianrong_domain::registration::{RegistrationKind, RegistrationStatus};
 
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
-use crate::api::registration as api;
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::page::{Opt, Ui, render, see_other, status_for};
+use crate::download;
 use crate::state::AppState;
+use crate::upload::{IMPORT_BODY_BYTES_MAX, read_file_part};
 
 pub fn import_limit() -> axum::extract::DefaultBodyLimit {
-    axum::extract::DefaultBodyLimit::max(api::IMPORT_BODY_BYTES_MAX)
+    axum::extract::DefaultBodyLimit::max(IMPORT_BODY_BYTES_MAX)
 }
 
 pub struct Row {
@@ -260,7 +263,7 @@ pub async fn export(State(state): State<AppState>, ctx: Ctx, QueryData(q): Query
     }
     .await;
     match result {
-        Ok(file) => api::download(file),
+        Ok(file) => download::exported(file),
         Err(e) => ctx.fail(&e),
     }
 }
@@ -315,7 +318,7 @@ pub async fn import(
                 token_checked = true;
             }
             Some("file") if token_checked => {
-                let (name, bytes) = match api::read_file_part(field).await {
+                let (name, bytes) = match read_file_part(field).await {
                     Ok(x) => x,
                     Err(e) => return ctx.fail(&e.error),
                 };

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use lianrong_domain::trade::header::aliases;
 use lianrong_domain::trade::{Presence, RecordType, STANDARD_VERSION};
 
-use super::{Ctx, Ui, render};
+use super::ctx::Ctx;
+use super::page::{Ui, render};
 
 pub struct FieldView {
     pub code: &'static str,
@@ -69,7 +70,7 @@ pub async fn page(ctx: Ctx) -> Response {
 
 /// `/standard/templates/invoice.csv`, `…/invoice.xlsx`: a download; any other name is the not-found page.
 pub async fn template(ctx: Ctx, Path(name): Path<String>) -> Response {
-    match crate::api::standard::template_file(&name) {
+    match crate::download::template_file(&name) {
         Ok(file) => file.into_response(),
         Err(e) => ctx.fail(&e),
     }

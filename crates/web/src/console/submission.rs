@@ -16,9 +16,12 @@ use lianrong_domain::page::PageRequest;
 use lianrong_domain::submission::{Channel, Severity, SubmissionStatus};
 use lianrong_domain::trade::{Field as StdField, RecordType};
 
-use super::{Ctx, Pager, Params, QueryData, Ui, render, see_other};
-use crate::api::submission::{self as api, UPLOAD_BODY_BYTES_MAX};
+use super::ctx::Ctx;
+use super::form::{Pager, Params, QueryData};
+use super::label::{channel_label, label_of, or_dash};
+use super::page::{Ui, render, see_other, time_or_dash};
 use crate::state::AppState;
+use crate::upload::{Processed, SpooledFile, UPLOAD_BODY_BYTES_MAX, next_part, process_spooled, spool};
 
 /// The upload route's body limit: a file at the upload limit, not the console's small-form limit.
 pub fn upload_limit() -> DefaultBodyLimit {
@@ -30,26 +33,6 @@ const ACCEPTED_FILES: &str = ".csv,.xlsx,.xls,.zip";
 
 /// A CSRF token is 64 hex characters; anything much longer is not one.
 const CSRF_FIELD_BYTES_MAX: usize = 256;
-
-pub(super) fn label_of<T: Copy>(
-    code: &str,
-    parse: impl Fn(&str) -> Option<T>,
-    label: impl Fn(T) -> &'static str,
-) -> String {
-    parse(code).map_or_else(|| code.to_string(), |v| label(v).to_string())
-}
-
-pub(super) fn channel_label(code: &str, lang_en: bool) -> String {
-    label_of(code, |c| Channel::parse(c).ok(), |c| c.label(lang_en))
-}
-
-pub(super) fn record_type_label(code: &str, lang_en: bool) -> String {
-    label_of(code, |c| RecordType::parse(c).ok(), |c| c.label(lang_en))
-}
-
-pub(super) fn or_dash(s: Option<&str>) -> String {
-    s.filter(|v| !v.is_empty()).map_or_else(|| "—".to_string(), str::to_string)
-}
 
 /// Whether the actor keeps the lake for everyone (and so sees every organisation's submissions).
 pub(super) fn custodian(ctx: &Ctx) -> bool {
@@ -235,16 +218,20 @@ pub async fn preview(
 /// Answers the submission's id and whether its processing finished while the request waited.
 async fn receive(state: &AppState, ctx: &Ctx, multipart: Multipart) -> Result<(String, bool), UploadError> {
     let spooled = receive_file(ctx, multipart).await?;
-    Ok(match api::process_spooled(state, ctx.actor(), std::sync::Arc::new(spooled)).await? {
-        api::Processed::Done(report) => (report.submission_id, true),
-        api::Processed::Pending(id) => (id, false),
-    })
+    Ok(
+        match process_spooled(&state.app, ctx.actor(), std::sync::Arc::new(spooled), state.config.upload_answer_wait())
+            .await?
+        {
+            Processed::Done(report) => (report.submission_id, true),
+            Processed::Pending(id) => (id, false),
+        },
+    )
 }
 
 /// Reads the form's token, then spools its file.
-async fn receive_file(ctx: &Ctx, mut multipart: Multipart) -> Result<api::SpooledFile, UploadError> {
+async fn receive_file(ctx: &Ctx, mut multipart: Multipart) -> Result<SpooledFile, UploadError> {
     let mut token_checked = false;
-    while let Some(field) = api::next_part(&mut multipart).await? {
+    while let Some(field) = next_part(&mut multipart).await? {
         match field.name() {
             Some("csrf_token") => {
                 let token = small_text(field).await?;
@@ -258,7 +245,7 @@ async fn receive_file(ctx: &Ctx, mut multipart: Multipart) -> Result<api::Spoole
                 if field.file_name().is_none_or(|n| n.trim().is_empty()) {
                     return Err(no_file().into());
                 }
-                return Ok(api::spool(field).await?);
+                return Ok(spool(field).await?);
             }
             _ => {}
         }
@@ -349,7 +336,7 @@ fn report_view(s: &SubmissionRow, lang_en: bool) -> ReportView {
         error,
         submitted_by: s.submitted_by.clone(),
         received: item.received,
-        finished: super::time_or_dash(s.finished_at_ms),
+        finished: time_or_dash(s.finished_at_ms),
         log_leaf: s.log_leaf_index.map_or_else(|| "—".to_string(), |n| n.to_string()),
     }
 }

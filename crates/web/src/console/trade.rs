@@ -14,8 +14,11 @@ use lianrong_domain::Money;
 use lianrong_domain::confirmation::ConfirmationStatus;
 use lianrong_domain::trade::{AcceptanceStatus, Field as StdField, InvoiceKind, PaymentMethod, RecordType, TermBasis};
 
-use super::submission::{channel_label, custodian, label_of, or_dash, record_type_label};
-use super::{Ctx, Opt, Pager, Params, QueryData, Ui, render};
+use super::ctx::Ctx;
+use super::form::{Pager, Params, QueryData};
+use super::label::{channel_label, label_of, or_dash, record_type_label};
+use super::page::{Opt, Ui, render};
+use super::submission::custodian;
 use crate::state::AppState;
 
 pub struct RecordItem {
@@ -142,7 +145,7 @@ struct RecordPage {
     /// For an order: where its buyer's vouching (确真) stands, and whether the caller (its seller) may ask.
     vouching: Option<(&'static str, String, bool)>,
     /// For the seller of an order: banks' published order-financing products to apply to.
-    order_products: Vec<super::Opt>,
+    order_products: Vec<Opt>,
     consent_until: String,
 }
 
@@ -266,7 +269,7 @@ async fn detail_page(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<Respons
         .is_ok_and(|o| o.uscc == row.seller_uscc);
     let order_products =
         if row.record_type == "order" && is_seller && ctx.allows(lianrong_app::Permission::ApplyFinancing) {
-            super::application::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::OrderFinancing])
+            super::product::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::OrderFinancing])
                 .await
                 .unwrap_or_default()
         } else {

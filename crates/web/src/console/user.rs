@@ -10,8 +10,10 @@ use lianrong_app::{AppError, AppResult, Permission, user};
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::role::Role;
 
-use super::org::OrgNames;
-use super::{Ctx, FormData, Opt, Pager, Params, QueryData, Ui, render, see_other, status_for};
+use super::ctx::Ctx;
+use super::form::{FormData, Pager, Params, QueryData};
+use super::org_lookup::OrgNames;
+use super::page::{Opt, Ui, render, see_other, status_for};
 use crate::state::AppState;
 
 pub struct UserRow {
@@ -131,7 +133,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, FormData(f): FormDa
             return Err(passwords_differ());
         }
         let org_id = match f.opt("org_uscc") {
-            Some(code) if operator_admin(&ctx) => super::org::find_by_uscc(&state, ctx.actor(), code).await?.id,
+            Some(code) if operator_admin(&ctx) => super::org_lookup::find_by_uscc(&state, ctx.actor(), code).await?.id,
             _ => ctx.actor().org_id.clone(),
         };
         let input = user::NewUser {
