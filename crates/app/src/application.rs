@@ -42,10 +42,6 @@ fn scope(actor: &Actor) -> ApplicationScope {
     }
 }
 
-fn date_of(text: &str) -> Option<Date> {
-    Date::strptime("%Y-%m-%d", text).ok()
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Applying
 
@@ -538,7 +534,7 @@ async fn part_facts(app: &App, actor: &Actor, new: &NewApplication) -> AppResult
             format!("您未持有份额 {part_id}"),
         )
     })?;
-    let maturity = date_of(&view.commitment.maturity_date).unwrap_or(app.today());
+    let maturity = view.commitment.maturity_date;
     Ok(SubjectFacts {
         base_fen: part.amount_fen,
         // A commitment is the core's confirmed promise to pay.

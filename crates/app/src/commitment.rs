@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
 use lianrong_domain::commitment::{
-    self as rules, Applied, IssueError, Ledger, LedgerError, MaturityCheck, Part, PartState, Request, Transfer,
-    TransferKind, TransferState,
+    self as rules, Applied, CommitmentState, IssueError, Ledger, LedgerError, MaturityCheck, Part, PartState, Request,
+    Transfer, TransferKind, TransferState,
 };
 use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::log::LeafKind;
@@ -30,7 +30,7 @@ use crate::{App, audit, new_id, now_ms};
 
 /// The app's read views of commitments, and the role a list is seen from: plain data, decoded in the store;
 /// the API and console show them.
-pub use lianrong_store::commitment::{CommitmentRow, Holding, Role, TransferRow};
+pub use lianrong_store::commitment::{CommitmentRow, Holding, Role, TransferRow, request_json};
 
 pub(crate) const OBJECT: &str = "commitment";
 /// Confirmed payables one commitment may rest on.
@@ -51,10 +51,6 @@ fn not_found() -> AppError {
 fn parse_date(field: &str, text: &str) -> AppResult<Date> {
     Date::strptime("%Y-%m-%d", text.trim())
         .map_err(|_| AppError::invalid(field, "date_invalid", "A date is written YYYY-MM-DD", "日期格式须为YYYY-MM-DD"))
-}
-
-pub(crate) fn stored_date(text: &str) -> AppResult<Date> {
-    Date::strptime("%Y-%m-%d", text).map_err(|_| AppError::internal())
 }
 
 fn scope(actor: &Actor) -> CommitmentScope {
@@ -137,58 +133,16 @@ fn issue_error(e: IssueError) -> AppError {
     AppError::invalid(field, code, en, zh)
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Requests as stored JSON (compared when an id comes again)
-
-fn request_json(r: &Request) -> Value {
-    match r {
-        Request::Split { part_id, amounts_fen } => {
-            json!({"op": "split", "part_id": part_id, "amounts_fen": amounts_fen})
-        }
-        Request::Transfer { part_id, to, amount_fen } => {
-            json!({"op": "transfer", "part_id": part_id, "to": to, "amount_fen": amount_fen})
-        }
-        Request::Discount { part_id, bank, amount_fen } => {
-            json!({"op": "discount", "part_id": part_id, "bank": bank, "amount_fen": amount_fen})
-        }
-        Request::Post { transfer_id } => json!({"op": "post", "transfer_id": transfer_id}),
-        Request::Void { transfer_id } => json!({"op": "void", "transfer_id": transfer_id}),
-        Request::Settle => json!({"op": "settle"}),
-    }
-}
-
-fn request_from_json(v: &Value) -> Option<Request> {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let n = |k: &str| v.get(k).and_then(Value::as_i64);
-    Some(match v.get("op")?.as_str()? {
-        "split" => Request::Split {
-            part_id: s("part_id")?,
-            amounts_fen: v.get("amounts_fen")?.as_array()?.iter().filter_map(Value::as_i64).collect(),
-        },
-        "transfer" => Request::Transfer { part_id: s("part_id")?, to: s("to")?, amount_fen: n("amount_fen")? },
-        "discount" => Request::Discount { part_id: s("part_id")?, bank: s("bank")?, amount_fen: n("amount_fen")? },
-        "post" => Request::Post { transfer_id: s("transfer_id")? },
-        "void" => Request::Void { transfer_id: s("transfer_id")? },
-        "settle" => Request::Settle,
-        _ => return None,
-    })
-}
-
 /// A stored transfer as the ledger knows it (for posting or voiding a pending discount).
 fn transfer_of(row: &TransferRow) -> AppResult<Transfer> {
-    let request = serde_json::from_str::<Value>(&row.request)
-        .ok()
-        .and_then(|v| request_from_json(&v))
-        .ok_or_else(AppError::internal)?;
-    let outputs: Vec<String> = serde_json::from_str(&row.outputs).map_err(|_| AppError::internal())?;
     Ok(Transfer {
         id: row.id.clone(),
         kind: row.kind,
         state: row.state,
         actor: row.actor_org_id.clone(),
-        request,
+        request: row.request.clone(),
         input: row.input_part_id.clone(),
-        outputs,
+        outputs: row.outputs.clone(),
         payouts: Vec::new(),
     })
 }
@@ -263,7 +217,7 @@ fn visible_parts(org_id: &str, parts: &[Part], offered: &[String]) -> BTreeSet<S
 async fn view_of(conn: &mut Conn, actor: &Actor, c: CommitmentRow) -> AppResult<CommitmentView> {
     let all_parts = store::parts(conn, &c.id).await?;
     let all_transfers = store::transfers(conn, &c.id).await?;
-    let maturity = stored_date(&c.maturity_date)?;
+    let maturity = c.maturity_date;
     let ledger = Ledger::rebuild(&c.id, &c.issuer_org_id, c.face_fen, maturity, all_parts.clone(), Vec::new());
     let invariant_broken = ledger.check().err();
     let live_fen = ledger.live_fen();
@@ -491,14 +445,14 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         credit_line_id: line.id.clone(),
         face_fen: new.face_fen,
         settled_fen: 0,
-        issue_date: issued.to_string(),
-        maturity_date: maturity.to_string(),
-        latest_due_date: latest_due.map(|d| d.to_string()),
+        issue_date: issued,
+        maturity_date: maturity,
+        latest_due_date: latest_due,
         beyond_principle_days: match check {
             MaturityCheck::Within => None,
             MaturityCheck::BeyondPrinciple { days } => Some(days),
         },
-        state: "outstanding".into(),
+        state: CommitmentState::Outstanding,
         issued_by: actor.trail_name(),
         issued_at_ms: now_ms(),
         leaf_index: None,
@@ -658,8 +612,8 @@ async fn write_issue(
         "holder_org_id": row.first_holder_org_id,
         "bank_org_id": row.bank_org_id,
         "face_fen": row.face_fen,
-        "issue_date": row.issue_date,
-        "maturity_date": row.maturity_date,
+        "issue_date": row.issue_date.to_string(),
+        "maturity_date": row.maturity_date.to_string(),
         "backing": backing.iter().map(|(i, f)| json!({"invoice_id": i, "outstanding_fen": f})).collect::<Vec<_>>(),
     });
     let parties = [row.issuer_org_id.as_str(), row.first_holder_org_id.as_str(), row.bank_org_id.as_str()];
@@ -760,8 +714,7 @@ pub(crate) async fn visible_commitment(conn: &mut Conn, actor: &Actor, id: &str)
 /// Answers a transfer id that is already recorded: the same request gets its first answer, another
 /// request is refused.
 pub(crate) fn answer_existing(existing: TransferRow, actor: &Actor, request: &Request) -> AppResult<Outcome> {
-    let same_request = serde_json::from_str::<Value>(&existing.request).ok().and_then(|v| request_from_json(&v))
-        == Some(request.clone());
+    let same_request = existing.request == *request;
     if same_request && existing.actor_org_id == actor.org_id {
         Ok(Outcome { transfer: existing, repeated: true })
     } else {
@@ -819,7 +772,7 @@ pub(crate) async fn operate_in(
     if let Some(existing) = store::transfer(tx, &c.id, transfer_id).await? {
         return answer_existing(existing, actor, &request);
     }
-    if c.state == "settled" {
+    if c.state == CommitmentState::Settled {
         return Err(ledger_error(LedgerError::AlreadySettled));
     }
     match op {
@@ -838,7 +791,7 @@ pub(crate) async fn operate_in(
         _ => String::new(),
     };
     let parts: Vec<Part> = store::part(tx, &c.id, &part_id).await?.into_iter().collect();
-    let maturity = stored_date(&c.maturity_date)?;
+    let maturity = c.maturity_date;
     let mut ledger = Ledger::view(&c.id, &c.issuer_org_id, maturity, parts, Vec::new());
     let before = ledger.clone();
     let applied = ledger.apply(transfer_id, &actor.org_id, request.clone(), today).map_err(ledger_error)?;
@@ -1022,10 +975,10 @@ pub(crate) fn transfer_row(
         state: t.state,
         actor_org_id: actor.org_id.clone(),
         by_login: actor.trail_name(),
-        request: request_json(&t.request).to_string(),
+        request: t.request.clone(),
         input_part_id: t.input.clone(),
-        outputs: json!(t.outputs).to_string(),
-        payouts: json!(t.payouts).to_string(),
+        outputs: t.outputs.clone(),
+        payouts: t.payouts.clone(),
         counterparty_org_id: counterparty,
         at_ms: now,
         leaf_index: None,
@@ -1084,8 +1037,8 @@ pub(crate) async fn log_transfer(
     extra: Value,
     now: i64,
 ) -> AppResult<u64> {
-    let outputs: Vec<String> = serde_json::from_str(&row.outputs).unwrap_or_default();
-    let made: Vec<Value> = outputs
+    let made: Vec<Value> = row
+        .outputs
         .iter()
         .filter_map(|o| ledger.parts.get(o))
         .map(|p| json!({"part_id": p.id, "holder_org_id": p.holder, "amount_fen": p.amount_fen}))
@@ -1096,10 +1049,10 @@ pub(crate) async fn log_transfer(
         "transfer_id": row.id,
         "state": row.state.code(),
         "actor_org_id": row.actor_org_id,
-        "request": serde_json::from_str::<Value>(&row.request).unwrap_or(Value::Null),
+        "request": store::request_json(&row.request),
         "input_part_id": row.input_part_id,
         "outputs": made,
-        "payouts": serde_json::from_str::<Value>(&row.payouts).unwrap_or(Value::Null),
+        "payouts": json!(row.payouts),
     });
     if let (Some(e), Some(x)) = (entry.as_object_mut(), extra.as_object()) {
         e.extend(x.clone());
@@ -1180,9 +1133,8 @@ async fn four_eyes_on_post(
         // Not a discount pending at this bank: the decision itself says why.
         return Ok(None);
     };
-    let amount = match serde_json::from_str::<Value>(&pending.request).ok().and_then(|v| request_from_json(&v)) {
-        Some(Request::Discount { amount_fen, .. }) => amount_fen,
-        _ => return Err(AppError::internal()),
+    let Request::Discount { amount_fen: amount, .. } = pending.request else {
+        return Err(AppError::internal());
     };
     if !lianrong_domain::application::needs_second_approver(amount) {
         return Ok(None);
@@ -1231,7 +1183,7 @@ pub async fn decide_discount_in(
         Some(p) => store::part(conn, &c.id, p).await?.into_iter().collect(),
         None => Vec::new(),
     };
-    let maturity = stored_date(&c.maturity_date)?;
+    let maturity = c.maturity_date;
     let mut ledger = Ledger::view(&c.id, &c.issuer_org_id, maturity, parts, vec![pending_transfer]);
     let before = ledger.clone();
     let applied = ledger.apply(&decision_id, &actor.org_id, request, today).map_err(ledger_error)?;
@@ -1256,9 +1208,8 @@ pub async fn decide_discount_in(
 
 /// What each holder was paid at settlement, summed by holder.
 pub fn payouts_by_holder(row: &TransferRow) -> BTreeMap<String, i64> {
-    let payouts: Vec<(String, String, i64)> = serde_json::from_str(&row.payouts).unwrap_or_default();
-    payouts.into_iter().fold(BTreeMap::new(), |mut m, (_, holder, fen)| {
-        *m.entry(holder).or_insert(0) += fen;
+    row.payouts.iter().fold(BTreeMap::new(), |mut m, (_, holder, fen)| {
+        *m.entry(holder.clone()).or_insert(0) += fen;
         m
     })
 }

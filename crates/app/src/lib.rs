@@ -140,11 +140,9 @@ impl App {
         clock::plus_days(self.today(), days)
     }
 
-    /// Days from today to the date written `YYYY-MM-DD` (zero when past or unreadable).
-    pub fn days_until(&self, date: &str) -> i64 {
-        jiff::civil::Date::strptime("%Y-%m-%d", date)
-            .map(|d| lianrong_domain::loan::days_between(self.today(), d))
-            .unwrap_or(0)
+    /// Days from today to `date` (zero when past).
+    pub fn days_until(&self, date: jiff::civil::Date) -> i64 {
+        lianrong_domain::loan::days_between(self.today(), date)
     }
 
     /// Moves this process's business date by `days` (negative goes back): what the demo uses to show a

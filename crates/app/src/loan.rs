@@ -231,7 +231,7 @@ async fn maturity_and_upfront(
         Subject::CommitmentPart => {
             let cid = application.commitment_id.clone().unwrap_or_default();
             let c = crate::commitment::get(app, actor, &cid).await?;
-            let maturity = date_of(&c.commitment.maturity_date)?;
+            let maturity = c.commitment.maturity_date;
             (maturity, rules::interest_fen(principal, rate, rules::days_between(today, maturity)))
         }
         Subject::Receivables | Subject::Order => {

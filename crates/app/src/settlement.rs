@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::commitment::{
     OBJECT, Outcome, PAYMENT_REFERENCE_CHARS_MAX, answer_existing, insert_transfer_row, ledger_error, log_transfer,
-    stored_date, transfer_row, visible_commitment, write_difference,
+    transfer_row, visible_commitment, write_difference,
 };
 use crate::error::{AppError, AppResult};
 use crate::policy::{Actor, Permission};
@@ -54,7 +54,7 @@ async fn settle_checked(
     if let Some(existing) = store::transfer(&mut tx, &c.id, settle_id).await? {
         return answer_existing(existing, actor, &Request::Settle);
     }
-    let maturity = stored_date(&c.maturity_date)?;
+    let maturity = c.maturity_date;
     let parts = store::parts(&mut tx, &c.id).await?;
     let mut ledger = Ledger::rebuild(&c.id, &c.issuer_org_id, c.face_fen, maturity, parts, Vec::new());
     let before = ledger.clone();

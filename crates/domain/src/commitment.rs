@@ -28,6 +28,14 @@ pub const MATURITY_DAYS_MAX: i64 = 365;
 pub const MATURITY_DAYS_PRINCIPLE: i64 = 183;
 
 labelled_enum!(
+    /// Whether a commitment still waits for its issuer's payment at maturity.
+    CommitmentState, "commitment_state" {
+        Outstanding => ("outstanding", "待兑付", "Outstanding"),
+        Settled => ("settled", "已兑付", "Settled"),
+    }
+);
+
+labelled_enum!(
     /// Where a part stands.
     PartState, "part_state" {
         Held => ("held", "持有", "Held"),

@@ -2,14 +2,16 @@
 //! backs them. A part changes only in state, and only by a conditional update from the state it was read
 //! in, so two requests racing to spend one part cannot both succeed — on either database.
 
-use lianrong_domain::commitment::{Part, PartState, TransferKind, TransferState};
+use jiff::civil::Date;
+use lianrong_domain::commitment::{CommitmentState, Part, PartState, Request, TransferKind, TransferState};
 use lianrong_domain::page::{Page, PageRequest};
+use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::dialect::placeholder;
 use crate::dialect::placeholders;
-use crate::{Conn, Result, StoreError, decode, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_date, decode_json, decode_opt_date, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitmentRow {
@@ -20,12 +22,12 @@ pub struct CommitmentRow {
     pub credit_line_id: String,
     pub face_fen: i64,
     pub settled_fen: i64,
-    pub issue_date: String,
-    pub maturity_date: String,
-    pub latest_due_date: Option<String>,
+    pub issue_date: Date,
+    pub maturity_date: Date,
+    pub latest_due_date: Option<Date>,
     pub beyond_principle_days: Option<i64>,
     /// `outstanding` until settled, then `settled`.
-    pub state: String,
+    pub state: CommitmentState,
     pub issued_by: String,
     pub issued_at_ms: i64,
     pub leaf_index: Option<i64>,
@@ -46,11 +48,11 @@ fn commitment_row(r: &AnyRow) -> Result<CommitmentRow> {
         credit_line_id: r.try_get("credit_line_id")?,
         face_fen: r.try_get("face_fen")?,
         settled_fen: r.try_get("settled_fen")?,
-        issue_date: r.try_get("issue_date")?,
-        maturity_date: r.try_get("maturity_date")?,
-        latest_due_date: r.try_get("latest_due_date")?,
+        issue_date: decode_date("commitment.issue_date", r.try_get("issue_date")?)?,
+        maturity_date: decode_date("commitment.maturity_date", r.try_get("maturity_date")?)?,
+        latest_due_date: decode_opt_date("commitment.latest_due_date", r.try_get("latest_due_date")?)?,
         beyond_principle_days: r.try_get("beyond_principle_days")?,
-        state: r.try_get("state")?,
+        state: decode("commitment.state", r.try_get("state")?, CommitmentState::parse)?,
         issued_by: r.try_get("issued_by")?,
         issued_at_ms: r.try_get("issued_at_ms")?,
         leaf_index: r.try_get("leaf_index")?,
@@ -71,11 +73,11 @@ pub async fn insert(conn: &mut Conn, c: &CommitmentRow) -> Result<()> {
     .bind(c.credit_line_id.clone())
     .bind(c.face_fen)
     .bind(c.settled_fen)
-    .bind(c.issue_date.clone())
-    .bind(c.maturity_date.clone())
-    .bind(c.latest_due_date.clone())
+    .bind(c.issue_date.to_string())
+    .bind(c.maturity_date.to_string())
+    .bind(c.latest_due_date.map(|d| d.to_string()))
     .bind(c.beyond_principle_days)
-    .bind(c.state.clone())
+    .bind(c.state.code())
     .bind(c.issued_by.clone())
     .bind(c.issued_at_ms)
     .bind(c.leaf_index)
@@ -413,17 +415,52 @@ pub struct TransferRow {
     pub state: TransferState,
     pub actor_org_id: String,
     pub by_login: String,
-    /// The request as canonical JSON.
-    pub request: String,
+    pub request: Request,
     pub input_part_id: Option<String>,
-    /// JSON array of the output part ids.
-    pub outputs: String,
-    /// JSON array of [part id, holder, fen] paid at settlement.
-    pub payouts: String,
+    /// The parts the transfer made.
+    pub outputs: Vec<String>,
+    /// What settlement paid: (part id, holder, fen).
+    pub payouts: Vec<(String, String, i64)>,
     /// The recipient of a transfer, the bank of a discount.
     pub counterparty_org_id: Option<String>,
     pub at_ms: i64,
     pub leaf_index: Option<i64>,
+}
+
+/// A request as stored JSON: compared when a transfer id comes again, and named in the transfer's log
+/// leaf (so the shape is fixed: sorted keys, `op` naming the operation).
+pub fn request_json(r: &Request) -> Value {
+    match r {
+        Request::Split { part_id, amounts_fen } => {
+            json!({"op": "split", "part_id": part_id, "amounts_fen": amounts_fen})
+        }
+        Request::Transfer { part_id, to, amount_fen } => {
+            json!({"op": "transfer", "part_id": part_id, "to": to, "amount_fen": amount_fen})
+        }
+        Request::Discount { part_id, bank, amount_fen } => {
+            json!({"op": "discount", "part_id": part_id, "bank": bank, "amount_fen": amount_fen})
+        }
+        Request::Post { transfer_id } => json!({"op": "post", "transfer_id": transfer_id}),
+        Request::Void { transfer_id } => json!({"op": "void", "transfer_id": transfer_id}),
+        Request::Settle => json!({"op": "settle"}),
+    }
+}
+
+fn request_from_json(v: &Value) -> Option<Request> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let n = |k: &str| v.get(k).and_then(Value::as_i64);
+    Some(match v.get("op")?.as_str()? {
+        "split" => Request::Split {
+            part_id: s("part_id")?,
+            amounts_fen: v.get("amounts_fen")?.as_array()?.iter().map(Value::as_i64).collect::<Option<_>>()?,
+        },
+        "transfer" => Request::Transfer { part_id: s("part_id")?, to: s("to")?, amount_fen: n("amount_fen")? },
+        "discount" => Request::Discount { part_id: s("part_id")?, bank: s("bank")?, amount_fen: n("amount_fen")? },
+        "post" => Request::Post { transfer_id: s("transfer_id")? },
+        "void" => Request::Void { transfer_id: s("transfer_id")? },
+        "settle" => Request::Settle,
+        _ => return None,
+    })
 }
 
 const TRANSFER_COLUMNS: &str = "commitment_id, id, kind, state, actor_org_id, by_login, request, input_part_id, \
@@ -437,10 +474,14 @@ fn transfer_row(r: &AnyRow) -> Result<TransferRow> {
         state: decode("commitment_transfer.state", r.try_get("state")?, TransferState::parse)?,
         actor_org_id: r.try_get("actor_org_id")?,
         by_login: r.try_get("by_login")?,
-        request: r.try_get("request")?,
+        request: decode_json("commitment_transfer.request", r.try_get("request")?, request_from_json)?,
         input_part_id: r.try_get("input_part_id")?,
-        outputs: r.try_get("outputs")?,
-        payouts: r.try_get("payouts")?,
+        outputs: decode_json("commitment_transfer.outputs", r.try_get("outputs")?, |v| {
+            serde_json::from_value(v.clone()).ok()
+        })?,
+        payouts: decode_json("commitment_transfer.payouts", r.try_get("payouts")?, |v| {
+            serde_json::from_value(v.clone()).ok()
+        })?,
         counterparty_org_id: r.try_get("counterparty_org_id")?,
         at_ms: r.try_get("at_ms")?,
         leaf_index: r.try_get("leaf_index")?,
@@ -459,10 +500,10 @@ pub async fn insert_transfer(conn: &mut Conn, t: &TransferRow) -> Result<()> {
     .bind(t.state.code())
     .bind(t.actor_org_id.clone())
     .bind(t.by_login.clone())
-    .bind(t.request.clone())
+    .bind(request_json(&t.request).to_string())
     .bind(t.input_part_id.clone())
-    .bind(t.outputs.clone())
-    .bind(t.payouts.clone())
+    .bind(json!(t.outputs).to_string())
+    .bind(json!(t.payouts).to_string())
     .bind(t.counterparty_org_id.clone())
     .bind(t.at_ms)
     .bind(t.leaf_index)

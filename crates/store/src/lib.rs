@@ -88,6 +88,28 @@ pub(crate) fn decode<T>(
     parse(&value).map_err(|_| StoreError::Corrupt { column, value })
 }
 
+/// Parses a stored calendar date (`YYYY-MM-DD`); anything else is corruption, never a default.
+pub(crate) fn decode_date(column: &'static str, value: String) -> Result<jiff::civil::Date> {
+    jiff::civil::Date::strptime("%Y-%m-%d", &value).map_err(|_| StoreError::Corrupt { column, value })
+}
+
+/// Parses an optional stored calendar date.
+pub(crate) fn decode_opt_date(column: &'static str, value: Option<String>) -> Result<Option<jiff::civil::Date>> {
+    value.map(|v| decode_date(column, v)).transpose()
+}
+
+/// Parses a stored JSON column into its typed value; JSON that does not fit is corruption, never a default.
+pub(crate) fn decode_json<T>(
+    column: &'static str,
+    value: String,
+    parse: impl Fn(&serde_json::Value) -> Option<T>,
+) -> Result<T> {
+    serde_json::from_str::<serde_json::Value>(&value)
+        .ok()
+        .and_then(|v| parse(&v))
+        .ok_or(StoreError::Corrupt { column, value })
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,

@@ -587,7 +587,8 @@ async fn commitment_journey(
         .fetch_one(&test.app.db.pool)
         .await
         .context("the payable's due date")?;
-    let days_to_maturity = test.app.days_until(&maturity);
+    let maturity_date: jiff::civil::Date = maturity.parse().context("the payable's due date as a date")?;
+    let days_to_maturity = test.app.days_until(maturity_date);
     if days_to_maturity < 30 {
         return Err(format!(
             "the demo's payable falls due in {days_to_maturity} days ({maturity}), too soon to pass on"

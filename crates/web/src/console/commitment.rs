@@ -12,7 +12,7 @@ use lianrong_app::receivable::Side;
 use lianrong_app::receivable::{self, Receivable};
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::Money;
-use lianrong_domain::commitment::PartState;
+use lianrong_domain::commitment::{CommitmentState, PartState, Request};
 use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
@@ -123,8 +123,13 @@ async fn list_page(
             bank: name(&c.bank_org_id),
             face: yuan(c.face_fen),
             settled: yuan(c.settled_fen),
-            maturity: c.maturity_date.clone(),
-            state: if c.state == "settled" { t("已兑付", "Settled") } else { t("待兑付", "Outstanding") }.to_string(),
+            maturity: c.maturity_date.to_string(),
+            state: if c.state == CommitmentState::Settled {
+                t("已兑付", "Settled")
+            } else {
+                t("待兑付", "Outstanding")
+            }
+            .to_string(),
             flag: c.beyond_principle_days.map(|d| format!("{d}")).unwrap_or_default(),
         });
     }
@@ -133,7 +138,7 @@ async fn list_page(
         holdings.push(HoldingView {
             commitment_id: h.commitment.id.clone(),
             issuer,
-            maturity: h.commitment.maturity_date.clone(),
+            maturity: h.commitment.maturity_date.to_string(),
             part_id: h.part.id.clone(),
             amount: yuan(h.part.amount_fen),
             state_code: h.part.state.code(),
@@ -150,11 +155,10 @@ async fn list_page(
                 transfer_id: t.id.clone(),
                 holder,
                 part_id: t.input_part_id.clone().unwrap_or_default(),
-                amount: serde_json::from_str::<serde_json::Value>(&t.request)
-                    .ok()
-                    .and_then(|r| r["amount_fen"].as_i64())
-                    .map(yuan)
-                    .unwrap_or_default(),
+                amount: match &t.request {
+                    Request::Discount { amount_fen, .. } => yuan(*amount_fen),
+                    _ => String::new(),
+                },
                 at: lianrong_app::display_time(t.at_ms),
             });
         }
@@ -387,7 +391,8 @@ async fn detail_page(
             selected: form.get("part_id") == p.id,
         })
         .collect();
-    let can_operate = ctx.allows(Permission::OperateCommitment) && !my_parts.is_empty() && c.state != "settled";
+    let can_operate =
+        ctx.allows(Permission::OperateCommitment) && !my_parts.is_empty() && c.state != CommitmentState::Settled;
     let trade = if can_operate { holder_choices(state, ctx).await? } else { Vec::new() };
     let discount_products = if can_operate {
         super::product::product_choices(state, ctx, &[lianrong_domain::product::ProductKind::CommitmentDiscount])
@@ -395,10 +400,12 @@ async fn detail_page(
     } else {
         Vec::new()
     };
-    let days_to_maturity = state.app.days_until(&c.maturity_date);
-    let matured = state.app.today().to_string() >= c.maturity_date;
-    let can_settle =
-        ctx.allows(Permission::OperateCommitment) && me == c.issuer_org_id && c.state != "settled" && matured;
+    let days_to_maturity = state.app.days_until(c.maturity_date);
+    let matured = state.app.today() >= c.maturity_date;
+    let can_settle = ctx.allows(Permission::OperateCommitment)
+        && me == c.issuer_org_id
+        && c.state != CommitmentState::Settled
+        && matured;
     let mut ui = ctx.ui("commitments").done(q.get("ok"));
     if let Some(e) = failed {
         ui = ui.error(e);
@@ -413,9 +420,9 @@ async fn detail_page(
         live: yuan(v.live_fen),
         settled: yuan(c.settled_fen),
         held_by_me: yuan(v.held_by_caller_fen),
-        issue_date: c.issue_date.clone(),
-        maturity: c.maturity_date.clone(),
-        settled_state: c.state == "settled",
+        issue_date: c.issue_date.to_string(),
+        maturity: c.maturity_date.to_string(),
+        settled_state: c.state == CommitmentState::Settled,
         beyond_principle_days: c.beyond_principle_days.map(|d| d.to_string()).unwrap_or_default(),
         leaf: c.leaf_index.map(|l| l.to_string()).unwrap_or_default(),
         balanced: v.invariant_broken.is_none(),
