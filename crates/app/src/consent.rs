@@ -414,15 +414,11 @@ pub async fn receivables(
     read_through(app, actor, id, Category::Receivables, async |conn: &mut Conn, uscc: &str| {
         let Page { items, page, page_size, total } =
             crate::receivable::list_in(conn, uscc, Side::Creditor, page, today).await?;
-        let ids: Vec<String> = items.iter().map(|r| r.verdict.invoice_id.clone()).collect();
-        let docs = lianrong_store::trade::doc_nos(conn, &ids).await?;
         let mut out = Vec::with_capacity(items.len());
         for r in items {
-            let doc = docs.iter().find(|(id, _, _)| *id == r.verdict.invoice_id);
-            let registered = lianrong_store::org::find_by_uscc(conn, &r.verdict.buyer_uscc).await?.map(|o| o.name);
             out.push(ConsentedReceivable {
-                invoice_no: doc.map(|d| d.1.clone()).unwrap_or_default(),
-                debtor_name: registered.or_else(|| doc.and_then(|d| d.2.clone())),
+                invoice_no: r.invoice_no.clone(),
+                debtor_name: (r.buyer_name != r.verdict.buyer_uscc).then(|| r.buyer_name.clone()),
                 receivable: r,
             });
         }

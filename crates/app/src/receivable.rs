@@ -9,6 +9,7 @@ use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::receivable::{self as rules, AgeingBucket};
 use lianrong_store::StoreError;
 use lianrong_store::four_flow::{self as store, VerificationRow};
+use lianrong_store::trade::DocNames;
 
 use lianrong_domain::confirmation::{ConfirmationStatus, Ineligibility};
 use lianrong_domain::four_flow::VerificationStatus;
@@ -24,6 +25,12 @@ pub use lianrong_store::four_flow::Side;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receivable {
     pub verdict: VerificationRow,
+    /// The invoice's number as its parties know it.
+    pub invoice_no: String,
+    /// The parties as people recognise them: the platform's name for a registered organisation, else the
+    /// name the record gives, else the credit code.
+    pub buyer_name: String,
+    pub seller_name: String,
     pub overdue_days: i64,
     pub ageing: Option<AgeingBucket>,
     /// Statutory late interest to today at the default 0.05 % a day (no agreed rate is recorded yet).
@@ -119,17 +126,22 @@ async fn enrich(
     rows: Vec<VerificationRow>,
     today: Date,
 ) -> AppResult<Vec<Receivable>> {
-    // Size classes of the parties, for the SME rule (parties not on the platform are unknown).
-    let mut sizes: HashMap<String, Option<lianrong_domain::org::SizeClass>> = HashMap::new();
+    // Size classes of the parties, for the SME rule, and their names (parties not on the platform are
+    // unknown to it).
+    let mut parties: HashMap<String, Option<(lianrong_domain::org::SizeClass, String)>> = HashMap::new();
     for r in &rows {
         for uscc in [&r.buyer_uscc, &r.seller_uscc] {
-            if !sizes.contains_key(uscc) {
-                let size = lianrong_store::org::find_by_uscc(conn, uscc).await?.map(|o| o.size_class);
-                sizes.insert(uscc.clone(), size);
+            if !parties.contains_key(uscc) {
+                let org = lianrong_store::org::find_by_uscc(conn, uscc).await?.map(|o| (o.size_class, o.name));
+                parties.insert(uscc.clone(), org);
             }
         }
     }
+    let sizes: HashMap<&str, Option<lianrong_domain::org::SizeClass>> =
+        parties.iter().map(|(u, o)| (u.as_str(), o.as_ref().map(|(s, _)| *s))).collect();
     let ids: Vec<String> = rows.iter().map(|v| v.invoice_id.clone()).collect();
+    let mut docs: HashMap<String, DocNames> =
+        lianrong_store::trade::doc_nos(conn, &ids).await?.into_iter().map(|d| (d.id.clone(), d)).collect();
     let mut confirmations = crate::confirmation::states(conn, &ids).await?;
     let mut registrations: HashMap<String, String> =
         lianrong_store::registration::active_references(conn, &ids).await?.into_iter().collect();
@@ -148,7 +160,14 @@ async fn enrich(
             };
             let status = VerificationStatus::parse(&v.status).unwrap_or(VerificationStatus::Unverified);
             let discrepancies = v.discrepancies.split(',').filter(|d| !d.is_empty()).count();
+            let doc = docs.remove(&v.invoice_id);
+            let name = |uscc: &str, recorded: Option<String>| {
+                parties.get(uscc).cloned().flatten().map(|(_, n)| n).or(recorded).unwrap_or_else(|| uscc.to_string())
+            };
             Receivable {
+                invoice_no: doc.as_ref().map(|d| d.doc_no.clone()).unwrap_or_default(),
+                buyer_name: name(&v.buyer_uscc, doc.as_ref().and_then(|d| d.buyer_name.clone())),
+                seller_name: name(&v.seller_uscc, doc.and_then(|d| d.seller_name)),
                 confirmation: confirmations.remove(&v.invoice_id),
                 registration_reference: registrations.remove(&v.invoice_id),
                 data_only_ineligibility: lianrong_domain::confirmation::data_only_ineligibility(

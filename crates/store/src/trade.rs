@@ -551,19 +551,33 @@ pub async fn invoice_edges(conn: &mut Conn) -> Result<Vec<(String, String, i64, 
         .collect()
 }
 
-/// The invoice number and the buyer's name as recorded for each of these records (ids not found are
-/// left out), for lists of receivables that show invoice numbers.
-pub async fn doc_nos(conn: &mut Conn, ids: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
+/// How a record names itself: its document number and both parties' names as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocNames {
+    pub id: String,
+    pub doc_no: String,
+    pub buyer_name: Option<String>,
+    pub seller_name: Option<String>,
+}
+
+/// The document number and the parties' names as recorded for each of these records (ids not found are
+/// left out), for lists that show invoice numbers and counterparties people recognise.
+pub async fn doc_nos(conn: &mut Conn, ids: &[String]) -> Result<Vec<DocNames>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(200) {
         let marks = placeholders(conn, 1, chunk.len());
-        let sql = format!("SELECT id, doc_no, buyer_name FROM trade_record WHERE id IN {marks}");
+        let sql = format!("SELECT id, doc_no, buyer_name, seller_name FROM trade_record WHERE id IN {marks}");
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind(id.clone());
         }
         for r in q.fetch_all(&mut *conn).await? {
-            out.push((r.try_get("id")?, r.try_get("doc_no")?, r.try_get("buyer_name")?));
+            out.push(DocNames {
+                id: r.try_get("id")?,
+                doc_no: r.try_get("doc_no")?,
+                buyer_name: r.try_get("buyer_name")?,
+                seller_name: r.try_get("seller_name")?,
+            });
         }
     }
     Ok(out)

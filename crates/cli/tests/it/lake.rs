@@ -645,4 +645,11 @@ async fn a_cores_credit_reach_is_derived_from_invoices_tier_by_tier() {
     assert!(page.contains("id=\"penetration-graph\""), "{page}");
     assert!(page.contains("第1级供应商") && page.contains("第2级供应商"), "{page}");
     assert!(page.contains("测试supplier101有限公司") && !page.contains("测试supplier102有限公司"), "{page}");
+    // The operator leads no chain: it chooses a chain's core first, then sees every tier by name.
+    let page = op.send(reqwest::Method::GET, "/penetration", None).await.text().await.unwrap();
+    assert!(page.contains("id=\"penetration-choose\"") && !page.contains("id=\"penetration-graph\""), "{page}");
+    assert!(page.contains(&format!("value=\"{core_id}\"")) && page.contains("测试产业链 · "), "{page}");
+    let page =
+        op.send(reqwest::Method::GET, &format!("/penetration?org_id={core_id}"), None).await.text().await.unwrap();
+    assert!(page.contains("id=\"penetration-graph\"") && page.contains("测试supplier102有限公司"), "{page}");
 }

@@ -64,6 +64,7 @@ pub struct OfferView {
 
 pub struct ReceivableChoice {
     pub invoice_id: String,
+    pub invoice_no: String,
     pub debtor: String,
     pub outstanding: String,
     pub due_date: String,
@@ -150,7 +151,8 @@ async fn list_page(
         for r in owed.items.iter().filter(|r| r.verdict.outstanding_fen > 0 && r.registration_reference.is_none()) {
             receivables.push(ReceivableChoice {
                 invoice_id: r.verdict.invoice_id.clone(),
-                debtor: r.verdict.buyer_uscc.clone(),
+                invoice_no: if r.invoice_no.is_empty() { r.verdict.invoice_id.clone() } else { r.invoice_no.clone() },
+                debtor: r.buyer_name.clone(),
                 outstanding: yuan(r.verdict.outstanding_fen),
                 due_date: r.verdict.due_date.clone().unwrap_or_default(),
                 evidence: match (r.confirmed(), r.data_only_eligible()) {

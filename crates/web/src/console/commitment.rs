@@ -50,6 +50,7 @@ pub struct HoldingView {
 
 pub struct PayableView {
     pub invoice_id: String,
+    pub invoice_no: String,
     pub supplier: String,
     pub outstanding: String,
     pub due_date: String,
@@ -194,7 +195,8 @@ async fn issue_choices(state: &AppState, ctx: &Ctx, form: &Params) -> AppResult<
         }
         payables.push(PayableView {
             invoice_id: r.verdict.invoice_id.clone(),
-            supplier: seller_name(state, ctx, r).await,
+            invoice_no: invoice_no_or_id(r),
+            supplier: r.seller_name.clone(),
             outstanding: yuan(r.verdict.outstanding_fen),
             due_date: r.verdict.due_date.clone().unwrap_or_default(),
         });
@@ -213,11 +215,9 @@ async fn issue_choices(state: &AppState, ctx: &Ctx, form: &Params) -> AppResult<
     Ok((payables, lines))
 }
 
-async fn seller_name(state: &AppState, ctx: &Ctx, r: &Receivable) -> String {
-    match app::seller_of(&state.app, ctx.actor(), &r.verdict.invoice_id).await {
-        Ok(Some((_, name))) => name,
-        _ => r.verdict.seller_uscc.clone(),
-    }
+/// The invoice's number when the record gives one, else the record's id.
+fn invoice_no_or_id(r: &Receivable) -> String {
+    if r.invoice_no.is_empty() { r.verdict.invoice_id.clone() } else { r.invoice_no.clone() }
 }
 
 /// A form's amount typed in yuan, exactly in fen (shared by the financing pages).
@@ -449,8 +449,8 @@ async fn holder_choices(state: &AppState, ctx: &Ctx) -> AppResult<Vec<InvoiceCho
     for r in owed.items.iter().filter(|r| r.verdict.status == VerificationStatus::Verified.code()) {
         trade.push(InvoiceChoice {
             invoice_id: r.verdict.invoice_id.clone(),
-            seller: seller_name(state, ctx, r).await,
-            invoice_no_or_id: r.verdict.invoice_id.clone(),
+            seller: r.seller_name.clone(),
+            invoice_no_or_id: invoice_no_or_id(r),
             invoiced: yuan(r.verdict.invoiced_fen),
         });
     }

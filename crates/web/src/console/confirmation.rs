@@ -22,7 +22,10 @@ use crate::state::AppState;
 
 pub struct ReceivableRow {
     pub invoice_id: String,
+    /// The invoice's number, what people look for (the record's id stays in the link).
+    pub invoice_no: String,
     pub counterparty: String,
+    pub counterparty_uscc: String,
     pub outstanding: String,
     pub due_date: String,
     pub ageing: String,
@@ -63,7 +66,9 @@ fn receivable_row(r: &Receivable, side: Side, lang_en: bool) -> ReceivableRow {
         .is_some_and(|c| matches!(c.status, ConfirmationStatus::Requested | ConfirmationStatus::Confirmed));
     ReceivableRow {
         invoice_id: v.invoice_id.clone(),
-        counterparty: if side == Side::Debtor { v.seller_uscc.clone() } else { v.buyer_uscc.clone() },
+        invoice_no: if r.invoice_no.is_empty() { v.invoice_id.clone() } else { r.invoice_no.clone() },
+        counterparty: if side == Side::Debtor { r.seller_name.clone() } else { r.buyer_name.clone() },
+        counterparty_uscc: if side == Side::Debtor { v.seller_uscc.clone() } else { v.buyer_uscc.clone() },
         outstanding: Money::from_fen(v.outstanding_fen).display_yuan(),
         due_date: v.due_date.clone().unwrap_or_else(|| "—".into()),
         ageing: r.ageing.map(|a| a.label(lang_en).to_string()).unwrap_or_else(|| "—".into()),

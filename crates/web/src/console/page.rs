@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Cookie;
 use lianrong_app::AppError;
 
-use super::nav::NavItem;
+use super::nav::NavGroup;
 use crate::auth::urlencode;
 use crate::error::status_of;
 
@@ -43,7 +43,7 @@ pub struct Ui {
     pub user_name: String,
     pub csrf: String,
     pub active: &'static str,
-    pub nav: Vec<NavItem>,
+    pub nav: Vec<NavGroup>,
     pub href_zh: String,
     pub href_en: String,
     pub flash: Option<Flash>,

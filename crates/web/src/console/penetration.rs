@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lianrong_app::AppResult;
 use lianrong_domain::Money;
+use lianrong_domain::chain::MemberRole;
+use lianrong_domain::page::PageRequest;
 
 use super::ctx::Ctx;
 use super::form::{Params, QueryData};
@@ -27,10 +29,21 @@ pub struct Column {
     pub more: Option<(u32, usize)>,
 }
 
+/// A core to draw, as the operator's and the regulator's chooser lists it: (org id, "chain · core").
+pub struct CoreChoice {
+    pub org_id: String,
+    pub label: String,
+}
+
 #[derive(Template)]
 #[template(path = "penetration.html")]
 struct PenetrationPage {
     ui: Ui,
+    /// Every chain's cores, for those who see every chain; empty for a core, which sees its own.
+    choices: Vec<CoreChoice>,
+    chosen: String,
+    /// `false` while an operator or regulator has not chosen a core yet.
+    drawn: bool,
     core_name: String,
     depth: u32,
     columns: Vec<Column>,
@@ -44,9 +57,50 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, QueryData(q): QueryDa
     ctx.respond(page_of(&state, &ctx, &q).await)
 }
 
+/// The cores of every chain the actor sees, chain by chain.
+async fn core_choices(state: &AppState, ctx: &Ctx) -> AppResult<Vec<CoreChoice>> {
+    let mut choices = Vec::new();
+    let chains = lianrong_app::chain::list(&state.app, ctx.actor(), PageRequest::all_small()).await?;
+    for chain in chains.items {
+        let cores = lianrong_app::chain::members(
+            &state.app,
+            ctx.actor(),
+            &chain.id,
+            Some(MemberRole::Core),
+            PageRequest::all_small(),
+        )
+        .await?;
+        for core in cores.items {
+            choices.push(CoreChoice { org_id: core.org_id, label: format!("{} · {}", chain.name, core.org_name) });
+        }
+    }
+    Ok(choices)
+}
+
 async fn page_of(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Response> {
     let lang = ctx.lang_en();
-    let org_id = if q.get("org_id").is_empty() { ctx.actor().org_id.clone() } else { q.get("org_id").to_string() };
+    // The operator and the regulator are not chain leaders: they choose a chain's core to draw.
+    let chooses = ctx.actor().sees_everything();
+    let choices = if chooses { core_choices(state, ctx).await? } else { Vec::new() };
+    let org_id = match q.get("org_id") {
+        "" if chooses => {
+            let view = PenetrationPage {
+                ui: ctx.ui("penetration"),
+                choices,
+                chosen: String::new(),
+                drawn: false,
+                core_name: String::new(),
+                depth: 0,
+                columns: Vec::new(),
+                width: 0,
+                height: 0,
+                links: Vec::new(),
+            };
+            return Ok(render(StatusCode::OK, &view));
+        }
+        "" => ctx.actor().org_id.clone(),
+        chosen => chosen.to_string(),
+    };
     let p = lianrong_app::penetration::for_core(&state.app, ctx.actor(), &org_id).await?;
     let core =
         lianrong_app::org::get(&state.app, ctx.actor(), &org_id).await.map(|o| o.name).unwrap_or(p.core_uscc.clone());
@@ -85,6 +139,9 @@ async fn page_of(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Response>
     let links = columns.windows(2).map(|w| (w[0].x + 180, w[1].x)).collect();
     let view = PenetrationPage {
         ui: ctx.ui("penetration"),
+        choices,
+        chosen: org_id,
+        drawn: true,
         core_name: core,
         depth: p.depth,
         width: 40 + columns.len() as u32 * COLUMN_WIDTH,
