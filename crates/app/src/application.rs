@@ -9,7 +9,7 @@
 
 use jiff::civil::Date;
 use lianrong_domain::application::{
-    self as rules, Finding, OFFERS_MAX, OfferState, PrecheckFacts, REASON_CHARS_MAX, Subject,
+    self as rules, ApplicationState, Finding, OFFERS_MAX, OfferState, PrecheckFacts, REASON_CHARS_MAX, Subject,
 };
 use lianrong_domain::commitment::PartState;
 use lianrong_domain::four_flow::VerificationStatus;
@@ -19,14 +19,13 @@ use lianrong_domain::product::{Evidence, Facts as ProductFacts, ProductState};
 use lianrong_store::application::{self as store, ApplicationRow, ApplicationScope};
 use lianrong_store::chain::ChainScope;
 use lianrong_store::{Conn, StoreError};
-use serde_json::json;
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
 
 /// The app's read views of banks' offers: plain data, decoded in the store; the API and console show them.
-pub use lianrong_store::application::OfferRow;
+pub use lianrong_store::application::{OfferRow, findings_json};
 
 const OBJECT: &str = "application";
 
@@ -176,7 +175,7 @@ async fn apply_checked(app: &App, actor: &Actor, new: &NewApplication) -> AppRes
         purpose: purpose.clone(),
         chain_id,
         tier,
-        state: if any_open { "open".into() } else { "closed".into() },
+        state: if any_open { ApplicationState::Open } else { ApplicationState::Closed },
         created_by: actor.trail_name(),
         created_at_ms: now_ms(),
     };
@@ -282,7 +281,7 @@ async fn precheck_offer(
         product_id: o.product_id.clone(),
         consent_id: None,
         state: if blocking { OfferState::PrecheckFailed } else { OfferState::PendingReview },
-        findings: findings_json(&findings),
+        findings,
         submitted_at_ms: now_ms(),
         approved_amount_fen: None,
         rate_bp: None,
@@ -374,16 +373,6 @@ fn already_applied() -> AppError {
         "A receivable (or the order) of this application is already in another open application",
         "该应收账款（或订单）已在另一笔未结的融资申请中，不能重复申请",
     )
-}
-
-fn findings_json(findings: &[Finding]) -> String {
-    json!(
-        findings
-            .iter()
-            .map(|f| json!({"code": f.code, "blocking": f.blocking, "zh": f.zh, "en": f.en}))
-            .collect::<Vec<_>>()
-    )
-    .to_string()
 }
 
 /// The applicant's chain and tier (its first membership as a supplier), for the product's rules.
@@ -752,7 +741,7 @@ async fn close_if_done(
         return Ok(());
     }
     store::release_claims(conn, &application.id).await?;
-    store::set_state(conn, &application.id, "closed").await?;
+    store::set_state(conn, &application.id, ApplicationState::Closed).await?;
     if application.subject == Subject::CommitmentPart
         && let Some(cid) = &application.commitment_id
     {

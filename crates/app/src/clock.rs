@@ -102,6 +102,15 @@ pub fn days_between(from: Date, to: Date) -> i64 {
     i64::from(from.until(to).map(|s| s.get_days()).unwrap_or(0))
 }
 
+/// A date the platform itself wrote (`YYYY-MM-DD`) in a row the store still hands over as text: one it
+/// cannot read is corruption, answered as an internal error (and logged), never replaced by a default.
+pub(crate) fn stored_date(column: &str, text: &str) -> crate::error::AppResult<Date> {
+    Date::strptime("%Y-%m-%d", text).map_err(|_| {
+        tracing::error!(column, value = text, "a stored date does not parse");
+        crate::error::AppError::internal()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -553,7 +553,9 @@ async fn backing_payables(
                 format!("发票 {invoice_id} {zh}"),
             ));
         }
-        if let Some(due) = v.due_date.as_deref().and_then(|d| Date::strptime("%Y-%m-%d", d).ok()) {
+        if let Some(due) =
+            v.due_date.as_deref().map(|d| crate::clock::stored_date("verification.due_date", d)).transpose()?
+        {
             latest_due = Some(latest_due.map_or(due, |l: Date| l.max(due)));
         }
         backing.push((invoice_id.clone(), r.financeable_fen()));

@@ -222,7 +222,7 @@ struct Asked {
     creditor_org_id: String,
     debtor_org_id: String,
     amount_fen: i64,
-    due_date: Option<String>,
+    due_date: Option<jiff::civil::Date>,
 }
 
 /// Which party acts on the receivable.
@@ -307,7 +307,7 @@ async fn check_receivable(
         creditor_org_id: creditor.id,
         debtor_org_id: debtor.id,
         amount_fen: v.outstanding_fen,
-        due_date: v.due_date,
+        due_date: v.due_date.as_deref().map(|d| crate::clock::stored_date("verification.due_date", d)).transpose()?,
     })
 }
 
@@ -568,7 +568,7 @@ pub fn statement_of(c: &ConfirmationRecord, debtor_uscc: &str, creditor_uscc: &s
         invoice_code: c.invoice_code.clone().unwrap_or_default(),
         content_sm3: c.content_sm3.clone().unwrap_or_default(),
         amount_fen: c.amount_fen,
-        due_date: c.due_date.clone(),
+        due_date: c.due_date.map(|d| d.to_string()),
         // A debtor's upload is signed before its row exists; its log leaf records when it was made.
         requested_at: (c.kind == ConfirmationKind::Request).then(|| crate::rfc3339_utc(c.requested_at_ms)),
     };

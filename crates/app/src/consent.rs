@@ -65,7 +65,7 @@ fn no_consent(category: Category, why_en: &str, why_zh: &str) -> AppError {
 
 /// Why a consent does not let its bank read `category` on `today`, if it does not.
 fn refusal(c: &ConsentRow, category: Category, today: Date) -> Option<AppError> {
-    let until = Date::strptime("%Y-%m-%d", &c.valid_until).unwrap_or(jiff::civil::date(1970, 1, 1));
+    let until = c.valid_until;
     match rules::state_on(c.stored_state == ConsentState::Revoked, until, today) {
         ConsentState::Revoked => Some(no_consent(category, "the owner revoked the consent", "授权方已撤销授权")),
         ConsentState::Expired => Some(no_consent(
@@ -94,7 +94,7 @@ pub struct Consent {
 
 /// A consent with its state on `today` (the app's business date).
 async fn view(conn: &mut Conn, row: ConsentRow, today: Date) -> AppResult<Consent> {
-    let until = Date::strptime("%Y-%m-%d", &row.valid_until).unwrap_or(jiff::civil::date(1970, 1, 1));
+    let until = row.valid_until;
     let state = rules::state_on(row.stored_state == ConsentState::Revoked, until, today);
     let owner_name = lianrong_store::org::get(conn, &row.owner_org_id).await?.name;
     let bank_name = lianrong_store::org::get(conn, &row.bank_org_id).await?.name;
@@ -181,7 +181,7 @@ pub(crate) async fn grant_in(
         categories,
         purpose,
         application_id,
-        valid_until: valid_until.to_string(),
+        valid_until,
         stored_state: ConsentState::Granted,
         granted_by: actor.trail_name(),
         granted_at_ms: now_ms(),
@@ -196,7 +196,7 @@ pub(crate) async fn grant_in(
         &row.id,
         &[&row.owner_org_id, &row.bank_org_id],
         &json!({"action": "grant", "owner_org_id": row.owner_org_id, "bank_org_id": row.bank_org_id,
-            "categories": codes, "valid_until": row.valid_until}),
+            "categories": codes, "valid_until": row.valid_until.to_string()}),
         row.granted_at_ms,
     )
     .await?;

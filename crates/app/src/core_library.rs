@@ -153,8 +153,8 @@ pub async fn transition(
     };
     let to = domain::transition(entry.status, action)
         .map_err(|e| AppError::conflict("illegal_transition", e.to_string(), e.message_zh()))?;
-    let admission_date = (action == LibraryAction::Admit).then(|| app.today().to_string());
-    store::update_status(&mut tx, id, entry.status, to, admission_date.as_deref(), now).await?;
+    let admission_date = (action == LibraryAction::Admit).then(|| app.today());
+    store::update_status(&mut tx, id, entry.status, to, admission_date, now).await?;
     let seq = store::next_seq(&mut tx, id).await?;
     store::append_event(
         &mut tx,

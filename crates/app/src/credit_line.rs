@@ -112,8 +112,8 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewLine) -> AppResult<Lin
         kind,
         limit_fen: new.limit_fen,
         used_fen: 0,
-        valid_from: from.to_string(),
-        valid_until: until.to_string(),
+        valid_from: from,
+        valid_until: until,
         granted_by: actor.trail_name(),
         granted_at_ms: now_ms(),
     };
@@ -192,7 +192,7 @@ async fn move_in(
     if store::event_exists(conn, line_id, &reference, direction).await? {
         return Ok(Moved::Already);
     }
-    let (from, until) = (date_field("valid_from", &line.valid_from)?, date_field("valid_until", &line.valid_until)?);
+    let (from, until) = (line.valid_from, line.valid_until);
     // The pure checks give the precise refusal; the conditional update below is what guarantees it.
     match direction {
         Direction::Occupy => rules::check_occupy(line.limit_fen, line.used_fen, amount_fen, today, from, until),

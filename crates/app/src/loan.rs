@@ -7,8 +7,8 @@
 //! aggregate, to the operator.
 
 use jiff::civil::Date;
-use lianrong_domain::application::Subject;
-use lianrong_domain::loan as rules;
+use lianrong_domain::application::{ApplicationState, Subject};
+use lianrong_domain::loan::{self as rules, LoanState};
 use lianrong_domain::log::LeafKind;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::{Page, PageRequest};
@@ -30,10 +30,6 @@ fn not_found() -> AppError {
     AppError::not_found("Loan", "融资")
 }
 
-fn date_of(text: &str) -> AppResult<Date> {
-    Date::strptime("%Y-%m-%d", text).map_err(|_| AppError::internal())
-}
-
 /// A loan with what is owed today.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoanView {
@@ -50,14 +46,14 @@ pub struct LoanView {
 /// Interest accrued and unpaid on `on`: each period between repayments accrues on the principal then
 /// outstanding; repayments paid interest first.
 fn interest_due(loan: &LoanRow, repayments: &[RepaymentRow], on: Date) -> i64 {
-    if loan.upfront_interest_fen > 0 || loan.state != "outstanding" {
+    if loan.upfront_interest_fen > 0 || loan.state != LoanState::Outstanding {
         return 0;
     }
-    let mut from = Date::strptime("%Y-%m-%d", &loan.value_date).unwrap_or(on);
+    let mut from = loan.value_date;
     let mut principal = loan.principal_fen;
     let mut unpaid = 0i64;
     for r in repayments {
-        let paid_on = Date::strptime("%Y-%m-%d", &r.paid_on).unwrap_or(from);
+        let paid_on = r.paid_on;
         unpaid += rules::interest_fen(principal, loan.rate_bp, rules::days_between(from, paid_on));
         unpaid -= r.interest_fen;
         principal -= r.principal_fen;
@@ -71,7 +67,7 @@ async fn view_of(app: &App, conn: &mut Conn, loan: LoanRow) -> AppResult<LoanVie
     let today = app.today();
     let principal_outstanding_fen = loan.principal_fen - loan.repaid_principal_fen;
     let interest_due_fen = interest_due(&loan, &repayments, today);
-    let overdue_days = rules::overdue_days(date_of(&loan.maturity_date)?, today, principal_outstanding_fen);
+    let overdue_days = rules::overdue_days(loan.maturity_date, today, principal_outstanding_fen);
     let borrower_name = lianrong_store::org::get(conn, &loan.borrower_org_id).await?.name;
     let bank_name = lianrong_store::org::get(conn, &loan.bank_org_id).await?.name;
     Ok(LoanView {
@@ -198,15 +194,15 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
         fee_fen: fee,
         upfront_interest_fen: upfront,
         advance_fen: advance,
-        value_date: today.to_string(),
-        maturity_date: maturity.to_string(),
+        value_date: today,
+        maturity_date: maturity,
         registration_id: None,
         credit_line_id: line.as_ref().map(|l| l.id.clone()),
         commitment_id: application.commitment_id.clone(),
         discount_transfer_id: None,
         repaid_principal_fen: 0,
         repaid_interest_fen: 0,
-        state: "outstanding".into(),
+        state: LoanState::Outstanding,
         disbursed_by: actor.trail_name(),
         disbursed_at_ms: now,
         closed_at_ms: None,
@@ -332,8 +328,8 @@ async fn write_disbursement(
         "upfront_interest_fen": loan.upfront_interest_fen,
         "advance_fen": loan.advance_fen,
         "rate_bp": loan.rate_bp,
-        "value_date": loan.value_date,
-        "maturity_date": loan.maturity_date,
+        "value_date": loan.value_date.to_string(),
+        "maturity_date": loan.maturity_date.to_string(),
         "registration_id": loan.registration_id,
     });
     let parties = [loan.bank_org_id.as_str(), loan.borrower_org_id.as_str()];
@@ -416,7 +412,7 @@ async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment
         drop(tx);
         return get(app, actor, loan_id).await;
     }
-    if loan.state != "outstanding" {
+    if loan.state != LoanState::Outstanding {
         return Err(AppError::conflict("loan_repaid", "The loan is already repaid", "该笔融资已结清"));
     }
     let due = interest_due(&loan, &repayments, paid_on);
@@ -429,7 +425,7 @@ async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment
         interest_fen: a.interest_fen,
         principal_fen: a.principal_fen,
         excess_fen: a.excess_fen,
-        paid_on: paid_on.to_string(),
+        paid_on,
         payment_reference: reference.clone(),
         by_login: actor.trail_name(),
         at_ms: now_ms(),
@@ -506,7 +502,7 @@ async fn close_in(conn: &mut Conn, actor: &Actor, loan: &LoanRow) -> AppResult<(
         crate::registration::release_in(conn, actor, &row, crate::registration::RELEASED_ON_REPAYMENT, now).await?;
     }
     lianrong_store::application::release_claims(conn, &loan.application_id).await?;
-    lianrong_store::application::set_state(conn, &loan.application_id, "closed").await?;
+    lianrong_store::application::set_state(conn, &loan.application_id, ApplicationState::Closed).await?;
     let entry = json!({"action": "repaid", "loan_id": loan.id, "principal_fen": loan.principal_fen,
         "interest_fen": loan.repaid_interest_fen + loan.upfront_interest_fen});
     let parties = [loan.bank_org_id.as_str(), loan.borrower_org_id.as_str()];
@@ -540,7 +536,7 @@ pub(crate) async fn repay_from_settlement_in(
             interest_fen: 0,
             principal_fen: principal,
             excess_fen: fen - principal,
-            paid_on: paid_on.to_string(),
+            paid_on,
             payment_reference: format!("settlement:{commitment_id}"),
             by_login: actor.trail_name(),
             at_ms: now_ms(),

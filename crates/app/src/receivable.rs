@@ -65,8 +65,9 @@ impl Receivable {
     }
 }
 
-fn date(s: &Option<String>) -> Option<Date> {
-    s.as_deref().and_then(|d| Date::strptime("%Y-%m-%d", d).ok())
+/// A verdict's stored date; one that does not read is an error, never a missing date.
+fn date(column: &str, s: &Option<String>) -> AppResult<Option<Date>> {
+    s.as_deref().map(|d| crate::clock::stored_date(column, d)).transpose()
 }
 
 pub fn parse_side(side: Option<&str>) -> AppResult<Side> {
@@ -145,14 +146,13 @@ async fn enrich(
     let mut confirmations = crate::confirmation::states(conn, &ids).await?;
     let mut registrations: HashMap<String, String> =
         lianrong_store::registration::active_references(conn, &ids).await?.into_iter().collect();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|v| {
-            let due = date(&v.due_date);
+            let due = date("verification.due_date", &v.due_date)?;
             let overdue = due.map(|d| rules::overdue_days(d, today)).unwrap_or(0);
             let large = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| !s.is_sme());
             let sme = |u: &str| sizes.get(u).copied().flatten().is_some_and(|s| s.is_sme());
-            let breach = match (date(&v.delivered_date), due) {
+            let breach = match (date("verification.delivered_date", &v.delivered_date)?, due) {
                 (Some(delivered), Some(due)) => {
                     rules::sme_term_breach(large(&v.buyer_uscc), sme(&v.seller_uscc), delivered, due)
                 }
@@ -164,7 +164,7 @@ async fn enrich(
             let name = |uscc: &str, recorded: Option<String>| {
                 parties.get(uscc).cloned().flatten().map(|(_, n)| n).or(recorded).unwrap_or_else(|| uscc.to_string())
             };
-            Receivable {
+            Ok(Receivable {
                 invoice_no: doc.as_ref().map(|d| d.doc_no.clone()).unwrap_or_default(),
                 buyer_name: name(&v.buyer_uscc, doc.as_ref().and_then(|d| d.buyer_name.clone())),
                 seller_name: name(&v.seller_uscc, doc.and_then(|d| d.seller_name)),
@@ -182,9 +182,9 @@ async fn enrich(
                 late_interest_fen: rules::late_interest_fen(v.outstanding_fen, overdue, None),
                 sme_breach_days: breach,
                 verdict: v,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// One counterparty's receivables by ageing bucket (`unknown` when no term is known).

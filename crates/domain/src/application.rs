@@ -28,6 +28,15 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// Whether an application still has an offer open.
+    ApplicationState, "application_state" {
+        Open => ("open", "进行中", "Open"),
+        Withdrawn => ("withdrawn", "已撤回", "Withdrawn"),
+        Closed => ("closed", "已结束", "Closed"),
+    }
+);
+
+labelled_enum!(
     /// Where one bank's offer of an application stands.
     OfferState, "offer_state" {
         PrecheckFailed => ("precheck_failed", "预审未通过", "Failed the pre-check"),

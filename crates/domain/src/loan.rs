@@ -8,6 +8,16 @@
 
 use jiff::civil::Date;
 
+use crate::labelled_enum;
+
+labelled_enum!(
+    /// Whether a loan still has principal to repay.
+    LoanState, "loan_state" {
+        Outstanding => ("outstanding", "未结清", "Outstanding"),
+        Repaid => ("repaid", "已结清", "Repaid"),
+    }
+);
+
 /// The days of the year the annual rate is divided by.
 pub const DAY_COUNT_BASIS: i64 = 360;
 /// An annual rate above this (36 %, the judicial ceiling for lending) is refused as a typing error.

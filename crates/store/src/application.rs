@@ -2,12 +2,13 @@
 //! An offer moves between states only by a conditional update from the state it was read in, so two
 //! officers acting at once cannot both decide it.
 
-use lianrong_domain::application::{OfferState, Subject};
+use lianrong_domain::application::{ApplicationState, Finding, OfferState, Subject};
 use lianrong_domain::page::{Page, PageRequest};
+use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Conn, Result, StoreError, decode, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_json, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationRow {
@@ -23,8 +24,7 @@ pub struct ApplicationRow {
     pub purpose: String,
     pub chain_id: Option<String>,
     pub tier: Option<i64>,
-    /// open, withdrawn or closed.
-    pub state: String,
+    pub state: ApplicationState,
     pub created_by: String,
     pub created_at_ms: i64,
 }
@@ -48,7 +48,7 @@ fn application_row(r: &AnyRow) -> Result<ApplicationRow> {
         purpose: r.try_get("purpose")?,
         chain_id: r.try_get("chain_id")?,
         tier: r.try_get("tier")?,
-        state: r.try_get("state")?,
+        state: decode("application.state", r.try_get("state")?, ApplicationState::parse)?,
         created_by: r.try_get("created_by")?,
         created_at_ms: r.try_get("created_at_ms")?,
     })
@@ -70,7 +70,7 @@ pub async fn insert(conn: &mut Conn, a: &ApplicationRow) -> Result<()> {
     .bind(a.purpose.clone())
     .bind(a.chain_id.clone())
     .bind(a.tier)
-    .bind(a.state.clone())
+    .bind(a.state.code())
     .bind(a.created_by.clone())
     .bind(a.created_at_ms)
     .execute(&mut *conn)
@@ -87,9 +87,9 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<ApplicationRow> {
     row.as_ref().map(application_row).transpose()?.ok_or(StoreError::NotFound)
 }
 
-pub async fn set_state(conn: &mut Conn, id: &str, state: &str) -> Result<()> {
+pub async fn set_state(conn: &mut Conn, id: &str, state: ApplicationState) -> Result<()> {
     sqlx::query("UPDATE application SET state = $1 WHERE id = $2")
-        .bind(state.to_string())
+        .bind(state.code())
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
@@ -138,8 +138,8 @@ pub struct OfferRow {
     pub product_id: String,
     pub consent_id: Option<String>,
     pub state: OfferState,
-    /// The pre-check's findings as JSON.
-    pub findings: String,
+    /// What the pre-check found.
+    pub findings: Vec<Finding>,
     pub submitted_at_ms: i64,
     pub approved_amount_fen: Option<i64>,
     pub rate_bp: Option<i64>,
@@ -155,6 +155,27 @@ pub struct OfferRow {
     pub service_working_days: Option<i64>,
 }
 
+/// Findings as stored JSON: each with its code, whether it blocks, and both languages' messages.
+pub fn findings_json(findings: &[Finding]) -> Value {
+    Value::Array(
+        findings.iter().map(|f| json!({"code": f.code, "blocking": f.blocking, "zh": f.zh, "en": f.en})).collect(),
+    )
+}
+
+fn findings_from_json(v: &Value) -> Option<Vec<Finding>> {
+    v.as_array()?
+        .iter()
+        .map(|f| {
+            Some(Finding {
+                code: f.get("code")?.as_str()?.to_string(),
+                blocking: f.get("blocking")?.as_bool()?,
+                zh: f.get("zh")?.as_str()?.to_string(),
+                en: f.get("en")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
 const OFFER_COLUMNS: &str = "id, application_id, bank_org_id, product_id, consent_id, state, findings, \
     submitted_at_ms, approved_amount_fen, rate_bp, reason, first_approver, first_approved_at_ms, second_approver, \
     decided_by, decided_at_ms, service_working_days, first_approver_user_id, second_approver_user_id";
@@ -167,7 +188,7 @@ fn offer_row(r: &AnyRow) -> Result<OfferRow> {
         product_id: r.try_get("product_id")?,
         consent_id: r.try_get("consent_id")?,
         state: decode("application_offer.state", r.try_get("state")?, OfferState::parse)?,
-        findings: r.try_get("findings")?,
+        findings: decode_json("application_offer.findings", r.try_get("findings")?, findings_from_json)?,
         submitted_at_ms: r.try_get("submitted_at_ms")?,
         approved_amount_fen: r.try_get("approved_amount_fen")?,
         rate_bp: r.try_get("rate_bp")?,
@@ -194,7 +215,7 @@ pub async fn insert_offer(conn: &mut Conn, o: &OfferRow) -> Result<()> {
     .bind(o.product_id.clone())
     .bind(o.consent_id.clone())
     .bind(o.state.code())
-    .bind(o.findings.clone())
+    .bind(findings_json(&o.findings).to_string())
     .bind(o.submitted_at_ms)
     .bind(o.approved_amount_fen)
     .bind(o.rate_bp)

@@ -2,12 +2,13 @@
 //! names the organisation asking, as creditor or debtor, unless the caller is the operator or regulator
 //! (`ConfirmationScope::All`).
 
+use jiff::civil::Date;
 use lianrong_domain::confirmation::{ConfirmationKind, ConfirmationStatus, ConfirmationSubject, KeyHolder};
 use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Conn, Result, StoreError, decode, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_opt_date, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgKeyRecord {
@@ -78,7 +79,7 @@ pub struct ConfirmationRecord {
     pub subject: ConfirmationSubject,
     pub status: ConfirmationStatus,
     pub amount_fen: i64,
-    pub due_date: Option<String>,
+    pub due_date: Option<Date>,
     pub requested_by: String,
     pub requested_at_ms: i64,
     pub decided_by: Option<String>,
@@ -112,7 +113,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
         subject: decode("confirmation.subject", r.try_get("subject")?, ConfirmationSubject::parse)?,
         status: decode("confirmation.status", r.try_get("status")?, ConfirmationStatus::parse)?,
         amount_fen: r.try_get("amount_fen")?,
-        due_date: r.try_get("due_date")?,
+        due_date: decode_opt_date("confirmation.due_date", r.try_get("due_date")?)?,
         requested_by: r.try_get("requested_by")?,
         requested_at_ms: r.try_get("requested_at_ms")?,
         decided_by: r.try_get("decided_by")?,
@@ -144,7 +145,7 @@ pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     .bind(c.subject.code())
     .bind(c.status.code())
     .bind(c.amount_fen)
-    .bind(c.due_date.clone())
+    .bind(c.due_date.map(|d| d.to_string()))
     .bind(c.requested_by.clone())
     .bind(c.requested_at_ms)
     .bind(c.decided_by.clone())

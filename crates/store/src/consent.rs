@@ -2,6 +2,7 @@
 //! for share on PostgreSQL (SQLite's write transaction already serialises), so a revocation that commits
 //! first is always seen: revocation is immediate.
 
+use jiff::civil::Date;
 use lianrong_domain::consent::{Category, ConsentState};
 use lianrong_domain::page::{Page, PageRequest};
 use lianrong_domain::role::{join_codes, parse_list};
@@ -9,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::dialect::for_share as share_lock;
-use crate::{Conn, Result, StoreError, decode, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_date, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
@@ -21,7 +22,7 @@ pub struct ConsentRow {
     pub purpose: String,
     pub application_id: Option<String>,
     /// `YYYY-MM-DD`, the last day the consent is in force.
-    pub valid_until: String,
+    pub valid_until: Date,
     /// As stored: granted or revoked (expired is derived from `valid_until` by the app).
     pub stored_state: ConsentState,
     pub granted_by: String,
@@ -49,7 +50,7 @@ fn from_row(r: &AnyRow) -> Result<ConsentRow> {
             .map_err(|_| StoreError::Corrupt { column: "consent.categories", value: categories.clone() })?,
         purpose: r.try_get("purpose")?,
         application_id: r.try_get("application_id")?,
-        valid_until: r.try_get("valid_until")?,
+        valid_until: decode_date("consent.valid_until", r.try_get("valid_until")?)?,
         stored_state: decode("consent.state", r.try_get("state")?, ConsentState::parse)?,
         granted_by: r.try_get("granted_by")?,
         granted_at_ms: r.try_get("granted_at_ms")?,
@@ -68,7 +69,7 @@ pub async fn insert(conn: &mut Conn, c: &ConsentRow) -> Result<()> {
     .bind(join_codes(&c.categories, Category::code))
     .bind(c.purpose.clone())
     .bind(c.application_id.clone())
-    .bind(c.valid_until.clone())
+    .bind(c.valid_until.to_string())
     .bind(c.stored_state.code())
     .bind(c.granted_by.clone())
     .bind(c.granted_at_ms)

@@ -1,11 +1,12 @@
 //! The core-enterprise library: one entry per organisation and an append-only history of its moves.
 
+use jiff::civil::Date;
 use lianrong_domain::core_library::{LibraryAction, LibraryStatus};
 use lianrong_domain::page::{Page, PageRequest};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Conn, Result, StoreError, decode, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_opt_date, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryRecord {
@@ -16,7 +17,7 @@ pub struct EntryRecord {
     pub cluster_id: String,
     pub status: LibraryStatus,
     /// Business date (Asia/Shanghai) of the last admission, `YYYY-MM-DD`.
-    pub admission_date: Option<String>,
+    pub admission_date: Option<Date>,
     pub reason: String,
     pub applied_at_ms: i64,
     pub updated_at_ms: i64,
@@ -69,7 +70,7 @@ fn from_row(r: &AnyRow) -> Result<EntryRecord> {
         org_uscc: r.try_get("org_uscc")?,
         cluster_id: r.try_get("cluster_id")?,
         status: decode("core_library_entry.status", r.try_get("status")?, LibraryStatus::parse)?,
-        admission_date: r.try_get("admission_date")?,
+        admission_date: decode_opt_date("core_library_entry.admission_date", r.try_get("admission_date")?)?,
         reason: r.try_get("reason")?,
         applied_at_ms: r.try_get("applied_at_ms")?,
         updated_at_ms: r.try_get("updated_at_ms")?,
@@ -85,7 +86,7 @@ pub async fn insert(conn: &mut Conn, e: &EntryRecord) -> Result<()> {
     .bind(&e.org_id)
     .bind(&e.cluster_id)
     .bind(e.status.code())
-    .bind(e.admission_date.clone())
+    .bind(e.admission_date.map(|d| d.to_string()))
     .bind(&e.reason)
     .bind(e.applied_at_ms)
     .bind(e.updated_at_ms)
@@ -163,7 +164,7 @@ pub async fn update_status(
     id: &str,
     expected: LibraryStatus,
     to: LibraryStatus,
-    admission_date: Option<&str>,
+    admission_date: Option<Date>,
     now_ms: i64,
 ) -> Result<()> {
     let n = sqlx::query(
@@ -173,7 +174,7 @@ pub async fn update_status(
     .bind(id)
     .bind(expected.code())
     .bind(to.code())
-    .bind(admission_date.map(str::to_string))
+    .bind(admission_date.map(|d| d.to_string()))
     .bind(now_ms)
     .execute(&mut *conn)
     .await?

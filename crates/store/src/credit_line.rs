@@ -2,12 +2,13 @@
 //! kept by conditional updates — the comparison and the change are one statement — and backed by a
 //! CHECK constraint.
 
+use jiff::civil::Date;
 use lianrong_domain::credit_line::LineKind;
 use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Conn, Result, StoreError, decode, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_date, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineRow {
@@ -17,8 +18,8 @@ pub struct LineRow {
     pub kind: LineKind,
     pub limit_fen: i64,
     pub used_fen: i64,
-    pub valid_from: String,
-    pub valid_until: String,
+    pub valid_from: Date,
+    pub valid_until: Date,
     pub granted_by: String,
     pub granted_at_ms: i64,
 }
@@ -34,8 +35,8 @@ fn from_row(r: &AnyRow) -> Result<LineRow> {
         kind: decode("credit_line.kind", r.try_get("kind")?, LineKind::parse)?,
         limit_fen: r.try_get("limit_fen")?,
         used_fen: r.try_get("used_fen")?,
-        valid_from: r.try_get("valid_from")?,
-        valid_until: r.try_get("valid_until")?,
+        valid_from: decode_date("credit_line.valid_from", r.try_get("valid_from")?)?,
+        valid_until: decode_date("credit_line.valid_until", r.try_get("valid_until")?)?,
         granted_by: r.try_get("granted_by")?,
         granted_at_ms: r.try_get("granted_at_ms")?,
     })
@@ -51,8 +52,8 @@ pub async fn insert(conn: &mut Conn, l: &LineRow) -> Result<()> {
     .bind(l.kind.code())
     .bind(l.limit_fen)
     .bind(l.used_fen)
-    .bind(l.valid_from.clone())
-    .bind(l.valid_until.clone())
+    .bind(l.valid_from.to_string())
+    .bind(l.valid_until.to_string())
     .bind(l.granted_by.clone())
     .bind(l.granted_at_ms)
     .execute(&mut *conn)

@@ -1,11 +1,13 @@
 //! Loans and repayments (migration 0016). Repayments update the loan by adding to what was repaid, and
 //! the CHECK keeps repaid principal within the principal; a payment reference counts once per loan.
 
+use jiff::civil::Date;
+use lianrong_domain::loan::LoanState;
 use lianrong_domain::page::{Page, PageRequest};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Conn, Result, StoreError, map_write};
+use crate::{Conn, Result, StoreError, decode, decode_date, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoanRow {
@@ -20,16 +22,15 @@ pub struct LoanRow {
     pub fee_fen: i64,
     pub upfront_interest_fen: i64,
     pub advance_fen: i64,
-    pub value_date: String,
-    pub maturity_date: String,
+    pub value_date: Date,
+    pub maturity_date: Date,
     pub registration_id: Option<String>,
     pub credit_line_id: Option<String>,
     pub commitment_id: Option<String>,
     pub discount_transfer_id: Option<String>,
     pub repaid_principal_fen: i64,
     pub repaid_interest_fen: i64,
-    /// outstanding or repaid.
-    pub state: String,
+    pub state: LoanState,
     pub disbursed_by: String,
     pub disbursed_at_ms: i64,
     pub closed_at_ms: Option<i64>,
@@ -54,15 +55,15 @@ fn loan_row(r: &AnyRow) -> Result<LoanRow> {
         fee_fen: r.try_get("fee_fen")?,
         upfront_interest_fen: r.try_get("upfront_interest_fen")?,
         advance_fen: r.try_get("advance_fen")?,
-        value_date: r.try_get("value_date")?,
-        maturity_date: r.try_get("maturity_date")?,
+        value_date: decode_date("loan.value_date", r.try_get("value_date")?)?,
+        maturity_date: decode_date("loan.maturity_date", r.try_get("maturity_date")?)?,
         registration_id: r.try_get("registration_id")?,
         credit_line_id: r.try_get("credit_line_id")?,
         commitment_id: r.try_get("commitment_id")?,
         discount_transfer_id: r.try_get("discount_transfer_id")?,
         repaid_principal_fen: r.try_get("repaid_principal_fen")?,
         repaid_interest_fen: r.try_get("repaid_interest_fen")?,
-        state: r.try_get("state")?,
+        state: decode("loan.state", r.try_get("state")?, LoanState::parse)?,
         disbursed_by: r.try_get("disbursed_by")?,
         disbursed_at_ms: r.try_get("disbursed_at_ms")?,
         closed_at_ms: r.try_get("closed_at_ms")?,
@@ -87,15 +88,15 @@ pub async fn insert(conn: &mut Conn, l: &LoanRow) -> Result<()> {
     .bind(l.fee_fen)
     .bind(l.upfront_interest_fen)
     .bind(l.advance_fen)
-    .bind(l.value_date.clone())
-    .bind(l.maturity_date.clone())
+    .bind(l.value_date.to_string())
+    .bind(l.maturity_date.to_string())
     .bind(l.registration_id.clone())
     .bind(l.credit_line_id.clone())
     .bind(l.commitment_id.clone())
     .bind(l.discount_transfer_id.clone())
     .bind(l.repaid_principal_fen)
     .bind(l.repaid_interest_fen)
-    .bind(l.state.clone())
+    .bind(l.state.code())
     .bind(l.disbursed_by.clone())
     .bind(l.disbursed_at_ms)
     .bind(l.closed_at_ms)
@@ -204,7 +205,7 @@ pub struct RepaymentRow {
     pub interest_fen: i64,
     pub principal_fen: i64,
     pub excess_fen: i64,
-    pub paid_on: String,
+    pub paid_on: Date,
     pub payment_reference: String,
     pub by_login: String,
     pub at_ms: i64,
@@ -222,7 +223,7 @@ pub async fn insert_repayment(conn: &mut Conn, r: &RepaymentRow) -> Result<()> {
     .bind(r.interest_fen)
     .bind(r.principal_fen)
     .bind(r.excess_fen)
-    .bind(r.paid_on.clone())
+    .bind(r.paid_on.to_string())
     .bind(r.payment_reference.clone())
     .bind(r.by_login.clone())
     .bind(r.at_ms)
@@ -240,7 +241,7 @@ fn repayment_row(r: &AnyRow) -> Result<RepaymentRow> {
         interest_fen: r.try_get("interest_fen")?,
         principal_fen: r.try_get("principal_fen")?,
         excess_fen: r.try_get("excess_fen")?,
-        paid_on: r.try_get("paid_on")?,
+        paid_on: decode_date("repayment.paid_on", r.try_get("paid_on")?)?,
         payment_reference: r.try_get("payment_reference")?,
         by_login: r.try_get("by_login")?,
         at_ms: r.try_get("at_ms")?,

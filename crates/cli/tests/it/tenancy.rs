@@ -352,7 +352,7 @@ async fn victim(t: &TestApp) -> Victim {
             purpose: "甲方融资申请".into(),
             chain_id: None,
             tier: None,
-            state: "open".into(),
+            state: lianrong_domain::application::ApplicationState::Open,
             created_by: "a.admin".into(),
             created_at_ms: lianrong_app::now_ms(),
         },
@@ -368,7 +368,7 @@ async fn victim(t: &TestApp) -> Victim {
             product_id: product.row.id.clone(),
             consent_id: None,
             state: lianrong_domain::application::OfferState::Disbursed,
-            findings: "[]".into(),
+            findings: Vec::new(),
             submitted_at_ms: lianrong_app::now_ms(),
             approved_amount_fen: Some(80_000),
             rate_bp: Some(400),
@@ -399,15 +399,15 @@ async fn victim(t: &TestApp) -> Victim {
             fee_fen: 0,
             upfront_interest_fen: 0,
             advance_fen: 80_000,
-            value_date: ymd(-36),
-            maturity_date: ymd(54),
+            value_date: crate::common::day(-36),
+            maturity_date: crate::common::day(54),
             registration_id: None,
             credit_line_id: None,
             commitment_id: None,
             discount_transfer_id: None,
             repaid_principal_fen: 0,
             repaid_interest_fen: 0,
-            state: "outstanding".into(),
+            state: lianrong_domain::loan::LoanState::Outstanding,
             disbursed_by: "a.bank".into(),
             disbursed_at_ms: lianrong_app::now_ms(),
             closed_at_ms: None,
@@ -1158,7 +1158,7 @@ async fn assert_victim_unchanged(t: &TestApp, v: &Victim) {
     let offer = lianrong_store::application::offer(&mut conn, &v.offer_id).await.unwrap();
     assert_eq!(offer.state, lianrong_domain::application::OfferState::Disbursed, "A's offer is unchanged");
     let loan = lianrong_store::loan::get(&mut conn, &v.loan_id).await.unwrap();
-    assert_eq!((loan.state.as_str(), loan.repaid_principal_fen), ("outstanding", 0), "A's loan is unchanged");
+    assert_eq!((loan.state.code(), loan.repaid_principal_fen), ("outstanding", 0), "A's loan is unchanged");
     drop(conn);
     let version: i64 = sqlx::query_scalar("SELECT version FROM collection_account WHERE invoice_id = $1")
         .bind(&v.invoice_id)

@@ -81,7 +81,7 @@ impl From<ApplicationView> for ApplicationDto {
             purpose: a.purpose,
             chain_id: a.chain_id,
             tier: a.tier,
-            state: a.state,
+            state: a.state.code().to_string(),
             created_at: rfc3339(a.created_at_ms),
             offers: v
                 .offers
@@ -92,7 +92,7 @@ impl From<ApplicationView> for ApplicationDto {
                     product_id: o.product_id,
                     consent_id: o.consent_id,
                     state: o.state.code().to_string(),
-                    findings: serde_json::from_str(&o.findings).unwrap_or(Value::Null),
+                    findings: app::findings_json(&o.findings),
                     submitted_at: rfc3339(o.submitted_at_ms),
                     approved_amount_fen: o.approved_amount_fen,
                     rate_bp: o.rate_bp,
@@ -331,8 +331,8 @@ impl From<LoanView> for LoanDto {
             fee_fen: l.fee_fen,
             upfront_interest_fen: l.upfront_interest_fen,
             advance_fen: l.advance_fen,
-            value_date: l.value_date,
-            maturity_date: l.maturity_date,
+            value_date: l.value_date.to_string(),
+            maturity_date: l.maturity_date.to_string(),
             registration_id: l.registration_id,
             credit_line_id: l.credit_line_id,
             commitment_id: l.commitment_id,
@@ -341,7 +341,7 @@ impl From<LoanView> for LoanDto {
             principal_outstanding_fen: v.principal_outstanding_fen,
             interest_due_fen: v.interest_due_fen,
             overdue_days: v.overdue_days,
-            state: l.state,
+            state: l.state.code().to_string(),
             disbursed_at: rfc3339(l.disbursed_at_ms),
             leaf_index: l.leaf_index,
             repayments: v
@@ -353,7 +353,7 @@ impl From<LoanView> for LoanDto {
                     interest_fen: r.interest_fen,
                     principal_fen: r.principal_fen,
                     excess_fen: r.excess_fen,
-                    paid_on: r.paid_on,
+                    paid_on: r.paid_on.to_string(),
                     payment_reference: r.payment_reference,
                     by: r.by_login,
                 })

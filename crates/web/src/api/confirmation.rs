@@ -67,7 +67,7 @@ impl From<ConfirmationRecord> for ConfirmationDto {
             subject: c.subject.code().to_string(),
             status: c.status.code().to_string(),
             amount_fen: c.amount_fen,
-            due_date: c.due_date,
+            due_date: c.due_date.map(|d| d.to_string()),
             requested_by: c.requested_by,
             requested_at: rfc3339(c.requested_at_ms),
             decided_by: c.decided_by,

@@ -50,7 +50,7 @@ impl From<Consent> for DataConsentDto {
             categories: r.categories.iter().map(|k| k.code().to_string()).collect(),
             purpose: r.purpose,
             application_id: r.application_id,
-            valid_until: r.valid_until,
+            valid_until: r.valid_until.to_string(),
             state: c.state.code().to_string(),
             granted_by: r.granted_by,
             granted_at: rfc3339(r.granted_at_ms),

@@ -41,7 +41,7 @@ impl From<EntryRecord> for LibraryEntryDto {
             org_uscc: e.org_uscc,
             cluster_id: e.cluster_id,
             status: e.status.code().into(),
-            admission_date: e.admission_date,
+            admission_date: e.admission_date.map(|d| d.to_string()),
             reason: e.reason,
             applied_at: rfc3339(e.applied_at_ms),
             updated_at: rfc3339(e.updated_at_ms),

@@ -41,8 +41,8 @@ impl From<LineRow> for CreditLineDto {
             kind: l.kind.code().to_string(),
             limit_fen: l.limit_fen,
             used_fen: l.used_fen,
-            valid_from: l.valid_from,
-            valid_until: l.valid_until,
+            valid_from: l.valid_from.to_string(),
+            valid_until: l.valid_until.to_string(),
             granted_by: l.granted_by,
             granted_at: rfc3339(l.granted_at_ms),
         }

@@ -13,6 +13,7 @@ use lianrong_app::loan::{self as loans, NewRepayment};
 use lianrong_app::receivable::Side;
 use lianrong_app::{AppError, AppResult, Permission};
 use lianrong_domain::application::OfferState;
+use lianrong_domain::loan::LoanState;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::product::{ProductKind, display_percent, parse_percent_bp};
@@ -90,19 +91,12 @@ async fn names(state: &AppState, ctx: &Ctx, id: &str) -> String {
 
 async fn offer_view(state: &AppState, ctx: &Ctx, o: &lianrong_app::application::OfferRow) -> OfferView {
     let lang = ctx.lang_en();
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&o.findings).unwrap_or_default();
     OfferView {
         id: o.id.clone(),
         bank: names(state, ctx, &o.bank_org_id).await,
         state_code: o.state.code(),
         state: o.state.label(lang),
-        findings: findings
-            .iter()
-            .map(|f| {
-                let text = f[if lang { "en" } else { "zh" }].as_str().unwrap_or_default().to_string();
-                (f["blocking"].as_bool().unwrap_or(false), text)
-            })
-            .collect(),
+        findings: o.findings.iter().map(|f| (f.blocking, if lang { f.en.clone() } else { f.zh.clone() })).collect(),
         approved: o.approved_amount_fen.map(yuan).unwrap_or_default(),
         rate: o.rate_bp.map(display_percent).unwrap_or_default(),
         reason: o.reason.clone().unwrap_or_default(),
@@ -416,9 +410,9 @@ fn loan_row(ctx: &Ctx, l: &loans::LoanView) -> LoanRowView {
         outstanding: yuan(l.principal_outstanding_fen),
         interest_due: yuan(l.interest_due_fen),
         rate: display_percent(l.loan.rate_bp),
-        maturity: l.loan.maturity_date.clone(),
+        maturity: l.loan.maturity_date.to_string(),
         overdue_days: l.overdue_days,
-        state: if l.loan.state == "repaid" {
+        state: if l.loan.state == LoanState::Repaid {
             ctx.ui("").t("已结清", "Repaid")
         } else {
             ctx.ui("").t("未结清", "Outstanding")
@@ -503,7 +497,7 @@ async fn loan_page(
         fee: yuan(l.loan.fee_fen),
         upfront: yuan(l.loan.upfront_interest_fen),
         advance: yuan(l.loan.advance_fen),
-        value_date: l.loan.value_date.clone(),
+        value_date: l.loan.value_date.to_string(),
         leaf: l.loan.leaf_index.map(|x| x.to_string()).unwrap_or_default(),
         registration: l.loan.registration_id.clone().unwrap_or_default(),
         commitment_id: l.loan.commitment_id.clone().unwrap_or_default(),
@@ -511,7 +505,7 @@ async fn loan_page(
             .repayments
             .iter()
             .map(|r| RepaymentView {
-                paid_on: r.paid_on.clone(),
+                paid_on: r.paid_on.to_string(),
                 amount: yuan(r.amount_fen),
                 interest: yuan(r.interest_fen),
                 principal: yuan(r.principal_fen),
@@ -521,7 +515,7 @@ async fn loan_page(
             .collect(),
         can_repay: ctx.allows(Permission::DecideFinancing)
             && l.loan.bank_org_id == ctx.actor().org_id
-            && l.loan.state == "outstanding"
+            && l.loan.state == LoanState::Outstanding
             && l.loan.commitment_id.is_none(),
         today: state.app.today().to_string(),
         form,

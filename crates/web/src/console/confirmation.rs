@@ -219,7 +219,7 @@ fn confirmation_row(c: &ConfirmationRecord, lang_en: bool) -> ConfirmationRow {
         invoice_id: c.invoice_id.clone(),
         invoice_no: c.invoice_no.clone(),
         amount: Money::from_fen(c.amount_fen).display_yuan(),
-        due_date: c.due_date.clone().unwrap_or_else(|| "—".into()),
+        due_date: c.due_date.map_or_else(|| "—".into(), |d| d.to_string()),
         status_code: c.status.code(),
         status: c.status.label(lang_en),
         requested: lianrong_app::display_time(c.requested_at_ms),

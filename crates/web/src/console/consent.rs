@@ -42,7 +42,7 @@ fn line(c: &Consent, actor_org: &str, lang: bool) -> ConsentLine {
             "、"
         }),
         purpose: c.row.purpose.clone(),
-        valid_until: c.row.valid_until.clone(),
+        valid_until: c.row.valid_until.to_string(),
         state: c.state.label(lang),
         state_code: c.state.code(),
         reads: c.reads,

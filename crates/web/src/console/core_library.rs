@@ -41,7 +41,7 @@ pub(super) fn entry_row(e: &EntryRecord, clusters: &HashMap<String, String>, lan
         cluster: cluster_view::name_of(clusters, &e.cluster_id),
         status: e.status.label(lang_en),
         status_code: e.status.code(),
-        admission_date: e.admission_date.clone().unwrap_or_else(|| "—".to_string()),
+        admission_date: e.admission_date.map_or_else(|| "—".to_string(), |d| d.to_string()),
         applied: lianrong_app::display_time(e.applied_at_ms),
         updated: lianrong_app::display_time(e.updated_at_ms),
         reason: e.reason.clone(),
