@@ -69,7 +69,7 @@ pub async fn create(app: &App, actor: &Actor, name: &str, scopes: &[String]) -> 
 
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<ApiKeyRecord>> {
     policy::require(actor, Permission::ManageApiKeys)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list_in_org(&mut conn, &actor.org_id, page).await?)
 }
 

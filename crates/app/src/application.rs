@@ -189,7 +189,7 @@ async fn check_claims_of_subject(app: &App, subject: Subject, new: &NewApplicati
         Subject::Receivables => {}
         Subject::CommitmentPart => {
             let (cid, part) = (new.commitment_id.as_deref().unwrap_or(""), new.part_id.as_deref().unwrap_or(""));
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let mut conn = app.db.acquire().await?;
             let basis = crate::commitment::trade_basis_of_part(&mut conn, cid, part).await?;
             if let Some(n) = new.invoice_ids.iter().position(|i| !basis.contains(i)) {
                 return Err(invoice_not_of_subject(n));
@@ -377,7 +377,7 @@ fn already_applied() -> AppError {
 
 /// The applicant's chain and tier (its first membership as a supplier), for the product's rules.
 async fn membership(app: &App, org_id: &str) -> AppResult<(Option<String>, Option<i64>)> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let m = lianrong_store::chain::memberships(&mut conn, &ChainScope::All, org_id).await?;
     let first = m.into_iter().find(|m| m.role == lianrong_domain::chain::MemberRole::Supplier);
     Ok(first.map_or((None, None), |m| (Some(m.chain.id), m.tier)))
@@ -401,7 +401,7 @@ async fn receivable_facts(app: &App, actor: &Actor, invoice_ids: &[String]) -> A
         term_days_max: None,
     };
     let me = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         lianrong_store::org::get(&mut conn, &actor.org_id).await?
     };
     for (n, id) in invoice_ids.iter().enumerate() {
@@ -432,7 +432,7 @@ async fn receivable_facts(app: &App, actor: &Actor, invoice_ids: &[String]) -> A
             )
             .with_reference(reference));
         }
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         if let Some((_, commitment)) =
             lianrong_store::commitment::backing_of(&mut conn, std::slice::from_ref(id)).await?.into_iter().next()
         {
@@ -471,7 +471,7 @@ async fn order_facts(app: &App, actor: &Actor, order_id: Option<&str>) -> AppRes
         .map_err(|e| AppError { field: Some("order_id".into()), ..e })?
         .row;
     let me = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         lianrong_store::org::get(&mut conn, &actor.org_id).await?
     };
     if order.record_type != "order" || order.seller_uscc != me.uscc {
@@ -483,7 +483,7 @@ async fn order_facts(app: &App, actor: &Actor, order_id: Option<&str>) -> AppRes
         ));
     }
     {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         if store::claimant(&mut conn, order_id).await?.is_some() {
             return Err(already_applied());
         }
@@ -550,7 +550,7 @@ async fn view_of(conn: &mut Conn, actor: &Actor, row: ApplicationRow) -> AppResu
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<ApplicationView> {
     policy::require(actor, Permission::ReadApplications)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let row = store::get_scoped(&mut conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -560,7 +560,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<ApplicationVie
 
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<ApplicationView>> {
     policy::require(actor, Permission::ReadApplications)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let rows = store::list(&mut conn, &scope(actor), page).await?;
     let mut items = Vec::with_capacity(rows.items.len());
     for r in rows.items {
@@ -774,7 +774,7 @@ pub async fn service_time(app: &App, actor: &Actor) -> AppResult<Vec<ServiceTime
             "服务时效仅向银行和运营机构开放",
         ));
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let rows = store::service_times(&mut conn, bank).await?;
     let mut out: Vec<ServiceTime> = Vec::new();
     let mut by_bank: std::collections::BTreeMap<String, Vec<i64>> = Default::default();

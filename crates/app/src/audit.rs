@@ -38,7 +38,7 @@ pub(crate) fn record(
 pub(crate) async fn refused(app: &App, actor: &Actor, action: &str, object_type: &str, object_id: &str, detail: &str) {
     let rec = record(actor, action, object_type, object_id, "refused", detail);
     let result = async {
-        let mut conn = app.db.pool.acquire().await?;
+        let mut conn = app.db.acquire().await?;
         store::insert(&mut conn, &rec).await
     }
     .await;
@@ -114,6 +114,6 @@ pub(crate) async fn ok_in(
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<AuditRecord>> {
     policy::require(actor, Permission::ReadAudit)?;
     let org = if actor.sees_everything() { None } else { Some(actor.org_id.as_str()) };
-    let mut conn = app.db.pool.acquire().await.map_err(lianrong_store::StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, org, page).await?)
 }

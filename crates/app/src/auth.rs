@@ -8,9 +8,7 @@ use lianrong_domain::limits::{
     LOGIN_FAILURE_WINDOW_MS, LOGIN_FAILURES_MAX, LOGIN_LOCK_MS, SESSION_IDLE_MS, SESSION_LIFETIME_MS,
 };
 use lianrong_store::session::SessionRecord;
-use lianrong_store::{
-    StoreError, api_key as key_store, org as org_store, session as session_store, user as user_store,
-};
+use lianrong_store::{api_key as key_store, org as org_store, session as session_store, user as user_store};
 use subtle::ConstantTimeEq;
 
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -81,7 +79,7 @@ pub async fn login(app: &App, login: &str, password: &str) -> AppResult<NewSessi
     if login.is_empty() || login.len() > 200 || password.len() > 1024 {
         return Err(invalid_credentials());
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let Some(user) = user_store::find_by_login(&mut conn, &login).await? else {
         verify_password(password, dummy_hash().await).await;
         return Err(invalid_credentials());
@@ -160,7 +158,7 @@ pub async fn resolve_session(app: &App, token: &str) -> AppResult<(Actor, String
         return Err(session_expired());
     }
     let hash = sm3_hex(token.as_bytes());
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let Some(s) = session_store::find(&mut conn, &hash).await? else {
         return Err(session_expired());
     };
@@ -182,7 +180,7 @@ pub async fn resolve_session(app: &App, token: &str) -> AppResult<(Actor, String
 }
 
 pub async fn logout(app: &App, token: &str) -> AppResult<()> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     session_store::delete(&mut conn, &sm3_hex(token.as_bytes())).await?;
     Ok(())
 }
@@ -212,7 +210,7 @@ pub async fn resolve_api_key(app: &App, presented: &str) -> AppResult<Actor> {
     let Some((prefix, secret)) = split_key(presented.trim()) else {
         return Err(invalid_key());
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let Some(key) = key_store::find_by_prefix(&mut conn, prefix).await? else {
         return Err(invalid_key());
     };

@@ -57,13 +57,13 @@ pub async fn create(app: &App, actor: &Actor, name: &str, cluster_id: &str, pilo
 
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<ChainRecord>> {
     policy::require(actor, Permission::ReadChains)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &policy::chain_scope(actor), page).await?)
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<ChainRecord> {
     policy::require(actor, Permission::ReadChains)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::get(&mut conn, &policy::chain_scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => chain_not_found(),
         other => other.into(),
@@ -93,7 +93,7 @@ pub async fn members(
     page: PageRequest,
 ) -> AppResult<Page<MemberRecord>> {
     get(app, actor, chain_id).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list_members(&mut conn, chain_id, role, page).await?)
 }
 
@@ -186,6 +186,6 @@ pub async fn remove_member(app: &App, actor: &Actor, chain_id: &str, org_id: &st
 /// The chains `org_id` belongs to, with its declared role and tier, limited to chains the actor sees.
 pub async fn memberships(app: &App, actor: &Actor, org_id: &str) -> AppResult<Vec<MembershipRecord>> {
     policy::require(actor, Permission::ReadChains)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::memberships(&mut conn, &policy::chain_scope(actor), org_id).await?)
 }

@@ -23,7 +23,7 @@ pub(crate) async fn seed_if_empty(app: &App) -> AppResult<usize> {
 
 /// Every authenticated caller may read the cluster list: it is public programme data.
 pub async fn list(app: &App, _actor: &Actor) -> AppResult<Vec<ClusterRecord>> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn).await?)
 }
 

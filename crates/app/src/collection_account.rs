@@ -244,7 +244,7 @@ async fn state(conn: &mut Conn, ctx: Context, revealed: Option<String>) -> AppRe
 /// The receivable's account, masked; `reveal` (the creditor only, audited) adds the full number.
 pub async fn get(app: &App, actor: &Actor, invoice_id: &str, reveal: bool) -> AppResult<AccountState> {
     crate::policy::require(actor, Permission::ReadTrade)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let ctx = context(&mut conn, actor, invoice_id).await?;
     let mut revealed = None;
     if reveal {
@@ -385,7 +385,7 @@ fn change_not_found(e: StoreError) -> AppError {
 /// A receivable's change requests, newest first, for any of its parties.
 pub async fn list_changes(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Vec<Change>> {
     crate::policy::require(actor, Permission::ReadTrade)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let ctx = context(&mut conn, actor, invoice_id).await?;
     let rows = store::list_changes(&mut conn, invoice_id).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -495,7 +495,7 @@ pub async fn propose(
     if let Some(invoice) = applied {
         reverify(app, &invoice).await;
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let ctx = context(&mut conn, actor, invoice_id).await?;
     load_change(&mut conn, &ctx, &change_id).await
 }
@@ -647,7 +647,7 @@ pub async fn consent(app: &App, actor: &Actor, invoice_id: &str, change_id: &str
     if let Some(invoice) = applied {
         reverify(app, &invoice).await;
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let ctx = context(&mut conn, actor, invoice_id).await?;
     load_change(&mut conn, &ctx, change_id).await
 }
@@ -741,7 +741,7 @@ async fn close(
         let detail = format!("change {change_id} {}", to.code());
         audit_store::insert(&mut tx, &audit::record(actor, action, OBJECT, invoice_id, "ok", &detail)).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        load_change(&mut *app.db.pool.acquire().await.map_err(StoreError::from)?, &ctx, change_id).await
+        load_change(&mut *app.db.acquire().await?, &ctx, change_id).await
     })
     .await
 }

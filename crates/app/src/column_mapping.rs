@@ -31,7 +31,7 @@ pub struct MappingChange {
 pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<MappingRow>> {
     audit::run(app, actor, Permission::SubmitTrade, "column_mapping.list", "organisation", &actor.org_id, async {
         crate::policy::guard_trade_sharer(actor)?;
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         Ok(store::list(&mut conn, &actor.org_id).await?)
     })
     .await
@@ -40,7 +40,7 @@ pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<MappingRow>> {
 /// An organisation's meanings as the pipeline applies them. A stored header that no longer makes a key
 /// (it cannot: keys are checked when written) is skipped rather than stopping the organisation's files.
 pub(crate) async fn mapping_of(app: &App, org_id: &str) -> AppResult<ColumnMapping> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let mut mapping = ColumnMapping::new();
     for row in store::list(&mut conn, org_id).await? {
         if let Err(e) = mapping.insert(&row.header, row.meaning) {

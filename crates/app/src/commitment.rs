@@ -283,14 +283,14 @@ async fn names_of(conn: &mut Conn, ids: BTreeSet<String>) -> AppResult<BTreeMap<
 /// issues to, or the supplier a holder pays. `None` when the seller is not on the platform.
 pub async fn seller_of(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Option<(String, String)>> {
     let r = crate::receivable::get(app, actor, invoice_id).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(lianrong_store::org::find_by_uscc(&mut conn, &r.verdict.seller_uscc).await?.map(|o| (o.id, o.name)))
 }
 
 /// Which of `invoice_ids` (the caller's payables) already back a commitment, so that a form offers
 /// only the others.
 pub async fn backed_invoices(app: &App, invoice_ids: &[String]) -> AppResult<BTreeSet<String>> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::backing_of(&mut conn, invoice_ids).await?.into_iter().map(|(i, _)| i).collect())
 }
 
@@ -298,7 +298,7 @@ pub async fn backed_invoices(app: &App, invoice_ids: &[String]) -> AppResult<BTr
 /// to both).
 pub async fn holdings_named(app: &App, actor: &Actor) -> AppResult<Vec<(Holding, String)>> {
     let held = holdings(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let names = names_of(&mut conn, held.iter().map(|h| h.commitment.issuer_org_id.clone()).collect()).await?;
     Ok(held
         .into_iter()
@@ -316,13 +316,13 @@ pub async fn row_names(app: &App, rows: &[CommitmentRow]) -> AppResult<BTreeMap<
         .iter()
         .flat_map(|c| [c.issuer_org_id.clone(), c.first_holder_org_id.clone(), c.bank_org_id.clone()])
         .collect();
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     names_of(&mut conn, ids).await
 }
 
 pub async fn pending_discounts_named(app: &App, actor: &Actor) -> AppResult<Vec<(TransferRow, String)>> {
     let pending = pending_discounts(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let names = names_of(&mut conn, pending.iter().map(|t| t.actor_org_id.clone()).collect()).await?;
     Ok(pending
         .into_iter()
@@ -335,7 +335,7 @@ pub async fn pending_discounts_named(app: &App, actor: &Actor) -> AppResult<Vec<
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<CommitmentView> {
     policy::require(actor, Permission::ReadCommitments)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let c = store::get_scoped(&mut conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -360,14 +360,14 @@ pub fn parse_role(role: Option<&str>) -> AppResult<Role> {
 
 pub async fn list(app: &App, actor: &Actor, role: Role, page: PageRequest) -> AppResult<Page<CommitmentRow>> {
     policy::require(actor, Permission::ReadCommitments)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &scope(actor), role, page).await?)
 }
 
 /// What the caller holds now, across commitments.
 pub async fn holdings(app: &App, actor: &Actor) -> AppResult<Vec<Holding>> {
     policy::require(actor, Permission::ReadCommitments)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::holdings(&mut conn, &actor.org_id, HOLDINGS_MAX).await?)
 }
 
@@ -393,7 +393,7 @@ pub async fn lineage(app: &App, actor: &Actor, id: &str, part_id: &str) -> AppRe
 /// Discounts waiting for the caller's bank to post or void.
 pub async fn pending_discounts(app: &App, actor: &Actor) -> AppResult<Vec<TransferRow>> {
     policy::require(actor, Permission::ReadCommitments)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::pending_for_bank(&mut conn, &actor.org_id, HOLDINGS_MAX).await?)
 }
 
@@ -502,7 +502,7 @@ async fn issue_parties(
     actor: &Actor,
     holder_org_id: &str,
 ) -> AppResult<(lianrong_store::org::OrgRecord, lianrong_store::org::OrgRecord)> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let issuer = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
     match lianrong_store::org::get(&mut conn, holder_org_id).await {
         Ok(h) if h.id != issuer.id && h.kind == OrgKind::Supplier => Ok((issuer, h)),
@@ -631,7 +631,7 @@ async fn write_issue(
 async fn backing_conflict(app: &App, invoice_ids: &[String], e: StoreError) -> AppError {
     let StoreError::Conflict { .. } = e else { return e.into() };
     let used = async {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         store::backing_of(&mut conn, invoice_ids).await
     }
     .await;

@@ -124,7 +124,7 @@ pub async fn signing_key(app: &App, actor: &Actor) -> AppResult<SigningKeyInfo> 
             "只有企业和银行需要确权签名密钥",
         ));
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     info(&ensure_key(app, &mut conn, &actor.org_id, &actor.trail_name()).await?)
 }
 
@@ -482,7 +482,7 @@ async fn request_checked(
             Ok(()) => made.push(c),
             Err(StoreError::Conflict { .. }) => {
                 drop(tx);
-                let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+                let mut conn = app.db.acquire().await?;
                 let asked = store::for_invoices(&mut conn, std::slice::from_ref(id)).await?;
                 return Err(already(&field, asked.iter().find(|c| c.status == ConfirmationStatus::Confirmed)));
             }
@@ -578,7 +578,7 @@ pub fn statement_of(c: &ConfirmationRecord, debtor_uscc: &str, creditor_uscc: &s
 /// The bytes an organisation holding its own key signs (SM2, user id 1234567812345678) for a decision.
 pub async fn statement(app: &App, actor: &Actor, id: &str, decision: Decision) -> AppResult<String> {
     policy::require(actor, Permission::DecideConfirmation)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let c = store::get(&mut conn, &party(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -759,7 +759,7 @@ pub async fn confirm_payables(app: &App, actor: &Actor, inputs: &[PayableInput])
 pub async fn payable_statement(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<String> {
     policy::require(actor, Permission::DecideConfirmation)?;
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let me = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
     let asked = check_receivable(&mut conn, &me.uscc, &scope, "invoice_id", invoice_id, Acting::Debtor).await?;
     let c = payable_row(asked, "", "", 0);
@@ -906,7 +906,7 @@ pub fn verify_recorded(c: &ConfirmationRecord) -> AppResult<()> {
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<ConfirmationRecord> {
     policy::require(actor, Permission::ReadTrade)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::get(&mut conn, &party(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -935,7 +935,7 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<ConfirmationRecord>> {
     policy::require(actor, Permission::ReadTrade)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &party(actor), role, filter, page).await?)
 }
 
@@ -959,7 +959,7 @@ pub async fn time_to_confirm(app: &App, actor: &Actor, debtor_org_id: Option<&st
     } else {
         Some(actor.org_id.clone())
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let waits = store::decided_waits(&mut conn, debtor.as_deref()).await?;
     let (pending, oldest) = store::pending(&mut conn, debtor.as_deref()).await?;
     Ok(TimeToConfirm {
@@ -974,7 +974,7 @@ pub async fn time_to_confirm(app: &App, actor: &Actor, debtor_org_id: Option<&st
 pub async fn state_of(app: &App, actor: &Actor, record_id: &str) -> AppResult<Option<ConfirmationState>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     lianrong_store::trade::get(&mut conn, &scope, record_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Trade record", "贸易记录"),
         other => other.into(),

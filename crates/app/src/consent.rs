@@ -127,7 +127,7 @@ pub async fn grant(app: &App, actor: &Actor, new: &NewConsent) -> AppResult<Cons
     )
     .await;
     let row = result?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     view(&mut conn, row, app.today()).await
 }
 
@@ -211,7 +211,7 @@ pub async fn revoke(app: &App, actor: &Actor, id: &str) -> AppResult<Consent> {
         audit::run(app, actor, Permission::GrantConsent, "consent.revoke", OBJECT, id, revoke_checked(app, actor, id))
             .await;
     let row = result?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     view(&mut conn, row, app.today()).await
 }
 
@@ -249,7 +249,7 @@ async fn revoke_checked(app: &App, actor: &Actor, id: &str) -> AppResult<Consent
 /// One consent, for its owner and its bank (the operator and the regulator see all).
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<Consent> {
     policy::require(actor, Permission::ReadConsents)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let row = store::get(&mut conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -260,7 +260,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<Consent> {
 /// The consents the caller gave (an owner) or was given (a bank).
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<Consent>> {
     policy::require(actor, Permission::ReadConsents)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let Page { items, page, page_size, total } = store::list(&mut conn, &scope(actor), page).await?;
     let today = app.today();
     let mut out = Vec::with_capacity(items.len());
@@ -273,7 +273,7 @@ pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page
 /// The reads a bank made through a consent: the owner's view of who read what when.
 pub async fn reads(app: &App, actor: &Actor, id: &str, page: PageRequest) -> AppResult<Page<ReadRow>> {
     let consent = get(app, actor, id).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::reads(&mut conn, &consent.row.id, page).await?)
 }
 
@@ -500,7 +500,7 @@ pub async fn reference_score(app: &App, actor: &Actor, id: &str) -> AppResult<()
     let action = format!("consent.read.{}", category.code());
     audit::guard(app, actor, Permission::UseConsent, &action, OBJECT, id).await?;
     let result = async {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         let consent = store::get_for_bank(&mut conn, id, &actor.org_id).await.map_err(|e| match e {
             StoreError::NotFound => not_found(),
             other => other.into(),

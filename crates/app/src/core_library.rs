@@ -97,13 +97,13 @@ pub async fn apply(app: &App, actor: &Actor, org_id: &str, cluster_id: &str, rea
 
 pub async fn list(app: &App, actor: &Actor, filter: EntryFilter, page: PageRequest) -> AppResult<Page<EntryRecord>> {
     policy::require(actor, Permission::ReadLibrary)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &policy::library_scope(actor), &filter, page).await?)
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<EntryRecord> {
     policy::require(actor, Permission::ReadLibrary)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::get(&mut conn, &policy::library_scope(actor), id, false).await.map_err(|e| match e {
         StoreError::NotFound => entry_not_found(),
         other => other.into(),
@@ -112,7 +112,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<EntryRecord> {
 
 pub async fn history(app: &App, actor: &Actor, id: &str, page: PageRequest) -> AppResult<Page<EventRecord>> {
     get(app, actor, id).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::history(&mut conn, id, page).await?)
 }
 

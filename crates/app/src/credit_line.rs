@@ -126,7 +126,7 @@ async fn grant_checked(app: &App, actor: &Actor, new: &NewLine) -> AppResult<Lin
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<LineRow> {
     policy::require(actor, Permission::ReadCreditLines)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::get(&mut conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -135,7 +135,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<LineRow> {
 
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<LineRow>> {
     policy::require(actor, Permission::ReadCreditLines)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &scope(actor), page).await?)
 }
 

@@ -313,7 +313,7 @@ pub async fn publish_spooled(app: &App, spool: &mut Spool) -> AppResult<usize> {
 
 /// Rewrites from the database every partition whose file is behind; answers how many were published.
 pub async fn publish_stale(app: &App) -> AppResult<usize> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let stale = store::stale_partitions(&mut conn, PARTITIONS_PER_RUN_MAX).await?;
     drop(conn);
     let mut published = 0;

@@ -247,7 +247,7 @@ async fn write_judged(
 
 /// Verifies every pair in the lake (the operator's full re-run, and the benchmark).
 pub async fn verify_all(app: &App) -> AppResult<u64> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let pairs = store::pairs(&mut conn).await?;
     drop(conn);
     verify_pairs(app, &pairs).await
@@ -257,7 +257,7 @@ pub async fn verify_all(app: &App) -> AppResult<u64> {
 pub async fn get(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<VerificationRow> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::get(&mut conn, &scope, invoice_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Verification", "核验结果"),
         other => other.into(),
@@ -275,7 +275,7 @@ pub async fn list(
         lianrong_domain::four_flow::VerificationStatus::parse(s)?;
     }
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &scope, status, page).await?)
 }
 

@@ -12,13 +12,13 @@ pub use lianrong_store::idempotency::StoredResponse;
 
 /// The answer stored for `key` under `scope`, if any.
 pub async fn find(app: &App, scope: &str, key: &str) -> lianrong_store::Result<Option<StoredResponse>> {
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     store::find(&mut conn, scope, key).await
 }
 
 /// Stores the answer for `key` under `scope`. A concurrent request with the same key may have stored
 /// its answer first; the later insert is then refused with a conflict.
 pub async fn save(app: &App, scope: &str, key: &str, stored: &StoredResponse) -> lianrong_store::Result<()> {
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     store::insert(&mut conn, scope, key, stored, now_ms()).await
 }

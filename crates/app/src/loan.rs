@@ -87,7 +87,7 @@ fn visible(actor: &Actor, loan: &LoanRow) -> bool {
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<LoanView> {
     policy::require(actor, Permission::ReadApplications)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let loan = store::get(&mut conn, id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -101,7 +101,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<LoanView> {
 /// A bank's portfolio, a borrower's loans, or (operator, regulator) every loan.
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<LoanView>> {
     policy::require(actor, Permission::ReadApplications)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let org = if actor.sees_everything() || actor.system { None } else { Some(actor.org_id.as_str()) };
     let rows = store::list(&mut conn, org, page).await?;
     let mut items = Vec::with_capacity(rows.items.len());
@@ -146,7 +146,7 @@ fn applicant_actor(org_id: &str) -> Actor {
 }
 
 async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_id: &str) -> AppResult<LoanView> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     // A retried disbursement is answered with the loan it made.
     if let Some(existing) = store::by_offer(&mut conn, offer_id).await?
         && existing.bank_org_id == actor.org_id
@@ -387,7 +387,7 @@ async fn repay_checked(app: &App, actor: &Actor, loan_id: &str, r: &NewRepayment
             "金额须为正数",
         ));
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let loan = store::get(&mut conn, loan_id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
@@ -574,7 +574,7 @@ pub async fn figures_by_chain_tier(app: &App, actor: &Actor) -> AppResult<Vec<Lo
             "跨银行的融资统计仅向运营机构和监管部门开放",
         ));
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let rows = store::figures_by_chain_tier(&mut conn, &app.today().to_string()).await?;
     Ok(rows
         .into_iter()

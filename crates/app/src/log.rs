@@ -395,13 +395,13 @@ async fn latest_head(conn: &mut Conn) -> AppResult<SignedTreeHead> {
 
 /// The latest signed tree head. Readable by any authenticated caller.
 pub async fn tree_head(app: &App, _actor: &Actor) -> AppResult<SignedTreeHead> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     latest_head(&mut conn).await
 }
 
 /// The platform's public key (published so that anyone can check tree heads offline).
 pub async fn public_key(app: &App, _actor: &Actor) -> AppResult<PublicKey> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(platform_key(&mut conn).await?.public)
 }
 
@@ -451,7 +451,7 @@ fn size_beyond_log(field: &str, asked: u64, size: u64) -> AppError {
 /// A leaf and its inclusion proof against `tree_size` (default: the latest signed head's size). Only
 /// the leaf's parties, the operator and the regulator see it; anyone else gets `not_found`.
 pub async fn entry(app: &App, actor: &Actor, leaf_index: u64, tree_size: Option<u64>) -> AppResult<EntryProof> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let leaf = store::get_leaf(&mut conn, &policy::log_scope(actor), leaf_index).await.map_err(|e| match e {
         StoreError::NotFound => leaf_not_found(),
         other => other.into(),
@@ -480,7 +480,7 @@ pub async fn entry(app: &App, actor: &Actor, leaf_index: u64, tree_size: Option<
 /// The consistency proof that the tree of `first` leaves is a prefix of the tree of `second`.
 /// Readable by any authenticated caller: it holds only hashes of subtrees.
 pub async fn consistency(app: &App, _actor: &Actor, first: u64, second: u64) -> AppResult<ConsistencyProof> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let state = store::state(&mut conn, false).await?;
     if second > state.tree_size {
         return Err(size_beyond_log("second", second, state.tree_size));
@@ -501,7 +501,7 @@ pub async fn consistency(app: &App, _actor: &Actor, first: u64, second: u64) -> 
 /// Leaves the caller may see, newest first: every leaf for the operator and the regulator, the
 /// organisation's own leaves for everyone else.
 pub async fn list(app: &App, actor: &Actor, filter: LeafFilter, page: PageRequest) -> AppResult<Page<LeafRecord>> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list_leaves(&mut conn, &policy::log_scope(actor), &filter, page).await?)
 }
 

@@ -52,7 +52,7 @@ async fn target(app: &App, actor: &Actor, org_id: Option<&str>, p: Permission, a
         audit::refused(app, actor, action, "mailbox", &wanted, "another organisation's mailbox").await;
         return Err(mailbox_not_found());
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let org = match org_store::get(&mut conn, &wanted).await {
         Ok(org) => org,
         // The operator's staff know enterprises by credit code better than by record id.
@@ -76,7 +76,7 @@ async fn target(app: &App, actor: &Actor, org_id: Option<&str>, p: Permission, a
 /// The designated address of an organisation, at `mail_domain`.
 pub async fn get(app: &App, actor: &Actor, org_id: Option<&str>, mail_domain: &str) -> AppResult<Mailbox> {
     let org = target(app, actor, org_id, Permission::ReadMailbox, "mailbox.read").await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let senders = store::count_senders(&mut conn, &org.id).await?;
     Ok(Mailbox {
         address: domain::designated_address(&org.uscc, mail_domain),
@@ -94,7 +94,7 @@ pub async fn list_senders(
     page: PageRequest,
 ) -> AppResult<Page<SenderRecord>> {
     let org = target(app, actor, org_id, Permission::ReadMailbox, "mailbox.senders.read").await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list_senders(&mut conn, &org.id, page).await?)
 }
 
@@ -150,7 +150,7 @@ pub async fn list_receipts(
     page: PageRequest,
 ) -> AppResult<Page<ReceiptRecord>> {
     let org = target(app, actor, org_id, Permission::ReadMailbox, "mailbox.receipts.read").await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list_receipts(&mut conn, &org.id, page).await?)
 }
 
@@ -180,7 +180,7 @@ pub async fn resolve_recipient(app: &App, rcpt: &str, mail_domain: &str) -> AppR
     };
     let address = MailAddress::parse(rcpt).map_err(|_| unknown())?;
     let uscc = domain::uscc_of_designated(&address, mail_domain).ok_or_else(unknown)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     match org_store::find_by_uscc(&mut conn, &uscc).await? {
         Some(org) if matches!(org.kind, OrgKind::Core | OrgKind::Supplier) => {
             Ok(Recipient { org_id: org.id, org_name: org.name, org_kind: org.kind, address })
@@ -319,7 +319,7 @@ async fn registered_sender(app: &App, to: &Recipient, mail: &IncomingMail) -> Ap
             "邮件没有有效的 From 头，无法核对发件人".into(),
         );
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     for address in [&envelope, &header] {
         if !store::sender_registered(&mut conn, &to.org_id, address.as_str()).await? {
             return refuse(
@@ -441,7 +441,7 @@ async fn record(
 
 /// Notes that the receipt was mailed to its sender.
 pub async fn mark_mailed(app: &App, receipt_id: &str) -> AppResult<()> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::mark_receipt_mailed(&mut conn, receipt_id).await?)
 }
 

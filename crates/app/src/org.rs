@@ -101,7 +101,7 @@ pub async fn create(app: &App, actor: &Actor, input: NewOrg) -> AppResult<OrgRec
 /// One organisation's directory entry, if the actor may see it; otherwise `not_found`.
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<OrgRecord> {
     policy::require(actor, Permission::ReadDirectory)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     if !store::visible(&mut conn, &policy::org_scope(actor), id).await? {
         return Err(AppError::not_found("Organisation", "机构"));
     }
@@ -114,7 +114,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<OrgRecord> {
 pub async fn list(app: &App, actor: &Actor, filter: OrgFilter, page: PageRequest) -> AppResult<Page<OrgRecord>> {
     policy::require(actor, Permission::ReadDirectory)?;
     let filter = OrgFilter { query: text::optional("q", filter.query.as_deref(), 100)?, ..filter };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &policy::org_scope(actor), &filter, page).await?)
 }
 
@@ -156,6 +156,6 @@ pub async fn list_uscc_exceptions(app: &App, actor: &Actor, page: PageRequest) -
     if !(actor.sees_everything() || actor.system) {
         policy::require(actor, Permission::ManageUsccExceptions)?;
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list_exceptions(&mut conn, page).await?)
 }

@@ -41,7 +41,7 @@ pub async fn for_core(app: &App, actor: &Actor, core_org_id: &str) -> AppResult<
         crate::audit::refused(app, actor, "penetration.read", "organisation", core_org_id, "not its own chain").await;
         return Err(AppError::not_found("Organisation", "机构"));
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let core = lianrong_store::org::get(&mut conn, core_org_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Organisation", "机构"),
         other => other.into(),

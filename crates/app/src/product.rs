@@ -350,7 +350,7 @@ async fn act_checked(app: &App, actor: &Actor, id: &str, action: ProductAction) 
 
 /// The reader's view of a product's chains.
 async fn view(app: &App, actor: &Actor, row: ProductRow) -> AppResult<Product> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let mut names = HashMap::new();
     view_in(&mut conn, actor, row, &mut names).await
 }
@@ -390,7 +390,7 @@ async fn view_in(
 /// One product: published ones for everyone, drafts for their bank.
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<Product> {
     policy::require(actor, Permission::ReadProducts)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let row = store::get(&mut conn, &scope(actor), id).await.map_err(map_missing)?;
     let mut names = HashMap::new();
     view_in(&mut conn, actor, row, &mut names).await
@@ -416,7 +416,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CatalogueQuery, page: PageReques
         Some(s) => ProductState::parse(&s)?,
         None => ProductState::Published,
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let chain_id = blank(&q.chain_id);
     if let Some(c) = &chain_id {
         lianrong_store::chain::get(&mut conn, &policy::chain_scope(actor), c).await.map_err(|e| match e {
@@ -439,7 +439,7 @@ pub async fn list(app: &App, actor: &Actor, q: &CatalogueQuery, page: PageReques
 /// The caller's bank's own drafts (for its staff's page).
 pub async fn own_drafts(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<Product>> {
     policy::require(actor, Permission::ManageProducts)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let filter = ProductFilter {
         bank_org_id: Some(actor.org_id.clone()),
         state: Some(ProductState::Draft),
@@ -457,7 +457,7 @@ pub async fn own_drafts(app: &App, actor: &Actor, page: PageRequest) -> AppResul
 /// The chains a bank may name on a product: those it sees (as a partner bank, or all for the platform).
 pub async fn chains_to_name(app: &App, actor: &Actor) -> AppResult<Vec<(String, String)>> {
     policy::require(actor, Permission::ManageProducts)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let page = PageRequest::new(Some(1), Some(lianrong_domain::limits::PAGE_SIZE_MAX))?;
     let chains = lianrong_store::chain::list(&mut conn, &policy::chain_scope(actor), page).await?;
     Ok(chains.items.into_iter().map(|c| (c.id, c.name)).collect())

@@ -87,7 +87,7 @@ pub fn parse_side(side: Option<&str>) -> AppResult<Side> {
 pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> AppResult<Page<Receivable>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let Page { items, page, page_size, total } = store::receivables(&mut conn, &scope, side, page).await?;
     let items = enrich(&mut conn, items, app.today()).await?;
     Ok(Page { items, page, page_size, total })
@@ -112,7 +112,7 @@ pub(crate) async fn list_in(
 pub async fn get(app: &App, actor: &Actor, invoice_id: &str) -> AppResult<Receivable> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let v = store::get(&mut conn, &scope, invoice_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Receivable", "应收账款"),
         other => other.into(),
@@ -213,7 +213,7 @@ pub async fn totals(app: &App, actor: &Actor, side: Side) -> AppResult<Vec<Count
             ));
         }
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
     let today = app.today();
     let back = |days: i64| {

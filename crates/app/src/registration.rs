@@ -63,7 +63,7 @@ pub async fn scope(app: &App, actor: &Actor) -> AppResult<RegistrationScope> {
     if actor.system || actor.sees_everything() {
         return Ok(RegistrationScope::All);
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
     Ok(RegistrationScope::Party { org_id: actor.org_id.clone(), uscc })
 }
@@ -78,7 +78,7 @@ fn invoice_not_found() -> AppError {
 }
 
 async fn named(app: &App, row: RegistrationRow) -> AppResult<Registration> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let invoices = store::invoices(&mut conn, &row.id).await?;
     let creditor_name = lianrong_store::org::get(&mut conn, &row.creditor_org_id).await?.name;
     let debtor_name = lianrong_store::org::find_by_uscc(&mut conn, &row.debtor_uscc).await?.map(|o| o.name);
@@ -142,7 +142,7 @@ async fn check(app: &App, actor: &Actor, input: &NewRegistration) -> AppResult<C
         ));
     }
     let note = text::optional("note", input.note.as_deref(), NOTE_CHARS_MAX)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let me = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
     let mut facts = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -234,7 +234,7 @@ pub async fn register(app: &App, actor: &Actor, input: NewRegistration) -> AppRe
             Ok(row) => row,
             Err(Refusal::Claimed(keys)) => {
                 tx.rollback().await.map_err(StoreError::from)?;
-                let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+                let mut conn = app.db.acquire().await?;
                 let e = match store::claimant(&mut conn, &keys).await? {
                     Some(first) => already_registered(&first.reference),
                     // The first registration was released in between: the caller may simply try again.
@@ -448,7 +448,7 @@ pub async fn release(app: &App, actor: &Actor, id: &str, reason: &str) -> AppRes
     audit::run(app, actor, Permission::RegisterReceivable, ACTION, "registration", id, async {
         let scope = scope(app, actor).await?;
         let row = {
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let mut conn = app.db.acquire().await?;
             store::get_scoped(&mut conn, &scope, id).await
         };
         let row = row.map_err(|e| match e {
@@ -548,7 +548,7 @@ pub async fn set_certificate(app: &App, actor: &Actor, id: &str, certificate_no:
         }
         let scope = scope(app, actor).await?;
         let row = {
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let mut conn = app.db.acquire().await?;
             store::get_scoped(&mut conn, &scope, id).await
         };
         let row = match row {
@@ -576,7 +576,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<Registration> 
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
     let row = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         store::get_scoped(&mut conn, &scope, id).await.map_err(|e| match e {
             StoreError::NotFound => not_found(),
             other => other.into(),
@@ -594,7 +594,7 @@ pub async fn list(app: &App, actor: &Actor, status: Option<&str>, page: PageRequ
     };
     let scope = scope(app, actor).await?;
     let rows = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         store::list(&mut conn, &scope, status, page).await?
     };
     let mut items = Vec::with_capacity(rows.items.len());
@@ -609,7 +609,7 @@ pub async fn find_by_invoice(app: &App, actor: &Actor, invoice_id: &str) -> AppR
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
     let row = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         match store::find_by_invoice(&mut conn, invoice_id).await? {
             Some(r) => match store::get_scoped(&mut conn, &scope, &r.id).await {
                 Ok(r) => Some(r),
@@ -688,7 +688,7 @@ pub async fn export(app: &App, actor: &Actor, format: ExportFormat, file: Export
     loop {
         let page = PageRequest::new(Some(page_no), Some(lianrong_domain::limits::PAGE_SIZE_MAX))?;
         let rows = {
-            let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+            let mut conn = app.db.acquire().await?;
             store::list(&mut conn, &scope, RegistrationStatus::Active.code(), page).await?
         };
         let last = rows.items.len() < page.page_size as usize;
@@ -986,7 +986,7 @@ async fn match_rows(
     import: &Import,
     table: ReadTable,
 ) -> AppResult<(Vec<ExternalConfirmation>, Vec<ImportIssue>)> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let me = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
     let (operator, now, import_id) = (import.operator, import.at_ms, &import.id);
     let mut issues = Vec::new();
@@ -1092,7 +1092,7 @@ pub async fn external_confirmation(
 ) -> AppResult<Option<ExternalConfirmation>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     lianrong_store::four_flow::get(&mut conn, &scope, invoice_id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("The invoice", "发票"),
         other => other.into(),
@@ -1110,7 +1110,7 @@ pub async fn registrable(app: &App, actor: &Actor) -> AppResult<Vec<(InvoiceFact
     if !actor.submits_trade_data() {
         return Ok(Vec::new());
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
     Ok(store::registrable_invoices(&mut conn, &uscc, REGISTRABLE_SHOWN_MAX).await?)
 }
@@ -1119,7 +1119,7 @@ pub async fn registrable(app: &App, actor: &Actor) -> AppResult<Vec<(InvoiceFact
 /// them whatever its chains.
 pub async fn banks(app: &App, actor: &Actor) -> AppResult<Vec<lianrong_store::org::OrgRecord>> {
     policy::require(actor, Permission::ReadDirectory)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let filter = lianrong_store::org::OrgFilter { kind: Some(OrgKind::Bank), query: None };
     let page = PageRequest::new(Some(1), Some(lianrong_domain::limits::PAGE_SIZE_MAX))?;
     Ok(lianrong_store::org::list(&mut conn, &lianrong_store::org::OrgScope::All, &filter, page).await?.items)

@@ -313,7 +313,7 @@ const CHECK_AAD: &[u8] = b"secret_key_check.sealed:1";
 /// start it must open, else the server refuses to start (a wrong key would make every sealed field
 /// unreadable, and new values sealed under it would be unreadable under the right one).
 pub(crate) async fn check_key(db: &lianrong_store::Db, secret: &Secret) -> AppResult<()> {
-    let mut conn = db.pool.acquire().await.map_err(lianrong_store::StoreError::from)?;
+    let mut conn = db.acquire().await?;
     if let Some(stored) = lianrong_store::secret::key_check(&mut conn).await? {
         return match secret.open(&stored, CHECK_AAD) {
             Ok(text) if text.as_slice() == CHECK_PLAINTEXT => Ok(()),

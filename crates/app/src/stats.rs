@@ -2,9 +2,7 @@
 
 use lianrong_domain::core_library::LibraryStatus;
 use lianrong_domain::org::OrgKind;
-use lianrong_store::{
-    StoreError, chain as chain_store, core_library as library_store, org as org_store, user as user_store,
-};
+use lianrong_store::{chain as chain_store, core_library as library_store, org as org_store, user as user_store};
 
 use crate::App;
 use crate::error::AppResult;
@@ -38,7 +36,7 @@ pub async fn platform(app: &App, actor: &Actor) -> AppResult<Option<PlatformStat
     if !(actor.sees_everything() || actor.system) {
         return Ok(None);
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let (chains, pilot_chains) = chain_store::count(&mut conn).await?;
     Ok(Some(PlatformStats {
         orgs_by_kind: org_store::count_by_kind(&mut conn).await?,
@@ -58,6 +56,6 @@ pub async fn financing_by_chain_tier(app: &App, actor: &Actor) -> AppResult<Vec<
             "按产业链和层级的融资统计仅向运营机构和监管部门开放",
         ));
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(lianrong_store::commitment::figures_by_chain_tier(&mut conn).await?)
 }

@@ -20,7 +20,7 @@ pub(crate) async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
     if actor.system || actor.org_kind == OrgKind::Operator {
         return Ok(TradeScope::All);
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let org = lianrong_store::org::get(&mut conn, &actor.org_id).await?;
     Ok(TradeScope::Party { uscc: org.uscc })
 }
@@ -28,7 +28,7 @@ pub(crate) async fn scope(app: &App, actor: &Actor) -> AppResult<TradeScope> {
 /// The custodian's reads of other organisations' records leave a trace.
 async fn audit_custodian_read(app: &App, actor: &Actor, what: &str, id: &str) -> AppResult<()> {
     if actor.org_kind == OrgKind::Operator && !actor.system {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         audit::ok_in(&mut conn, actor, what, "trade_record", id, "custodian read").await?;
     }
     Ok(())
@@ -37,7 +37,7 @@ async fn audit_custodian_read(app: &App, actor: &Actor, what: &str, id: &str) ->
 pub async fn list(app: &App, actor: &Actor, filter: TradeFilter, page: PageRequest) -> AppResult<Page<TradeRow>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let out = store::list(&mut conn, &scope, &filter, page).await?;
     drop(conn);
     audit_custodian_read(app, actor, "trade.list", "").await?;
@@ -56,7 +56,7 @@ pub struct RecordDetail {
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<RecordDetail> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let row = store::get(&mut conn, &scope, id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Trade record", "贸易记录"),
         other => other.into(),
@@ -83,6 +83,6 @@ fn party_of_version(v: &VersionRow, uscc: &str) -> bool {
 pub async fn totals(app: &App, actor: &Actor) -> AppResult<Vec<(String, i64, i64)>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::totals(&mut conn, &scope).await?)
 }

@@ -82,7 +82,7 @@ async fn onboards(app: &App, actor: &Actor, org_id: &str) -> AppResult<bool> {
     if actor.org_kind != OrgKind::Operator || !actor.has_role(Role::OrgAdmin) || actor.scopes.is_some() {
         return Ok(false);
     }
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::count_for_org(&mut conn, org_id).await? == 0)
 }
 
@@ -117,7 +117,7 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
     let display_name = text::bounded("display_name", &input.display_name, USER_DISPLAY_NAME_CHARS_MAX)?;
     check_password(&input.password, &login)?;
     let org = {
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         org_store::get(&mut conn, &input.org_id).await.map_err(|_| AppError::not_found("Organisation", "机构"))?
     };
     let roles = parse_roles(&input.roles, org.kind)?;
@@ -157,12 +157,12 @@ pub async fn create(app: &App, actor: &Actor, input: NewUser) -> AppResult<UserR
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<UserRecord>> {
     policy::require(actor, Permission::ReadUsers)?;
     let all = actor.system || (actor.org_kind == OrgKind::Operator && policy::allows(actor, Permission::CreateOrg));
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, if all { None } else { Some(&actor.org_id) }, page).await?)
 }
 
 async fn get_managed(app: &App, actor: &Actor, id: &str, action: &str) -> AppResult<UserRecord> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
     if !manages_org(actor, &user.org_id) {
         audit::refused(app, actor, action, "user", id, "foreign organisation").await;
@@ -188,7 +188,7 @@ pub async fn suspend(app: &App, actor: &Actor, id: &str, reason: &str) -> AppRes
         return Err(e);
     }
     let reason = text::bounded("reason", reason, REASON_CHARS_MAX)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
     drop(conn);
     if !manages_org(actor, &user.org_id) && !actor.is_operator_manager() {
@@ -215,7 +215,7 @@ pub async fn suspend(app: &App, actor: &Actor, id: &str, reason: &str) -> AppRes
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<UserRecord> {
     policy::require(actor, Permission::ReadUsers)?;
     let all = sees_all_users(actor);
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let user = store::get(&mut conn, id).await.map_err(|_| AppError::not_found("User", "用户"))?;
     if !all && user.org_id != actor.org_id {
         return Err(AppError::not_found("User", "用户"));
@@ -227,7 +227,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<UserRecord> {
 pub async fn update(app: &App, actor: &Actor, id: &str, roles: Vec<String>, active: bool) -> AppResult<UserRecord> {
     audit::run(app, actor, Permission::ManageUsers, "user.update", "user", id, async {
         let user = get_managed(app, actor, id, "user.update").await?;
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         let org = org_store::get(&mut conn, &user.org_id).await?;
         let roles = parse_roles(&roles, org.kind)?;
         if actor.user_id.as_deref() == Some(id) && (!active || !roles.contains(&Role::OrgAdmin)) {
@@ -272,7 +272,7 @@ pub async fn reset_password(app: &App, actor: &Actor, id: &str, new_password: &s
 }
 
 pub async fn find_by_login(app: &App, login: &str) -> AppResult<Option<UserRecord>> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::find_by_login(&mut conn, &login.trim().to_lowercase()).await?)
 }
 

@@ -276,6 +276,11 @@ impl Db {
         })
     }
 
+    /// A pooled connection for reads outside a transaction: each statement sees the latest commit.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(self.pool.begin().await?)
     }

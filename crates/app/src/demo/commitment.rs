@@ -13,7 +13,6 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::role::Role;
-use lianrong_store::StoreError;
 use lianrong_store::chain::{self as chain_store, ChainScope};
 use lianrong_store::four_flow::Side;
 
@@ -53,7 +52,7 @@ fn actor(org_id: &str, kind: OrgKind, roles: Vec<Role>) -> Actor {
 }
 
 async fn org_of_login(app: &App, login: &str) -> AppResult<Option<String>> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(lianrong_store::user::find_by_login(&mut conn, login).await?.map(|u| u.org_id))
 }
 
@@ -66,7 +65,7 @@ fn date_of(text: &Option<String>) -> Option<Date> {
 async fn sellers_to(app: &App, holder: &Actor, prefer: Option<&str>) -> AppResult<Vec<(String, Vec<String>, i64)>> {
     let owed = receivable::list(app, holder, Side::Debtor, PageRequest::all_small()).await?;
     let mut by_seller: Vec<(String, Vec<String>, i64)> = Vec::new();
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     for r in owed.items.iter().filter(|r| r.verdict.status == VerificationStatus::Verified.code()) {
         let Some(seller) = lianrong_store::org::find_by_uscc(&mut conn, &r.verdict.seller_uscc).await? else {
             continue;
@@ -123,7 +122,7 @@ async fn recent_sales(app: &App, t1: &Actor) -> AppResult<()> {
 
 pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
     let mut summary = CommitmentSummary::default();
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let mut chains = chain_store::list(&mut conn, &ChainScope::All, PageRequest::all_small()).await?.items;
     chains.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
     let Some(first) = chains.first() else { return Ok(summary) };
@@ -159,7 +158,7 @@ pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
         b.verdict.due_date.cmp(&a.verdict.due_date).then(a.verdict.invoice_id.cmp(&b.verdict.invoice_id))
     });
     let Some(core_uscc) = open.first().map(|r| r.verdict.buyer_uscc.clone()) else { return Ok(summary) };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let Some(core) = lianrong_store::org::find_by_uscc(&mut conn, &core_uscc).await? else { return Ok(summary) };
     drop(conn);
     let backing: Vec<&receivable::Receivable> =

@@ -11,7 +11,6 @@ use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::role::Role;
-use lianrong_store::StoreError;
 use lianrong_store::chain::{self as chain_store, ChainScope};
 use lianrong_store::four_flow::Side;
 
@@ -71,7 +70,7 @@ async fn open_receivables(app: &App, supplier: &Actor) -> AppResult<Vec<receivab
 
 pub async fn load(app: &App) -> AppResult<CreditSummary> {
     let mut summary = CreditSummary::default();
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let mut chains = chain_store::list(&mut conn, &ChainScope::All, PageRequest::all_small()).await?.items;
     chains.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
     let Some(first) = chains.first() else { return Ok(summary) };
@@ -86,7 +85,7 @@ pub async fn load(app: &App) -> AppResult<CreditSummary> {
         let supplier = actor(&m.org_id, OrgKind::Supplier, &m.org_name);
         let open = open_receivables(app, &supplier).await?;
         let Some(core_uscc) = open.first().map(|r| r.verdict.buyer_uscc.clone()) else { continue };
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         let Some(core) = lianrong_store::org::find_by_uscc(&mut conn, &core_uscc).await? else { continue };
         drop(conn);
         let core_actor = actor(&core.id, OrgKind::Core, &core.name);
@@ -104,7 +103,7 @@ pub async fn load(app: &App) -> AppResult<CreditSummary> {
         let ask = if k == 0 { 2.min(mine.len().saturating_sub(1)) } else { 4 };
         let asked = confirmation::request(app, &supplier, &mine[..ask.min(mine.len())]).await?;
         summary.requested += asked.len();
-        let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+        let mut conn = app.db.acquire().await?;
         for (i, c) in asked.iter().enumerate() {
             // Asked between one and twelve days ago, at different hours.
             let back = DAY_MS * (1 + ((k * 5 + i * 3) % 12) as i64) + (k as i64 * 7 + i as i64) * 3_600_000;

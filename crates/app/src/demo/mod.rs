@@ -2,8 +2,9 @@
 //! three pilot chains from the trillion-level clusters with one or two cores each and 150–300 suppliers
 //! over three tiers — built through the same use cases a real operator would call. This module builds the
 //! organisations and people; `trade` gives each chain a year of trade through the three channels,
-//! `credit` the first chain's credit lines and loans, `commitment` a commitment travelling to tier 3 with
-//! products and applications. Each is loaded after the one before, by the `demo` command and the tests.
+//! `credit` the first chain's confirmations (asked, signed, rejected, pending) and registrations,
+//! `commitment` a bank's line to a core, a commitment travelling to tier 3, every bank's products and a
+//! discount application waiting at the bank. Each is loaded after the one before, by the `demo` command and the tests.
 
 pub mod commitment;
 pub mod credit;

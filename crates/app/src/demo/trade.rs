@@ -13,7 +13,6 @@ use jiff::civil::Date;
 use lianrong_domain::chain::MemberRole;
 use lianrong_domain::page::PageRequest;
 use lianrong_domain::submission::Channel;
-use lianrong_store::StoreError;
 use lianrong_store::chain::{self as chain_store, ChainScope};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -318,7 +317,7 @@ impl Generator {
 
 /// The chain's parties and who buys from whom: tier 1 sells to a core, tier n to a supplier of tier n−1.
 async fn chain_parties(app: &App) -> AppResult<Vec<(Vec<Party>, Vec<Edge>)>> {
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let mut chains = chain_store::list(&mut conn, &ChainScope::All, PageRequest::all_small()).await?.items;
     // In the order the demo made them, so each chain keeps its channel.
     chains.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));

@@ -107,8 +107,7 @@ pub(super) async fn run(
     received: SubmissionRow,
     source: RowSource,
 ) -> AppResult<SubmissionReport> {
-    let org =
-        lianrong_store::org::get(&mut *app.db.pool.acquire().await.map_err(StoreError::from)?, &actor.org_id).await?;
+    let org = lianrong_store::org::get(&mut *app.db.acquire().await?, &actor.org_id).await?;
     let submitter_uscc = org.uscc.clone();
     let mapping = crate::column_mapping::mapping_of(app, &actor.org_id).await?;
     let today = app.today();

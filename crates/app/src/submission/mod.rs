@@ -192,7 +192,7 @@ pub async fn refuse(app: &App, org_id: &str, input: SubmissionInput, reason: &Ap
         received_at_ms: now,
         finished_at_ms: Some(now),
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::insert(&mut conn, &row).await?;
     tracing::warn!(org = %org_id, code = reason.code, "submission refused; raw bytes kept");
     Ok(row.id)
@@ -239,7 +239,7 @@ async fn record_received(
         received_at_ms: now_ms(),
         finished_at_ms: None,
     };
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     store::insert(&mut conn, &row).await?;
     Ok(row)
 }
@@ -289,13 +289,13 @@ fn scope(actor: &Actor) -> SubmissionScope {
 
 pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<SubmissionRow>> {
     crate::policy::require(actor, Permission::ReadTrade)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &scope(actor), page).await?)
 }
 
 pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<SubmissionRow> {
     crate::policy::require(actor, Permission::ReadTrade)?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     let row = store::get(&mut conn, &scope(actor), id).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Submission", "报送批次"),
         other => other.into(),
@@ -309,13 +309,13 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> AppResult<SubmissionRow>
 
 pub async fn files(app: &App, actor: &Actor, id: &str) -> AppResult<Vec<FileRow>> {
     get(app, actor, id).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::files(&mut conn, id).await?)
 }
 
 pub async fn issues(app: &App, actor: &Actor, id: &str, page: PageRequest) -> AppResult<Page<IssueRow>> {
     get(app, actor, id).await?;
-    let mut conn = app.db.pool.acquire().await.map_err(StoreError::from)?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::issues(&mut conn, id, page).await?)
 }
 
