@@ -125,6 +125,11 @@ async fn open_app() -> App {
 
 /// A fresh platform with one operator organisation and its admin `op.admin`.
 pub async fn spawn_app() -> TestApp {
+    serve_app(platform().await).await
+}
+
+/// The platform of [`spawn_app`] without a server: for tests that call the use cases in-process.
+pub async fn platform() -> App {
     init_logs();
     let app = open_app().await;
     let system = Actor::system("system");
@@ -154,8 +159,7 @@ pub async fn spawn_app() -> TestApp {
     )
     .await
     .expect("operator admin");
-    let base_url = serve(app.clone()).await;
-    TestApp { base_url, app }
+    app
 }
 
 /// A fresh platform with the demo world of seed 7.

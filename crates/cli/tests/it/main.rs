@@ -22,4 +22,5 @@ mod log;
 mod mailbox;
 mod product;
 mod registration;
+mod rules;
 mod tenancy;
