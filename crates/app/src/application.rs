@@ -764,16 +764,7 @@ pub struct ServiceTime {
 
 pub async fn service_time(app: &App, actor: &Actor) -> AppResult<Vec<ServiceTime>> {
     policy::require(actor, Permission::ReadApplications)?;
-    let bank = if actor.sees_everything() || actor.system {
-        None
-    } else if actor.org_kind == OrgKind::Bank {
-        Some(actor.org_id.as_str())
-    } else {
-        return Err(AppError::forbidden(
-            "Service times are the banks' and the programme office's",
-            "服务时效仅向银行和运营机构开放",
-        ));
-    };
+    let bank = banks_seen(actor)?;
     let mut conn = app.db.acquire().await?;
     let rows = store::service_times(&mut conn, bank).await?;
     let mut out: Vec<ServiceTime> = Vec::new();
@@ -794,6 +785,21 @@ pub async fn service_time(app: &App, actor: &Actor) -> AppResult<Vec<ServiceTime
     Ok(out)
 }
 
+/// Whose service a caller may watch: a bank its own (`Some`), the programme office every bank's (`None`);
+/// nobody else, since an applicant must not learn how a bank works other applicants.
+fn banks_seen(actor: &Actor) -> AppResult<Option<&str>> {
+    if actor.sees_everything() || actor.system {
+        Ok(None)
+    } else if actor.org_kind == OrgKind::Bank {
+        Ok(Some(actor.org_id.as_str()))
+    } else {
+        Err(AppError::forbidden(
+            "Service times and queues are the banks' and the programme office's",
+            "服务时效和待审队列仅向银行和运营机构开放",
+        ))
+    }
+}
+
 /// Used by disbursement: the offer must be approved and the caller's bank's.
 pub(crate) async fn approved_offer(
     conn: &mut Conn,
@@ -811,4 +817,74 @@ pub(crate) async fn approved_offer(
         ));
     }
     Ok((application, offer))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A bank's queue and an applicant's applications with banks, for the home pages
+
+/// The queue's rows, read in the store (plain data); the console shows them.
+pub use lianrong_store::application::{QUEUE_SHOWN_MAX, QueueRow};
+
+/// A waiting application is flagged this many working days after it reached the bank: two days before
+/// the city's goal of [`rules::SERVICE_GOAL_WORKING_DAYS`], while there is still time to decide.
+pub const QUEUE_WARNING_WORKING_DAYS: i64 = 8;
+
+/// One offer waiting for a bank's decision, with how long it has waited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    pub row: QueueRow,
+    /// The business date the application reached the bank.
+    pub submitted_on: Date,
+    /// Working days waited since then (the first day not counted), as the service goal counts them.
+    pub working_days: i64,
+}
+
+impl QueueItem {
+    /// At or past the warning mark: to decide before the goal is missed, or already missed.
+    pub fn needs_attention(&self) -> bool {
+        self.working_days >= QUEUE_WARNING_WORKING_DAYS
+    }
+}
+
+/// A queue: the longest-waiting offers (at most [`QUEUE_SHOWN_MAX`]) and how many wait in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Queue {
+    pub items: Vec<QueueItem>,
+    pub total: i64,
+}
+
+/// Offers waiting for a decision, the longest waiting first. A bank sees its own queue only, never
+/// another bank's (which would tell it what its competitors are asked); the programme office
+/// (operator, regulator) sees every bank's, the same reach as its service-time figures, so that it can
+/// follow the city's ten-day goal. Cores and suppliers have no queue and are refused.
+pub async fn queue(app: &App, actor: &Actor) -> AppResult<Queue> {
+    policy::require(actor, Permission::ReadApplications)?;
+    let bank = banks_seen(actor)?;
+    let mut conn = app.db.acquire().await?;
+    let (rows, total) = store::queue(&mut conn, bank).await?;
+    let today = app.today();
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let submitted_on = app.date_at(row.submitted_at_ms);
+            QueueItem { working_days: rules::working_days(submitted_on, today), submitted_on, row }
+        })
+        .collect();
+    Ok(Queue { items, total })
+}
+
+/// The caller's applications that a bank still has to decide or pay out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WithBanks {
+    pub applications: i64,
+    pub asked_fen: i64,
+}
+
+/// How many of the caller's own applications are with banks (an offer under review, awaiting its second
+/// approver, or approved and not yet paid out), and what they ask for.
+pub async fn with_banks(app: &App, actor: &Actor) -> AppResult<WithBanks> {
+    policy::require(actor, Permission::ReadApplications)?;
+    let mut conn = app.db.acquire().await?;
+    let (applications, asked_fen) = store::with_banks(&mut conn, &actor.org_id).await?;
+    Ok(WithBanks { applications, asked_fen })
 }

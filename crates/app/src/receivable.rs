@@ -242,3 +242,100 @@ pub async fn totals(app: &App, actor: &Actor, side: Side) -> AppResult<Vec<Count
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------------------------------------------
+// What a home page leads with
+
+/// Receivables examined for what may be financed now, the earliest due first: enough for any supplier's
+/// open ledger, and a bound on the work a home page does for an organisation with a very long one.
+pub const FINANCEABLE_EXAMINED_MAX: i64 = 1_000;
+
+/// What the caller could finance today with the receivables owed to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Financeable {
+    /// Receivables a bank could finance now, and what they support (for a confirmed one, no more than
+    /// the debtor confirmed).
+    pub receivables: i64,
+    pub amount_fen: i64,
+    /// Receivables owed to the caller with something outstanding, and how many were examined: fewer
+    /// when there are more than [`FINANCEABLE_EXAMINED_MAX`].
+    pub outstanding: i64,
+    pub examined: i64,
+}
+
+/// The caller's receivables that may be financed now: confirmed by the debtor or proven by the data
+/// alone, and not yet financed or about to be (registered, backing a payment commitment, or claimed by
+/// an open application), exactly what an application would accept. Only a core or a supplier is owed.
+pub async fn financeable_now(app: &App, actor: &Actor) -> AppResult<Financeable> {
+    if !actor.submits_trade_data() {
+        return Err(AppError::forbidden(
+            "Only cores and suppliers finance receivables owed to them",
+            "只有核心企业和供应商可以凭应收账款融资",
+        ));
+    }
+    let mut out = Financeable::default();
+    let mut request = PageRequest::all_small();
+    loop {
+        let page = list(app, actor, Side::Creditor, request).await?;
+        out.outstanding = page.total;
+        out.examined += page.items.len() as i64;
+        let ids: Vec<String> = page.items.iter().map(|r| r.verdict.invoice_id.clone()).collect();
+        let taken = taken_for_financing(app, &ids).await?;
+        for r in page.items.iter().filter(|r| (r.confirmed() || r.data_only_eligible()) && r.financeable_fen() > 0) {
+            if r.registration_reference.is_none() && !taken.contains(&r.verdict.invoice_id) {
+                out.receivables += 1;
+                out.amount_fen = out.amount_fen.saturating_add(r.financeable_fen());
+            }
+        }
+        if page.items.is_empty() || out.examined >= page.total || out.examined >= FINANCEABLE_EXAMINED_MAX {
+            return Ok(out);
+        }
+        request.page += 1;
+    }
+}
+
+/// Which of these invoices are already on their way to financing elsewhere: backing a payment
+/// commitment (financed through it) or claimed by an open application.
+async fn taken_for_financing(app: &App, invoice_ids: &[String]) -> AppResult<std::collections::HashSet<String>> {
+    let mut conn = app.db.acquire().await?;
+    let mut taken: std::collections::HashSet<String> =
+        lianrong_store::commitment::backing_of(&mut conn, invoice_ids).await?.into_iter().map(|(i, _)| i).collect();
+    taken.extend(lianrong_store::application::claimed(&mut conn, invoice_ids).await?);
+    Ok(taken)
+}
+
+/// Outstanding receivables or payables by when they fall due, as of the business date.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FallingDue {
+    /// The window after today that counts as due soon.
+    pub within_days: i64,
+    pub overdue: i64,
+    pub overdue_fen: i64,
+    pub due_soon: i64,
+    pub due_soon_fen: i64,
+}
+
+/// The caller's receivables (creditor) or payables (debtor) already overdue, and those falling due from
+/// today to `within_days` ahead: what a core's finance staff must pay next.
+pub async fn falling_due(app: &App, actor: &Actor, side: Side, within_days: i64) -> AppResult<FallingDue> {
+    policy::require(actor, Permission::ReadTrade)?;
+    let creditor = match side {
+        Side::Creditor => true,
+        Side::Debtor => false,
+        Side::Both => {
+            return Err(AppError::invalid(
+                "side",
+                "side_required",
+                "Falling-due figures are per side: choose creditor or debtor",
+                "到期统计须指定方向：creditor（应收）或 debtor（应付）",
+            ));
+        }
+    };
+    let mut conn = app.db.acquire().await?;
+    let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
+    let today = app.today();
+    let horizon = app.day_in(within_days);
+    let ((overdue, overdue_fen), (due_soon, due_soon_fen)) =
+        store::due_totals(&mut conn, &uscc, creditor, &today.to_string(), &horizon.to_string()).await?;
+    Ok(FallingDue { within_days, overdue, overdue_fen, due_soon, due_soon_fen })
+}

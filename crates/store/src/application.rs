@@ -361,3 +361,95 @@ pub async fn service_times(conn: &mut Conn, bank_org_id: Option<&str>) -> Result
     .await?;
     rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Home pages: a bank's queue, an applicant's applications with banks, the claims on a page of invoices
+
+/// Waiting offers a queue shows at most, the oldest first: a home page lists and draws what to do next
+/// (twenty rows still read at a glance), and the count of all that wait comes with it.
+pub const QUEUE_SHOWN_MAX: i64 = 20;
+
+/// An offer waiting for its bank's decision, with what its application asks and who asks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    pub offer_id: String,
+    pub application_id: String,
+    pub bank_org_id: String,
+    pub state: OfferState,
+    pub submitted_at_ms: i64,
+    pub applicant_org_id: String,
+    pub applicant_name: String,
+    pub subject: Subject,
+    pub amount_fen: i64,
+}
+
+/// Offers waiting for a decision (review, or the second approver) at one bank, or at every bank when
+/// `bank_org_id` is `None`: at most [`QUEUE_SHOWN_MAX`] of them, the longest waiting first, and how many
+/// wait in all.
+pub async fn queue(conn: &mut Conn, bank_org_id: Option<&str>) -> Result<(Vec<QueueRow>, i64)> {
+    const WAITING: &str = "o.state IN ('pending_review', 'awaiting_second') AND ($1 = '' OR o.bank_org_id = $1)";
+    let bank = bank_org_id.unwrap_or("").to_string();
+    let total: i64 =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM application_offer o WHERE {WAITING}")))
+            .bind(bank.clone())
+            .fetch_one(&mut *conn)
+            .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT o.id AS offer_id, o.application_id, o.bank_org_id, o.state, o.submitted_at_ms, a.applicant_org_id, \
+         g.name AS applicant_name, a.subject, a.amount_fen FROM application_offer o \
+         JOIN application a ON a.id = o.application_id JOIN organisation g ON g.id = a.applicant_org_id \
+         WHERE {WAITING} ORDER BY o.submitted_at_ms, o.id LIMIT $2"
+    )))
+    .bind(bank)
+    .bind(QUEUE_SHOWN_MAX)
+    .fetch_all(&mut *conn)
+    .await?;
+    let items = rows.iter().map(queue_row).collect::<Result<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+fn queue_row(r: &AnyRow) -> Result<QueueRow> {
+    Ok(QueueRow {
+        offer_id: r.try_get("offer_id")?,
+        application_id: r.try_get("application_id")?,
+        bank_org_id: r.try_get("bank_org_id")?,
+        state: decode("application_offer.state", r.try_get("state")?, OfferState::parse)?,
+        submitted_at_ms: r.try_get("submitted_at_ms")?,
+        applicant_org_id: r.try_get("applicant_org_id")?,
+        applicant_name: r.try_get("applicant_name")?,
+        subject: decode("application.subject", r.try_get("subject")?, Subject::parse)?,
+        amount_fen: r.try_get("amount_fen")?,
+    })
+}
+
+/// One applicant's applications that a bank still has to decide or pay out (an offer pending review,
+/// awaiting its second approver, or approved): how many, and the fen they ask for.
+pub async fn with_banks(conn: &mut Conn, applicant_org_id: &str) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(a.amount_fen), 0) AS BIGINT) AS asked FROM application a \
+         WHERE a.applicant_org_id = $1 AND EXISTS (SELECT 1 FROM application_offer o WHERE o.application_id = a.id \
+         AND o.state IN ('pending_review', 'awaiting_second', 'approved'))",
+    )
+    .bind(applicant_org_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((row.try_get("n")?, row.try_get("asked")?))
+}
+
+/// Which of these trade records an open application claims.
+pub async fn claimed(conn: &mut Conn, record_ids: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    // Bounded IN lists keep each statement small on both databases.
+    for chunk in record_ids.chunks(200) {
+        let sql = format!(
+            "SELECT record_id FROM application_claim WHERE record_id IN {}",
+            crate::dialect::placeholders(conn, 1, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}

@@ -456,3 +456,30 @@ pub async fn seller_totals(conn: &mut Conn, seller_uscc: &str) -> Result<Vec<Sel
         })
         .collect()
 }
+
+/// One organisation's outstanding receivables (creditor) or payables (debtor) by when they fall due:
+/// already overdue (due before `today`), and due from `today` to `horizon` included. Each as (invoices,
+/// outstanding fen). Dates are `YYYY-MM-DD` text, which orders as the dates do.
+pub async fn due_totals(
+    conn: &mut Conn,
+    uscc: &str,
+    creditor: bool,
+    today: &str,
+    horizon: &str,
+) -> Result<((i64, i64), (i64, i64))> {
+    let me = if creditor { "seller_uscc" } else { "buyer_uscc" };
+    let sql = format!(
+        "SELECT COUNT(CASE WHEN due_date < $2 THEN 1 END) AS overdue_n, \
+         CAST(COALESCE(SUM(CASE WHEN due_date < $2 THEN outstanding_fen ELSE 0 END), 0) AS BIGINT) AS overdue_fen, \
+         COUNT(CASE WHEN due_date >= $2 AND due_date <= $3 THEN 1 END) AS soon_n, \
+         CAST(COALESCE(SUM(CASE WHEN due_date >= $2 AND due_date <= $3 THEN outstanding_fen ELSE 0 END), 0) AS BIGINT) \
+         AS soon_fen FROM verification WHERE {me} = $1 AND outstanding_fen > 0 AND status <> 'inconsistent'"
+    );
+    let r = sqlx::query(AssertSqlSafe(sql))
+        .bind(uscc.to_string())
+        .bind(today.to_string())
+        .bind(horizon.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(((r.try_get("overdue_n")?, r.try_get("overdue_fen")?), (r.try_get("soon_n")?, r.try_get("soon_fen")?)))
+}

@@ -1,6 +1,9 @@
-//! The home page, one per kind of organisation: programme figures for the operator (with its work queue)
-//! and the regulator (read-only); the library entry and chains for cores and suppliers; the library's
-//! size and the chains for banks and service institutions. The app decides what each may see.
+//! The home page, one per kind of organisation. It leads with the party's main job (`home_jobs`): what
+//! a supplier can finance now, what a core must confirm and pay, a bank's queue against the service
+//! clock, financing per chain for the programme office. Below that: programme figures for the operator
+//! (with its work queue) and the regulator (read-only); the library entry and chains for cores and
+//! suppliers; the library's size and the chains for banks and service institutions. The app decides
+//! what each may see.
 
 use askama::Template;
 use axum::extract::State;
@@ -15,6 +18,7 @@ use lianrong_domain::page::PageRequest;
 use super::chain::{self as chain_view, ChainRow};
 use super::core_library::{EntryRow, entry_row};
 use super::ctx::Ctx;
+use super::home_jobs::{self as jobs, BankJob, CoreJob, Progress, SupplierJob};
 use super::page::{Ui, render};
 use crate::state::AppState;
 
@@ -63,6 +67,11 @@ struct HomePage {
     admitted: Option<i64>,
     /// What a core or supplier has shared with the data lake.
     lake: Option<super::submission::LakeTile>,
+    /// The party's main job, shown first: one of these, by kind of organisation.
+    supplier_job: Option<SupplierJob>,
+    core_job: Option<CoreJob>,
+    bank_job: Option<BankJob>,
+    progress: Option<Progress>,
 }
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
@@ -78,6 +87,11 @@ async fn home(state: &AppState, ctx: &Ctx) -> AppResult<Response> {
     let entry = if enterprise { own_entry(state, ctx).await? } else { None };
     let admitted = if actor.org_kind == OrgKind::Bank { Some(count_admitted(state, ctx).await?) } else { None };
     let lake = if enterprise { Some(super::submission::home_tile(state, ctx).await?) } else { None };
+    let kind = actor.org_kind;
+    let supplier_job = if kind == OrgKind::Supplier { Some(jobs::supplier(state, ctx).await?) } else { None };
+    let core_job = if kind == OrgKind::Core { Some(jobs::core(state, ctx).await?) } else { None };
+    let bank_job = if kind == OrgKind::Bank { Some(jobs::bank(state, ctx).await?) } else { None };
+    let progress = if actor.sees_everything() { Some(jobs::progress(state, ctx).await?) } else { None };
     let view = HomePage {
         ui: ctx.ui("home"),
         kind: actor.org_kind.code(),
@@ -89,6 +103,10 @@ async fn home(state: &AppState, ctx: &Ctx) -> AppResult<Response> {
         entry,
         admitted,
         lake,
+        supplier_job,
+        core_job,
+        bank_job,
+        progress,
     };
     Ok(render(StatusCode::OK, &view))
 }

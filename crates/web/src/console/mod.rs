@@ -5,13 +5,15 @@
 //!
 //! This file only lists the modules and the routes. What pages share sits in modules below them, which
 //! name no page: `page` (the chrome, rendering, the error page), `nav` (the menu), `form` (form bodies,
-//! query strings, the pager), `ctx` (the signed-in request) and `label` (labels and formats of codes).
+//! query strings, the pager), `ctx` (the signed-in request), `label` (labels and formats of codes) and
+//! `chart` (bar charts as inline SVG).
 //! Pages import from those, never from this file, so imports point one way: down.
 
 mod api_key;
 mod application;
 mod audit;
 mod chain;
+mod chart;
 mod cluster;
 mod collection_account;
 mod commitment;
@@ -23,6 +25,7 @@ mod ctx;
 mod financing;
 mod form;
 mod home;
+mod home_jobs;
 mod label;
 mod log;
 mod login;

@@ -8,7 +8,7 @@ use lianrong_app::application::{self, Decision, NewApplication, NewOffer};
 use lianrong_app::commitment::{self, DiscountDecision};
 use lianrong_domain::application::SECOND_APPROVAL_ABOVE_FEN;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::problem::Problem;
 use super::table::{Expect, Verdicts, refused, refused_at};
@@ -173,9 +173,8 @@ async fn apply_world() -> World {
 /// The first offer's state and first blocking finding.
 fn applied(v: &application::ApplicationView) -> Applied {
     let offer = &v.offers[0];
-    let findings: Value = serde_json::from_str(&offer.findings).unwrap_or(Value::Null);
-    let blocking = findings.as_array().into_iter().flatten().find(|f| f["blocking"] == true);
-    (offer.state.code(), blocking.and_then(|f| f["code"].as_str()).map(String::from))
+    let blocking = offer.findings.iter().find(|f| f.blocking);
+    (offer.state.code(), blocking.map(|f| f.code.clone()))
 }
 
 #[tokio::test]

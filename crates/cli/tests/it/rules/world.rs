@@ -349,7 +349,7 @@ impl World {
             consent_until: ymd(90),
         };
         let a = lianrong_app::application::apply(&self.app, &self.actor(by), &new).await.expect("applied");
-        assert_eq!(a.application.state, "open", "application {key}: {:?}", a.offers);
+        assert_eq!(a.application.state.code(), "open", "application {key}: {:?}", a.offers);
         self.name(key, &a.application.id);
         self.name(&format!("{key}.offer"), &a.offers[0].id);
         a.application.id
