@@ -19,7 +19,7 @@ use lianrong_store::collection_account::{self as store, AccountRow, ChangeRow, C
 use lianrong_store::{Conn, audit as audit_store};
 
 use crate::audit;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{Actor, Permission};
 use crate::secret::aad;
 use crate::{App, new_id, now_ms};
@@ -187,7 +187,7 @@ impl std::ops::Deref for Checked {
 
 fn validated(app: &App, a: &NewAccount) -> AppResult<Checked> {
     let account = rules::validate(&a.account_no, &a.bank_name, &a.holder_name)
-        .map_err(|e| AppError::invalid(e.field, e.code, e.en, e.zh))?;
+        .map_err(|e| AppError::refusal(ErrorKind::Invalid, &e))?;
     let sm3 = app.secret().account_digest().of(&account.number);
     Ok(Checked { account, sm3 })
 }

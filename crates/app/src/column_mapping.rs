@@ -3,12 +3,13 @@
 //! files through every channel. Only the organisation's sharers change it; it never affects another
 //! organisation's files.
 
-use lianrong_domain::limits::{COLUMN_HEADER_CHARS_MAX, COLUMN_MAPPINGS_PER_ORG_MAX, COLUMN_MAPPINGS_PER_REQUEST_MAX};
+use lianrong_domain::limits::{COLUMN_MAPPINGS_PER_ORG_MAX, COLUMN_MAPPINGS_PER_REQUEST_MAX};
+use lianrong_domain::refusal::Refusal;
 use lianrong_domain::trade::header::{self, ColumnMapping, ColumnMeaning, MappingError};
 use lianrong_store::StoreError;
 use lianrong_store::column_mapping as store;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{Actor, Permission};
 use crate::{App, audit, now_ms};
 
@@ -89,13 +90,7 @@ pub async fn change(app: &App, actor: &Actor, changes: &[MappingChange]) -> AppR
         }
     }
     if store::count(&mut tx, &actor.org_id).await? > COLUMN_MAPPINGS_PER_ORG_MAX as i64 {
-        return Err(AppError::conflict(
-            "column_mappings_full",
-            format!(
-                "An organisation keeps at most {COLUMN_MAPPINGS_PER_ORG_MAX} column meanings; return some to the standard first"
-            ),
-            format!("每个机构最多保存 {COLUMN_MAPPINGS_PER_ORG_MAX} 个列映射，请先将不用的恢复为按标准识别"),
-        ));
+        return Err(AppError::refusal(ErrorKind::Conflict, &MappingError::TooMany));
     }
     let detail: Vec<String> = checked.iter().map(|(_, c, _)| format!("{}={}", c.header.trim(), c.meaning)).collect();
     audit::ok_in(&mut tx, actor, action, "organisation", &actor.org_id, &detail.join("; ")).await?;
@@ -104,21 +99,19 @@ pub async fn change(app: &App, actor: &Actor, changes: &[MappingChange]) -> AppR
     Ok(rows)
 }
 
+/// The refusal of the `i`th change (counted from 0, shown from 1): the domain words it, and the position
+/// in the request is put before it so the caller finds the entry.
+fn entry_refusal(i: usize, e: &MappingError) -> AppError {
+    let mut refused = AppError::refusal(ErrorKind::Invalid, e);
+    refused.field = e.field().map(|f| format!("columns[{i}].{f}"));
+    refused.en = format!("Column {}: {}", i + 1, refused.en);
+    refused.zh = format!("第 {} 项：{}", i + 1, refused.zh);
+    refused
+}
+
 /// A change's header key and meaning (`None` to return to the standard), or an error naming the entry.
 fn check(i: usize, c: &MappingChange) -> AppResult<(String, &MappingChange, Option<ColumnMeaning>)> {
-    let key = header::checked_key(c.header.trim()).map_err(|e| {
-        let (en, zh) = match e {
-            MappingError::HeaderTooLong => (
-                format!("Column {}: a header is at most {COLUMN_HEADER_CHARS_MAX} characters", i + 1),
-                format!("第 {} 项：表头最多 {COLUMN_HEADER_CHARS_MAX} 个字符", i + 1),
-            ),
-            MappingError::HeaderEmpty | MappingError::TooMany => (
-                format!("Column {}: the header has no letters or digits", i + 1),
-                format!("第 {} 项：表头中没有文字或数字", i + 1),
-            ),
-        };
-        AppError::invalid(&format!("columns[{i}].header"), "column_header_invalid", en, zh)
-    })?;
+    let key = header::checked_key(c.header.trim()).map_err(|e| entry_refusal(i, &e))?;
     let meaning = c.meaning.trim();
     if meaning == STANDARD {
         return Ok((key, c, None));

@@ -61,39 +61,9 @@ fn scope(actor: &Actor) -> CommitmentScope {
     }
 }
 
-/// The ledger's refusals in both languages, each naming what was wrong.
+/// The ledger's refusals, answered as a conflict with the parts' state, a lack of right, a missing part, a
+/// bad request or — for a settlement asked of a partial view — the platform's own error.
 pub(crate) fn ledger_error(e: LedgerError) -> AppError {
-    let en = e.to_string();
-    let (field, code, zh): (&str, &'static str, String) = match &e {
-        LedgerError::IdReused(id) => {
-            ("transfer_id", "transfer_id_reused", format!("操作编号 {id} 已用于另一笔不同的操作"))
-        }
-        LedgerError::PartNotFound(p) => ("part_id", "part_not_found", format!("凭证份额 {p} 不存在")),
-        LedgerError::NotHolder(p) => ("part_id", "not_holder", format!("凭证份额 {p} 不由您持有")),
-        LedgerError::NotHeld { part, state } => {
-            let state = PartState::parse(state).map(|s| s.label_zh()).unwrap_or(state);
-            ("part_id", "part_not_held", format!("凭证份额 {part} 当前状态为「{state}」，不可再拆转"))
-        }
-        LedgerError::AmountNotPositive => ("amount_fen", "amount_not_positive", "金额须为正数，且最小单位为分".into()),
-        LedgerError::AmountsDoNotAddUp { given, held } => {
-            ("amounts_fen", "amounts_do_not_add_up", format!("拆分金额合计{given}分，与份额金额{held}分不符"))
-        }
-        LedgerError::AmountExceeds { asked, held } => {
-            ("amount_fen", "amount_exceeds_part", format!("申请{asked}分，超过份额金额{held}分"))
-        }
-        LedgerError::OutputCount => ("amounts_fen", "split_count", format!("一次拆分须为2至{}份", rules::OUTPUTS_MAX)),
-        LedgerError::SelfTransfer => ("to_org_id", "self_transfer", "不能转让给自己".into()),
-        LedgerError::NotPending(t) => ("transfer_id", "not_pending", format!("操作 {t} 不是待处理的贴现")),
-        LedgerError::NotTheBank => ("transfer_id", "not_the_bank", "只有贴现银行可以确认或撤销该贴现".into()),
-        LedgerError::NotTheIssuer => ("commitment_id", "not_the_issuer", "只有开立方可以到期兑付".into()),
-        LedgerError::Matured => ("commitment_id", "matured", "债权凭证已到期，只能兑付，不能再拆分、转让或贴现".into()),
-        LedgerError::NotMatured => ("commitment_id", "not_matured", "债权凭证尚未到期".into()),
-        LedgerError::PendingOutstanding(n) => {
-            ("commitment_id", "discounts_pending", format!("尚有{n}笔贴现待银行处理，处理后方可兑付"))
-        }
-        LedgerError::AlreadySettled => ("commitment_id", "already_settled", "债权凭证已兑付".into()),
-        LedgerError::PartialView => ("commitment_id", "internal", "内部错误".into()),
-    };
     let kind = match e {
         LedgerError::IdReused(_)
         | LedgerError::NotHeld { .. }
@@ -105,32 +75,18 @@ pub(crate) fn ledger_error(e: LedgerError) -> AppError {
         LedgerError::NotHolder(_) | LedgerError::NotTheBank | LedgerError::NotTheIssuer => ErrorKind::Forbidden,
         LedgerError::PartNotFound(_) => ErrorKind::NotFound,
         LedgerError::PartialView => ErrorKind::Internal,
-        _ => ErrorKind::Invalid,
+        LedgerError::AmountNotPositive
+        | LedgerError::AmountsDoNotAddUp { .. }
+        | LedgerError::AmountExceeds { .. }
+        | LedgerError::OutputCount
+        | LedgerError::SelfTransfer => ErrorKind::Invalid,
     };
-    AppError { field: Some(field.into()), ..AppError::new(kind, code, en, zh) }
+    AppError::refusal(kind, &e)
 }
 
+/// An issue's terms are the caller's to correct: every refusal is a bad request.
 fn issue_error(e: IssueError) -> AppError {
-    let en = e.to_string();
-    let (field, code, zh) = match &e {
-        IssueError::MaturityNotAfterIssue => {
-            ("maturity_date", "maturity_not_after_issue", "到期日须晚于开立日".to_string())
-        }
-        IssueError::MaturityTooFar { days } => (
-            "maturity_date",
-            "maturity_too_far",
-            format!("到期日距开立{days}天，最长不得超过{}天（一年）", rules::MATURITY_DAYS_MAX),
-        ),
-        IssueError::StretchesSmeTerm { days } => (
-            "maturity_date",
-            "stretches_sme_term",
-            format!("到期日比所依据应付账款的到期日晚{days}天：大型企业不得以债权凭证变相延长中小企业账期"),
-        ),
-        IssueError::FaceOutOfBounds => {
-            ("face_fen", "face_out_of_bounds", "票面金额须为正数，且不超过所依据的已确权应付账款余额".to_string())
-        }
-    };
-    AppError::invalid(field, code, en, zh)
+    AppError::refusal(ErrorKind::Invalid, &e)
 }
 
 /// A stored transfer as the ledger knows it (for posting or voiding a pending discount).

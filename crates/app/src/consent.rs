@@ -38,8 +38,9 @@ fn not_found() -> AppError {
     AppError::not_found("Consent", "数据授权")
 }
 
+/// A consent's categories and term are the owner's to correct: every refusal is a bad request.
 fn consent_error(e: ConsentError) -> AppError {
-    AppError::invalid(e.field(), e.code(), e.to_string(), e.message_zh())
+    AppError::refusal(ErrorKind::Invalid, &e)
 }
 
 fn scope(actor: &Actor) -> ConsentScope {

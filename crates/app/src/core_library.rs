@@ -11,7 +11,7 @@ use lianrong_domain::text;
 use lianrong_store::core_library::{self as store, LibraryScope};
 use lianrong_store::{StoreError, cluster as cluster_store, org as org_store};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
 
@@ -151,8 +151,7 @@ pub async fn transition(
         }
         Err(e) => return Err(e.into()),
     };
-    let to = domain::transition(entry.status, action)
-        .map_err(|e| AppError::conflict("illegal_transition", e.to_string(), e.message_zh()))?;
+    let to = domain::transition(entry.status, action).map_err(|e| AppError::refusal(ErrorKind::Conflict, &e))?;
     let admission_date = (action == LibraryAction::Admit).then(|| app.today());
     store::update_status(&mut tx, id, entry.status, to, admission_date, now).await?;
     let seq = store::next_seq(&mut tx, id).await?;

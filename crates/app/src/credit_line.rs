@@ -24,25 +24,18 @@ fn not_found() -> AppError {
     AppError::not_found("Credit line", "授信额度")
 }
 
-fn line_error(field: &str, e: LineError) -> AppError {
-    let (code, zh) = match &e {
-        LineError::LimitOutOfBounds => ("limit_out_of_bounds", "授信额度须为正数且不超过上限".to_string()),
-        LineError::TermOutOfBounds => ("term_out_of_bounds", "授信期限须晚于起始日且不超过五年".to_string()),
-        LineError::AmountNotPositive => ("amount_not_positive", "金额须为正数（分）".to_string()),
-        LineError::Exceeded { asked, available } => {
-            ("line_exceeded", format!("申请占用{asked}分，额度可用仅{available}分"))
-        }
-        LineError::NotInForce(d) => ("line_not_in_force", format!("授信额度在{d}不在有效期内")),
-        LineError::ReleaseExceedsUse { asked, used } => {
-            ("release_exceeds_use", format!("释放{asked}分，超过已占用的{used}分"))
-        }
+/// A line's refusals are bad requests, except an exceeded line: the request was sound, the line is full
+/// (a conflict with its state, which another request may have just changed).
+fn line_error(e: LineError) -> AppError {
+    let kind = match e {
+        LineError::Exceeded { .. } => ErrorKind::Conflict,
+        LineError::LimitOutOfBounds
+        | LineError::TermOutOfBounds
+        | LineError::AmountNotPositive
+        | LineError::NotInForce(_)
+        | LineError::ReleaseExceedsUse { .. } => ErrorKind::Invalid,
     };
-    match e {
-        LineError::Exceeded { .. } => {
-            AppError { field: Some(field.into()), ..AppError::conflict(code, e.to_string(), zh) }
-        }
-        _ => AppError::invalid(field, code, e.to_string(), zh),
-    }
+    AppError::refusal(kind, &e)
 }
 
 fn date_field(field: &str, text: &str) -> AppResult<Date> {
@@ -85,7 +78,7 @@ pub async fn grant(app: &App, actor: &Actor, new: &NewLine) -> AppResult<LineRow
 async fn grant_checked(app: &App, actor: &Actor, new: &NewLine) -> AppResult<LineRow> {
     let kind = LineKind::parse(&new.kind)?;
     let (from, until) = (date_field("valid_from", &new.valid_from)?, date_field("valid_until", &new.valid_until)?);
-    rules::check_grant(new.limit_fen, from, until).map_err(|e| line_error("limit_fen", e))?;
+    rules::check_grant(new.limit_fen, from, until).map_err(line_error)?;
     let mut tx = app.db.begin_write().await?;
     let borrower = lianrong_store::org::get(&mut tx, &new.borrower_org_id).await.map_err(|e| match e {
         StoreError::NotFound => {
@@ -198,7 +191,7 @@ async fn move_in(
         Direction::Occupy => rules::check_occupy(line.limit_fen, line.used_fen, amount_fen, today, from, until),
         Direction::Release => rules::check_release(line.used_fen, amount_fen),
     }
-    .map_err(|e| line_error("amount_fen", e))?;
+    .map_err(line_error)?;
     let event = EventRow {
         id: new_id(),
         line_id: line_id.to_string(),
@@ -216,7 +209,7 @@ async fn move_in(
     if !store::apply(conn, line_id, direction, amount_fen).await? {
         // Another request took the room between the read above and this update.
         let available = store::get(conn, &LineScope::All, line_id).await.map(|l| l.limit_fen - l.used_fen).unwrap_or(0);
-        return Err(line_error("amount_fen", LineError::Exceeded { asked: amount_fen, available }));
+        return Err(line_error(LineError::Exceeded { asked: amount_fen, available }));
     }
     let balance = store::event_balance(conn, line_id).await?;
     let after = store::get(conn, &LineScope::All, line_id).await?;

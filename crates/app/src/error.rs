@@ -2,6 +2,7 @@
 //! field at fault when there is one, and the message in English and Chinese. Internal causes are logged
 //! here and never shown to the caller.
 
+use lianrong_domain::refusal::Refusal;
 use lianrong_store::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,14 @@ impl AppError {
 
     pub fn invalid(field: &str, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> AppError {
         AppError { field: Some(field.to_string()), ..AppError::new(ErrorKind::Invalid, code, en, zh) }
+    }
+
+    /// A domain rule's refusal, worded as the rule words it; the app decides only how it answers (`kind`).
+    pub fn refusal(kind: ErrorKind, refusal: &dyn Refusal) -> AppError {
+        AppError {
+            field: refusal.field().map(|f| f.into_owned()),
+            ..AppError::new(kind, refusal.code(), refusal.en(), refusal.zh())
+        }
     }
 
     pub fn not_found(what_en: &str, what_zh: &str) -> AppError {
@@ -126,30 +135,23 @@ impl From<StoreError> for AppError {
     }
 }
 
+// Text, codes and pages are checked in almost every use case, so `?` turns their refusals into an
+// invalid request directly.
 impl From<lianrong_domain::text::TextError> for AppError {
     fn from(e: lianrong_domain::text::TextError) -> AppError {
-        AppError::invalid(e.field(), "invalid_text", e.to_string(), e.message_zh())
+        AppError::refusal(ErrorKind::Invalid, &e)
     }
 }
 
 impl From<lianrong_domain::labelled::UnknownCode> for AppError {
     fn from(e: lianrong_domain::labelled::UnknownCode) -> AppError {
-        AppError::invalid(
-            e.field,
-            "unknown_value",
-            e.to_string(),
-            format!("{}：未知取值“{}”，可选值为 {}", e.field, e.value, e.allowed),
-        )
+        AppError::refusal(ErrorKind::Invalid, &e)
     }
 }
 
 impl From<lianrong_domain::page::PageError> for AppError {
     fn from(e: lianrong_domain::page::PageError) -> AppError {
-        let (field, zh) = match &e {
-            lianrong_domain::page::PageError::Page => ("page", "页码须为1或以上".to_string()),
-            lianrong_domain::page::PageError::PageSize { max } => ("page_size", format!("每页条数须在1到{max}之间")),
-        };
-        AppError::invalid(field, "invalid_page", e.to_string(), zh)
+        AppError::refusal(ErrorKind::Invalid, &e)
     }
 }
 

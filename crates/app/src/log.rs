@@ -517,8 +517,7 @@ pub fn hash_hex(hash: &Hash) -> String {
 
 /// Parses a hash shown as hex; `field` names it in the error.
 pub fn parse_hash(field: &str, text: &str) -> AppResult<Hash> {
-    domain::hash_from_hex(field, text)
-        .map_err(|e| AppError::invalid(field, "invalid_hash", e.to_string(), e.message_zh()))
+    domain::hash_from_hex(field, text).map_err(|e| AppError::refusal(ErrorKind::Invalid, &e))
 }
 
 #[cfg(test)]

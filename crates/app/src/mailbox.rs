@@ -21,6 +21,10 @@ use crate::{App, audit, new_id, now_ms};
 /// and console show them.
 pub use lianrong_store::mailbox::{ReceiptRecord, SenderRecord};
 
+/// Why a registered sender's message yielded no files to submit, as the MIME walk (in `lianrong-mail`)
+/// reports it; the domain words the refusal.
+pub use lianrong_domain::mailbox::AttachmentError;
+
 /// The mail domain when none is configured: `.localhost` never leaves the machine.
 pub const MAIL_DOMAIN_DEFAULT: &str = "lianrong.localhost";
 
@@ -34,8 +38,8 @@ pub struct Mailbox {
     pub senders: i64,
 }
 
-fn address_error(field: &str, e: &AddressError) -> AppError {
-    AppError::invalid(field, "invalid_mail_address", format!("{field}: {e}"), format!("{field}：{}", e.message_zh()))
+fn address_error(e: AddressError) -> AppError {
+    AppError::refusal(ErrorKind::Invalid, &e)
 }
 
 fn mailbox_not_found() -> AppError {
@@ -101,7 +105,7 @@ pub async fn list_senders(
 /// Registers `address` as a sender allowed to mail the organisation's designated mailbox.
 pub async fn add_sender(app: &App, actor: &Actor, org_id: Option<&str>, address: &str) -> AppResult<SenderRecord> {
     let org = target(app, actor, org_id, Permission::ManageMailbox, "mailbox.sender.add").await?;
-    let address = MailAddress::parse(address).map_err(|e| address_error("address", &e))?;
+    let address = MailAddress::parse(address).map_err(address_error)?;
     let rec = SenderRecord {
         org_id: org.id.clone(),
         address: address.to_string(),
@@ -132,7 +136,7 @@ pub async fn add_sender(app: &App, actor: &Actor, org_id: Option<&str>, address:
 
 pub async fn remove_sender(app: &App, actor: &Actor, org_id: Option<&str>, address: &str) -> AppResult<()> {
     let org = target(app, actor, org_id, Permission::ManageMailbox, "mailbox.sender.remove").await?;
-    let address = MailAddress::parse(address).map_err(|e| address_error("address", &e))?;
+    let address = MailAddress::parse(address).map_err(address_error)?;
     let mut tx = app.db.begin_write().await?;
     store::delete_sender(&mut tx, &org.id, address.as_str()).await.map_err(|e| match e {
         StoreError::NotFound => AppError::not_found("Registered sender", "登记的发件人"),
@@ -207,13 +211,6 @@ pub struct IncomingMail {
 pub struct Attachment {
     pub name: String,
     pub bytes: Vec<u8>,
-}
-
-/// Why a registered sender's message yielded no files to submit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttachmentError {
-    TooMany { found: usize, max: usize },
-    Unreadable(String),
 }
 
 /// One rejected row as a receipt lists it.
@@ -346,27 +343,13 @@ fn no_attachment() -> (ReceiptOutcome, AppError) {
     )
 }
 
+/// What a receipt records for a message whose attachments were refused, and the refusal it states.
 fn attachment_error(e: &AttachmentError) -> (ReceiptOutcome, AppError) {
-    match e {
-        AttachmentError::TooMany { found, max } => (
-            ReceiptOutcome::TooManyAttachments,
-            AppError::invalid(
-                "attachments",
-                "mailbox_too_many_attachments",
-                format!("The message has {found} attachments; at most {max} are processed per message"),
-                format!("邮件有{found}个附件，每封邮件最多处理{max}个"),
-            ),
-        ),
-        AttachmentError::Unreadable(why) => (
-            ReceiptOutcome::Rejected,
-            AppError::invalid(
-                "attachments",
-                "mailbox_unreadable_message",
-                format!("The message's attachments cannot be read: {why}"),
-                format!("无法读取邮件附件：{why}"),
-            ),
-        ),
-    }
+    let outcome = match e {
+        AttachmentError::TooMany { .. } => ReceiptOutcome::TooManyAttachments,
+        AttachmentError::Unreadable(_) => ReceiptOutcome::Rejected,
+    };
+    (outcome, AppError::refusal(ErrorKind::Invalid, e))
 }
 
 fn summary(p: &Processed) -> (String, String) {

@@ -9,7 +9,7 @@ use lianrong_domain::uscc::{Uscc, UsccError};
 use lianrong_store::StoreError;
 use lianrong_store::org as store;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
 
@@ -28,12 +28,7 @@ pub struct NewOrg {
 }
 
 pub(crate) fn uscc_error(e: &UsccError) -> AppError {
-    AppError::invalid(
-        "uscc",
-        "invalid_uscc",
-        format!("Invalid unified social credit code: {e}"),
-        format!("统一社会信用代码无效：{}", e.message_zh()),
-    )
+    AppError::refusal(ErrorKind::Invalid, e)
 }
 
 /// Parses a credit code; a code that fails only the check is accepted when the operator listed it.
@@ -63,14 +58,7 @@ pub async fn create(app: &App, actor: &Actor, input: NewOrg) -> AppResult<OrgRec
             Some(r) => RegionCode::parse(r),
             None => RegionCode::parse(uscc.region_code()),
         }
-        .map_err(|e| {
-            AppError::invalid(
-                "region_code",
-                "invalid_region_code",
-                e.to_string(),
-                format!("注册地行政区划码须为6位数字（GB/T 2260），收到“{}”", e.0),
-            )
-        })?;
+        .map_err(|e| AppError::refusal(ErrorKind::Invalid, &e))?;
         if let Some(existing) = store::find_by_uscc(&mut tx, uscc.as_str()).await? {
             return Err(AppError::conflict(
                 "organisation_exists",

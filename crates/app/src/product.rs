@@ -17,7 +17,7 @@ use lianrong_domain::product::{
 use lianrong_store::product::{self as store, ProductFilter, ProductRow, ProductScope};
 use lianrong_store::{Conn, StoreError};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::policy::{self, Actor, Permission};
 use crate::{App, audit, new_id, now_ms};
 
@@ -27,13 +27,14 @@ fn not_found() -> AppError {
     AppError::not_found("Product", "金融产品")
 }
 
+/// A product's refusals are bad requests, except those about its state (editing a product that is no
+/// longer a draft, withdrawing one already withdrawn): those conflict with what another request did.
 fn product_error(e: ProductError) -> AppError {
-    match e.code {
-        "not_a_draft" | "already_withdrawn" => {
-            AppError { field: Some(e.field.into()), ..AppError::conflict(e.code, e.en, e.zh) }
-        }
-        _ => AppError::invalid(e.field, e.code, e.en, e.zh),
-    }
+    let kind = match e.code {
+        "not_a_draft" | "already_withdrawn" => ErrorKind::Conflict,
+        _ => ErrorKind::Invalid,
+    };
+    AppError::refusal(kind, &e)
 }
 
 fn scope(actor: &Actor) -> ProductScope {

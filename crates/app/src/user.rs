@@ -48,8 +48,7 @@ fn parse_login(input: &str) -> AppResult<String> {
 }
 
 pub(crate) fn check_password(pw: &str, login: &str) -> AppResult<()> {
-    password::check(pw, login)
-        .map_err(|e| AppError::invalid("password", "weak_password", e.to_string(), e.message_zh()))
+    password::check(pw, login).map_err(|e| AppError::refusal(ErrorKind::Invalid, &e))
 }
 
 fn parse_roles(codes: &[String], kind: OrgKind) -> AppResult<Vec<Role>> {

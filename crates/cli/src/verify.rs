@@ -11,6 +11,7 @@ use clap::Subcommand;
 use lianrong_app::AppError;
 use lianrong_app::log::{self as log_app, PublicKey, SignedTreeHead};
 use lianrong_domain::log::{self as domain, Hash, HashAlg, VerifyError};
+use lianrong_domain::refusal::Refusal;
 use lianrong_web::api::log::{LogConsistencyDto, LogEntryDto, LogKeyDto, TreeHeadDto};
 use serde::de::DeserializeOwned;
 
@@ -211,7 +212,7 @@ fn verify_failure(e: VerifyError) -> Failure {
         VerifyError::LeafIndexOutOfRange { .. } | VerifyError::SizesOutOfOrder { .. } => "size_mismatch",
         VerifyError::ProofLength { .. } => "proof_length",
     };
-    Failure::new(name, e.message_zh(), e.to_string())
+    Failure::new(name, e.zh(), e.en())
 }
 
 fn inclusion(head_path: &Path, proof_path: &Path, key: &KeyArg) -> Result<(), Failure> {

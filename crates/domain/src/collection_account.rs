@@ -10,8 +10,11 @@
 //! rule is digits only within generous bounds; the account is then proved in use by the payments that
 //! arrive in it (four-flow verification flags payments made elsewhere).
 
+use std::borrow::Cow;
+
 use crate::labelled_enum;
 use crate::limits::{ACCOUNT_NO_DIGITS_MAX, ACCOUNT_NO_DIGITS_MIN, BANK_NAME_CHARS_MAX, PARTY_NAME_CHARS_MAX};
+use crate::refusal::Refusal;
 use crate::trade::value::normalize_width;
 
 labelled_enum!(
@@ -26,12 +29,32 @@ labelled_enum!(
 
 /// Why an account was refused: the field at fault, a stable code and the message in both languages. The
 /// messages never repeat the number typed, so that refusals can be logged and audited without it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {en}")]
 pub struct AccountError {
     pub field: &'static str,
     pub code: &'static str,
     pub en: String,
     pub zh: String,
+}
+
+impl Refusal for AccountError {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(self.field))
+    }
+
+    /// The message alone: the field travels beside it, so it is not repeated as `Display` does.
+    fn en(&self) -> String {
+        self.en.clone()
+    }
+
+    fn zh(&self) -> String {
+        self.zh.clone()
+    }
 }
 
 fn err(field: &'static str, code: &'static str, en: String, zh: String) -> AccountError {

@@ -13,11 +13,13 @@
 //! (held or pending) sum to the face less what was settled; a part is spent at most once; a spent part's
 //! outputs sum to it; every part but the first descends from a spent one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 /// Outputs of one transfer (a split into more parts is several transfers).
 pub const OUTPUTS_MAX: usize = 100;
@@ -164,6 +166,74 @@ pub enum LedgerError {
     AlreadySettled,
     #[error("settlement needs the whole ledger, not a view of some parts")]
     PartialView,
+}
+
+impl Refusal for LedgerError {
+    fn code(&self) -> &'static str {
+        match self {
+            LedgerError::IdReused(_) => "transfer_id_reused",
+            LedgerError::PartNotFound(_) => "part_not_found",
+            LedgerError::NotHolder(_) => "not_holder",
+            LedgerError::NotHeld { .. } => "part_not_held",
+            LedgerError::AmountNotPositive => "amount_not_positive",
+            LedgerError::AmountsDoNotAddUp { .. } => "amounts_do_not_add_up",
+            LedgerError::AmountExceeds { .. } => "amount_exceeds_part",
+            LedgerError::OutputCount => "split_count",
+            LedgerError::SelfTransfer => "self_transfer",
+            LedgerError::NotPending(_) => "not_pending",
+            LedgerError::NotTheBank => "not_the_bank",
+            LedgerError::NotTheIssuer => "not_the_issuer",
+            LedgerError::Matured => "matured",
+            LedgerError::NotMatured => "not_matured",
+            LedgerError::PendingOutstanding(_) => "discounts_pending",
+            LedgerError::AlreadySettled => "already_settled",
+            // A view asked to settle is the platform's mistake, not the caller's: it reads as an internal error.
+            LedgerError::PartialView => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        let field = match self {
+            LedgerError::IdReused(_) | LedgerError::NotPending(_) | LedgerError::NotTheBank => "transfer_id",
+            LedgerError::PartNotFound(_) | LedgerError::NotHolder(_) | LedgerError::NotHeld { .. } => "part_id",
+            LedgerError::AmountNotPositive | LedgerError::AmountExceeds { .. } => "amount_fen",
+            LedgerError::AmountsDoNotAddUp { .. } | LedgerError::OutputCount => "amounts_fen",
+            LedgerError::SelfTransfer => "to_org_id",
+            LedgerError::NotTheIssuer
+            | LedgerError::Matured
+            | LedgerError::NotMatured
+            | LedgerError::PendingOutstanding(_)
+            | LedgerError::AlreadySettled
+            | LedgerError::PartialView => "commitment_id",
+        };
+        Some(Cow::Borrowed(field))
+    }
+
+    fn zh(&self) -> String {
+        match self {
+            LedgerError::IdReused(id) => format!("操作编号 {id} 已用于另一笔不同的操作"),
+            LedgerError::PartNotFound(p) => format!("凭证份额 {p} 不存在"),
+            LedgerError::NotHolder(p) => format!("凭证份额 {p} 不由您持有"),
+            LedgerError::NotHeld { part, state } => {
+                // The state travels as its code; a reader of Chinese is shown its label.
+                let state = PartState::parse(state).map(|s| s.label_zh()).unwrap_or(state);
+                format!("凭证份额 {part} 当前状态为「{state}」，不可再拆转")
+            }
+            LedgerError::AmountNotPositive => "金额须为正数，且最小单位为分".into(),
+            LedgerError::AmountsDoNotAddUp { given, held } => format!("拆分金额合计{given}分，与份额金额{held}分不符"),
+            LedgerError::AmountExceeds { asked, held } => format!("申请{asked}分，超过份额金额{held}分"),
+            LedgerError::OutputCount => format!("一次拆分须为2至{OUTPUTS_MAX}份"),
+            LedgerError::SelfTransfer => "不能转让给自己".into(),
+            LedgerError::NotPending(t) => format!("操作 {t} 不是待处理的贴现"),
+            LedgerError::NotTheBank => "只有贴现银行可以确认或撤销该贴现".into(),
+            LedgerError::NotTheIssuer => "只有开立方可以到期兑付".into(),
+            LedgerError::Matured => "债权凭证已到期，只能兑付，不能再拆分、转让或贴现".into(),
+            LedgerError::NotMatured => "债权凭证尚未到期".into(),
+            LedgerError::PendingOutstanding(n) => format!("尚有{n}笔贴现待银行处理，处理后方可兑付"),
+            LedgerError::AlreadySettled => "债权凭证已兑付".into(),
+            LedgerError::PartialView => "内部错误".into(),
+        }
+    }
 }
 
 /// The outcome of applying a request: the transfer, new or (for a retried id) the one recorded first.
@@ -567,6 +637,37 @@ pub enum IssueError {
     StretchesSmeTerm { days: i64 },
     #[error("the face must be positive, whole fen, and no more than the confirmed payables it rests on")]
     FaceOutOfBounds,
+}
+
+impl Refusal for IssueError {
+    fn code(&self) -> &'static str {
+        match self {
+            IssueError::MaturityNotAfterIssue => "maturity_not_after_issue",
+            IssueError::MaturityTooFar { .. } => "maturity_too_far",
+            IssueError::StretchesSmeTerm { .. } => "stretches_sme_term",
+            IssueError::FaceOutOfBounds => "face_out_of_bounds",
+        }
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(match self {
+            IssueError::FaceOutOfBounds => "face_fen",
+            _ => "maturity_date",
+        }))
+    }
+
+    fn zh(&self) -> String {
+        match self {
+            IssueError::MaturityNotAfterIssue => "到期日须晚于开立日".to_string(),
+            IssueError::MaturityTooFar { days } => {
+                format!("到期日距开立{days}天，最长不得超过{MATURITY_DAYS_MAX}天（一年）")
+            }
+            IssueError::StretchesSmeTerm { days } => {
+                format!("到期日比所依据应付账款的到期日晚{days}天：大型企业不得以债权凭证变相延长中小企业账期")
+            }
+            IssueError::FaceOutOfBounds => "票面金额须为正数，且不超过所依据的已确权应付账款余额".to_string(),
+        }
+    }
 }
 
 /// Checks an issue: a positive face within the confirmed payables behind it; maturity after the issue date,

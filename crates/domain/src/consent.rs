@@ -4,9 +4,12 @@
 //! owner revokes at any time; a consent past its date is expired. These are the pure rules: which
 //! categories exist, how long a consent may run, and what state it is in on a given day.
 
+use std::borrow::Cow;
+
 use jiff::civil::Date;
 
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 /// Why the bank may use the data (e.g. 应收账款融资申请审查).
 pub const PURPOSE_CHARS_MAX: usize = 200;
@@ -45,8 +48,8 @@ pub enum ConsentError {
     EndsTooLate { latest: Date },
 }
 
-impl ConsentError {
-    pub fn code(&self) -> &'static str {
+impl Refusal for ConsentError {
+    fn code(&self) -> &'static str {
         match self {
             ConsentError::NoCategory => "no_category",
             ConsentError::EndsTooSoon { .. } => "valid_until_too_soon",
@@ -54,14 +57,14 @@ impl ConsentError {
         }
     }
 
-    pub fn field(&self) -> &'static str {
-        match self {
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(match self {
             ConsentError::NoCategory => "categories",
             _ => "valid_until",
-        }
+        }))
     }
 
-    pub fn message_zh(&self) -> String {
+    fn zh(&self) -> String {
         match self {
             ConsentError::NoCategory => "请至少选择一类授权数据".into(),
             ConsentError::EndsTooSoon { today } => format!("授权截止日须晚于今天（{today}）"),
@@ -130,8 +133,8 @@ mod tests {
         // A year from a leap day ends on the last day of February.
         assert_eq!(latest_valid_until(date(2028, 2, 29)), date(2029, 2, 28));
         let e = check_valid_until(date(2030, 1, 1), today).unwrap_err();
-        assert_eq!((e.field(), e.code()), ("valid_until", "valid_until_too_late"));
-        assert!(e.message_zh().contains("2027-03-15"));
+        assert_eq!((e.field().as_deref(), e.code()), (Some("valid_until"), "valid_until_too_late"));
+        assert!(e.zh().contains("2027-03-15"));
     }
 
     #[test]

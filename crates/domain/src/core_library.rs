@@ -2,7 +2,10 @@
 //! admitted by the operator; an admitted entry may be suspended and reinstated; any entry may be withdrawn,
 //! which is final. Every move is kept as history.
 
+use std::borrow::Cow;
+
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 labelled_enum!(
     LibraryStatus, "status" {
@@ -29,8 +32,17 @@ pub struct IllegalTransition {
     pub action: LibraryAction,
 }
 
-impl IllegalTransition {
-    pub fn message_zh(&self) -> String {
+impl Refusal for IllegalTransition {
+    fn code(&self) -> &'static str {
+        "illegal_transition"
+    }
+
+    /// The entry's state is at fault, not an input.
+    fn field(&self) -> Option<Cow<'static, str>> {
+        None
+    }
+
+    fn zh(&self) -> String {
         format!("状态为“{}”的条目不能执行“{}”", self.from.label_zh(), self.action.label_zh())
     }
 }

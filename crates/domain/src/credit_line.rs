@@ -4,9 +4,12 @@
 //! update (`used + amount <= limit`), so concurrent requests cannot both pass; these are the pure checks
 //! and the arithmetic, exact in fen.
 
+use std::borrow::Cow;
+
 use jiff::civil::Date;
 
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 /// The largest line the platform records: ¥100 billion, far above any single bank's exposure to one
 /// chain, and far below where fen sums could overflow.
@@ -38,6 +41,43 @@ pub enum LineError {
     NotInForce(Date),
     #[error("{asked} fen to release, {used} fen in use")]
     ReleaseExceedsUse { asked: i64, used: i64 },
+}
+
+impl Refusal for LineError {
+    fn code(&self) -> &'static str {
+        match self {
+            LineError::LimitOutOfBounds => "limit_out_of_bounds",
+            LineError::TermOutOfBounds => "term_out_of_bounds",
+            LineError::AmountNotPositive => "amount_not_positive",
+            LineError::Exceeded { .. } => "line_exceeded",
+            LineError::NotInForce(_) => "line_not_in_force",
+            LineError::ReleaseExceedsUse { .. } => "release_exceeds_use",
+        }
+    }
+
+    /// A grant's refusals name the field at fault (a term that ends too early or too late names its end);
+    /// an occupation's or a release's name the amount moved.
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(match self {
+            LineError::LimitOutOfBounds => "limit_fen",
+            LineError::TermOutOfBounds => "valid_until",
+            LineError::AmountNotPositive
+            | LineError::Exceeded { .. }
+            | LineError::NotInForce(_)
+            | LineError::ReleaseExceedsUse { .. } => "amount_fen",
+        }))
+    }
+
+    fn zh(&self) -> String {
+        match self {
+            LineError::LimitOutOfBounds => "授信额度须为正数且不超过上限".to_string(),
+            LineError::TermOutOfBounds => "授信期限须晚于起始日且不超过五年".to_string(),
+            LineError::AmountNotPositive => "金额须为正数（分）".to_string(),
+            LineError::Exceeded { asked, available } => format!("申请占用{asked}分，额度可用仅{available}分"),
+            LineError::NotInForce(d) => format!("授信额度在{d}不在有效期内"),
+            LineError::ReleaseExceedsUse { asked, used } => format!("释放{asked}分，超过已占用的{used}分"),
+        }
+    }
 }
 
 /// Checks a grant's limit and term.

@@ -1,6 +1,10 @@
 //! Enums that travel as stable snake_case codes (in the database, the API and forms) and show as
 //! Chinese or English labels in the console. One macro so that every such enum parses the same way.
 
+use std::borrow::Cow;
+
+use crate::refusal::Refusal;
+
 /// An unknown code for an enum field; names the field, the value and the allowed codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: unknown value '{value}'; expected one of {allowed}")]
@@ -8,6 +12,20 @@ pub struct UnknownCode {
     pub field: &'static str,
     pub value: String,
     pub allowed: String,
+}
+
+impl Refusal for UnknownCode {
+    fn code(&self) -> &'static str {
+        "unknown_value"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(self.field))
+    }
+
+    fn zh(&self) -> String {
+        format!("{}：未知取值“{}”，可选值为 {}", self.field, self.value, self.allowed)
+    }
 }
 
 #[macro_export]

@@ -25,6 +25,7 @@ pub mod password;
 pub mod penetration;
 pub mod product;
 pub mod receivable;
+pub mod refusal;
 pub mod registration;
 pub mod role;
 pub mod submission;

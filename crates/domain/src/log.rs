@@ -10,7 +10,10 @@
 //! functions here are pure: they say which nodes they need, and take the hashes from a caller-supplied
 //! source, so the same code serves the database, the tests and the offline verifier.
 
+use std::borrow::Cow;
+
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 /// Both SM3 and SHA-256 produce 32 bytes.
 pub const HASH_BYTES: usize = 32;
@@ -268,8 +271,8 @@ pub enum VerifyError {
     SameSizeDifferentRoots,
 }
 
-impl VerifyError {
-    pub fn code(&self) -> &'static str {
+impl Refusal for VerifyError {
+    fn code(&self) -> &'static str {
         match self {
             VerifyError::LeafIndexOutOfRange { .. } => "leaf_index_out_of_range",
             VerifyError::SizesOutOfOrder { .. } => "sizes_out_of_order",
@@ -281,7 +284,12 @@ impl VerifyError {
         }
     }
 
-    pub fn message_zh(&self) -> String {
+    /// A proof is judged as a whole; no single input is at fault.
+    fn field(&self) -> Option<Cow<'static, str>> {
+        None
+    }
+
+    fn zh(&self) -> String {
         match self {
             VerifyError::LeafIndexOutOfRange { leaf_index, tree_size } => {
                 format!("叶子序号 {leaf_index} 不在规模为 {tree_size} 的树中")
@@ -515,8 +523,17 @@ pub struct HexError {
     pub field: String,
 }
 
-impl HexError {
-    pub fn message_zh(&self) -> String {
+impl Refusal for HexError {
+    fn code(&self) -> &'static str {
+        "invalid_hash"
+    }
+
+    /// The caller names the input the hash came in.
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Owned(self.field.clone()))
+    }
+
+    fn zh(&self) -> String {
         format!("{}：应为64个十六进制字符（{HASH_BYTES}字节）", self.field)
     }
 }

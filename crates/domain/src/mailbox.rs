@@ -1,8 +1,11 @@
 //! The designated mailbox (定点邮箱): e-mail addresses as the platform stores them, the designated
 //! address of an organisation, and the outcome recorded on each receipt.
 
+use std::borrow::Cow;
+
 use crate::labelled_enum;
 use crate::limits::MAIL_ADDRESS_CHARS_MAX;
+use crate::refusal::Refusal;
 
 /// A mail address, trimmed and lower-cased (`local@domain`). Lower-casing the local part is not what
 /// RFC 5321 promises, but every mail system our users meet treats it so, and one spelling per address
@@ -21,11 +24,61 @@ pub enum AddressError {
 }
 
 impl AddressError {
+    /// The explanation alone, as `Display` gives it in English; the refusal names the field before it.
     pub fn message_zh(&self) -> String {
         match self {
             AddressError::Empty => "邮箱地址不能为空".to_string(),
             AddressError::TooLong { found, max } => format!("邮箱地址长度为{found}个字符，最多允许{max}个"),
             AddressError::Shape => "邮箱地址格式应为 name@example.com".to_string(),
+        }
+    }
+}
+
+/// A mail address is asked for in one place, the sender registry's `address`; the refusal names it before
+/// the explanation, in both languages.
+impl Refusal for AddressError {
+    fn code(&self) -> &'static str {
+        "invalid_mail_address"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed("address"))
+    }
+
+    fn en(&self) -> String {
+        format!("address: {self}")
+    }
+
+    fn zh(&self) -> String {
+        format!("address：{}", self.message_zh())
+    }
+}
+
+/// Why a registered sender's message yielded no files to submit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttachmentError {
+    #[error("The message has {found} attachments; at most {max} are processed per message")]
+    TooMany { found: usize, max: usize },
+    #[error("The message's attachments cannot be read: {0}")]
+    Unreadable(String),
+}
+
+impl Refusal for AttachmentError {
+    fn code(&self) -> &'static str {
+        match self {
+            AttachmentError::TooMany { .. } => "mailbox_too_many_attachments",
+            AttachmentError::Unreadable(_) => "mailbox_unreadable_message",
+        }
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed("attachments"))
+    }
+
+    fn zh(&self) -> String {
+        match self {
+            AttachmentError::TooMany { found, max } => format!("邮件有{found}个附件，每封邮件最多处理{max}个"),
+            AttachmentError::Unreadable(why) => format!("无法读取邮件附件：{why}"),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Organisations: every party on the platform is an organisation identified by its credit code.
 
+use std::borrow::Cow;
+
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 labelled_enum!(
     /// What kind of party an organisation is; it decides what its users may do.
@@ -38,6 +41,20 @@ pub struct RegionCode(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("region_code must be the 6-digit administrative division code (GB/T 2260), got '{0}'")]
 pub struct RegionCodeError(pub String);
+
+impl Refusal for RegionCodeError {
+    fn code(&self) -> &'static str {
+        "invalid_region_code"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed("region_code"))
+    }
+
+    fn zh(&self) -> String {
+        format!("注册地行政区划码须为6位数字（GB/T 2260），收到“{}”", self.0)
+    }
+}
 
 impl RegionCode {
     pub fn parse(input: &str) -> Result<RegionCode, RegionCodeError> {

@@ -1,6 +1,9 @@
 //! Pagination: every list is paged, with a default and a maximum page size.
 
+use std::borrow::Cow;
+
 use crate::limits::{PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
+use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -15,6 +18,26 @@ pub enum PageError {
     Page,
     #[error("page_size must be between 1 and {max}")]
     PageSize { max: u32 },
+}
+
+impl Refusal for PageError {
+    fn code(&self) -> &'static str {
+        "invalid_page"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(match self {
+            PageError::Page => "page",
+            PageError::PageSize { .. } => "page_size",
+        }))
+    }
+
+    fn zh(&self) -> String {
+        match self {
+            PageError::Page => "页码须为1或以上".to_string(),
+            PageError::PageSize { max } => format!("每页条数须在1到{max}之间"),
+        }
+    }
 }
 
 impl PageRequest {

@@ -1,6 +1,9 @@
 //! The password policy. Hashing (argon2id) is I/O-free but slow, so it lives in `app`; the rule lives here.
 
+use std::borrow::Cow;
+
 use crate::limits::{PASSWORD_CHARS_MAX, PASSWORD_CHARS_MIN};
+use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WeakPassword {
@@ -14,8 +17,17 @@ pub enum WeakPassword {
     ContainsLogin,
 }
 
-impl WeakPassword {
-    pub fn message_zh(&self) -> String {
+/// Every weakness is one refusal to the caller, `weak_password`; the message says which.
+impl Refusal for WeakPassword {
+    fn code(&self) -> &'static str {
+        "weak_password"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed("password"))
+    }
+
+    fn zh(&self) -> String {
         match self {
             WeakPassword::TooShort { found, min } => format!("密码为{found}个字符，至少需要{min}个"),
             WeakPassword::TooLong { found, max } => format!("密码为{found}个字符，最多允许{max}个"),

@@ -8,7 +8,10 @@
 //!
 //! Rates and ratios are integer basis points (1 bp = 0.01 %); money is integer fen.
 
+use std::borrow::Cow;
+
 use crate::labelled_enum;
+use crate::refusal::Refusal;
 
 /// A product's name as the catalogue shows it (e.g. 链融通·应收账款融资).
 pub const NAME_CHARS_MAX: usize = 60;
@@ -87,6 +90,25 @@ pub struct ProductError {
     pub code: &'static str,
     pub en: String,
     pub zh: String,
+}
+
+impl Refusal for ProductError {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed(self.field))
+    }
+
+    /// The message alone: the field travels beside it, so it is not repeated as `Display` does.
+    fn en(&self) -> String {
+        self.en.clone()
+    }
+
+    fn zh(&self) -> String {
+        self.zh.clone()
+    }
 }
 
 fn err(field: &'static str, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> ProductError {

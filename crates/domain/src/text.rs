@@ -1,5 +1,9 @@
 //! Bounded, trimmed free text: names, reasons and notes. Every such input has a named limit.
 
+use std::borrow::Cow;
+
+use crate::refusal::Refusal;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
     #[error("{field} is empty")]
@@ -10,14 +14,21 @@ pub enum TextError {
     Control { field: &'static str },
 }
 
-impl TextError {
-    pub fn field(&self) -> &'static str {
+/// Every text refusal is `invalid_text`, naming the field it concerns.
+impl Refusal for TextError {
+    fn code(&self) -> &'static str {
+        "invalid_text"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
         match self {
-            TextError::Empty { field } | TextError::TooLong { field, .. } | TextError::Control { field } => field,
+            TextError::Empty { field } | TextError::TooLong { field, .. } | TextError::Control { field } => {
+                Some(Cow::Borrowed(field))
+            }
         }
     }
 
-    pub fn message_zh(&self) -> String {
+    fn zh(&self) -> String {
         match self {
             TextError::Empty { field } => format!("{field} 不能为空"),
             TextError::TooLong { field, found, max } => format!("{field} 长度为{found}个字符，最多允许{max}个"),

@@ -3,7 +3,10 @@
 //! fail the check; they are admitted only through an explicit exception list kept by the operator, never
 //! silently.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::refusal::Refusal;
 
 /// The 31 characters a code may use; a character's value is its index (I, O, Z, S and V are excluded).
 pub const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -46,6 +49,25 @@ impl UsccError {
                 format!("校验码为“{found}”，按前17位计算应为“{expected}”")
             }
         }
+    }
+}
+
+/// A code given as an organisation's `uscc`: the explanation after a sentence saying the code is invalid.
+impl Refusal for UsccError {
+    fn code(&self) -> &'static str {
+        "invalid_uscc"
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        Some(Cow::Borrowed("uscc"))
+    }
+
+    fn en(&self) -> String {
+        format!("Invalid unified social credit code: {self}")
+    }
+
+    fn zh(&self) -> String {
+        format!("统一社会信用代码无效：{}", self.message_zh())
     }
 }
 

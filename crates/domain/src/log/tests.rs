@@ -433,7 +433,7 @@ fn hex_round_trips_and_names_the_field() {
     assert_eq!(hash_from_hex("root", &to_hex(&x).to_uppercase()), Ok(x));
     let e = hash_from_hex("root_hash", "abc").unwrap_err();
     assert_eq!(e.field, "root_hash");
-    assert!(e.message_zh().contains("root_hash"));
+    assert!(e.zh().contains("root_hash"));
     assert!(hash_from_hex("h", &"g".repeat(64)).is_err());
     assert!(hash_from_hex("h", &"é".repeat(32)).is_err());
 }

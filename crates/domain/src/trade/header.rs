@@ -3,12 +3,14 @@
 //! spaces, punctuation and the "required" star removed, a trailing unit "元"/"yuan" dropped), and a
 //! template header such as "发票号码/invoice_no" matches through either half.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::line::{self, LineField};
 use super::value::normalize_width;
 use super::{Field, RecordType};
 use crate::limits::{COLUMN_HEADER_CHARS_MAX, COLUMN_MAPPINGS_PER_ORG_MAX};
+use crate::refusal::Refusal;
 
 /// Other names each field is known by in ERP exports and hand-made sheets (normalised forms are compared,
 /// so case, spaces and punctuation do not matter).
@@ -274,11 +276,44 @@ impl ColumnMeaning {
 }
 
 /// Why a header cannot be given a meaning.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MappingError {
+    #[error("the header has no letters or digits")]
     HeaderEmpty,
+    #[error("a header is at most {COLUMN_HEADER_CHARS_MAX} characters")]
     HeaderTooLong,
+    #[error(
+        "An organisation keeps at most {COLUMN_MAPPINGS_PER_ORG_MAX} column meanings; return some to the standard first"
+    )]
     TooMany,
+}
+
+/// A header's refusals concern the `header` of one entry in a list of changes; whoever holds the list says
+/// which entry. A full mapping concerns the organisation's meanings as a whole.
+impl Refusal for MappingError {
+    fn code(&self) -> &'static str {
+        match self {
+            MappingError::HeaderEmpty | MappingError::HeaderTooLong => "column_header_invalid",
+            MappingError::TooMany => "column_mappings_full",
+        }
+    }
+
+    fn field(&self) -> Option<Cow<'static, str>> {
+        match self {
+            MappingError::HeaderEmpty | MappingError::HeaderTooLong => Some(Cow::Borrowed("header")),
+            MappingError::TooMany => None,
+        }
+    }
+
+    fn zh(&self) -> String {
+        match self {
+            MappingError::HeaderEmpty => "表头中没有文字或数字".to_string(),
+            MappingError::HeaderTooLong => format!("表头最多 {COLUMN_HEADER_CHARS_MAX} 个字符"),
+            MappingError::TooMany => {
+                format!("每个机构最多保存 {COLUMN_MAPPINGS_PER_ORG_MAX} 个列映射，请先将不用的恢复为按标准识别")
+            }
+        }
+    }
 }
 
 /// The key a header is remembered by: its text after width, case, spaces and punctuation are normalised,

@@ -96,8 +96,6 @@ async fn grant_limits_and_validity_windows() {
 
 /// A term refused names a date, so that a form marks the date the granter must change.
 #[tokio::test]
-#[ignore = "bug: credit_line::grant refuses a bad validity window (term_out_of_bounds) at field `limit_fen` \
-            (line_error is given \"limit_fen\" for every check_grant refusal); it should name `valid_until`"]
 async fn a_term_refusal_names_a_date_field() {
     let w = World::new().await;
     let case = &CASES[7];
