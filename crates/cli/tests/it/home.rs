@@ -287,3 +287,26 @@ async fn the_operator_and_the_regulator_see_financing_per_chain_as_a_chart_with_
         assert!(page.find("id=\"home-progress\"").unwrap() < page.find("机构分布").unwrap(), "{who}: above the tables");
     }
 }
+
+/// The menu, grouped by task, shows each kind of organisation the pages it works with: a bank no
+/// data-sharing page, a supplier no cluster register, the operator everything.
+#[tokio::test]
+async fn the_menu_is_grouped_by_task_and_fits_each_kind_of_organisation() {
+    let t = spawn_app().await;
+    t.org_with_admin(201, "bank", "menu.bank").await;
+    t.org_with_admin(202, "supplier", "menu.supplier").await;
+    let bank = home(&t.login("menu.bank", PASSWORD).await).await;
+    let supplier = home(&t.login("menu.supplier", PASSWORD).await).await;
+    let operator = home(&t.login("op.admin", PASSWORD).await).await;
+    let has = |page: &str, href: &str| page.contains(&format!("href=\"{href}\" class=\"nav-item"));
+    for group in ["工作台", "贸易与确权", "融资", "产业链", "存证与管理"] {
+        assert!(operator.contains(&format!("<div class=\"sidebar-title\">{group}</div>")), "{group}");
+    }
+    assert!(has(&bank, "/applications") && has(&bank, "/orgs") && has(&bank, "/core-library"), "{bank}");
+    assert!(!has(&bank, "/submissions") && !has(&bank, "/receivables"), "a bank shares no trade data");
+    assert!(has(&supplier, "/submissions") && has(&supplier, "/receivables") && has(&supplier, "/applications"));
+    assert!(!has(&supplier, "/clusters") && !has(&supplier, "/orgs"), "a supplier keeps no registers");
+    for href in ["/submissions", "/financing", "/penetration", "/clusters", "/orgs", "/audit"] {
+        assert!(has(&operator, href), "the operator's menu has {href}");
+    }
+}

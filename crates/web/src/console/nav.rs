@@ -70,9 +70,8 @@ pub(super) fn nav_for(actor: &Actor, lang_en: bool) -> Vec<NavGroup> {
         chain.push(item("penetration", "/penetration", t("信用穿透", "Credit reach")));
     }
     chain.push(item("chains", "/chains", t("产业链", "Chains")));
-    if kinds(actor, &[Core, Operator, Regulator]) {
-        chain.push(item("library", "/core-library", t("核心企业库", "Core library")));
-    }
+    // Every kind reads the library: cores and suppliers apply to it, banks look up admitted cores.
+    chain.push(item("library", "/core-library", t("核心企业库", "Core library")));
     if kinds(actor, &[Bank, Operator, Regulator]) {
         chain.push(item("orgs", "/orgs", t("机构名录", "Organisations")));
     }
