@@ -198,21 +198,25 @@ pub struct CounterpartyTotal {
     pub buckets: Vec<(String, i64, i64)>,
 }
 
+/// Whether figures that exist per side are asked for the creditor's side (`true`) or the debtor's;
+/// both sides at once is refused, naming what was asked for.
+fn one_side(side: Side, what_en: &str, what_zh: &str) -> AppResult<bool> {
+    match side {
+        Side::Creditor => Ok(true),
+        Side::Debtor => Ok(false),
+        Side::Both => Err(AppError::invalid(
+            "side",
+            "side_required",
+            format!("{what_en} are per side: choose creditor or debtor"),
+            format!("{what_zh}须指定方向：creditor（应收）或 debtor（应付）"),
+        )),
+    }
+}
+
 /// The caller's receivables (creditor) or payables (debtor) per counterparty and ageing bucket.
 pub async fn totals(app: &App, actor: &Actor, side: Side) -> AppResult<Vec<CounterpartyTotal>> {
     policy::require(actor, Permission::ReadTrade)?;
-    let creditor = match side {
-        Side::Creditor => true,
-        Side::Debtor => false,
-        Side::Both => {
-            return Err(AppError::invalid(
-                "side",
-                "side_required",
-                "Totals are per side: choose creditor or debtor",
-                "汇总须指定方向：creditor（应收）或 debtor（应付）",
-            ));
-        }
-    };
+    let creditor = one_side(side, "Totals", "汇总")?;
     let mut conn = app.db.acquire().await?;
     let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
     let today = app.today();
@@ -319,18 +323,7 @@ pub struct FallingDue {
 /// today to `within_days` ahead: what a core's finance staff must pay next.
 pub async fn falling_due(app: &App, actor: &Actor, side: Side, within_days: i64) -> AppResult<FallingDue> {
     policy::require(actor, Permission::ReadTrade)?;
-    let creditor = match side {
-        Side::Creditor => true,
-        Side::Debtor => false,
-        Side::Both => {
-            return Err(AppError::invalid(
-                "side",
-                "side_required",
-                "Falling-due figures are per side: choose creditor or debtor",
-                "到期统计须指定方向：creditor（应收）或 debtor（应付）",
-            ));
-        }
-    };
+    let creditor = one_side(side, "Falling-due figures", "到期统计")?;
     let mut conn = app.db.acquire().await?;
     let uscc = lianrong_store::org::get(&mut conn, &actor.org_id).await?.uscc;
     let today = app.today();
