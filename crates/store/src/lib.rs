@@ -114,7 +114,21 @@ pub(crate) fn decode_json<T>(
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// A small pool of the backend's own driver beside `Any`, for the fast paths `Any` cannot take
+    /// (PostgreSQL's `COPY`, SQLite statements prepared once and reused); it connects on first use.
+    pub native: Native,
 }
+
+/// The backend's own sqlx pool. Each fast path that uses it is covered by the same tests on its backend
+/// as the portable path it replaces.
+#[derive(Clone)]
+pub enum Native {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Connections of the native pool: fast paths are bulk work (a load, a verification run), a few at a time.
+const NATIVE_CONNECTIONS_MAX: u32 = 4;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -218,7 +232,28 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        let native = Self::native_pool(url, backend)?;
+        Ok(Db { pool, backend, native })
+    }
+
+    /// The native pool, connected lazily with the same settings as the `Any` pool's connections.
+    fn native_pool(url: &str, backend: Backend) -> Result<Native> {
+        fn options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+            sqlx::pool::PoolOptions::new().max_connections(NATIVE_CONNECTIONS_MAX).acquire_timeout(Duration::from_secs(30))
+        }
+        Ok(match backend {
+            Backend::Sqlite => {
+                let connect = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+                Native::Sqlite(options().connect_lazy_with(connect))
+            }
+            Backend::Postgres => {
+                Native::Postgres(options().connect_lazy_with(sqlx::postgres::PgConnectOptions::from_str(url)?))
+            }
+        })
     }
 
     /// The SQLite URL for a file in `data_dir`, created if missing.
