@@ -7,8 +7,9 @@ use clap::Args;
 #[derive(Args)]
 pub struct BenchArgs {
     /// Which benchmark: `startup`, `lake` (the data lake pipeline), `log` (appends and proofs of the verifiable
-    /// log), `four-flow` (verifying invoices against orders, deliveries and payments) or `commitment`
-    /// (concurrent commitment transfers, against pgbench / a bare TPC-B-like run).
+    /// log), `four-flow` (verifying invoices against orders, deliveries and payments), `commitment`
+    /// (concurrent commitment transfers, against pgbench / a bare TPC-B-like run) or `http` (the served
+    /// demo under 64 connections, against its own /healthz).
     #[arg(default_value = "startup")]
     pub which: String,
     /// Rows of the generated invoice file (`lake`), or invoices to verify (`four-flow`).
@@ -31,7 +32,7 @@ pub struct BenchArgs {
     /// Concurrent clients of `bench commitment` (each a tier-1 supplier on its own commitment).
     #[arg(long, default_value_t = 16)]
     pub clients: u32,
-    /// Seconds each `bench commitment` run lasts (ours, then the bare engine's).
+    /// Seconds each `bench commitment` run lasts (ours, then the bare engine's), or each target of `bench http`.
     #[arg(long, default_value_t = 25)]
     pub seconds: u64,
     /// Operations per client for `bench commitment` instead of a fixed time.

@@ -1,5 +1,6 @@
 //! What the benchmarks share: the working folder, scratch PostgreSQL databases, the process's memory,
-//! the bare engine's one-row write transactions, psql, and the actor and codes of generated worlds.
+//! the bare engine's one-row write transactions, psql, a `lianrong serve` child, and the actor and codes
+//! of generated worlds.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -130,4 +131,62 @@ pub fn org_admin(org_id: &str, kind: OrgKind, name: &str) -> Actor {
 /// The USCC `91500112MA` + `n` on seven digits + its check character: one per generated organisation.
 pub fn uscc(n: u32) -> String {
     Uscc::with_check_char(&format!("91500112MA{n:07}")).map(|u| u.to_string()).unwrap_or_default()
+}
+
+/// A `lianrong serve` child of this binary, killed when the benchmark ends, however it ends.
+pub struct Server {
+    child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+}
+
+/// How long a started server has to answer /readyz.
+const SERVER_READY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Server {
+    /// Starts `lianrong serve` on the database and data folder (where the field-encryption key is) and
+    /// returns once /readyz answers 200.
+    pub fn start(url: &str, data_dir: &Path) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(err)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").map_err(err)?.local_addr().map_err(err)?.port();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().map_err(err)?;
+        let child = Command::new(exe)
+            .args(["serve", "--database-url", url, "--listen", &addr.to_string(), "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start the server: {e}"))?;
+        let server = Server { child, addr };
+        let deadline = Instant::now() + SERVER_READY_WAIT;
+        while http_status(addr, "/readyz") != Some(200) {
+            if Instant::now() > deadline {
+                return Err("the server did not become ready within 30 s".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The status of a plain HTTP/1.0 GET, or `None` when the server does not answer.
+pub fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
 }

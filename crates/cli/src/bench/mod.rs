@@ -8,6 +8,7 @@ mod args;
 mod commitment;
 mod common;
 mod four_flow;
+mod http;
 mod lake;
 mod log;
 mod startup;
@@ -21,6 +22,9 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         "log" => log::run(&args).await,
         "four-flow" => four_flow::run(&args).await,
         "commitment" => commitment::run(&args).await,
-        other => Err(format!("unknown benchmark '{other}'; available: startup, lake, log, four-flow, commitment")),
+        "http" => http::run(&args).await,
+        other => {
+            Err(format!("unknown benchmark '{other}'; available: startup, lake, log, four-flow, commitment, http"))
+        }
     }
 }

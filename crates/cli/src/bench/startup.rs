@@ -4,26 +4,13 @@
 //! database, against opening the same database and running `SELECT 1` with no platform around it; and
 //! (3) the resident memory of the idle server. Figures go to docs/BENCHMARKS.md.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lianrong_store::Db;
 
 use super::args::BenchArgs;
-use super::common::{ScratchPostgres, bare_one_row_transactions, err, rss_kib, work_dir};
-
-/// Kills the child server when the benchmark ends, however it ends.
-struct ServerGuard(Child);
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use super::common::{ScratchPostgres, Server, bare_one_row_transactions, err, http_status, rss_kib, work_dir};
 
 pub async fn run(args: &BenchArgs) -> Result<(), String> {
     let dir = work_dir(args.dir.as_deref(), "lianrong-bench")?;
@@ -93,49 +80,17 @@ async fn bare_open(url: &str) -> Result<f64, String> {
     Ok(s)
 }
 
-fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(err)?;
-    Ok(l.local_addr().map_err(err)?.port())
-}
-
-fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n").ok()?;
-    let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).ok()?;
-    std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Starts `lianrong serve` on the database and data folder (where the field-encryption key is) and
 /// measures the time until /readyz answers 200, then idles and reads RSS.
 fn serve_once(url: &str, data_dir: &Path) -> Result<(f64, u64), String> {
-    let exe = std::env::current_exe().map_err(err)?;
-    let port = free_port()?;
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|e| format!("{e}"))?;
     let t = Instant::now();
-    let child = Command::new(exe)
-        .args(["serve", "--database-url", url, "--listen", &addr.to_string(), "--data-dir"])
-        .arg(data_dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start the server: {e}"))?;
-    let guard = ServerGuard(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_status(addr, "/readyz") != Some(200) {
-        if Instant::now() > deadline {
-            return Err("the server did not become ready within 30 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let server = Server::start(url, data_dir)?;
     let ready_s = t.elapsed().as_secs_f64();
     // Touch the console and API once, as a first visitor would, then let it idle.
-    let _ = http_status(addr, "/login");
-    let _ = http_status(addr, "/api/v1/openapi.json");
+    let _ = http_status(server.addr, "/login");
+    let _ = http_status(server.addr, "/api/v1/openapi.json");
     std::thread::sleep(Duration::from_secs(3));
-    let rss = rss_kib(guard.0.id()).unwrap_or(0);
+    let rss = rss_kib(server.pid()).unwrap_or(0);
     Ok((ready_s, rss))
 }
 
