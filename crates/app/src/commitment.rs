@@ -411,7 +411,7 @@ async fn issue_checked(app: &App, actor: &Actor, new: &NewCommitment) -> AppResu
         state: CommitmentState::Outstanding,
         issued_by: actor.trail_name(),
         issued_at_ms: now_ms(),
-        leaf_index: None,
+        log_leaf_id: None,
         settlement_reference: None,
         settled_at_ms: None,
     };
@@ -576,7 +576,7 @@ async fn write_issue(
     });
     let parties = [row.issuer_org_id.as_str(), row.first_holder_org_id.as_str(), row.bank_org_id.as_str()];
     let leaf = crate::log::append(&mut tx, LeafKind::Commitment, &row.id, &parties, &entry, now).await?;
-    store::set_leaf_index(&mut tx, &row.id, leaf).await?;
+    store::set_log_leaf_id(&mut tx, &row.id, leaf).await?;
     let detail = format!("{} fen to {}, matures {}", row.face_fen, row.first_holder_org_id, row.maturity_date);
     audit::ok_in(&mut tx, actor, "commitment.issue", OBJECT, &row.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -765,22 +765,23 @@ pub(crate) async fn operate_in(
     };
     write_difference(tx, &before, &ledger, now).await?;
     let mut row = transfer_row(&c.id, &transfer, actor, counterparty, now);
+    let mut parties: Vec<&str> = vec![c.issuer_org_id.as_str(), actor.org_id.as_str()];
+    if let Some(cp) = row.counterparty_org_id.as_deref() {
+        parties.push(cp);
+    }
+    let basis: Vec<Value> =
+        allocations.iter().flatten().map(|(i, f)| json!({"invoice_id": i, "amount_fen": f})).collect();
+    // The leaf is written first (appends take no lock) so that the transfer row carries its id from the
+    // start: one statement fewer than writing the row and then its leaf id.
+    let leaf = transfer_leaf(tx, &c, &row, &ledger, &parties, json!({ "basis": basis }), now).await?;
+    row.log_leaf_id = Some(i64::try_from(leaf).map_err(|_| AppError::internal())?);
     insert_transfer_row(tx, &row).await?;
     assert_outputs_conserve(tx, &before, &transfer).await?;
     if let Some(allocations) = &allocations {
         store::insert_basis(tx, &c.id, transfer_id, allocations).await?;
     }
-    let mut parties: Vec<&str> = vec![c.issuer_org_id.as_str(), actor.org_id.as_str()];
-    if let Some(cp) = row.counterparty_org_id.as_deref() {
-        parties.push(cp);
-    }
-    let extra = json!({"basis": allocations.unwrap_or_default().iter()
-        .map(|(i, f)| json!({"invoice_id": i, "amount_fen": f})).collect::<Vec<_>>()});
     let detail = format!("{} {} on {}", row.kind.code(), row.id, part_id);
     audit::ok_in(tx, actor, "commitment.operate", OBJECT, &c.id, &detail).await?;
-    // The log's state row is locked from the append until commit, and every write use case queues for
-    // it: the append comes last, so the lock is held for as few statements as possible.
-    row.leaf_index = Some(log_transfer(tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
     Ok(Outcome { transfer: row, repeated: false })
 }
 
@@ -939,7 +940,7 @@ pub(crate) fn transfer_row(
         payouts: t.payouts.clone(),
         counterparty_org_id: counterparty,
         at_ms: now,
-        leaf_index: None,
+        log_leaf_id: None,
     }
 }
 
@@ -985,8 +986,23 @@ async fn assert_outputs_conserve(conn: &mut Conn, before: &Ledger, t: &Transfer)
     Ok(())
 }
 
-/// Appends the operation's leaf and records its index on the transfer.
+/// Appends the operation's leaf and records its id on the transfer already written.
 pub(crate) async fn log_transfer(
+    conn: &mut Conn,
+    c: &CommitmentRow,
+    row: &TransferRow,
+    ledger: &Ledger,
+    parties: &[&str],
+    extra: Value,
+    now: i64,
+) -> AppResult<u64> {
+    let leaf = transfer_leaf(conn, c, row, ledger, parties, extra, now).await?;
+    store::set_transfer_log_leaf_id(conn, &c.id, &row.id, leaf).await?;
+    Ok(leaf)
+}
+
+/// Appends the operation's leaf; returns its id.
+async fn transfer_leaf(
     conn: &mut Conn,
     c: &CommitmentRow,
     row: &TransferRow,
@@ -1022,9 +1038,7 @@ pub(crate) async fn log_transfer(
         }
     }
     let subject = format!("{}#{}", c.id, row.id);
-    let leaf = crate::log::append(conn, LeafKind::Commitment, &subject, &unique, &entry, now).await?;
-    store::set_transfer_leaf(conn, &c.id, &row.id, leaf).await?;
-    Ok(leaf)
+    crate::log::append(conn, LeafKind::Commitment, &subject, &unique, &entry, now).await
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1157,7 +1171,7 @@ pub async fn decide_discount_in(
     insert_transfer_row(conn, &row).await?;
     assert_outputs_conserve(conn, &before, &transfer).await?;
     let parties = [c.issuer_org_id.as_str(), actor.org_id.as_str(), pending.actor_org_id.as_str()];
-    row.leaf_index =
+    row.log_leaf_id =
         Some(log_transfer(conn, &c, &row, &ledger, &parties, json!({"discount_id": discount_id}), now).await? as i64);
     let detail = format!("{} discount {discount_id}", if post { "posted" } else { "voided" });
     audit::ok_in(conn, actor, "commitment.decide_discount", OBJECT, &c.id, &detail).await?;

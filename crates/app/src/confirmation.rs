@@ -474,7 +474,7 @@ async fn request_checked(
             statement: None,
             signature_hex: None,
             public_key_hex: None,
-            leaf_index: None,
+            log_leaf_id: None,
             content_sm3: Some(asked.content_sm3),
             invoice_code: Some(asked.invoice_code),
         };
@@ -714,7 +714,7 @@ async fn sign_decision(
     c.statement = Some(text);
     c.signature_hex = Some(hex::encode(&signature));
     c.public_key_hex = Some(signing.key.public_key_hex.clone());
-    c.leaf_index = Some(i64::try_from(leaf).unwrap_or(i64::MAX));
+    c.log_leaf_id = Some(i64::try_from(leaf).unwrap_or(i64::MAX));
     Ok(())
 }
 
@@ -789,7 +789,7 @@ fn payable_row(asked: Asked, batch_id: &str, by: &str, now: i64) -> Confirmation
         statement: None,
         signature_hex: None,
         public_key_hex: None,
-        leaf_index: None,
+        log_leaf_id: None,
         content_sm3: Some(asked.content_sm3),
         invoice_code: Some(asked.invoice_code),
     }

@@ -103,6 +103,12 @@ impl App {
             clock: std::sync::Arc::new(clock::BusinessClock::wall()),
         };
         cluster::seed_if_empty(&app).await?;
+        // The verifiable log's sequencer runs beside every open app unless the environment turns it off:
+        // operations only write pending leaves, and this task gives them their place in the tree
+        // (several processes on one database take turns through the log state's lock).
+        if log::sequencer_enabled() {
+            tokio::spawn(log::run_sequencer(app.clone()));
+        }
         Ok(app)
     }
 

@@ -206,7 +206,7 @@ async fn disburse_checked(app: &App, actor: &Actor, application_id: &str, offer_
         disbursed_by: actor.trail_name(),
         disbursed_at_ms: now,
         closed_at_ms: None,
-        leaf_index: None,
+        log_leaf_id: None,
     };
     debug_assert_eq!(loan.advance_fen + loan.fee_fen + loan.upfront_interest_fen, loan.principal_fen);
     write_disbursement(app, actor, &mut loan, prepared.as_ref()).await?;
@@ -334,7 +334,7 @@ async fn write_disbursement(
     });
     let parties = [loan.bank_org_id.as_str(), loan.borrower_org_id.as_str()];
     let leaf = crate::log::append(&mut tx, LeafKind::Disbursement, &loan.id, &parties, &entry, now).await?;
-    store::set_leaf_index(&mut tx, &loan.id, leaf).await?;
+    store::set_log_leaf_id(&mut tx, &loan.id, leaf).await?;
     let detail = format!(
         "{} fen to {} (advance {}, fee {}, upfront interest {})",
         principal, loan.borrower_org_id, advance, fee, upfront

@@ -6,7 +6,9 @@
 //! A leaf's data is the canonical JSON (keys sorted by their UTF-8 bytes, no insignificant white
 //! space) of `{"appended_at_ms", "entry", "kind", "schema": "lianrong/log/leaf/v1", "subject_id"}`,
 //! where `entry` is what the caller recorded; its hash is `H(0x00 ‖ data)`. Appends run inside the
-//! caller's write transaction ([`append`]), so a fact and its leaf commit or vanish together.
+//! caller's write transaction ([`append`]), so a fact and its leaf commit or vanish together; they write a
+//! pending leaf, known by its id, and one sequencer integrates pending leaves into the tree in batches
+//! (see "The sequencer" below), so that operations never queue for the tree.
 //!
 //! Tree heads are signed with SM2 (GB/T 32918, user id [`SM2_DISTID`]) over the bytes of
 //! `domain::log::tree_head_message`. The key comes from `LIANRONG_LOG_KEY_FILE` (PEM or hex) when set,
@@ -142,11 +144,12 @@ fn frontier_of(state: &store::LogState) -> AppResult<Frontier> {
     Frontier::from_bytes(state.tree_size, &state.frontier).map_err(|e| log_broken("stored frontier is corrupt", e))
 }
 
-/// Appends a leaf and returns its index. Call it INSIDE the caller's write transaction (SQLite
-/// `Db::begin_write`, which holds the write lock; on PostgreSQL the log's state row is locked here with
-/// `FOR UPDATE` until the transaction ends), so that appends are serialised across processes and the
-/// leaf commits with the fact it records. `party_org_ids` are the organisations that may read the leaf
-/// (besides the operator and the regulator); each must exist. `entry` is stored as canonical JSON.
+/// Appends a leaf and returns its id. Call it INSIDE the caller's write transaction, so that the leaf
+/// commits with the fact it records. It takes no lock: the leaf waits in the pending table until the
+/// sequencer ([`integrate_batch`], run by [`run_sequencer`]) gives it its index in the tree, usually
+/// within a few milliseconds; a crash in between loses nothing, since the sequencer resumes from the
+/// pending table. `party_org_ids` are the organisations that may read the leaf (besides the operator and
+/// the regulator); each must exist. `entry` is stored as canonical JSON.
 pub async fn append(
     conn: &mut sqlx::AnyConnection,
     kind: LeafKind,
@@ -157,31 +160,136 @@ pub async fn append(
 ) -> AppResult<u64> {
     let data = leaf_data(kind, subject_id, now_ms, entry);
     check_leaf_input(subject_id, party_org_ids, &data)?;
-    let state = store::state(conn, true).await?;
+    store::insert_pending(conn, kind, subject_id, &data, now_ms, party_org_ids).await.map_err(|e| match e {
+        StoreError::Conflict { constraint } if constraint.contains("party") || constraint.contains("FOREIGN") => {
+            AppError::invalid(
+                "party_org_ids",
+                "unknown_organisation",
+                "A party of the log entry is not a known organisation",
+                "存证日志条目涉及的机构不存在",
+            )
+        }
+        other => other.into(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The sequencer
+
+/// The environment variable that, set to `off`, keeps a process from running the sequencer: a deployment
+/// of several processes may leave sequencing to one of them (all of them taking turns is also safe).
+pub const SEQUENCER_ENV: &str = "LIANRONG_LOG_SEQUENCER";
+
+/// Whether this process runs the sequencer ([`SEQUENCER_ENV`] is not `off`).
+pub fn sequencer_enabled() -> bool {
+    std::env::var(SEQUENCER_ENV).map(|v| !v.trim().eq_ignore_ascii_case("off")).unwrap_or(true)
+}
+
+/// Leaves integrated per batch (one transaction): enough that integration outruns any write load, few
+/// enough that the batch's transaction stays short.
+pub const BATCH_LEAVES_MAX: usize = 4096;
+
+/// How long the sequencer sleeps when nothing is pending: the longest a new leaf waits for its index on
+/// an idle platform.
+pub const SEQUENCER_IDLE_MS: u64 = 20;
+
+/// A new tree head is signed after integrating at most this often (and on demand when read).
+pub const HEAD_INTERVAL_MS: u64 = 1000;
+
+/// Integrates up to [`BATCH_LEAVES_MAX`] committed pending leaves into the tree, in id order, in one
+/// transaction: leaves with their indexes, parties, completed subtrees and the new state. The state row
+/// is locked for the batch, so sequencers in several processes take turns. Returns how many leaves.
+pub async fn integrate_batch(app: &App) -> AppResult<usize> {
+    {
+        let mut conn = app.db.acquire().await?;
+        if !store::has_pending(&mut conn).await? {
+            return Ok(0);
+        }
+    }
+    let mut tx = app.db.begin_write().await?;
+    let state = store::state(&mut tx, true).await?;
+    let pending = store::pending(&mut tx, BATCH_LEAVES_MAX).await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
     let mut frontier = frontier_of(&state)?;
-    let leaf_hash = domain::leaf_hash(state.hash_alg, data.as_bytes());
-    let leaf_index = state.tree_size;
-    let completed = frontier.push(state.hash_alg, leaf_hash).map_err(|e| {
-        AppError::new(ErrorKind::Unavailable, "log_full", e.to_string(), "存证日志已达容量上限，无法追加")
-    })?;
-    let leaf =
-        LeafRecord { leaf_index, kind, subject_id: subject_id.to_string(), data, leaf_hash, appended_at_ms: now_ms };
-    store::write_append(conn, &leaf, party_org_ids, &completed, frontier.size(), &frontier.to_bytes()).await.map_err(
-        |e| match e {
-            StoreError::Conflict { constraint }
-                if constraint.contains("log_party") || constraint.contains("FOREIGN") =>
-            {
-                AppError::invalid(
-                    "party_org_ids",
-                    "unknown_organisation",
-                    "A party of the log entry is not a known organisation",
-                    "存证日志条目涉及的机构不存在",
-                )
+    let mut leaves = Vec::with_capacity(pending.len());
+    let mut parties = Vec::with_capacity(pending.len());
+    let mut nodes = Vec::new();
+    for p in pending {
+        let leaf_hash = domain::leaf_hash(state.hash_alg, p.data.as_bytes());
+        let leaf_index = frontier.size();
+        nodes.extend(frontier.push(state.hash_alg, leaf_hash).map_err(|e| {
+            AppError::new(ErrorKind::Unavailable, "log_full", e.to_string(), "存证日志已达容量上限，无法追加")
+        })?);
+        let record = LeafRecord {
+            leaf_id: p.leaf_id,
+            leaf_index,
+            kind: p.kind,
+            subject_id: p.subject_id,
+            data: p.data,
+            leaf_hash,
+            appended_at_ms: p.appended_at_ms,
+        };
+        leaves.push(record);
+        parties.push(p.party_org_ids);
+    }
+    let batch = store::Batch {
+        leaves: &leaves,
+        parties: &parties,
+        nodes: &nodes,
+        expected_size: state.tree_size,
+        new_size: frontier.size(),
+        frontier: &frontier.to_bytes(),
+        now_ms: now_ms(),
+    };
+    store::integrate(&mut tx, &batch).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    debug_assert_eq!(state.tree_size + leaves.len() as u64, frontier.size());
+    Ok(leaves.len())
+}
+
+/// Integrates until nothing is pending; returns how many leaves. For commands that must show a complete
+/// log before they end (the demo, an export) and for tests.
+pub async fn integrate_all(app: &App) -> AppResult<u64> {
+    let mut total = 0u64;
+    loop {
+        match integrate_batch(app).await? {
+            0 => return Ok(total),
+            n => total += n as u64,
+        }
+    }
+}
+
+/// The sequencer: integrates pending leaves as they commit, and signs a tree head after integrating at
+/// most every [`HEAD_INTERVAL_MS`]. Runs for as long as the process; an error is logged and retried after
+/// a pause (nothing is lost: the pending rows stay until a batch commits).
+pub async fn run_sequencer(app: App) {
+    let idle = std::time::Duration::from_millis(SEQUENCER_IDLE_MS);
+    let head_interval = std::time::Duration::from_millis(HEAD_INTERVAL_MS);
+    let mut signed_at: Option<std::time::Instant> = None;
+    loop {
+        match integrate_batch(&app).await {
+            Ok(0) => tokio::time::sleep(idle).await,
+            Ok(_) => {
+                if signed_at.is_none_or(|t| t.elapsed() >= head_interval) {
+                    signed_at = Some(std::time::Instant::now());
+                    if let Err(e) = sign_head(&app).await {
+                        tracing::warn!(error = %e, "verifiable log: signing a tree head failed; retried later");
+                    }
+                }
             }
-            other => other.into(),
-        },
-    )?;
-    Ok(leaf_index)
+            Err(e) => {
+                tracing::error!(error = %e, "verifiable log: integration failed; retrying in a second");
+                tokio::time::sleep(head_interval).await;
+            }
+        }
+    }
+}
+
+async fn sign_head(app: &App) -> AppResult<SignedTreeHead> {
+    let mut conn = app.db.acquire().await?;
+    latest_head(&mut conn).await
 }
 
 /// Chooses the log's hash function; only possible while the log is empty (a deployment that must
@@ -456,10 +564,40 @@ pub async fn entry(app: &App, actor: &Actor, leaf_index: u64, tree_size: Option<
         StoreError::NotFound => leaf_not_found(),
         other => other.into(),
     })?;
-    let state = store::state(&mut conn, false).await?;
+    proof_for(&mut conn, leaf, tree_size).await
+}
+
+/// Where a leaf known by its id stands for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryById {
+    /// In the tree: the leaf and its inclusion proof.
+    Integrated(EntryProof),
+    /// Committed and waiting for the sequencer; ask again in a moment.
+    Pending { leaf_id: u64 },
+}
+
+/// A leaf by the id its operation was given: its inclusion proof once integrated, else `Pending`. The
+/// same visibility as [`entry`]: anyone but the leaf's parties, the operator and the regulator gets
+/// `not_found`, pending or not.
+pub async fn entry_by_id(app: &App, actor: &Actor, leaf_id: u64, tree_size: Option<u64>) -> AppResult<EntryById> {
+    let mut conn = app.db.acquire().await?;
+    match store::get_leaf_by_id(&mut conn, &policy::log_scope(actor), leaf_id).await {
+        Ok(store::LeafById::Integrated(leaf)) => {
+            Ok(EntryById::Integrated(proof_for(&mut conn, leaf, tree_size).await?))
+        }
+        Ok(store::LeafById::Pending) => Ok(EntryById::Pending { leaf_id }),
+        Err(StoreError::NotFound) => Err(leaf_not_found()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The inclusion proof of an integrated leaf against `tree_size` (default: the latest signed head's).
+async fn proof_for(conn: &mut Conn, leaf: LeafRecord, tree_size: Option<u64>) -> AppResult<EntryProof> {
+    let leaf_index = leaf.leaf_index;
+    let state = store::state(conn, false).await?;
     let tree_size = match tree_size {
         Some(size) => size,
-        None => latest_head(&mut conn).await?.tree_size,
+        None => latest_head(conn).await?.tree_size,
     };
     if tree_size > state.tree_size {
         return Err(size_beyond_log("tree_size", tree_size, state.tree_size));
@@ -473,7 +611,7 @@ pub async fn entry(app: &App, actor: &Actor, leaf_index: u64, tree_size: Option<
         ));
     }
     let spans = domain::inclusion_spans(leaf_index, tree_size).map_err(|e| log_broken("inclusion spans", e))?;
-    let path = span_hashes(&mut conn, state.hash_alg, &spans).await?;
+    let path = span_hashes(conn, state.hash_alg, &spans).await?;
     Ok(EntryProof { leaf, tree_size, hash_alg: state.hash_alg, path })
 }
 

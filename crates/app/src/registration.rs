@@ -393,7 +393,7 @@ async fn register_checked_in(
         released_at_ms: None,
         released_by: None,
         release_reason: None,
-        leaf_index: None,
+        log_leaf_id: None,
         registry_certificate_no: None,
     };
     match store::insert(conn, &row, &invoices).await {
@@ -423,7 +423,7 @@ async fn register_checked_in(
         "term_months": row.term_months,
     });
     let leaf = crate::log::append(conn, LeafKind::Registration, &row.id, &parties, &entry, now).await?;
-    store::set_leaf_index(conn, &row.id, leaf).await?;
+    store::set_log_leaf_id(conn, &row.id, leaf).await?;
     audit::ok_in(
         conn,
         actor,

@@ -100,7 +100,7 @@ async fn settle_checked(
         parties.push(holder.as_str());
     }
     let extra = json!({"payment_reference": reference, "amount_fen": amount_fen});
-    row.leaf_index = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
+    row.log_leaf_id = Some(log_transfer(&mut tx, &c, &row, &ledger, &parties, extra, now).await? as i64);
     let detail = format!("settled {amount_fen} fen, payment {reference}");
     audit::ok_in(&mut tx, actor, "commitment.settle", OBJECT, &c.id, &detail).await?;
     tx.commit().await.map_err(StoreError::from)?;

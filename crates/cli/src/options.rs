@@ -196,6 +196,8 @@ pub async fn build_demo(
     bar.finish();
     let credit = lianrong_app::demo::credit::load(&app).await.map_err(app_error)?;
     let commitments = lianrong_app::demo::commitment::load(&app).await.map_err(app_error)?;
+    // The world is shown complete: every leaf its operations wrote has its place in the tree.
+    lianrong_app::log::integrate_all(&app).await.map_err(app_error)?;
     Ok(Demo { app, world, trade: Some(trade), credit: Some(credit), commitments: Some(commitments) })
 }
 

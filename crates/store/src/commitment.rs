@@ -30,13 +30,13 @@ pub struct CommitmentRow {
     pub state: CommitmentState,
     pub issued_by: String,
     pub issued_at_ms: i64,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub settlement_reference: Option<String>,
     pub settled_at_ms: Option<i64>,
 }
 
 const COLUMNS: &str = "id, issuer_org_id, first_holder_org_id, bank_org_id, credit_line_id, face_fen, settled_fen, \
-    issue_date, maturity_date, latest_due_date, beyond_principle_days, state, issued_by, issued_at_ms, leaf_index, \
+    issue_date, maturity_date, latest_due_date, beyond_principle_days, state, issued_by, issued_at_ms, log_leaf_id, \
     settlement_reference, settled_at_ms";
 
 fn commitment_row(r: &AnyRow) -> Result<CommitmentRow> {
@@ -55,7 +55,7 @@ fn commitment_row(r: &AnyRow) -> Result<CommitmentRow> {
         state: decode("commitment.state", r.try_get("state")?, CommitmentState::parse)?,
         issued_by: r.try_get("issued_by")?,
         issued_at_ms: r.try_get("issued_at_ms")?,
-        leaf_index: r.try_get("leaf_index")?,
+        log_leaf_id: r.try_get("log_leaf_id")?,
         settlement_reference: r.try_get("settlement_reference")?,
         settled_at_ms: r.try_get("settled_at_ms")?,
     })
@@ -80,7 +80,7 @@ pub async fn insert(conn: &mut Conn, c: &CommitmentRow) -> Result<()> {
     .bind(c.state.code())
     .bind(c.issued_by.clone())
     .bind(c.issued_at_ms)
-    .bind(c.leaf_index)
+    .bind(c.log_leaf_id)
     .bind(c.settlement_reference.clone())
     .bind(c.settled_at_ms)
     .execute(&mut *conn)
@@ -89,9 +89,9 @@ pub async fn insert(conn: &mut Conn, c: &CommitmentRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_leaf_index(conn: &mut Conn, id: &str, leaf_index: u64) -> Result<()> {
-    sqlx::query("UPDATE commitment SET leaf_index = $1 WHERE id = $2")
-        .bind(leaf_index as i64)
+pub async fn set_log_leaf_id(conn: &mut Conn, id: &str, log_leaf_id: u64) -> Result<()> {
+    sqlx::query("UPDATE commitment SET log_leaf_id = $1 WHERE id = $2")
+        .bind(log_leaf_id as i64)
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
@@ -424,7 +424,7 @@ pub struct TransferRow {
     /// The recipient of a transfer, the bank of a discount.
     pub counterparty_org_id: Option<String>,
     pub at_ms: i64,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
 }
 
 /// A request as stored JSON: compared when a transfer id comes again, and named in the transfer's log
@@ -464,7 +464,7 @@ fn request_from_json(v: &Value) -> Option<Request> {
 }
 
 const TRANSFER_COLUMNS: &str = "commitment_id, id, kind, state, actor_org_id, by_login, request, input_part_id, \
-    outputs, payouts, counterparty_org_id, at_ms, leaf_index";
+    outputs, payouts, counterparty_org_id, at_ms, log_leaf_id";
 
 fn transfer_row(r: &AnyRow) -> Result<TransferRow> {
     Ok(TransferRow {
@@ -484,7 +484,7 @@ fn transfer_row(r: &AnyRow) -> Result<TransferRow> {
         })?,
         counterparty_org_id: r.try_get("counterparty_org_id")?,
         at_ms: r.try_get("at_ms")?,
-        leaf_index: r.try_get("leaf_index")?,
+        log_leaf_id: r.try_get("log_leaf_id")?,
     })
 }
 
@@ -506,7 +506,7 @@ pub async fn insert_transfer(conn: &mut Conn, t: &TransferRow) -> Result<()> {
     .bind(json!(t.payouts).to_string())
     .bind(t.counterparty_org_id.clone())
     .bind(t.at_ms)
-    .bind(t.leaf_index)
+    .bind(t.log_leaf_id)
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
@@ -548,9 +548,9 @@ pub async fn resolve_transfer(conn: &mut Conn, commitment_id: &str, id: &str, to
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_transfer_leaf(conn: &mut Conn, commitment_id: &str, id: &str, leaf_index: u64) -> Result<()> {
-    sqlx::query("UPDATE commitment_transfer SET leaf_index = $1 WHERE commitment_id = $2 AND id = $3")
-        .bind(leaf_index as i64)
+pub async fn set_transfer_log_leaf_id(conn: &mut Conn, commitment_id: &str, id: &str, log_leaf_id: u64) -> Result<()> {
+    sqlx::query("UPDATE commitment_transfer SET log_leaf_id = $1 WHERE commitment_id = $2 AND id = $3")
+        .bind(log_leaf_id as i64)
         .bind(commitment_id.to_string())
         .bind(id.to_string())
         .execute(&mut *conn)

@@ -89,7 +89,7 @@ pub struct ConfirmationRecord {
     pub statement: Option<String>,
     pub signature_hex: Option<String>,
     pub public_key_hex: Option<String>,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     /// The record's content digest and invoice code when confirmation was asked (absent on requests
     /// made before confirmations named content).
     pub content_sm3: Option<String>,
@@ -99,7 +99,7 @@ pub struct ConfirmationRecord {
 const COLUMNS: &str = "id, invoice_id, invoice_no, creditor_org_id, debtor_org_id, batch_id, kind, subject, status, \
     amount_fen, \
     due_date, requested_by, requested_at_ms, decided_by, decided_at_ms, reason, statement, signature_hex, \
-    public_key_hex, leaf_index, content_sm3, invoice_code";
+    public_key_hex, log_leaf_id, content_sm3, invoice_code";
 
 fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
     Ok(ConfirmationRecord {
@@ -122,7 +122,7 @@ fn from_row(r: &AnyRow) -> Result<ConfirmationRecord> {
         statement: r.try_get("statement")?,
         signature_hex: r.try_get("signature_hex")?,
         public_key_hex: r.try_get("public_key_hex")?,
-        leaf_index: r.try_get("leaf_index")?,
+        log_leaf_id: r.try_get("log_leaf_id")?,
         content_sm3: r.try_get("content_sm3")?,
         invoice_code: r.try_get("invoice_code")?,
     })
@@ -154,7 +154,7 @@ pub async fn insert(conn: &mut Conn, c: &ConfirmationRecord) -> Result<()> {
     .bind(c.statement.clone())
     .bind(c.signature_hex.clone())
     .bind(c.public_key_hex.clone())
-    .bind(c.leaf_index)
+    .bind(c.log_leaf_id)
     .bind(c.content_sm3.clone())
     .bind(c.invoice_code.clone())
     .execute(&mut *conn)
@@ -186,7 +186,7 @@ pub const SUPERSEDED_REASON: &str = "单据已更新为新版本，须重新确�
 pub async fn decide(conn: &mut Conn, c: &ConfirmationRecord) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE confirmation SET status = $1, decided_by = $2, decided_at_ms = $3, reason = $4, statement = $5, \
-         signature_hex = $6, public_key_hex = $7, leaf_index = $8 WHERE id = $9 AND status = 'requested'",
+         signature_hex = $6, public_key_hex = $7, log_leaf_id = $8 WHERE id = $9 AND status = 'requested'",
     )
     .bind(c.status.code())
     .bind(c.decided_by.clone())
@@ -195,7 +195,7 @@ pub async fn decide(conn: &mut Conn, c: &ConfirmationRecord) -> Result<bool> {
     .bind(c.statement.clone())
     .bind(c.signature_hex.clone())
     .bind(c.public_key_hex.clone())
-    .bind(c.leaf_index)
+    .bind(c.log_leaf_id)
     .bind(c.id.clone())
     .execute(&mut *conn)
     .await

@@ -41,7 +41,35 @@ use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Executor, SqlSafeStr};
 pub use sqlx::Row;
 
 pub type Conn = AnyConnection;
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A transaction. A write transaction on SQLite also holds the process's write gate (see
+/// [`Db::begin_write`]) until it commits, rolls back or is dropped.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -117,6 +145,10 @@ pub struct Db {
     /// A small pool of the backend's own driver beside `Any`, for the fast paths `Any` cannot take
     /// (PostgreSQL's `COPY`, SQLite statements prepared once and reused); it connects on first use.
     pub native: Native,
+    /// SQLite allows one writer at a time: this process's write transactions queue here, in order,
+    /// instead of sleeping in SQLite's busy handler (which backs off up to 100 ms a try and lets a late
+    /// arrival overtake one that has waited longer).
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The backend's own sqlx pool. Each fast path that uses it is covered by the same tests on its backend
@@ -126,6 +158,10 @@ pub enum Native {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
+
+/// The longest a SQLite write transaction waits for its turn in this process's queue (the same bound as
+/// a pool acquire).
+const WRITE_QUEUE_WAIT_MAX: Duration = Duration::from_secs(30);
 
 /// Connections of the native pool: fast paths are bulk work (a load, a verification run), a few at a time.
 const NATIVE_CONNECTIONS_MAX: u32 = 4;
@@ -170,6 +206,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "evidence_chain", include_str!("../migrations/sqlite/0017_evidence_chain.sql")),
     (18, "files_users_have", include_str!("../migrations/sqlite/0018_files_users_have.sql")),
     (19, "column_mapping", include_str!("../migrations/sqlite/0019_column_mapping.sql")),
+    (20, "log_sequencer", include_str!("../migrations/sqlite/0020_log_sequencer.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -191,6 +228,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "evidence_chain", include_str!("../migrations/postgres/0017_evidence_chain.sql")),
     (18, "files_users_have", include_str!("../migrations/postgres/0018_files_users_have.sql")),
     (19, "column_mapping", include_str!("../migrations/postgres/0019_column_mapping.sql")),
+    (20, "log_sequencer", include_str!("../migrations/postgres/0020_log_sequencer.sql")),
 ];
 
 impl Db {
@@ -233,13 +271,15 @@ impl Db {
             }
         };
         let native = Self::native_pool(url, backend)?;
-        Ok(Db { pool, backend, native })
+        Ok(Db { pool, backend, native, write_gate: std::sync::Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// The native pool, connected lazily with the same settings as the `Any` pool's connections.
     fn native_pool(url: &str, backend: Backend) -> Result<Native> {
         fn options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
-            sqlx::pool::PoolOptions::new().max_connections(NATIVE_CONNECTIONS_MAX).acquire_timeout(Duration::from_secs(30))
+            sqlx::pool::PoolOptions::new()
+                .max_connections(NATIVE_CONNECTIONS_MAX)
+                .acquire_timeout(Duration::from_secs(30))
         }
         Ok(match backend {
             Backend::Sqlite => {
@@ -304,10 +344,18 @@ impl Db {
     /// A transaction that writes. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so that
     /// a read-then-write use case cannot deadlock against another writer; on PostgreSQL rows are locked
     /// with `SELECT … FOR UPDATE` where a use case checks and then writes.
+    /// On SQLite the process's writers first queue for its write gate, so the database lock is
+    /// contended only by other processes.
     pub async fn begin_write(&self) -> Result<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                // Bounded like a pool acquire: a writer that cannot get its turn fails instead of hanging.
+                let gate = tokio::time::timeout(WRITE_QUEUE_WAIT_MAX, self.write_gate.clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?;
+                Tx { inner: self.pool.begin_with("BEGIN IMMEDIATE").await?, _gate: Some(gate) }
+            }
+            Backend::Postgres => Tx { inner: self.pool.begin().await?, _gate: None },
         })
     }
 
@@ -317,7 +365,7 @@ impl Db {
     }
 
     pub async fn begin_read(&self) -> Result<Tx> {
-        Ok(self.pool.begin().await?)
+        Ok(Tx { inner: self.pool.begin().await?, _gate: None })
     }
 
     pub async fn ping(&self) -> Result<()> {

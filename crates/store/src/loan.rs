@@ -34,13 +34,13 @@ pub struct LoanRow {
     pub disbursed_by: String,
     pub disbursed_at_ms: i64,
     pub closed_at_ms: Option<i64>,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
 }
 
 const COLUMNS: &str = "id, offer_id, application_id, bank_org_id, borrower_org_id, product_id, principal_fen, rate_bp, \
     fee_fen, upfront_interest_fen, advance_fen, value_date, maturity_date, registration_id, credit_line_id, \
     commitment_id, discount_transfer_id, repaid_principal_fen, repaid_interest_fen, state, disbursed_by, \
-    disbursed_at_ms, closed_at_ms, leaf_index";
+    disbursed_at_ms, closed_at_ms, log_leaf_id";
 
 fn loan_row(r: &AnyRow) -> Result<LoanRow> {
     Ok(LoanRow {
@@ -67,7 +67,7 @@ fn loan_row(r: &AnyRow) -> Result<LoanRow> {
         disbursed_by: r.try_get("disbursed_by")?,
         disbursed_at_ms: r.try_get("disbursed_at_ms")?,
         closed_at_ms: r.try_get("closed_at_ms")?,
-        leaf_index: r.try_get("leaf_index")?,
+        log_leaf_id: r.try_get("log_leaf_id")?,
     })
 }
 
@@ -100,16 +100,16 @@ pub async fn insert(conn: &mut Conn, l: &LoanRow) -> Result<()> {
     .bind(l.disbursed_by.clone())
     .bind(l.disbursed_at_ms)
     .bind(l.closed_at_ms)
-    .bind(l.leaf_index)
+    .bind(l.log_leaf_id)
     .execute(&mut *conn)
     .await
     .map_err(map_write)?;
     Ok(())
 }
 
-pub async fn set_leaf_index(conn: &mut Conn, id: &str, leaf_index: u64) -> Result<()> {
-    sqlx::query("UPDATE loan SET leaf_index = $1 WHERE id = $2")
-        .bind(leaf_index as i64)
+pub async fn set_log_leaf_id(conn: &mut Conn, id: &str, log_leaf_id: u64) -> Result<()> {
+    sqlx::query("UPDATE loan SET log_leaf_id = $1 WHERE id = $2")
+        .bind(log_leaf_id as i64)
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;

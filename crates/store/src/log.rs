@@ -69,17 +69,22 @@ pub async fn save_state(
 
 /// Chooses the hash function while the log is still empty; `Conflict` once it holds a leaf.
 pub async fn set_hash_alg(conn: &mut Conn, alg: HashAlg, now_ms: i64) -> Result<()> {
-    let n = sqlx::query("UPDATE log_state SET hash_alg = $1, updated_at_ms = $2 WHERE id = 1 AND tree_size = 0")
-        .bind(alg.code())
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE log_state SET hash_alg = $1, updated_at_ms = $2 WHERE id = 1 AND tree_size = 0 \
+         AND NOT EXISTS (SELECT 1 FROM log_pending)",
+    )
+    .bind(alg.code())
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     if n == 1 { Ok(()) } else { Err(StoreError::Conflict { constraint: "log_state.hash_alg".into() }) }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeafRecord {
+    /// The leaf's id, given when an operation wrote it (before it had an index).
+    pub leaf_id: u64,
     pub leaf_index: u64,
     pub kind: LeafKind,
     pub subject_id: String,
@@ -89,126 +94,223 @@ pub struct LeafRecord {
     pub appended_at_ms: i64,
 }
 
-/// Writes a leaf and its parties (each organisation once).
-pub async fn insert_leaf(conn: &mut Conn, leaf: &LeafRecord, party_org_ids: &[&str]) -> Result<()> {
-    let index = to_db("log_leaf.leaf_index", leaf.leaf_index)?;
-    sqlx::query(
-        "INSERT INTO log_leaf (leaf_index, kind, subject_id, data, leaf_hash, appended_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(index)
-    .bind(leaf.kind.code())
-    .bind(&leaf.subject_id)
-    .bind(&leaf.data)
-    .bind(leaf.leaf_hash.to_vec())
-    .bind(leaf.appended_at_ms)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_write)?;
+/// A leaf an operation wrote and the sequencer has not yet integrated into the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLeaf {
+    pub leaf_id: u64,
+    pub kind: LeafKind,
+    pub subject_id: String,
+    pub data: String,
+    pub appended_at_ms: i64,
+    /// The organisations it concerns, each once, in order.
+    pub party_org_ids: Vec<String>,
+}
+
+/// Rows per multi-row statement of an integration batch: well under both backends' bind limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `(…), (…)` with `rows` groups of `columns` placeholders, numbered from 1 on PostgreSQL.
+fn value_rows(conn: &Conn, rows: usize, columns: usize) -> String {
+    (0..rows).map(|i| crate::dialect::placeholders(conn, 1 + i * columns, columns)).collect::<Vec<_>>().join(", ")
+}
+
+/// Writes a pending leaf and its parties (each organisation once) inside the caller's transaction and
+/// returns its id. No lock is taken: concurrent operations write pending leaves independently, and the
+/// sequencer orders them. An unknown party fails here (`Conflict` on the reference), in the operation
+/// that named it. On PostgreSQL the leaf and its parties are one statement (data-modifying CTEs).
+pub async fn insert_pending(
+    conn: &mut Conn,
+    kind: LeafKind,
+    subject_id: &str,
+    data: &str,
+    appended_at_ms: i64,
+    party_org_ids: &[&str],
+) -> Result<u64> {
     let mut parties: Vec<&str> = party_org_ids.to_vec();
     parties.sort_unstable();
     parties.dedup();
-    if parties.is_empty() {
-        return Ok(());
-    }
-    // One statement for all parties: appends hold the log's lock, so each round trip saved counts.
-    let rows: Vec<String> = (0..parties.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
-    let sql = format!("INSERT INTO log_party (leaf_index, org_id) VALUES {}", rows.join(", "));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for org_id in parties {
-        q = q.bind(index).bind(org_id);
-    }
-    q.execute(&mut *conn).await.map_err(map_write)?;
-    Ok(())
-}
-
-/// Keeps the perfect subtrees an append completed. Leaves (level 0) live in `log_leaf` already.
-pub async fn insert_nodes(conn: &mut Conn, nodes: &[(NodeId, Hash)]) -> Result<()> {
-    for (id, hash) in nodes.iter().filter(|(id, _)| id.level > 0) {
-        sqlx::query("INSERT INTO log_node (node_level, node_index, node_hash) VALUES ($1, $2, $3)")
-            .bind(i64::from(id.level))
-            .bind(to_db("log_node.node_index", id.index)?)
-            .bind(hash.to_vec())
-            .execute(&mut *conn)
+    let insert =
+        "INSERT INTO log_pending (kind, subject_id, data, appended_at_ms) VALUES ($1, $2, $3, $4) RETURNING leaf_id";
+    if crate::is_sqlite(conn) || parties.is_empty() {
+        let id: i64 = sqlx::query_scalar(insert)
+            .bind(kind.code())
+            .bind(subject_id)
+            .bind(data)
+            .bind(appended_at_ms)
+            .fetch_one(&mut *conn)
             .await
             .map_err(map_write)?;
+        if !parties.is_empty() {
+            let sql = format!(
+                "INSERT INTO log_pending_party (leaf_id, org_id) VALUES {}",
+                value_rows(conn, parties.len(), 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for org_id in &parties {
+                q = q.bind(id).bind(org_id.to_string());
+            }
+            q.execute(&mut *conn).await.map_err(map_write)?;
+        }
+        return from_db("log_pending.leaf_id", id);
     }
-    Ok(())
-}
-
-/// Writes one append — the leaf, its parties, the perfect subtrees it completed — and moves the state
-/// from the leaf's index to `new_size`; `Conflict` if another append got there first. The caller holds
-/// the state row's lock ([`state`] with `lock`) until its transaction ends, and every append in every
-/// process queues for that lock, so on PostgreSQL this is one statement (data-modifying CTEs) rather
-/// than four or more round trips under the lock. SQLite runs one writer at a time anyway and has no
-/// data-modifying CTEs: there the statements run one after another.
-pub async fn write_append(
-    conn: &mut Conn,
-    leaf: &LeafRecord,
-    party_org_ids: &[&str],
-    nodes: &[(NodeId, Hash)],
-    new_size: u64,
-    frontier: &[u8],
-) -> Result<()> {
-    if crate::is_sqlite(conn) {
-        insert_leaf(conn, leaf, party_org_ids).await?;
-        insert_nodes(conn, nodes).await?;
-        return save_state(conn, leaf.leaf_index, new_size, frontier, leaf.appended_at_ms).await;
-    }
-    let mut parties: Vec<&str> = party_org_ids.to_vec();
-    parties.sort_unstable();
-    parties.dedup();
-    let nodes: Vec<&(NodeId, Hash)> = nodes.iter().filter(|(id, _)| id.level > 0).collect();
-    // $1 leaf index, $2..$6 the leaf, $7..$9 the state; then the parties, then the nodes' triples.
-    let mut sql = String::from(
-        "WITH leaf AS (INSERT INTO log_leaf (leaf_index, kind, subject_id, data, leaf_hash, appended_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6))",
+    let orgs: Vec<String> = (0..parties.len()).map(|i| format!("(${})", i + 5)).collect();
+    let sql = format!(
+        "WITH p AS ({insert}), q AS (INSERT INTO log_pending_party (leaf_id, org_id) \
+         SELECT p.leaf_id, v.org_id FROM p CROSS JOIN (VALUES {}) AS v(org_id)) SELECT leaf_id FROM p",
+        orgs.join(", ")
     );
-    let mut n = 9;
-    if !parties.is_empty() {
-        let rows: Vec<String> = parties
-            .iter()
-            .map(|_| {
-                n += 1;
-                format!("($1, ${n})")
-            })
-            .collect();
-        sql.push_str(&format!(", party AS (INSERT INTO log_party (leaf_index, org_id) VALUES {})", rows.join(", ")));
-    }
-    if !nodes.is_empty() {
-        let rows: Vec<String> = nodes
-            .iter()
-            .map(|_| {
-                n += 3;
-                format!("(${}, ${}, ${})", n - 2, n - 1, n)
-            })
-            .collect();
-        sql.push_str(&format!(
-            ", node AS (INSERT INTO log_node (node_level, node_index, node_hash) VALUES {})",
-            rows.join(", ")
-        ));
-    }
-    sql.push_str(
-        " UPDATE log_state SET tree_size = $7, frontier = $8, updated_at_ms = $6 WHERE id = 1 AND tree_size = $9",
-    );
-    let index = to_db("log_leaf.leaf_index", leaf.leaf_index)?;
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(index)
-        .bind(leaf.kind.code())
-        .bind(leaf.subject_id.clone())
-        .bind(leaf.data.clone())
-        .bind(leaf.leaf_hash.to_vec())
-        .bind(leaf.appended_at_ms)
-        .bind(to_db("log_state.tree_size", new_size)?)
-        .bind(frontier.to_vec())
-        .bind(index);
+    let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+        .bind(kind.code())
+        .bind(subject_id.to_string())
+        .bind(data.to_string())
+        .bind(appended_at_ms);
     for org_id in parties {
         q = q.bind(org_id.to_string());
     }
-    for (id, hash) in nodes {
-        q = q.bind(i64::from(id.level)).bind(to_db("log_node.node_index", id.index)?).bind(hash.to_vec());
+    let id = q.fetch_one(&mut *conn).await.map_err(map_write)?;
+    from_db("log_pending.leaf_id", id)
+}
+
+/// Whether any leaf waits for the sequencer (one index probe; no lock).
+pub async fn has_pending(conn: &mut Conn) -> Result<bool> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT leaf_id FROM log_pending ORDER BY leaf_id LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(id.is_some())
+}
+
+/// Up to `limit` committed pending leaves, oldest id first, with their parties.
+pub async fn pending(conn: &mut Conn, limit: usize) -> Result<Vec<PendingLeaf>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = sqlx::query(
+        "SELECT leaf_id, kind, subject_id, data, appended_at_ms FROM log_pending ORDER BY leaf_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut leaves = Vec::with_capacity(rows.len());
+    for r in &rows {
+        leaves.push(PendingLeaf {
+            leaf_id: from_db("log_pending.leaf_id", r.try_get("leaf_id")?)?,
+            kind: decode("log_pending.kind", r.try_get("kind")?, LeafKind::parse)?,
+            subject_id: r.try_get("subject_id")?,
+            data: r.try_get("data")?,
+            appended_at_ms: r.try_get("appended_at_ms")?,
+            party_org_ids: Vec::new(),
+        });
     }
-    let moved = q.execute(&mut *conn).await.map_err(map_write)?.rows_affected();
-    if moved == 1 { Ok(()) } else { Err(StoreError::Conflict { constraint: "log_state.tree_size".into() }) }
+    // Parties by exact ids (not a range): a leaf committed meanwhile with a smaller id is not in this
+    // batch, and must not lose its parties to it.
+    let mut at: HashMap<u64, usize> = leaves.iter().enumerate().map(|(i, l)| (l.leaf_id, i)).collect();
+    for chunk in leaves.iter().map(|l| l.leaf_id).collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT leaf_id, org_id FROM log_pending_party WHERE leaf_id IN {} ORDER BY leaf_id, org_id",
+            crate::dialect::placeholders(conn, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(to_db("log_pending.leaf_id", *id)?);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let id = from_db("log_pending_party.leaf_id", r.try_get("leaf_id")?)?;
+            if let Some(i) = at.get_mut(&id) {
+                leaves[*i].party_org_ids.push(r.try_get("org_id")?);
+            }
+        }
+    }
+    Ok(leaves)
+}
+
+/// An integration batch: the leaves with their indexes, the perfect subtrees they completed and the state
+/// they move the tree to.
+pub struct Batch<'a> {
+    pub leaves: &'a [LeafRecord],
+    /// Each leaf's parties, in the same order as `leaves`.
+    pub parties: &'a [Vec<String>],
+    pub nodes: &'a [(NodeId, Hash)],
+    pub expected_size: u64,
+    pub new_size: u64,
+    pub frontier: &'a [u8],
+    pub now_ms: i64,
+}
+
+/// Writes an integration batch inside the sequencer's transaction: the leaves and their parties, the
+/// perfect subtrees above them, the state (`Conflict` if another sequencer moved it first), and removes
+/// the batch's pending rows by their exact ids.
+pub async fn integrate(conn: &mut Conn, batch: &Batch<'_>) -> Result<()> {
+    insert_leaves(conn, batch.leaves).await?;
+    insert_parties(conn, batch.leaves, batch.parties).await?;
+    insert_nodes(conn, batch.nodes).await?;
+    save_state(conn, batch.expected_size, batch.new_size, batch.frontier, batch.now_ms).await?;
+    for chunk in batch.leaves.chunks(ROWS_PER_STATEMENT) {
+        let sql =
+            format!("DELETE FROM log_pending WHERE leaf_id IN {}", crate::dialect::placeholders(conn, 1, chunk.len()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for leaf in chunk {
+            q = q.bind(to_db("log_pending.leaf_id", leaf.leaf_id)?);
+        }
+        let gone = q.execute(&mut *conn).await?.rows_affected();
+        if gone != chunk.len() as u64 {
+            return Err(StoreError::Conflict { constraint: "log_pending.leaf_id".into() });
+        }
+    }
+    Ok(())
+}
+
+async fn insert_leaves(conn: &mut Conn, leaves: &[LeafRecord]) -> Result<()> {
+    for chunk in leaves.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO log_leaf (leaf_index, leaf_id, kind, subject_id, data, leaf_hash, appended_at_ms) VALUES {}",
+            value_rows(conn, chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for leaf in chunk {
+            q = q
+                .bind(to_db("log_leaf.leaf_index", leaf.leaf_index)?)
+                .bind(to_db("log_leaf.leaf_id", leaf.leaf_id)?)
+                .bind(leaf.kind.code())
+                .bind(leaf.subject_id.clone())
+                .bind(leaf.data.clone())
+                .bind(leaf.leaf_hash.to_vec())
+                .bind(leaf.appended_at_ms);
+        }
+        q.execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
+}
+
+async fn insert_parties(conn: &mut Conn, leaves: &[LeafRecord], parties: &[Vec<String>]) -> Result<()> {
+    let mut rows: Vec<(i64, &str)> = Vec::new();
+    for (leaf, orgs) in leaves.iter().zip(parties) {
+        let index = to_db("log_party.leaf_index", leaf.leaf_index)?;
+        rows.extend(orgs.iter().map(|o| (index, o.as_str())));
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("INSERT INTO log_party (leaf_index, org_id) VALUES {}", value_rows(conn, chunk.len(), 2));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (index, org_id) in chunk {
+            q = q.bind(*index).bind(org_id.to_string());
+        }
+        q.execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
+}
+
+/// Keeps the perfect subtrees a batch completed. Leaves (level 0) live in `log_leaf` already.
+async fn insert_nodes(conn: &mut Conn, nodes: &[(NodeId, Hash)]) -> Result<()> {
+    let above: Vec<&(NodeId, Hash)> = nodes.iter().filter(|(id, _)| id.level > 0).collect();
+    for chunk in above.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO log_node (node_level, node_index, node_hash) VALUES {}",
+            value_rows(conn, chunk.len(), 3)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, hash) in chunk {
+            q = q.bind(i64::from(id.level)).bind(to_db("log_node.node_index", id.index)?).bind(hash.to_vec());
+        }
+        q.execute(&mut *conn).await.map_err(map_write)?;
+    }
+    Ok(())
 }
 
 /// The hash of one perfect subtree, `None` if it is not (yet) complete.
@@ -256,11 +358,12 @@ fn scope_binds(scope: &LogScope) -> (i64, String) {
     }
 }
 
-const SELECT: &str = "SELECT l.leaf_index, l.kind, l.subject_id, l.data, l.leaf_hash, l.appended_at_ms FROM log_leaf l \
+const SELECT: &str = "SELECT l.leaf_index, l.leaf_id, l.kind, l.subject_id, l.data, l.leaf_hash, l.appended_at_ms FROM log_leaf l \
      WHERE ($1 = 1 OR EXISTS (SELECT 1 FROM log_party p WHERE p.leaf_index = l.leaf_index AND p.org_id = $2))";
 
 fn from_row(r: &AnyRow) -> Result<LeafRecord> {
     Ok(LeafRecord {
+        leaf_id: from_db("log_leaf.leaf_id", r.try_get("leaf_id")?)?,
         leaf_index: from_db("log_leaf.leaf_index", r.try_get("leaf_index")?)?,
         kind: decode("log_leaf.kind", r.try_get("kind")?, LeafKind::parse)?,
         subject_id: r.try_get("subject_id")?,
@@ -277,6 +380,44 @@ pub async fn get_leaf(conn: &mut Conn, scope: &LogScope, leaf_index: u64) -> Res
     let sql = format!("{SELECT} AND l.leaf_index = $3");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(all).bind(org).bind(index).fetch_optional(&mut *conn).await?;
     row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+/// Where a leaf known by its id stands, for a scope that may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeafById {
+    Integrated(LeafRecord),
+    /// Written and committed, waiting for the sequencer.
+    Pending,
+}
+
+/// A leaf by its id if the scope may see it (integrated or still pending), else `NotFound`.
+pub async fn get_leaf_by_id(conn: &mut Conn, scope: &LogScope, leaf_id: u64) -> Result<LeafById> {
+    let (all, org) = scope_binds(scope);
+    let Ok(id) = i64::try_from(leaf_id) else { return Err(StoreError::NotFound) };
+    let sql = format!("{SELECT} AND l.leaf_id = $3");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(all).bind(&org).bind(id).fetch_optional(&mut *conn).await?;
+    if let Some(row) = row {
+        return Ok(LeafById::Integrated(from_row(&row)?));
+    }
+    let pending: Option<i64> = sqlx::query_scalar(
+        "SELECT p.leaf_id FROM log_pending p WHERE p.leaf_id = $3 AND ($1 = 1 OR EXISTS \
+         (SELECT 1 FROM log_pending_party q WHERE q.leaf_id = p.leaf_id AND q.org_id = $2))",
+    )
+    .bind(all)
+    .bind(&org)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    // Integration may have moved the leaf between the two reads: look once more.
+    match pending {
+        Some(_) => Ok(LeafById::Pending),
+        None => {
+            let sql = format!("{SELECT} AND l.leaf_id = $3");
+            let row =
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(all).bind(org).bind(id).fetch_optional(&mut *conn).await?;
+            row.as_ref().map(from_row).transpose()?.map(LeafById::Integrated).ok_or(StoreError::NotFound)
+        }
+    }
 }
 
 /// The organisations a leaf concerns.

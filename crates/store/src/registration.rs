@@ -48,13 +48,13 @@ pub struct RegistrationRow {
     pub released_by: Option<String>,
     /// Why it was released (the financier's reason, or its loan repaid).
     pub release_reason: Option<String>,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub registry_certificate_no: Option<String>,
 }
 
 const COLUMNS: &str = "id, reference, fingerprint, kind, creditor_org_id, creditor_uscc, debtor_uscc, financier_org_id, \
     amount_fen, due_date, invoice_nos, status, term_months, note, registered_by_org_id, registered_by, registered_at_ms, \
-    released_at_ms, released_by, leaf_index, registry_certificate_no, release_reason";
+    released_at_ms, released_by, log_leaf_id, registry_certificate_no, release_reason";
 
 fn from_row(r: &AnyRow) -> Result<RegistrationRow> {
     Ok(RegistrationRow {
@@ -78,7 +78,7 @@ fn from_row(r: &AnyRow) -> Result<RegistrationRow> {
         released_at_ms: r.try_get("released_at_ms")?,
         released_by: r.try_get("released_by")?,
         release_reason: r.try_get("release_reason")?,
-        leaf_index: r.try_get("leaf_index")?,
+        log_leaf_id: r.try_get("log_leaf_id")?,
         registry_certificate_no: r.try_get("registry_certificate_no")?,
     })
 }
@@ -156,7 +156,7 @@ pub async fn insert(conn: &mut Conn, r: &RegistrationRow, invoices: &[Registered
     .bind(r.registered_at_ms)
     .bind(r.released_at_ms)
     .bind(r.released_by.clone())
-    .bind(r.leaf_index)
+    .bind(r.log_leaf_id)
     .bind(r.registry_certificate_no.clone())
     .bind(r.release_reason.clone())
     .execute(&mut *conn)
@@ -194,9 +194,9 @@ pub async fn insert(conn: &mut Conn, r: &RegistrationRow, invoices: &[Registered
     Ok(())
 }
 
-pub async fn set_leaf_index(conn: &mut Conn, id: &str, leaf_index: u64) -> Result<()> {
-    sqlx::query("UPDATE registration SET leaf_index = $1 WHERE id = $2")
-        .bind(i64::try_from(leaf_index).unwrap_or(i64::MAX))
+pub async fn set_log_leaf_id(conn: &mut Conn, id: &str, log_leaf_id: u64) -> Result<()> {
+    sqlx::query("UPDATE registration SET log_leaf_id = $1 WHERE id = $2")
+        .bind(i64::try_from(log_leaf_id).unwrap_or(i64::MAX))
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;

@@ -27,14 +27,14 @@ pub struct SubmissionRow {
     pub error_en: Option<String>,
     pub error_zh: Option<String>,
     pub submitted_by: String,
-    pub log_leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub received_at_ms: i64,
     pub finished_at_ms: Option<i64>,
 }
 
 const SELECT: &str = "SELECT s.id, s.org_id, o.name AS org_name, s.channel, s.source, s.media_type, s.raw_sm3, \
     s.raw_size_bytes, s.status, s.rows_total, s.accepted, s.unchanged, s.rejected, s.warnings, s.file_errors, \
-    s.error_code, s.error_en, s.error_zh, s.submitted_by, s.log_leaf_index, s.received_at_ms, s.finished_at_ms \
+    s.error_code, s.error_en, s.error_zh, s.submitted_by, s.log_leaf_id, s.received_at_ms, s.finished_at_ms \
     FROM submission s JOIN organisation o ON o.id = s.org_id";
 
 fn from_row(r: &AnyRow) -> Result<SubmissionRow> {
@@ -58,7 +58,7 @@ fn from_row(r: &AnyRow) -> Result<SubmissionRow> {
         error_en: r.try_get("error_en")?,
         error_zh: r.try_get("error_zh")?,
         submitted_by: r.try_get("submitted_by")?,
-        log_leaf_index: r.try_get("log_leaf_index")?,
+        log_leaf_id: r.try_get("log_leaf_id")?,
         received_at_ms: r.try_get("received_at_ms")?,
         finished_at_ms: r.try_get("finished_at_ms")?,
     })
@@ -104,14 +104,14 @@ pub struct Outcome {
     pub error_code: Option<String>,
     pub error_en: Option<String>,
     pub error_zh: Option<String>,
-    pub log_leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub finished_at_ms: i64,
 }
 
 pub async fn finish(conn: &mut Conn, id: &str, o: &Outcome) -> Result<()> {
     let done = sqlx::query(
         "UPDATE submission SET status = $2, rows_total = $3, accepted = $4, unchanged = $5, rejected = $6, \
-         warnings = $7, file_errors = $8, error_code = $9, error_en = $10, error_zh = $11, log_leaf_index = $12, \
+         warnings = $7, file_errors = $8, error_code = $9, error_en = $10, error_zh = $11, log_leaf_id = $12, \
          finished_at_ms = $13 WHERE id = $1",
     )
     .bind(id.to_string())
@@ -125,7 +125,7 @@ pub async fn finish(conn: &mut Conn, id: &str, o: &Outcome) -> Result<()> {
     .bind(o.error_code.clone())
     .bind(o.error_en.clone())
     .bind(o.error_zh.clone())
-    .bind(o.log_leaf_index)
+    .bind(o.log_leaf_id)
     .bind(o.finished_at_ms)
     .execute(&mut *conn)
     .await?;

@@ -1108,7 +1108,7 @@ async fn write(
         error_code,
         error_en,
         error_zh,
-        log_leaf_index: leaf.map(|l| l as i64),
+        log_leaf_id: leaf.map(|l| l as i64),
         finished_at_ms: now_ms(),
     };
     // Invariant: every data row is accepted, unchanged or rejected exactly once. A breach is a bug; the
@@ -1155,7 +1155,7 @@ async fn write(
         file_errors,
         row_errors: first_errors,
         row_errors_total,
-        log_leaf_index: leaf,
+        log_leaf_id: leaf,
     };
     Ok((report, spool))
 }

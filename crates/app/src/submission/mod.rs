@@ -188,7 +188,7 @@ pub async fn refuse(app: &App, org_id: &str, input: SubmissionInput, reason: &Ap
         error_en: Some(reason.en.clone()),
         error_zh: Some(reason.zh.clone()),
         submitted_by: input.source.chars().take(100).collect(),
-        log_leaf_index: None,
+        log_leaf_id: None,
         received_at_ms: now,
         finished_at_ms: Some(now),
     };
@@ -235,7 +235,7 @@ async fn record_received(
         error_en: None,
         error_zh: None,
         submitted_by: actor.trail_name(),
-        log_leaf_index: None,
+        log_leaf_id: None,
         received_at_ms: now_ms(),
         finished_at_ms: None,
     };

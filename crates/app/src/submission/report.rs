@@ -22,7 +22,7 @@ pub struct SubmissionReport {
     pub file_errors: u64,
     pub row_errors: Vec<RowErrorReport>,
     pub row_errors_total: u64,
-    pub log_leaf_index: Option<u64>,
+    pub log_leaf_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

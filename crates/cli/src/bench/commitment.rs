@@ -267,6 +267,7 @@ async fn measure(label: &str, url: &str, lake: &std::path::Path, clients: usize,
         t.elapsed().as_secs_f64(),
         FACE_FEN
     );
+    lianrong_app::log::integrate_all(&app).await.map_err(app_error)?;
     let leaves_before = tree_size(&app).await?;
     warm(&app.db).await?;
     let start = Instant::now();
@@ -315,6 +316,8 @@ async fn check_ledgers(
     transferred_fen: i64,
     leaves_before: i64,
 ) -> Result<(), String> {
+    // The sequencer integrated leaves during the run; what the last operations wrote may still wait.
+    lianrong_app::log::integrate_all(app).await.map_err(app_error)?;
     let system = Actor::system("system");
     let ids: Vec<String> =
         sqlx::query_scalar("SELECT id FROM commitment ORDER BY id").fetch_all(&app.db.pool).await.map_err(err)?;

@@ -1,7 +1,8 @@
 //! `lianrong bench log`: appends per second to the verifiable log on SQLite (and PostgreSQL with
 //! `--postgres-url`), one write transaction per append as a use case does it, against the bare engine
-//! doing the same number of one-row write transactions; then batched appends, and inclusion and
-//! consistency proofs per second on the grown tree. Figures for docs/BENCHMARKS.md.
+//! doing the same number of one-row write transactions; then batched appends; then the sequencer's
+//! integration rate (a large number of pending leaves committed at once, integrated in batches); and
+//! inclusion and consistency proofs per second on the grown tree. Figures for docs/BENCHMARKS.md.
 
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ use crate::options::{app_error, open};
 const BATCH_LEAVES: u32 = 100;
 /// Proofs asked for in the proof measurements.
 const PROOFS: u64 = 500;
+/// Pending leaves committed at once for the integration measurement.
+const INTEGRATION_LEAVES: u32 = 100_000;
 
 pub async fn run(args: &BenchArgs) -> Result<(), String> {
     let dir = work_dir(args.dir.as_deref(), "lianrong-bench-log")?;
@@ -70,6 +73,8 @@ async fn measure(label: &str, url: &str, leaves: u32) -> Result<(), String> {
         f64::from(leaves) / batch_s.max(1e-9)
     );
 
+    measure_integration(label, &app, &party, 2 * leaves).await?;
+
     let system = Actor::system("system");
     let head = log_app::tree_head(&app, &system).await.map_err(app_error)?;
     let size = head.tree_size;
@@ -91,6 +96,22 @@ async fn measure(label: &str, url: &str, leaves: u32) -> Result<(), String> {
         PROOFS as f64 / cons_s.max(1e-9)
     );
     app.db.pool.close().await;
+    Ok(())
+}
+
+/// Commits [`INTEGRATION_LEAVES`] pending leaves in one transaction, then times the sequencers (the
+/// app's own and this one, taking turns) until none is pending: leaves integrated per second.
+async fn measure_integration(label: &str, app: &App, party: &str, from: u32) -> Result<(), String> {
+    log_app::integrate_all(app).await.map_err(app_error)?;
+    append_batch(app, party, from, INTEGRATION_LEAVES).await?;
+    let t = Instant::now();
+    log_app::integrate_all(app).await.map_err(app_error)?;
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "{label}: sequencer: {INTEGRATION_LEAVES} pending leaves integrated in batches of {}: {s:.2} s → {:.0} leaves/s",
+        log_app::BATCH_LEAVES_MAX,
+        f64::from(INTEGRATION_LEAVES) / s.max(1e-9)
+    );
     Ok(())
 }
 

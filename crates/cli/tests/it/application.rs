@@ -113,7 +113,7 @@ async fn a_supplier_applies_at_two_banks_one_approves_disburses_and_is_repaid_th
         (Some(400_000), Some(400), Some(399_600)),
         "fee 10 bp of the advance: {loan}"
     );
-    assert!(loan["registration_id"].is_string() && loan["leaf_index"].is_i64(), "{loan}");
+    assert!(loan["registration_id"].is_string() && loan["log_leaf_id"].is_i64(), "{loan}");
     let loan_id = loan["id"].as_str().unwrap().to_string();
     let (_, again) = w.bank.post(&format!("/api/v1/applications/{id}/offers/{offer}/disbursement"), json!({})).await;
     assert_eq!(again["id"], loan_id.as_str(), "a retried disbursement answers the first loan");

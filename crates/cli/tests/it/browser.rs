@@ -409,7 +409,7 @@ async fn in_the_demo_a_supplier_asks_and_its_core_signs_in_the_browser() {
     let signature = sm2::dsa::Signature::from_slice(&hex::decode(c["signature"].as_str().unwrap()).unwrap()).unwrap();
     use sm2::dsa::signature::Verifier;
     assert!(key.verify(c["statement"].as_str().unwrap().as_bytes(), &signature).is_ok(), "{c}");
-    let (status, _) = supplier.get(&format!("/api/v1/log/entries/{}", c["leaf_index"])).await;
+    let (status, _) = supplier.log_leaf(&c["log_leaf_id"]).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     // The core's time to confirm counts the demo's history and this decision.
     let core = test.login(&core_login, lianrong_app::demo::DEMO_PASSWORD).await;
@@ -777,7 +777,7 @@ async fn in_the_demo_a_commitment_travels_down_the_chain_and_settles_every_holde
     let (_, application) =
         officer.get(&format!("/api/v1/applications/{}", loan["application_id"].as_str().unwrap())).await;
     assert!(application["offers"][0]["consent_id"].is_string(), "{application}");
-    assert!(c["transfers"].as_array().unwrap().iter().all(|t| t["leaf_index"].is_i64()), "every operation is a leaf");
+    assert!(c["transfers"].as_array().unwrap().iter().all(|t| t["log_leaf_id"].is_i64()), "every operation is a leaf");
     // The operator's page shows financing by chain and tier: tier 3 discounted what the journey did.
     let operator = test.login("operator", lianrong_app::demo::DEMO_PASSWORD).await;
     let (status, figures) = operator.get("/api/v1/stats/financing").await;

@@ -257,7 +257,9 @@ async fn an_account_is_bound_sealed_and_changed_only_with_every_required_consent
     let (_, s) = w.bank.get(&path).await;
     assert_eq!((s["account"]["masked"].as_str(), s["account"]["version"].as_i64()), (Some("**** 2345"), Some(3)));
     // Each account fixed is a leaf of the verifiable log, naming the account by digest, never by number;
-    // the bank that consented reads the leaf of the version it agreed to.
+    // the bank that consented reads the leaf of the version it agreed to (once the sequencer has placed
+    // the latest one in the tree).
+    lianrong_app::log::integrate_all(&t.app).await.unwrap();
     let (_, leaves) = w.supplier.get("/api/v1/log/entries?kind=collection_account").await;
     let data: Vec<Value> = leaves["items"]
         .as_array()

@@ -181,7 +181,7 @@ async fn a_commitment_passes_down_the_chain_is_discounted_and_settles_every_hold
         (c["face_fen"].as_i64(), c["live_fen"].as_i64(), c["ledger_balanced"].as_bool()),
         (Some(1_000_000), Some(1_000_000), Some(true))
     );
-    assert!(c["leaf_index"].is_i64(), "the issue is a log leaf: {c}");
+    assert!(c["log_leaf_id"].is_i64(), "the issue is a log leaf: {c}");
     assert_eq!(
         (c["issuer_org_id"].as_str(), c["bank_org_id"].as_str()),
         (Some(w.core_id.as_str()), Some(w.bank_id.as_str()))
@@ -214,7 +214,7 @@ async fn a_commitment_passes_down_the_chain_is_discounted_and_settles_every_hold
     assert_eq!(x1["output_part_ids"], json!(["x1/0", "x1/1", "x1/2"]));
     // A retry is answered with the first result; the same id for another request is refused.
     let (s, again) = w.t1.post(&path, split("x1", json!([600_000, 399_999, 1]))).await;
-    assert_eq!((s, &again["leaf_index"]), (StatusCode::OK, &x1["leaf_index"]), "{again}");
+    assert_eq!((s, &again["log_leaf_id"]), (StatusCode::OK, &x1["log_leaf_id"]), "{again}");
     let (s, e) = w.t1.post(&path, split("x1", json!([500_000, 500_000]))).await;
     assert_problem(s, &e, StatusCode::CONFLICT, "transfer_id_reused");
     let (s, e) = w.t1.post(&path, split("x1b", json!([500_000, 500_000]))).await;
@@ -274,8 +274,7 @@ async fn a_commitment_passes_down_the_chain_is_discounted_and_settles_every_hold
     assert!(!parts.contains(&"x1/2"), "tier 3 does not see tier 1's other parts: {parts:?}");
     let (s, _) = w.stranger.get(&format!("/api/v1/commitments/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let leaf = x3["leaf_index"].as_i64().unwrap();
-    let (s, entry) = w.t3.get(&format!("/api/v1/log/entries/{leaf}")).await;
+    let (s, entry) = w.t3.log_leaf(&x3["log_leaf_id"]).await;
     assert_eq!(s, StatusCode::OK, "tier 3 reads the leaf of the transfer it received: {entry}");
 
     // Before maturity nothing settles; at maturity nothing moves but settlement.

@@ -307,6 +307,22 @@ impl Api {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A log leaf by the id a record shows, as a client does: while the sequencer has not integrated it
+    /// (202 with `Retry-After`) ask again, for at most ten seconds; then the answer as it is.
+    pub async fn log_leaf(&self, leaf_id: &Value) -> (StatusCode, Value) {
+        let path = format!("/api/v1/log/leaves/{leaf_id}");
+        for _ in 0..200 {
+            let r = self.send(Method::GET, &path, None).await;
+            if r.status() != StatusCode::ACCEPTED {
+                let s = r.status();
+                return (s, r.json().await.unwrap_or(Value::Null));
+            }
+            assert!(r.headers().contains_key(reqwest::header::RETRY_AFTER), "a pending leaf says when to ask again");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("log leaf {leaf_id} was not integrated within ten seconds");
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self.send(Method::POST, path, Some(body)).await;
         let s = r.status();

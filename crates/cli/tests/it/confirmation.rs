@@ -178,11 +178,11 @@ async fn a_supplier_asks_its_core_to_confirm_and_the_core_signs_or_rejects() {
         .await
         .unwrap();
     assert!(sealed.as_deref().is_some_and(|s| s.starts_with("v1:")), "{sealed:?}");
-    let leaf = c["leaf_index"].as_i64().unwrap();
-    let (s, entry) = w.supplier.get(&format!("/api/v1/log/entries/{leaf}")).await;
+    let leaf = c["log_leaf_id"].clone();
+    let (s, entry) = w.supplier.log_leaf(&leaf).await;
     assert_eq!(s, StatusCode::OK, "the creditor reads the confirmation's leaf: {entry}");
     assert!(entry.to_string().contains("confirmation"), "{entry}");
-    let (s, _) = w.stranger.get(&format!("/api/v1/log/entries/{leaf}")).await;
+    let (s, _) = w.stranger.log_leaf(&leaf).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Twice is refused.
     let (s, e) = w.core.post(&format!("/api/v1/confirmations/{a}/decision"), json!({"decision": "confirm"})).await;

@@ -291,6 +291,7 @@ async fn a_bank_reads_a_suppliers_data_only_through_a_live_consent_and_every_rea
     assert_eq!(c2["state"], "expired");
 
     // Grants and revocations are leaves of the verifiable log, for the owner and the bank.
+    lianrong_app::log::integrate_all(&t.app).await.unwrap();
     let (_, leaves) = supplier.get("/api/v1/log/entries?kind=consent").await;
     assert_eq!(leaves["total"], 3, "{leaves}");
     let (_, leaves) = other.get("/api/v1/log/entries?kind=consent").await;

@@ -121,8 +121,8 @@ async fn one_file_through_the_channels_gives_the_same_records_and_a_resend_chang
     let after_upload = record_digests(&t).await;
     assert_eq!(after_upload.len(), 12);
     // The submission's digest is a leaf of the verifiable log, readable by the submitter with its proof.
-    let leaf = first["log_leaf_index"].as_u64().expect("a log leaf");
-    let (status, entry) = w.core.get(&format!("/api/v1/log/entries/{leaf}")).await;
+    assert!(first["log_leaf_id"].is_u64(), "a log leaf: {first}");
+    let (status, entry) = w.core.log_leaf(&first["log_leaf_id"]).await;
     assert_eq!(status, StatusCode::OK, "{entry}");
     assert!(entry.to_string().contains(first["raw_sm3"].as_str().unwrap()), "{entry}");
 

@@ -11,16 +11,32 @@ use serde_json::{Value, json};
 
 use crate::common::{Api, PASSWORD, TestApp, assert_problem, spawn_app};
 
-/// Appends leaves in one write transaction, as a use case does; returns their indexes.
+/// Appends leaves in one write transaction, as a use case does, waits for the sequencer to integrate
+/// them and returns their indexes in the tree.
 async fn append(t: &TestApp, leaves: &[(LeafKind, &str, Vec<&str>, Value)]) -> Vec<u64> {
     let mut tx = t.app.db.begin_write().await.unwrap();
-    let mut out = Vec::new();
+    let mut ids = Vec::new();
     for (kind, subject, parties, entry) in leaves {
-        let i = log_app::append(&mut tx, *kind, subject, parties, entry, lianrong_app::now_ms()).await.unwrap();
-        out.push(i);
+        let id = log_app::append(&mut tx, *kind, subject, parties, entry, lianrong_app::now_ms()).await.unwrap();
+        ids.push(id);
     }
     tx.commit().await.unwrap();
+    log_app::integrate_all(&t.app).await.unwrap();
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(index_of(t, id).await);
+    }
     out
+}
+
+/// The index the sequencer gave the leaf with this id.
+async fn index_of(t: &TestApp, leaf_id: u64) -> u64 {
+    let index: i64 = sqlx::query_scalar("SELECT leaf_index FROM log_leaf WHERE leaf_id = $1")
+        .bind(leaf_id as i64)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    index as u64
 }
 
 fn submission(n: u32, org: &str) -> (LeafKind, String, Vec<String>, Value) {
@@ -367,12 +383,19 @@ async fn concurrent_appends_are_serialised_into_one_tree() {
             got
         }));
     }
-    let mut all: Vec<u64> = Vec::new();
+    let mut ids: Vec<u64> = Vec::new();
     for task in tasks {
-        all.extend(task.await.unwrap());
+        ids.extend(task.await.unwrap());
+    }
+    log_app::integrate_all(&t.app).await.unwrap();
+    let mut all: Vec<u64> = Vec::new();
+    for id in &ids {
+        all.push(index_of(&t, *id).await);
     }
     all.sort_unstable();
     assert_eq!(all, (0..40).collect::<Vec<u64>>(), "every append got its own index, none lost");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_pending").fetch_one(&t.app.db.pool).await.unwrap();
+    assert_eq!(pending, 0, "nothing is left pending once integrated");
     // The signed root is the root of the stored leaves, recomputed from their data.
     let datas: Vec<String> =
         sqlx::query_scalar("SELECT data FROM log_leaf ORDER BY leaf_index").fetch_all(&t.app.db.pool).await.unwrap();

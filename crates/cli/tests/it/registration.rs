@@ -127,13 +127,13 @@ async fn a_second_or_overlapping_registration_is_refused_with_the_first_referenc
         first["invoices"].as_array().unwrap().iter().map(|i| i["invoice_no"].as_str().unwrap()).collect();
     assert_eq!(nos, vec!["26500000000000000901", "26500000000000000902"]);
     // The registration is a log leaf that its parties (creditor, debtor, financier) may read.
-    let leaf = first["log_leaf_index"].as_i64().unwrap();
+    let leaf = first["log_leaf_id"].clone();
     for party in [&w.supplier, &w.core, &w.bank] {
-        let (status, e) = party.get(&format!("/api/v1/log/entries/{leaf}")).await;
+        let (status, e) = party.log_leaf(&leaf).await;
         assert_eq!(status, StatusCode::OK, "{e}");
         assert_eq!(e["leaf"]["kind"], "registration", "{e}");
     }
-    assert_eq!(w.stranger.get(&format!("/api/v1/log/entries/{leaf}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(w.stranger.log_leaf(&leaf).await.0, StatusCode::NOT_FOUND);
 
     // The same receivable again, in another order: refused, naming the first registration.
     let (status, again) = w.supplier.post("/api/v1/registrations", json!({"invoice_ids": [inv[0], inv[1]]})).await;
@@ -229,19 +229,25 @@ async fn a_second_or_overlapping_registration_is_refused_with_the_first_referenc
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Release (by the financier here): the invoices are free again, and the release is a log leaf.
-    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_leaf WHERE kind = 'registration'")
-        .fetch_one(&t.app.db.pool)
-        .await
-        .unwrap();
+    let before: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM log_leaf WHERE kind = 'registration') \
+         + (SELECT COUNT(*) FROM log_pending WHERE kind = 'registration')",
+    )
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
     let (status, released) =
         w.bank.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;
     assert_eq!((status, released["status"].as_str()), (StatusCode::OK, Some("released")), "{released}");
     assert!(released["released_at"].is_string());
     assert_eq!(released["release_reason"], "融资已结清", "the release names why: {released}");
-    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log_leaf WHERE kind = 'registration'")
-        .fetch_one(&t.app.db.pool)
-        .await
-        .unwrap();
+    let after: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM log_leaf WHERE kind = 'registration') \
+         + (SELECT COUNT(*) FROM log_pending WHERE kind = 'registration')",
+    )
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(after, before + 1);
     let (status, e) =
         w.bank.post(&format!("/api/v1/registrations/{id}/release"), json!({"reason": "融资已结清"})).await;

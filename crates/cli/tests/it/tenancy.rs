@@ -25,6 +25,7 @@ struct Victim {
     record_id: String,
     invoice_id: String,
     leaf_index: u64,
+    leaf_id: u64,
     /// A's supplier's pending change of the receivable's repayment account.
     change_id: String,
     /// The supplier's request that A confirm the invoice, and A's signing key.
@@ -181,7 +182,7 @@ async fn victim(t: &TestApp) -> Victim {
         .unwrap();
     // A log leaf that concerns A and its supplier only.
     let mut tx = t.app.db.begin_write().await.unwrap();
-    let leaf_index = lianrong_app::log::append(
+    let leaf_id = lianrong_app::log::append(
         &mut tx,
         lianrong_app::log::LeafKind::Confirmation,
         &format!("conf-{org_id}"),
@@ -192,6 +193,13 @@ async fn victim(t: &TestApp) -> Victim {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    lianrong_app::log::integrate_all(&t.app).await.unwrap();
+    let leaf_index: i64 = sqlx::query_scalar("SELECT leaf_index FROM log_leaf WHERE leaf_id = $1")
+        .bind(leaf_id as i64)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    let leaf_index = leaf_index as u64;
     // The supplier fixed the invoice's repayment account and proposes another, awaiting A's consent.
     // A's supplier registers its receivable against A for financing.
     let as_supplier = Actor {
@@ -238,7 +246,7 @@ async fn victim(t: &TestApp) -> Victim {
             statement: None,
             signature_hex: None,
             public_key_hex: None,
-            leaf_index: None,
+            log_leaf_id: None,
             content_sm3: None,
             invoice_code: None,
         },
@@ -298,7 +306,7 @@ async fn victim(t: &TestApp) -> Victim {
             state: lianrong_domain::commitment::CommitmentState::Outstanding,
             issued_by: "a.admin".into(),
             issued_at_ms: lianrong_app::now_ms(),
-            leaf_index: None,
+            log_leaf_id: None,
             settlement_reference: None,
             settled_at_ms: None,
         },
@@ -411,7 +419,7 @@ async fn victim(t: &TestApp) -> Victim {
             disbursed_by: "a.bank".into(),
             disbursed_at_ms: lianrong_app::now_ms(),
             closed_at_ms: None,
-            leaf_index: None,
+            log_leaf_id: None,
         },
     )
     .await
@@ -449,6 +457,7 @@ async fn victim(t: &TestApp) -> Victim {
         record_id,
         invoice_id,
         leaf_index,
+        leaf_id,
         change_id: change.id,
         registration_id: registration.row.id,
         registration_reference: registration.row.reference,
@@ -984,6 +993,7 @@ fn calls(v: &Victim) -> Vec<Call> {
             format!("/api/v1/log/entries/{}?tree_size=1", v.leaf_index),
             None,
         ),
+        c(Method::GET, "/api/v1/log/leaves/{leaf_id}", format!("/api/v1/log/leaves/{}", v.leaf_id), None),
         // Logging in and out concern only the caller's own session; walked with a throw-away session below.
         c(
             Method::POST,
@@ -1454,6 +1464,7 @@ async fn a_foreign_organisation_can_neither_read_nor_change_anything_through_the
         get("/log", "/log".into()),
         get("/log", "/log?kind=confirmation".into()),
         get("/log/{leaf_index}", format!("/log/{}", v.leaf_index)),
+        get("/log/leaves/{leaf_id}", format!("/log/leaves/{}", v.leaf_id)),
         // The data lake. Uploading A's trade as someone else: received as the caller's own submission,
         // every row refused (not a party); the banks may not submit at all.
         post(

@@ -310,7 +310,7 @@ pub struct LoanDto {
     /// outstanding or repaid.
     pub state: String,
     pub disbursed_at: String,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub repayments: Vec<RepaymentDto>,
 }
 
@@ -343,7 +343,7 @@ impl From<LoanView> for LoanDto {
             overdue_days: v.overdue_days,
             state: l.state.code().to_string(),
             disbursed_at: rfc3339(l.disbursed_at_ms),
-            leaf_index: l.leaf_index,
+            log_leaf_id: l.log_leaf_id,
             repayments: v
                 .repayments
                 .into_iter()

@@ -40,7 +40,7 @@ pub struct CommitmentSummaryDto {
     pub issued_by: String,
     pub issued_at: String,
     /// The leaf in the verifiable log.
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub settlement_reference: Option<String>,
     pub settled_at: Option<String>,
 }
@@ -62,7 +62,7 @@ impl From<CommitmentRow> for CommitmentSummaryDto {
             state: c.state.code().to_string(),
             issued_by: c.issued_by,
             issued_at: rfc3339(c.issued_at_ms),
-            leaf_index: c.leaf_index,
+            log_leaf_id: c.log_leaf_id,
             settlement_reference: c.settlement_reference,
             settled_at: c.settled_at_ms.map(rfc3339),
         }
@@ -122,7 +122,7 @@ pub struct TransferDto {
     /// The recipient of a transfer; the bank of a discount; the holder, for a bank's decision.
     pub counterparty_org_id: Option<String>,
     pub at: String,
-    pub leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
 }
 
 impl From<TransferRow> for TransferDto {
@@ -140,7 +140,7 @@ impl From<TransferRow> for TransferDto {
             payouts: serde_json::json!(t.payouts),
             counterparty_org_id: t.counterparty_org_id,
             at: rfc3339(t.at_ms),
-            leaf_index: t.leaf_index,
+            log_leaf_id: t.log_leaf_id,
         }
     }
 }

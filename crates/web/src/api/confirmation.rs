@@ -49,8 +49,8 @@ pub struct ConfirmationDto {
     pub signature: Option<String>,
     /// The debtor's public key that verifies it (SEC1 hex).
     pub public_key: Option<String>,
-    /// The decision's leaf in the verifiable log (`GET /api/v1/log/entries/{leaf_index}`).
-    pub leaf_index: Option<i64>,
+    /// The decision's leaf in the verifiable log (`GET /api/v1/log/leaves/{leaf_id}`: its proof once integrated).
+    pub log_leaf_id: Option<i64>,
 }
 
 impl From<ConfirmationRecord> for ConfirmationDto {
@@ -76,7 +76,7 @@ impl From<ConfirmationRecord> for ConfirmationDto {
             statement: c.statement,
             signature: c.signature_hex,
             public_key: c.public_key_hex,
-            leaf_index: c.leaf_index,
+            log_leaf_id: c.log_leaf_id,
         }
     }
 }

@@ -109,6 +109,9 @@ impl LogKeyDto {
 /// One leaf of the log.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LogLeafDto {
+    /// The id the leaf got when its operation recorded it (records show it as `log_leaf_id`).
+    pub leaf_id: u64,
+    /// Its place in the tree, given by the sequencer.
     pub leaf_index: u64,
     /// submission, confirmation, registration, commitment, disbursement or disclosure.
     pub kind: String,
@@ -131,6 +134,7 @@ impl From<LeafRecord> for LogLeafDto {
             .and_then(|v| v.get("entry").cloned())
             .unwrap_or(serde_json::Value::Null);
         LogLeafDto {
+            leaf_id: l.leaf_id,
             leaf_index: l.leaf_index,
             kind: l.kind.code().into(),
             subject_id: l.subject_id,
@@ -252,6 +256,41 @@ pub async fn entry(
     // A malformed index is answered like an absent leaf.
     let leaf_index: u64 = leaf_index.parse().map_err(|_| AppError::not_found("Log entry", "存证日志条目"))?;
     Ok(Json(app::entry(&s.app, &actor, leaf_index, q.tree_size).await?.into()))
+}
+
+/// A leaf that is recorded but not yet in the tree.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogPendingDto {
+    pub leaf_id: u64,
+    /// Always `pending`.
+    pub status: String,
+}
+
+/// Seconds a client waits before asking again for a pending leaf (the sequencer integrates within
+/// milliseconds on an idle platform; a second leaves room under load).
+const PENDING_RETRY_AFTER_S: u64 = 1;
+
+#[utoipa::path(get, path = "/api/v1/log/leaves/{leaf_id}", tag = "log", params(("leaf_id" = u64, Path), EntryQuery),
+    description = "A leaf by the id its record shows (`log_leaf_id`): 200 with the leaf and its inclusion proof once it is in the tree; 202 with `Retry-After` while it waits for the sequencer. Only the organisations the leaf concerns, the operator and the regulator; others get 404.",
+    responses((status = 200, body = LogEntryDto), (status = 202, body = LogPendingDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn leaf(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(leaf_id): Path<String>,
+    ApiQuery(q): ApiQuery<EntryQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    // A malformed id is answered like an absent leaf.
+    let leaf_id: u64 = leaf_id.parse().map_err(|_| AppError::not_found("Log entry", "存证日志条目"))?;
+    Ok(match app::entry_by_id(&s.app, &actor, leaf_id, q.tree_size).await? {
+        app::EntryById::Integrated(proof) => Json(LogEntryDto::from(proof)).into_response(),
+        app::EntryById::Pending { leaf_id } => (
+            axum::http::StatusCode::ACCEPTED,
+            [(axum::http::header::RETRY_AFTER, PENDING_RETRY_AFTER_S.to_string())],
+            Json(LogPendingDto { leaf_id, status: "pending".into() }),
+        )
+            .into_response(),
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/log/consistency", tag = "log", params(ConsistencyQuery),

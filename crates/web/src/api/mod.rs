@@ -76,7 +76,7 @@ use crate::upload::{IMPORT_BODY_BYTES_MAX, UPLOAD_BODY_BYTES_MAX};
         confirmation::decide_batch, confirmation::confirm_payables, confirmation::payable_statement, confirmation::withdraw, confirmation::time_to_confirm, confirmation::signing_key,
         confirmation::supply_key, confirmation::use_platform_key,
         mailbox::get, mailbox::list_senders, mailbox::add_sender, mailbox::remove_sender, mailbox::list_receipts,
-        log::tree_head, log::key, log::list, log::entry, log::consistency,
+        log::tree_head, log::key, log::list, log::entry, log::leaf, log::consistency,
         registration::register, registration::list, registration::get, registration::release, registration::certificate,
         registration::export, registration::import,
     ),
@@ -254,6 +254,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/log/key", get(log::key))
         .route("/log/entries", get(log::list))
         .route("/log/entries/{leaf_index}", get(log::entry))
+        .route("/log/leaves/{leaf_id}", get(log::leaf))
         .route("/log/consistency", get(log::consistency))
         .route("/registrations", get(registration::list).post(registration::register))
         .route("/registrations/export", get(registration::export))

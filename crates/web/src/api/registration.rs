@@ -61,7 +61,7 @@ pub struct RegistrationDto {
     /// Why it was released.
     pub release_reason: Option<String>,
     /// The registration's leaf in the verifiable log.
-    pub log_leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     /// The national registry's (中登网) 登记证明编号, once recorded.
     pub registry_certificate_no: Option<String>,
 }
@@ -102,7 +102,7 @@ impl From<Registration> for RegistrationDto {
             released_by: row.released_by,
             released_at: row.released_at_ms.map(rfc3339),
             release_reason: row.release_reason,
-            log_leaf_index: row.leaf_index,
+            log_leaf_id: row.log_leaf_id,
             registry_certificate_no: row.registry_certificate_no,
         }
     }

@@ -50,7 +50,7 @@ pub struct SubmissionReportDto {
     pub row_errors: Vec<RowErrorDto>,
     pub row_errors_total: u64,
     /// The submission's leaf in the verifiable log.
-    pub log_leaf_index: Option<u64>,
+    pub log_leaf_id: Option<u64>,
 }
 
 impl From<SubmissionReport> for SubmissionReportDto {
@@ -78,7 +78,7 @@ impl From<SubmissionReport> for SubmissionReportDto {
                 })
                 .collect(),
             row_errors_total: r.row_errors_total,
-            log_leaf_index: r.log_leaf_index,
+            log_leaf_id: r.log_leaf_id,
         }
     }
 }
@@ -106,7 +106,7 @@ pub struct SubmissionDto {
     pub error_en: Option<String>,
     pub error_zh: Option<String>,
     pub submitted_by: String,
-    pub log_leaf_index: Option<i64>,
+    pub log_leaf_id: Option<i64>,
     pub received_at: String,
     pub finished_at: Option<String>,
 }
@@ -133,7 +133,7 @@ impl From<SubmissionRow> for SubmissionDto {
             error_en: s.error_en,
             error_zh: s.error_zh,
             submitted_by: s.submitted_by,
-            log_leaf_index: s.log_leaf_index,
+            log_leaf_id: s.log_leaf_id,
             received_at: rfc3339(s.received_at_ms),
             finished_at: s.finished_at_ms.map(rfc3339),
         }

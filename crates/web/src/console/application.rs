@@ -498,7 +498,7 @@ async fn loan_page(
         upfront: yuan(l.loan.upfront_interest_fen),
         advance: yuan(l.loan.advance_fen),
         value_date: l.loan.value_date.to_string(),
-        leaf: l.loan.leaf_index.map(|x| x.to_string()).unwrap_or_default(),
+        leaf: l.loan.log_leaf_id.map(|x| x.to_string()).unwrap_or_default(),
         registration: l.loan.registration_id.clone().unwrap_or_default(),
         commitment_id: l.loan.commitment_id.clone().unwrap_or_default(),
         repayments: l

@@ -377,7 +377,7 @@ async fn detail_page(
             counterparty: t.counterparty_org_id.as_deref().map(name).unwrap_or_default(),
             input: t.input_part_id.clone().unwrap_or_default(),
             at: lianrong_app::display_time(t.at_ms),
-            leaf: t.leaf_index.map(|l| l.to_string()).unwrap_or_default(),
+            leaf: t.log_leaf_id.map(|l| l.to_string()).unwrap_or_default(),
         });
     }
     let c = &v.commitment;
@@ -424,7 +424,7 @@ async fn detail_page(
         maturity: c.maturity_date.to_string(),
         settled_state: c.state == CommitmentState::Settled,
         beyond_principle_days: c.beyond_principle_days.map(|d| d.to_string()).unwrap_or_default(),
-        leaf: c.leaf_index.map(|l| l.to_string()).unwrap_or_default(),
+        leaf: c.log_leaf_id.map(|l| l.to_string()).unwrap_or_default(),
         balanced: v.invariant_broken.is_none(),
         parts,
         transfers,

@@ -194,7 +194,7 @@ pub struct ConfirmationRow {
     pub decided: String,
     pub wait: String,
     pub reason: String,
-    pub leaf_index: String,
+    pub log_leaf_id: String,
     pub open: bool,
 }
 
@@ -226,7 +226,7 @@ fn confirmation_row(c: &ConfirmationRecord, lang_en: bool) -> ConfirmationRow {
         decided: c.decided_at_ms.map(lianrong_app::display_time).unwrap_or_default(),
         wait: c.decided_at_ms.map(|d| wait_text(d - c.requested_at_ms, lang_en)).unwrap_or_default(),
         reason: c.reason.clone().unwrap_or_default(),
-        leaf_index: c.leaf_index.map(|l| l.to_string()).unwrap_or_default(),
+        log_leaf_id: c.log_leaf_id.map(|l| l.to_string()).unwrap_or_default(),
         open: c.status == ConfirmationStatus::Requested,
     }
 }

@@ -122,3 +122,27 @@ async fn detail_page(state: &AppState, ctx: &Ctx, leaf_index: &str) -> AppResult
     };
     Ok(render(axum::http::StatusCode::OK, &view))
 }
+
+#[derive(Template)]
+#[template(path = "log_pending.html")]
+struct PendingPage {
+    ui: Ui,
+    leaf_id: u64,
+}
+
+/// A leaf by the id its record shows: its entry page once integrated, else a page saying it waits for
+/// the sequencer, which reloads itself.
+pub async fn by_id(State(state): State<AppState>, ctx: Ctx, Path(leaf_id): Path<String>) -> Response {
+    ctx.respond(by_id_page(&state, &ctx, &leaf_id).await)
+}
+
+async fn by_id_page(state: &AppState, ctx: &Ctx, leaf_id: &str) -> AppResult<Response> {
+    // A malformed id is answered like an absent leaf.
+    let leaf_id: u64 = leaf_id.parse().map_err(|_| AppError::not_found("Log entry", "存证日志条目"))?;
+    match log_app::entry_by_id(&state.app, ctx.actor(), leaf_id, None).await? {
+        log_app::EntryById::Integrated(proof) => Ok(super::page::see_other(&format!("/log/{}", proof.leaf.leaf_index))),
+        log_app::EntryById::Pending { leaf_id } => {
+            Ok(render(axum::http::StatusCode::ACCEPTED, &PendingPage { ui: ctx.ui("log"), leaf_id }))
+        }
+    }
+}

@@ -89,6 +89,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/mailbox/receipts", get(mailbox::receipts))
         .route("/log", get(log::list))
         .route("/log/{leaf_index}", get(log::detail))
+        .route("/log/leaves/{leaf_id}", get(log::by_id))
         // The data lake: submissions and their reports, the records they became, the data standard.
         .route("/submissions", get(submission::list).post(submission::upload).layer(submission::upload_limit()))
         .route("/submissions/preview", post(submission::preview).layer(submission::upload_limit()))

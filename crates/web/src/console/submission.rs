@@ -337,7 +337,7 @@ fn report_view(s: &SubmissionRow, lang_en: bool) -> ReportView {
         submitted_by: s.submitted_by.clone(),
         received: item.received,
         finished: time_or_dash(s.finished_at_ms),
-        log_leaf: s.log_leaf_index.map_or_else(|| "—".to_string(), |n| n.to_string()),
+        log_leaf: s.log_leaf_id.map_or_else(|| "—".to_string(), |n| n.to_string()),
     }
 }
 
