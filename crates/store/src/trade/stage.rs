@@ -204,12 +204,20 @@ pub async fn merge_new(conn: &mut Conn, submission_id: &str) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
-/// Deletes what the submission staged, [`DISCARD_CHUNK_ROWS`] per transaction.
+/// Deletes what the submission staged. On SQLite by [`DISCARD_CHUNK_ROWS`] per transaction, each a short
+/// hold of the write lock; PostgreSQL locks only the rows it deletes, so one statement does.
 pub async fn discard_stage(db: &Db, submission_id: &str) -> Result<()> {
+    if db.backend == Backend::Postgres {
+        sqlx::query("DELETE FROM trade_record_stage WHERE submission_id = $1")
+            .bind(submission_id.to_string())
+            .execute(&db.pool)
+            .await?;
+        return Ok(());
+    }
     loop {
         let done = sqlx::query(
-            "DELETE FROM trade_record_stage WHERE submission_id = $1 AND natural_key IN \
-             (SELECT natural_key FROM trade_record_stage WHERE submission_id = $1 ORDER BY natural_key LIMIT $2)",
+            "DELETE FROM trade_record_stage WHERE rowid IN \
+             (SELECT rowid FROM trade_record_stage WHERE submission_id = $1 LIMIT $2)",
         )
         .bind(submission_id.to_string())
         .bind(DISCARD_CHUNK_ROWS)
