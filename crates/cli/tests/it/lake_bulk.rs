@@ -123,7 +123,7 @@ async fn staged_records_that_meet_a_conflict_become_visible_not_even_in_part_and
     lianrong_app::submission::submit_records(&app, &supplier, raw, "erp", records).await.unwrap();
     let id: String = sqlx::query_scalar("SELECT id FROM trade_record").fetch_one(&app.db.pool).await.unwrap();
     let committed =
-        lianrong_store::trade::current(&mut *app.db.acquire().await.unwrap(), &[id.as_str()]).await.unwrap().remove(0);
+        lianrong_store::trade::current(&mut app.db.acquire().await.unwrap(), &[id.as_str()]).await.unwrap().remove(0);
 
     // A submission stages a new record and one whose natural key another submission has since written.
     let staged_as = |natural_key: &str| StagedRow {
