@@ -228,3 +228,68 @@ pub async fn discard_stage(db: &Db, submission_id: &str) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{StagedRow, copy_line};
+    use crate::trade::TradeRow;
+
+    fn row() -> TradeRow {
+        TradeRow {
+            id: "id".into(),
+            record_type: "invoice".into(),
+            natural_key: "k".into(),
+            version: 2,
+            content_sm3: "c".into(),
+            doc_no: "n".into(),
+            invoice_code: String::new(),
+            doc_date: "2026-12-01".into(),
+            month: "2026-12".into(),
+            buyer_uscc: "b".into(),
+            buyer_name: None,
+            seller_uscc: "s".into(),
+            seller_name: Some("甲\\乙".into()),
+            currency: "CNY".into(),
+            total_fen: 113,
+            tax_fen: None,
+            net_fen: Some(100),
+            term_days: None,
+            term_basis: None,
+            invoice_kind: None,
+            invoice_status: None,
+            acceptance_status: None,
+            accepted_date: None,
+            payment_method: None,
+            payee_account_sm3: None,
+            payee_account_last4: None,
+            order_refs: String::new(),
+            delivery_refs: String::new(),
+            invoice_refs: String::new(),
+            remarks: Some("a\tb\nc\rd".into()),
+            chain_id: "none".into(),
+            submission_id: "sub".into(),
+            channel: "upload".into(),
+            file_name: "f.csv".into(),
+            row_no: 7,
+            submitter_org_id: "org".into(),
+            created_at_ms: 1,
+            updated_at_ms: 2,
+        }
+    }
+
+    #[test]
+    fn a_copy_line_has_every_column_in_order_with_nulls_and_escapes() {
+        let mut out = String::new();
+        copy_line(&mut out, &StagedRow { row: row(), prior_version: Some(1) });
+        let line = out.strip_suffix('\n').expect("one line");
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), super::COLUMN_COUNT + 1, "{line}");
+        let names: Vec<&str> = super::COLUMNS.split(',').map(str::trim).collect();
+        let at = |name: &str| fields[names.iter().position(|n| *n == name).expect(name)];
+        assert_eq!((at("id"), at("version"), at("total_fen"), at("tax_fen")), ("id", "2", "113", "\\N"));
+        assert_eq!(at("seller_name"), "甲\\\\乙");
+        assert_eq!(at("remarks"), "a\\tb\\nc\\rd");
+        assert_eq!((at("row_no"), at("updated_at_ms"), at("invoice_status")), ("7", "2", "\\N"));
+        assert_eq!(fields[super::COLUMN_COUNT], "1", "prior_version last");
+    }
+}
