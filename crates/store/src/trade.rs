@@ -187,8 +187,7 @@ pub async fn existing(conn: &mut Conn, keys: &[&str]) -> Result<Vec<Existing>> {
     let mut out = Vec::new();
     for chunk in keys.chunks(LOOKUP_BATCH_KEYS_MAX) {
         let sql = format!(
-            "SELECT natural_key, id, version, content_sm3, submission_id, file_name, row_no, month, chain_id \
-             FROM trade_record WHERE natural_key IN {}",
+            "SELECT {EXISTING_COLUMNS} FROM trade_record WHERE natural_key IN {}",
             placeholders(conn, 1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -196,20 +195,27 @@ pub async fn existing(conn: &mut Conn, keys: &[&str]) -> Result<Vec<Existing>> {
             q = q.bind(k.to_string());
         }
         for r in q.fetch_all(&mut *conn).await? {
-            out.push(Existing {
-                natural_key: r.try_get("natural_key")?,
-                id: r.try_get("id")?,
-                version: r.try_get("version")?,
-                content_sm3: r.try_get("content_sm3")?,
-                submission_id: r.try_get("submission_id")?,
-                file_name: r.try_get("file_name")?,
-                row_no: r.try_get("row_no")?,
-                month: r.try_get("month")?,
-                chain_id: r.try_get("chain_id")?,
-            });
+            out.push(existing_of(&r)?);
         }
     }
     Ok(out)
+}
+
+const EXISTING_COLUMNS: &str =
+    "natural_key, id, version, content_sm3, submission_id, file_name, row_no, month, chain_id";
+
+fn existing_of(r: &AnyRow) -> Result<Existing> {
+    Ok(Existing {
+        natural_key: r.try_get("natural_key")?,
+        id: r.try_get("id")?,
+        version: r.try_get("version")?,
+        content_sm3: r.try_get("content_sm3")?,
+        submission_id: r.try_get("submission_id")?,
+        file_name: r.try_get("file_name")?,
+        row_no: r.try_get("row_no")?,
+        month: r.try_get("month")?,
+        chain_id: r.try_get("chain_id")?,
+    })
 }
 
 /// Replaces a record with a new version, keeping the old one in the history.
@@ -709,3 +715,6 @@ pub async fn replace_lines(conn: &mut Conn, record_id: &str, rows: &[LineRow], n
     }
     Ok(())
 }
+
+// The bulk path (after `bind_row!`, which it uses).
+pub mod stage;

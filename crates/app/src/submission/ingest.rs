@@ -1,7 +1,7 @@
 //! The pipeline's engine. A blocking thread decodes the files and validates rows (CPU work), sending
-//! batches over a bounded channel to the async writer, which looks up existing records, writes new ones
-//! and new versions, and records the report — all in one write transaction, so a submission is either
-//! wholly recorded or not at all. Memory stays bounded: rows stream through in batches, only the first
+//! batches over a bounded channel to the async writer, which looks up existing records and stages new
+//! ones and new versions batch by batch in short transactions; one final transaction makes them current
+//! and records the report, so a submission is either wholly recorded or not at all. Memory stays bounded: rows stream through in batches, only the first
 //! [`ROW_ERRORS_KEPT_MAX`] report lines are kept, and in-file duplicates are found through the database.
 
 use std::collections::{HashMap, HashSet};
@@ -1016,19 +1016,36 @@ struct Counts {
     rejected: u64,
 }
 
-/// The writer: one write transaction for the whole submission.
+/// The writer. Each batch is staged in a short transaction of its own (see `trade_store::stage`), so
+/// other organisations' requests keep being answered during a large upload; the final transaction makes
+/// the staged records current and records the report, so a submission is either wholly recorded or not
+/// at all. What was staged is deleted afterwards, whether the submission was recorded or not.
 async fn write(
+    app: &App,
+    actor: &Actor,
+    sub: &SubmissionRow,
+    rx: mpsc::Receiver<Msg>,
+) -> AppResult<(SubmissionReport, crate::curated::Spool)> {
+    let result = write_staged(app, actor, sub, rx).await;
+    if let Err(e) = trade_store::stage::discard_stage(&app.db, &sub.id).await {
+        tracing::error!(submission = %sub.id, error = %e, "staged records not deleted; they are never read");
+    }
+    result
+}
+
+async fn write_staged(
     app: &App,
     actor: &Actor,
     sub: &SubmissionRow,
     mut rx: mpsc::Receiver<Msg>,
 ) -> AppResult<(SubmissionReport, crate::curated::Spool)> {
-    let mut tx = app.db.begin_write().await?;
-    let chains = chain_map(&mut tx).await?;
+    let chains = chain_map(&mut *app.db.acquire().await?).await?;
     let channel = sub.channel.clone();
     let mut tally = Tally::default();
     let mut files: Vec<FileDone> = Vec::new();
     let mut spool = crate::curated::Spool::new(&sub.id);
+    // Lines refer to their invoices by id, so they are written once the invoices are current.
+    let mut line_groups: Vec<LineGroup> = Vec::new();
     let mut waited = std::time::Duration::ZERO;
     loop {
         let wait_started = std::time::Instant::now();
@@ -1036,21 +1053,23 @@ async fn write(
         waited += wait_started.elapsed();
         match msg {
             Msg::File(done) => files.push(done),
-            Msg::Lines(groups) => {
-                let mut rejects: Vec<Issue> = Vec::new();
-                let outcome = write_lines(&mut tx, sub, groups, &mut rejects).await?;
-                tally.counts(outcome);
-                rejects.into_iter().for_each(|issue| tally.issue(issue));
-            }
+            Msg::Lines(groups) => line_groups.extend(groups),
             Msg::Batch { valid, issues, rows } => {
                 tally.totals.rows += rows;
                 let mut batch_rejects: Vec<Issue> = Vec::new();
-                let outcome =
-                    write_batch(&mut tx, sub, &channel, &chains, valid, &mut batch_rejects, &mut spool).await?;
+                let outcome = stage_batch(app, sub, &channel, &chains, valid, &mut batch_rejects, &mut spool).await?;
                 tally.counts(outcome);
                 issues.into_iter().chain(batch_rejects).for_each(|issue| tally.issue(issue));
             }
         }
+    }
+    let mut tx = app.db.begin_write().await?;
+    make_current(&mut tx, sub).await?;
+    if !line_groups.is_empty() {
+        let mut rejects: Vec<Issue> = Vec::new();
+        let outcome = write_lines(&mut tx, sub, line_groups, &mut rejects).await?;
+        tally.counts(outcome);
+        rejects.into_iter().for_each(|issue| tally.issue(issue));
     }
     let Tally { totals, per_file, kept, warnings, row_errors_total, first_errors, .. } = tally;
     tracing::debug!(waited_ms = waited.as_millis() as u64, "the writer waited for the parser this long");
@@ -1424,8 +1443,46 @@ fn chain_of(chains: &HashMap<String, Vec<String>>, r: &TradeRecord) -> String {
         .unwrap_or_else(|| "none".to_string())
 }
 
-async fn write_batch(
-    tx: &mut lianrong_store::Conn,
+/// Restatements staged by this submission, made current per chunk in the final transaction.
+const RESTATEMENTS_CHUNK_ROWS: i64 = 500;
+
+/// Inside the final transaction: the staged restatements supersede their records (each one's
+/// confirmation superseded, an imported external result set aside), then the new records are inserted.
+async fn make_current(tx: &mut lianrong_store::Conn, sub: &SubmissionRow) -> AppResult<()> {
+    let now = now_ms();
+    let mut after = String::new();
+    loop {
+        let rows = trade_store::stage::staged_restatements(tx, &sub.id, &after, RESTATEMENTS_CHUNK_ROWS).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.natural_key.clone();
+        for row in &rows {
+            trade_store::supersede(tx, row, now).await.map_err(conflict_of_writes)?;
+            // What the debtor stated no longer describes the record: its confirmation is superseded
+            // and a result imported from the central bank's platform is set aside.
+            lianrong_store::confirmation::supersede_for_record(tx, &row.id).await?;
+            lianrong_store::registration::set_aside_external_confirmations(tx, &row.id, now).await?;
+        }
+    }
+    trade_store::stage::merge_new(tx, &sub.id).await.map_err(conflict_of_writes)?;
+    Ok(())
+}
+
+/// Another submission changed some of the same records between this one's staging and its end.
+fn conflict_of_writes(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict { .. } => AppError::conflict(
+            "submission_conflict",
+            "Another submission wrote some of the same records at the same moment; nothing was recorded, please send again",
+            "另一批次同时写入了部分相同记录；本批次未记录任何数据，请重新报送",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Looks up a batch's records (committed, and staged earlier by this submission), sorts its rows into
+/// new records, restatements, unchanged ones and duplicates, and stages the first two.
+async fn stage_batch(
+    app: &App,
     sub: &SubmissionRow,
     channel: &str,
     chains: &HashMap<String, Vec<String>>,
@@ -1438,18 +1495,29 @@ async fn write_batch(
         return Ok(out);
     }
     let keys: Vec<&str> = valid.iter().map(|v| v.key.as_str()).collect();
-    let existing: HashMap<String, trade_store::Existing> =
-        trade_store::existing(tx, &keys).await?.into_iter().map(|e| (e.natural_key.clone(), e)).collect();
+    let (committed, staged) = trade_store::stage::lookup(&app.db, &sub.id, &keys).await?;
+    let mut existing: HashMap<String, trade_store::Existing> =
+        committed.into_iter().map(|e| (e.natural_key.clone(), e)).collect();
+    // What this submission staged stands for what it will have written: a key given again is a duplicate.
+    existing.extend(staged.into_iter().map(|e| (e.natural_key.clone(), e)));
     // Restatements that differ as given: read what they would replace, to keep what they do not state.
     let differing: Vec<&str> = valid
         .iter()
-        .filter_map(|v| existing.get(&v.key).filter(|e| e.content_sm3 != v.content_sm3).map(|e| e.id.as_str()))
+        .filter_map(|v| {
+            existing
+                .get(&v.key)
+                .filter(|e| e.content_sm3 != v.content_sm3 && e.submission_id != sub.id)
+                .map(|e| e.id.as_str())
+        })
         .collect();
-    let priors: HashMap<String, TradeRow> =
-        trade_store::current(tx, &differing).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let priors: HashMap<String, TradeRow> = trade_store::current(&mut *app.db.acquire().await?, &differing)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
     let now = now_ms();
     let mut seen_in_batch: HashMap<String, (String, u64)> = HashMap::new();
-    let mut inserts: Vec<TradeRow> = Vec::new();
+    let mut staging: Vec<trade_store::stage::StagedRow> = Vec::new();
     for v in valid {
         let v = match existing.get(&v.key).and_then(|e| priors.get(&e.id)) {
             Some(prior) => with_unstated_kept(&v, prior).unwrap_or(v),
@@ -1459,27 +1527,7 @@ async fn write_batch(
             existing.get(&v.key).filter(|e| e.submission_id == sub.id).map(|e| (e.file_name.clone(), e.row_no as u64))
         });
         if let Some((first_file, first_row)) = dup_of {
-            rejects.push(Issue {
-                file_no: v.file_no,
-                severity: Severity::Error,
-                file_name: v.file_name.clone(),
-                sheet: None,
-                row_no: Some(v.row_no),
-                field: Some(v.record.record_type.key_field().code().to_string()),
-                code: "duplicate_in_submission".into(),
-                en: format!(
-                    "{} {} appears again; it was first given in {first_file} row {first_row}",
-                    v.record.record_type.label_en(),
-                    v.record.doc_no
-                ),
-                zh: format!(
-                    "{} {} 重复出现；首次出现在 {first_file} 第 {first_row} 行",
-                    v.record.record_type.label_zh(),
-                    v.record.doc_no
-                ),
-                raw_text: None,
-                rejects_row: true,
-            });
+            rejects.push(duplicate(&v, &first_file, first_row));
             continue;
         }
         seen_in_batch.insert(v.key.clone(), (v.file_name.clone(), v.row_no));
@@ -1496,11 +1544,7 @@ async fn write_batch(
                 spool.pairs.insert((row.buyer_uscc.clone(), row.seller_uscc.clone()));
                 spool.touched.insert(old_key);
                 spool.touched.insert(new_key);
-                trade_store::supersede(tx, &row, now).await?;
-                // What the debtor stated no longer describes the record: its confirmation is superseded
-                // and a result imported from the central bank's platform is set aside.
-                lianrong_store::confirmation::supersede_for_record(tx, &e.id).await?;
-                lianrong_store::registration::set_aside_external_confirmations(tx, &e.id, now).await?;
+                staging.push(trade_store::stage::StagedRow { row, prior_version: Some(e.version) });
                 counts.accepted += 1;
             }
             None => {
@@ -1509,20 +1553,40 @@ async fn write_batch(
                 spool.add(&key, &row);
                 spool.touched.insert(key);
                 spool.pairs.insert((row.buyer_uscc.clone(), row.seller_uscc.clone()));
-                inserts.push(row);
+                staging.push(trade_store::stage::StagedRow { row, prior_version: None });
                 counts.accepted += 1;
             }
         }
     }
-    trade_store::insert_batch(tx, &inserts).await.map_err(|e| match e {
-        StoreError::Conflict { .. } => AppError::conflict(
-            "submission_conflict",
-            "Another submission wrote some of the same records at the same moment; nothing was recorded, please send again",
-            "另一批次同时写入了部分相同记录；本批次未记录任何数据，请重新报送",
-        ),
-        other => other.into(),
-    })?;
+    // In key order, the stage's index grows by neighbouring pages rather than at random places.
+    staging.sort_by(|a, b| a.row.natural_key.cmp(&b.row.natural_key));
+    trade_store::stage::stage(&app.db, &staging).await.map_err(conflict_of_writes)?;
     Ok(out)
+}
+
+/// The report line of a row whose record the submission already gave.
+fn duplicate(v: &Valid, first_file: &str, first_row: u64) -> Issue {
+    Issue {
+        file_no: v.file_no,
+        severity: Severity::Error,
+        file_name: v.file_name.clone(),
+        sheet: None,
+        row_no: Some(v.row_no),
+        field: Some(v.record.record_type.key_field().code().to_string()),
+        code: "duplicate_in_submission".into(),
+        en: format!(
+            "{} {} appears again; it was first given in {first_file} row {first_row}",
+            v.record.record_type.label_en(),
+            v.record.doc_no
+        ),
+        zh: format!(
+            "{} {} 重复出现；首次出现在 {first_file} 第 {first_row} 行",
+            v.record.record_type.label_zh(),
+            v.record.doc_no
+        ),
+        raw_text: None,
+        rejects_row: true,
+    }
 }
 
 fn to_row(

@@ -1,8 +1,9 @@
 //! Submissions to the data lake through the three channels (API, designated-account upload,
 //! designated mailbox), all through one pipeline: the raw bytes go to the raw zone first, addressed by
 //! their SM3 digest, so nothing is ever lost; then the files are decoded, their columns matched to the
-//! data standard, every row validated, and the good rows written as canonical records with lineage, in
-//! one transaction with the submission's report. A re-sent file finds every record unchanged; a changed
+//! data standard, every row validated, and the good rows staged batch by batch in short transactions,
+//! then made current as canonical records with lineage in one final transaction with the submission's
+//! report. A re-sent file finds every record unchanged; a changed
 //! record becomes a new version. Afterwards the touched curated partitions are republished as Parquet.
 
 mod ingest;

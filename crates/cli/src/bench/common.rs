@@ -190,3 +190,84 @@ pub fn http_status(addr: std::net::SocketAddr, path: &str) -> Option<u16> {
     let n = s.read(&mut buf).ok()?;
     std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Peaks of the process's resident memory by kind, in KiB, from `/proc/self/status`: `VmRSS` is what
+/// an operator's monitoring sees; `RssAnon` is private memory (heap, stacks), `RssFile` file pages
+/// mapped into the process (the binary, any memory-mapped database file), `RssShmem` shared memory.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RssPeaks {
+    pub rss_kib: u64,
+    pub anon_kib: u64,
+    pub file_kib: u64,
+    pub shmem_kib: u64,
+}
+
+impl RssPeaks {
+    fn now() -> Option<RssPeaks> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        Some(RssPeaks {
+            rss_kib: field("VmRSS:"),
+            anon_kib: field("RssAnon:"),
+            file_kib: field("RssFile:"),
+            shmem_kib: field("RssShmem:"),
+        })
+    }
+
+    fn max(self, o: RssPeaks) -> RssPeaks {
+        RssPeaks {
+            rss_kib: self.rss_kib.max(o.rss_kib),
+            anon_kib: self.anon_kib.max(o.anon_kib),
+            file_kib: self.file_kib.max(o.file_kib),
+            shmem_kib: self.shmem_kib.max(o.shmem_kib),
+        }
+    }
+
+    /// `VmRSS … (anon …, file …, shmem …)` in MiB, for a report line.
+    pub fn describe(&self) -> String {
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        format!(
+            "sampled peaks: RSS {:.0} MiB = anon {:.0} + file {:.0} + shmem {:.0} MiB",
+            mib(self.rss_kib),
+            mib(self.anon_kib),
+            mib(self.file_kib),
+            mib(self.shmem_kib)
+        )
+    }
+}
+
+/// Samples the process's memory every 50 ms on its own thread until stopped, keeping each kind's peak
+/// (the kernel keeps only the total's high-water mark, `VmHWM`).
+pub struct RssSampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<RssPeaks>,
+}
+
+impl RssSampler {
+    pub fn start() -> RssSampler {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peaks = RssPeaks::default();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(now) = RssPeaks::now() {
+                    peaks = peaks.max(now);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            peaks
+        });
+        RssSampler { stop, thread }
+    }
+
+    pub fn stop(self) -> RssPeaks {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}

@@ -17,6 +17,7 @@ mod files;
 mod foundation;
 mod home;
 mod lake;
+mod lake_bulk;
 mod lake_console;
 mod library;
 mod log;

@@ -1,0 +1,47 @@
+-- A submission's records staged before they become current: its writer stages each batch in a short
+-- transaction of its own (so other organisations' requests are not kept waiting behind a large upload)
+-- and one final transaction moves them into trade_record all at once; the rows are deleted then, or when
+-- the submission fails. Nothing but that writer reads them. prior_version is null for a new record and
+-- names the version a restatement supersedes otherwise.
+CREATE TABLE trade_record_stage (
+    submission_id TEXT NOT NULL,
+    natural_key TEXT NOT NULL,
+    prior_version BIGINT,
+    id TEXT NOT NULL,
+    record_type TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    content_sm3 TEXT NOT NULL,
+    doc_no TEXT NOT NULL,
+    invoice_code TEXT NOT NULL,
+    doc_date TEXT NOT NULL,
+    month TEXT NOT NULL,
+    buyer_uscc TEXT NOT NULL,
+    buyer_name TEXT,
+    seller_uscc TEXT NOT NULL,
+    seller_name TEXT,
+    currency TEXT NOT NULL,
+    total_fen BIGINT NOT NULL,
+    tax_fen BIGINT,
+    net_fen BIGINT,
+    term_days BIGINT,
+    term_basis TEXT,
+    invoice_kind TEXT,
+    acceptance_status TEXT,
+    accepted_date TEXT,
+    payment_method TEXT,
+    payee_account_sm3 TEXT,
+    payee_account_last4 TEXT,
+    order_refs TEXT NOT NULL,
+    delivery_refs TEXT NOT NULL,
+    invoice_refs TEXT NOT NULL,
+    remarks TEXT,
+    chain_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    row_no BIGINT NOT NULL,
+    submitter_org_id TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL,
+    invoice_status TEXT,
+    PRIMARY KEY (submission_id, natural_key)
+);
