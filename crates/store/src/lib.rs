@@ -17,6 +17,8 @@ pub mod core_library;
 pub mod credit_line;
 mod dialect;
 pub mod four_flow;
+mod four_flow_copy;
+pub mod four_flow_pass;
 pub mod idempotency;
 pub mod loan;
 pub mod log;
@@ -239,7 +241,9 @@ impl Db {
     /// The native pool, connected lazily with the same settings as the `Any` pool's connections.
     fn native_pool(url: &str, backend: Backend) -> Result<Native> {
         fn options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
-            sqlx::pool::PoolOptions::new().max_connections(NATIVE_CONNECTIONS_MAX).acquire_timeout(Duration::from_secs(30))
+            sqlx::pool::PoolOptions::new()
+                .max_connections(NATIVE_CONNECTIONS_MAX)
+                .acquire_timeout(Duration::from_secs(30))
         }
         Ok(match backend {
             Backend::Sqlite => {
