@@ -128,7 +128,13 @@ const COMMIT_LAG_MS: i64 = 60_000;
 /// submissions' write transactions, so a pair a submission (or a fixed account) changed meanwhile may
 /// have been given verdicts older than that change's own: those pairs are verified again after it, pair
 /// by pair, which reads the latest trade under the write lock.
+///
+/// On SQLite the full run stays pair by pair for now: measured on 2026-12-07 (docs/BENCHMARKS.md) the
+/// one pass was slower there than the pair path, while on PostgreSQL it was 1.6 times faster.
 pub async fn verify_all(app: &App) -> AppResult<u64> {
+    if app.db.backend == lianrong_store::Backend::Sqlite {
+        return verify_all_pair_by_pair(app).await;
+    }
     let started_ms = now_ms();
     let judged = crate::four_flow_pass::run(app).await?;
     let mut conn = app.db.acquire().await?;

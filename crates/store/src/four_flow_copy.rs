@@ -85,10 +85,7 @@ pub(crate) async fn upsert_by_copy(pool: &sqlx::PgPool, batch: &VerdictBatch) ->
 
 /// Deletes the stored verdicts of the batch's pairs that the fresh ones no longer include (see
 /// `four_flow_pass::delete_gone`).
-async fn delete_gone_pg(
-    conn: &mut sqlx::PgConnection,
-    pairs: &[(String, String, Vec<String>)],
-) -> Result<u64> {
+async fn delete_gone_pg(conn: &mut sqlx::PgConnection, pairs: &[(String, String, Vec<String>)]) -> Result<u64> {
     let mut deleted = 0;
     for (buyer, seller, fresh) in pairs {
         let stored: i64 =

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sqlx::{AssertSqlSafe, Row};
 
-pub use crate::four_flow::{VerdictBatch, Written};
 use crate::four_flow::{COLUMNS, RECORD_COLUMNS, VerificationRow, json_rows, on_conflict};
+pub use crate::four_flow::{VerdictBatch, Written};
 use crate::{Conn, Db, Native, Result, StoreError, map_write};
 
 /// One pair's records as the database answered them (a JSON array that `four_flow::parse_pair_records`
