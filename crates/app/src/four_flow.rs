@@ -2,133 +2,19 @@
 //! invoice judged by `domain::four_flow`; the verdicts replace the pair's earlier ones. It re-runs
 //! incrementally: after each submission, for the pairs whose trade it changed.
 
-use lianrong_domain::four_flow::{self as domain, Doc, Link, Verdict};
+use lianrong_domain::four_flow as domain;
 use lianrong_domain::page::{Page, PageRequest};
-use lianrong_domain::trade::{AcceptanceStatus, InvoiceKind, RecordType};
 use lianrong_store::StoreError;
-use lianrong_store::four_flow::{self as store, PairRecord};
+use lianrong_store::four_flow as store;
 
 use crate::error::{AppError, AppResult};
+use crate::four_flow_judge::judge_records;
 use crate::policy::{self, Actor, Permission};
 use crate::{App, now_ms};
 
 /// The app's read views of four-flow verdicts: plain data, decoded in the store; the API and console show
 /// them.
 pub use lianrong_store::four_flow::VerificationRow;
-
-fn refs(s: &str) -> Vec<String> {
-    s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
-}
-
-/// Parses a stored `YYYY-MM-DD` date. The stored form is canonical, so the common case is read digit by
-/// digit (a million invoices carry several million dates); anything else goes through the general
-/// parser, which decides.
-fn date_of(s: &str) -> Option<jiff::civil::Date> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
-        b[r].iter().try_fold(0i64, |n, c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
-    };
-    if b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
-    {
-        return jiff::civil::Date::new(y as i16, m as i8, d as i8).ok();
-    }
-    jiff::civil::Date::strptime("%Y-%m-%d", s).ok()
-}
-
-/// A stored record as verification sees it; a record whose stored codes do not parse is skipped (and
-/// logged), never a reason to fail the whole pair.
-fn doc_of(r: PairRecord) -> Option<Doc> {
-    Some(Doc {
-        record_type: RecordType::parse(&r.record_type).ok()?,
-        date: date_of(&r.doc_date)?,
-        total_fen: r.total_fen,
-        order_refs: refs(&r.order_refs),
-        delivery_refs: refs(&r.delivery_refs),
-        invoice_refs: refs(&r.invoice_refs),
-        invoice_kind: r.invoice_kind.as_deref().and_then(|k| InvoiceKind::parse(k).ok()),
-        invoice_status: r.invoice_status.as_deref().and_then(|k| lianrong_domain::trade::InvoiceStatus::parse(k).ok()),
-        acceptance: r.acceptance_status.as_deref().and_then(|k| AcceptanceStatus::parse(k).ok()),
-        accepted_date: r.accepted_date.as_deref().and_then(date_of),
-        term_days: r.term_days,
-        term_basis: r.term_basis.as_deref().and_then(|b| lianrong_domain::trade::TermBasis::parse(b).ok()),
-        payee_account_sm3: r.payee_account_sm3,
-        invoice_code: r.invoice_code,
-        id: r.id,
-        doc_no: r.doc_no,
-    })
-}
-
-/// The evidence stored with a verdict. Its keys, and those of each link, are in alphabetical order, the
-/// order the API has always shown (it was built as a `serde_json` object, whose keys are sorted);
-/// serialising these structs directly skips building that object for every invoice.
-#[derive(serde::Serialize)]
-struct Evidence<'a> {
-    /// The documents a counterparty's own statement agrees with; absent when none (as it always was).
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    corroborated: &'a [String],
-    credit_notes: Links<'a>,
-    deliveries: Links<'a>,
-    orders: Links<'a>,
-    payments: Links<'a>,
-    reversals: Links<'a>,
-}
-
-struct Links<'a>(&'a [Link]);
-
-#[derive(serde::Serialize)]
-struct SortedLink<'a> {
-    applied_fen: i64,
-    doc_no: &'a str,
-    id: &'a str,
-    method: domain::LinkMethod,
-}
-
-impl serde::Serialize for Links<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|l| SortedLink {
-            applied_fen: l.applied_fen,
-            doc_no: &l.doc_no,
-            id: &l.id,
-            method: l.method,
-        }))
-    }
-}
-
-fn row_of(v: &Verdict, buyer: &str, seller: &str, now: i64) -> VerificationRow {
-    let evidence = Evidence {
-        corroborated: &v.corroborated,
-        credit_notes: Links(&v.credit_notes),
-        deliveries: Links(&v.deliveries),
-        orders: Links(&v.orders),
-        payments: Links(&v.payments),
-        reversals: Links(&v.reversals),
-    };
-    VerificationRow {
-        invoice_id: v.invoice_id.clone(),
-        buyer_uscc: buyer.to_string(),
-        seller_uscc: seller.to_string(),
-        status: v.status.code().to_string(),
-        invoiced_fen: v.invoiced_fen,
-        paid_fen: v.paid_fen,
-        credited_fen: v.credited_fen,
-        reversed_fen: v.reversed_fen,
-        discrepancies: v.discrepancies.iter().map(|d| d.code()).collect::<Vec<_>>().join(","),
-        // Links hold only strings and integers, which always serialise.
-        evidence: serde_json::to_string(&evidence).unwrap_or_default(),
-        verified_at_ms: now,
-        delivered_date: v.delivered.map(|d| d.to_string()),
-        due_date: v.due.map(|d| d.to_string()),
-        outstanding_fen: lianrong_domain::receivable::outstanding_fen(
-            v.invoiced_fen,
-            v.paid_fen,
-            v.credited_fen,
-            v.reversed_fen,
-        ),
-    }
-}
 
 /// What one pair's verification reads from the database, as the database answered it.
 struct PairInput {
@@ -153,19 +39,7 @@ async fn read_pair(conn: &mut lianrong_store::Conn, buyer: &str, seller: &str) -
 fn judge_pair(input: PairInput, now: i64) -> AppResult<(store::PairChanges, u64)> {
     let records = store::parse_pair_records(&input.records)?;
     drop(input.records);
-    let total = records.len();
-    let docs: Vec<Doc> = records.into_iter().filter_map(doc_of).collect();
-    if docs.len() != total {
-        tracing::warn!(
-            buyer = input.buyer,
-            seller = input.seller,
-            skipped = total - docs.len(),
-            "records with unreadable codes skipped"
-        );
-    }
-    let verdicts = domain::verify_pair(&docs, &input.fixed);
-    drop(docs);
-    let rows: Vec<VerificationRow> = verdicts.iter().map(|v| row_of(v, &input.buyer, &input.seller, now)).collect();
+    let rows = judge_records(&input.buyer, &input.seller, records, &input.fixed, now);
     let stored = store::parse_verdicts(&input.stored)?;
     Ok((store::pair_changes(&rows, stored), rows.len() as u64))
 }
@@ -245,8 +119,42 @@ async fn write_judged(
     Ok(judged)
 }
 
-/// Verifies every pair in the lake (the operator's full re-run, and the benchmark).
+/// How long before a full run began a submission may have finished and still be committing: its pairs
+/// are verified again after the run, in case the run read them before the commit.
+const COMMIT_LAG_MS: i64 = 60_000;
+
+/// Verifies every pair in the lake (the operator's full re-run, and the benchmark) in one pass over the
+/// trade; answers how many invoices were judged. The pass reads a snapshot and writes outside the
+/// submissions' write transactions, so a pair a submission (or a fixed account) changed meanwhile may
+/// have been given verdicts older than that change's own: those pairs are verified again after it, pair
+/// by pair, which reads the latest trade under the write lock.
+///
+/// On SQLite the full run stays pair by pair for now: measured on 2026-12-07 (docs/BENCHMARKS.md) the
+/// one pass was slower there than the pair path, while on PostgreSQL it was 1.6 times faster.
 pub async fn verify_all(app: &App) -> AppResult<u64> {
+    if app.db.backend == lianrong_store::Backend::Sqlite {
+        return verify_all_pair_by_pair(app).await;
+    }
+    let started_ms = now_ms();
+    let judged = crate::four_flow_pass::run(app).await?;
+    let mut conn = app.db.acquire().await?;
+    let changed = lianrong_store::four_flow_pass::pairs_changed_since(&mut conn, started_ms - COMMIT_LAG_MS).await?;
+    drop(conn);
+    if !changed.is_empty() {
+        verify_pairs(app, &changed).await?;
+    }
+    Ok(judged)
+}
+
+/// The one pass of [`verify_all`] alone, without verifying again the pairs changed meanwhile: what the
+/// tests compare with the pair-by-pair run.
+pub async fn verify_all_in_one_pass(app: &App) -> AppResult<u64> {
+    crate::four_flow_pass::run(app).await
+}
+
+/// Verifies every pair in the lake pair by pair, as a submission's verification does: the reference the
+/// one-pass run is tested against.
+pub async fn verify_all_pair_by_pair(app: &App) -> AppResult<u64> {
     let mut conn = app.db.acquire().await?;
     let pairs = store::pairs(&mut conn).await?;
     drop(conn);
@@ -277,63 +185,4 @@ pub async fn list(
     let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.acquire().await?;
     Ok(store::list(&mut conn, &scope, status, page).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use lianrong_domain::four_flow::{Discrepancy, LinkMethod, VerificationStatus};
-
-    #[test]
-    fn stored_dates_parse_as_the_general_parser_does() {
-        for s in [
-            "2026-05-17",
-            "2024-02-29",
-            "2026-02-29",
-            "2026-13-01",
-            "2026-00-10",
-            "2026-5-1",
-            "20260517",
-            "",
-            "2026-05-1x",
-        ] {
-            assert_eq!(date_of(s), jiff::civil::Date::strptime("%Y-%m-%d", s).ok(), "{s}");
-        }
-    }
-
-    #[test]
-    fn evidence_is_written_as_the_sorted_json_object_it_always_was() {
-        let link = |id: &str, method| Link { id: id.into(), doc_no: format!("N{id}"), method, applied_fen: 7 };
-        let v = Verdict {
-            invoice_id: "i1".into(),
-            status: VerificationStatus::Partly,
-            orders: vec![link("o1", LinkMethod::Reference)],
-            deliveries: vec![link("d1", LinkMethod::Inferred), link("d2", LinkMethod::Reference)],
-            payments: vec![link("p\"1", LinkMethod::Inferred)],
-            credit_notes: vec![],
-            reversals: vec![link("r1", LinkMethod::Reference)],
-            invoiced_fen: 10,
-            paid_fen: 7,
-            credited_fen: 0,
-            reversed_fen: 7,
-            discrepancies: vec![Discrepancy::DeliveryPending, Discrepancy::Overpaid],
-            corroborated: vec![],
-            delivered: None,
-            due: None,
-        };
-        let mut expected = serde_json::json!({
-            "orders": v.orders,
-            "deliveries": v.deliveries,
-            "payments": v.payments,
-            "credit_notes": v.credit_notes,
-            "reversals": v.reversals,
-        });
-        let row = row_of(&v, "B", "S", 1);
-        assert_eq!(row.evidence, expected.to_string());
-        assert_eq!(row.discrepancies, "delivery_pending,overpaid");
-        // A counterparty's agreeing statement is named, in its sorted place.
-        let v = Verdict { corroborated: vec!["i1".into()], ..v };
-        expected["corroborated"] = serde_json::json!(["i1"]);
-        assert_eq!(row_of(&v, "B", "S", 1).evidence, expected.to_string());
-    }
 }

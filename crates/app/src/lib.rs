@@ -21,6 +21,8 @@ pub mod curated;
 pub mod demo;
 pub mod error;
 pub mod four_flow;
+mod four_flow_judge;
+mod four_flow_pass;
 pub mod idempotency;
 pub mod loan;
 pub mod log;

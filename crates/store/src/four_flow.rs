@@ -27,7 +27,7 @@ pub struct VerificationRow {
     pub outstanding_fen: i64,
 }
 
-const COLUMNS: &str = "invoice_id, buyer_uscc, seller_uscc, status, invoiced_fen, paid_fen, credited_fen, reversed_fen, \
+pub(crate) const COLUMNS: &str = "invoice_id, buyer_uscc, seller_uscc, status, invoiced_fen, paid_fen, credited_fen, reversed_fen, \
     discrepancies, evidence, verified_at_ms, delivered_date, due_date, outstanding_fen";
 const COLUMN_COUNT: usize = 14;
 
@@ -74,14 +74,14 @@ pub struct PairRecord {
 }
 
 /// The record columns in `PairRecord`'s field order.
-const RECORD_COLUMNS: &str = "id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, \
+pub(crate) const RECORD_COLUMNS: &str = "id, record_type, doc_no, doc_date, total_fen, order_refs, delivery_refs, invoice_refs, \
     invoice_kind, acceptance_status, accepted_date, term_days, term_basis, payee_account_sm3, invoice_code, invoice_status";
 
 /// The database's aggregate that folds rows into one JSON array of arrays (`[]` when there are none).
 /// A pair can hold tens of thousands of records; fetched row by row each would cross the driver's
 /// channel (sqlx runs SQLite on a worker thread) and be copied into a generic row, which cost most of the
 /// verification time. One text value per pair crosses once.
-fn json_rows(conn: &Conn, columns: &str) -> String {
+pub(crate) fn json_rows(conn: &Conn, columns: &str) -> String {
     if crate::is_sqlite(conn) {
         format!("json_group_array(json_array({columns}))")
     } else {
@@ -213,29 +213,7 @@ pub fn pair_changes(fresh: &[VerificationRow], stored: Vec<VerificationRow>) -> 
         if batch.is_empty() {
             return;
         }
-        let tuples: Vec<_> = batch
-            .iter()
-            .map(|r| {
-                (
-                    &r.invoice_id,
-                    &r.buyer_uscc,
-                    &r.seller_uscc,
-                    &r.status,
-                    r.invoiced_fen,
-                    r.paid_fen,
-                    r.credited_fen,
-                    r.reversed_fen,
-                    &r.discrepancies,
-                    &r.evidence,
-                    r.verified_at_ms,
-                    &r.delivered_date,
-                    &r.due_date,
-                    r.outstanding_fen,
-                )
-            })
-            .collect();
-        // Serialising plain strings and integers cannot fail.
-        changes.upserts.push(serde_json::to_string(&tuples).unwrap_or_default());
+        changes.upserts.push(rows_json(batch.iter().copied()));
         changes.upserted += batch.len();
         batch.clear();
     };
@@ -254,6 +232,61 @@ pub fn pair_changes(fresh: &[VerificationRow], stored: Vec<VerificationRow>) -> 
     gone.sort();
     changes.deletes = gone;
     changes
+}
+
+/// Verdict rows as the JSON array of arrays (in `COLUMNS` order) that the upserts read.
+pub(crate) fn rows_json<'a>(rows: impl IntoIterator<Item = &'a VerificationRow>) -> String {
+    let tuples: Vec<_> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                &r.invoice_id,
+                &r.buyer_uscc,
+                &r.seller_uscc,
+                &r.status,
+                r.invoiced_fen,
+                r.paid_fen,
+                r.credited_fen,
+                r.reversed_fen,
+                &r.discrepancies,
+                &r.evidence,
+                r.verified_at_ms,
+                &r.delivered_date,
+                &r.due_date,
+                r.outstanding_fen,
+            )
+        })
+        .collect();
+    // Serialising plain strings and integers cannot fail.
+    serde_json::to_string(&tuples).unwrap_or_default()
+}
+
+/// The verdicts of consecutive pairs, written together.
+#[derive(Debug, Default)]
+pub struct VerdictBatch {
+    /// Each pair with the ids of its fresh verdicts: a stored verdict of the pair outside them is gone.
+    pub pairs: Vec<(String, String, Vec<String>)>,
+    pub rows: Vec<VerificationRow>,
+}
+
+/// What writing a batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub upserted: u64,
+    pub deleted: u64,
+}
+
+/// The upsert's tail: a stored verdict is rewritten only when it says something else (the time it was
+/// written aside), so `verified_at_ms` stays the time the verdict last changed, as on the pair path.
+pub(crate) fn on_conflict() -> String {
+    let update: Vec<String> =
+        COLUMNS.split(", ").filter(|c| *c != "invoice_id").map(|c| format!("{c} = excluded.{c}")).collect();
+    let changed: Vec<String> = COLUMNS
+        .split(", ")
+        .filter(|c| !matches!(*c, "invoice_id" | "verified_at_ms"))
+        .map(|c| format!("verification.{c} IS DISTINCT FROM excluded.{c}"))
+        .collect();
+    format!("ON CONFLICT (invoice_id) DO UPDATE SET {} WHERE {}", update.join(", "), changed.join(" OR "))
 }
 
 /// Writes one pair's changes (from `pair_changes`) inside the caller's transaction.

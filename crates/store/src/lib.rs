@@ -17,6 +17,8 @@ pub mod core_library;
 pub mod credit_line;
 mod dialect;
 pub mod four_flow;
+mod four_flow_copy;
+pub mod four_flow_pass;
 pub mod idempotency;
 pub mod loan;
 pub mod log;

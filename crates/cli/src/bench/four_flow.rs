@@ -112,6 +112,11 @@ async fn measure(
             .fetch_all(&app.db.pool)
             .await
             .map_err(|e| e.to_string())?;
+    let rerun = Instant::now();
+    lianrong_app::four_flow::verify_all(&app).await.map_err(crate::options::app_error)?;
+    let rerun_s = rerun.elapsed().as_secs_f64();
+    println!("{label}: the same run again over current verdicts (nothing changes) {rerun_s:.2} s");
+    small_submission(label, &app).await?;
     app.db.pool.close().await;
     let bare_s = bare()?;
     println!(
@@ -119,6 +124,51 @@ async fn measure(
         judged as f64 / s,
         records as f64 / s,
         s / bare_s
+    );
+    Ok(())
+}
+
+/// Records of the small submission timed after the full run.
+const SMALL_SUBMISSION_RECORDS: i64 = 100;
+
+/// A small submission into one pair (a payment for each of 100 of its invoices that had none, inserted
+/// as the lake would), then that pair's verification as a submission runs it, timed.
+async fn small_submission(label: &str, app: &App) -> Result<(), String> {
+    let sql = format!(
+        "INSERT INTO trade_record (id, record_type, natural_key, version, content_sm3, doc_no, invoice_code, \
+         doc_date, month, buyer_uscc, seller_uscc, currency, total_fen, order_refs, delivery_refs, invoice_refs, \
+         chain_id, submission_id, channel, file_name, row_no, submitter_org_id, created_at_ms, updated_at_ms) \
+         WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $1) \
+         SELECT 'PAYX' || n, 'payment', 'paymentx|' || n, 1, 'x', 'PAYX' || n, '', '2026-08-01', '2026-08', 'BUYER', \
+         'S1', 'CNY', 1000, '', '', 'INV' || ((2 * n - 1) * {PAIRS} + 1), 'bench', 'bench', 'api', 'bench', n, \
+         'bench', 0, 0 FROM s"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(SMALL_SUBMISSION_RECORDS)
+        .execute(&app.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stamp: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(verified_at_ms), 0) FROM verification")
+        .fetch_one(&app.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let records: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM trade_record WHERE buyer_uscc = 'BUYER' AND seller_uscc = 'S1'")
+            .fetch_one(&app.db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    let pair = [("BUYER".to_string(), "S1".to_string())];
+    let judged = lianrong_app::four_flow::verify_pairs(app, &pair).await.map_err(crate::options::app_error)?;
+    let s = t.elapsed().as_secs_f64();
+    let changed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification WHERE verified_at_ms > $1")
+        .bind(stamp)
+        .fetch_one(&app.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{label}: a submission of {SMALL_SUBMISSION_RECORDS} payments into a pair of {records} records: its verification judged {judged} invoices, rewrote {changed} verdicts, in {:.0} ms",
+        s * 1000.0
     );
     Ok(())
 }

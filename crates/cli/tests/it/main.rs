@@ -15,6 +15,7 @@ mod consent;
 mod credit_line;
 mod files;
 mod foundation;
+mod four_flow;
 mod home;
 mod lake;
 mod lake_bulk;
