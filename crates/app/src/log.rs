@@ -268,7 +268,8 @@ pub async fn run_sequencer(app: App) {
     let idle = std::time::Duration::from_millis(SEQUENCER_IDLE_MS);
     let head_interval = std::time::Duration::from_millis(HEAD_INTERVAL_MS);
     let mut signed_at: Option<std::time::Instant> = None;
-    loop {
+    // An app whose pool was closed (a command or benchmark that has finished with it) stops its sequencer.
+    while !app.db.pool.is_closed() {
         match integrate_batch(&app).await {
             Ok(0) => tokio::time::sleep(idle).await,
             Ok(_) => {
@@ -288,8 +289,7 @@ pub async fn run_sequencer(app: App) {
 }
 
 async fn sign_head(app: &App) -> AppResult<SignedTreeHead> {
-    let mut conn = app.db.acquire().await?;
-    latest_head(&mut conn).await
+    latest_head(app).await
 }
 
 /// Chooses the log's hash function; only possible while the log is empty (a deployment that must
@@ -475,36 +475,53 @@ impl From<TreeHeadRecord> for SignedTreeHead {
     }
 }
 
-/// The latest signed tree head, signing a new one when the log has grown since the last.
-async fn latest_head(conn: &mut Conn) -> AppResult<SignedTreeHead> {
-    let key = platform_key(conn).await?;
+/// The latest signed tree head, signing a new one when the log has grown since the last. Signing
+/// writes the head in a write transaction of its own, so on SQLite it takes its turn with the
+/// sequencer's batches instead of retrying against them in the busy handler.
+async fn latest_head(app: &App) -> AppResult<SignedTreeHead> {
+    let key = {
+        let mut conn = app.db.acquire().await?;
+        platform_key(&mut conn).await?
+    };
     let key_id = key.public.key_id();
-    let state = store::state(conn, false).await?;
-    if let Some(head) = store::latest_head(conn, &key_id, state.hash_alg).await?
-        && head.tree_size == state.tree_size
     {
-        return Ok(head.into());
+        let mut conn = app.db.acquire().await?;
+        let state = store::state(&mut conn, false).await?;
+        if let Some(head) = store::latest_head(&mut conn, &key_id, state.hash_alg).await?
+            && head.tree_size == state.tree_size
+        {
+            return Ok(head.into());
+        }
     }
+    let mut tx = app.db.begin_write().await?;
+    let head = sign_latest(&mut tx, &key, &key_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(head)
+}
+
+/// Signs the head of the tree as it stands in `conn`'s transaction and keeps it (or the one another
+/// server kept for the same size).
+async fn sign_latest(conn: &mut Conn, key: &PlatformKey, key_id: &str) -> AppResult<SignedTreeHead> {
+    let state = store::state(conn, false).await?;
     let root_hash = frontier_of(&state)?.root(state.hash_alg);
     let timestamp_ms = now_ms();
     let message = domain::tree_head_message(state.hash_alg, state.tree_size, timestamp_ms, &root_hash);
     let record = TreeHeadRecord {
         tree_size: state.tree_size,
-        key_id: key_id.clone(),
+        key_id: key_id.to_string(),
         root_hash,
         timestamp_ms,
         hash_alg: state.hash_alg,
         signature: key.sign(&message),
     };
     store::insert_head_if_absent(conn, &record).await?;
-    let kept = store::head_at(conn, state.tree_size, &key_id, state.hash_alg).await?;
+    let kept = store::head_at(conn, state.tree_size, key_id, state.hash_alg).await?;
     Ok(kept.unwrap_or(record).into())
 }
 
 /// The latest signed tree head. Readable by any authenticated caller.
 pub async fn tree_head(app: &App, _actor: &Actor) -> AppResult<SignedTreeHead> {
-    let mut conn = app.db.acquire().await?;
-    latest_head(&mut conn).await
+    latest_head(app).await
 }
 
 /// The platform's public key (published so that anyone can check tree heads offline).
@@ -564,7 +581,7 @@ pub async fn entry(app: &App, actor: &Actor, leaf_index: u64, tree_size: Option<
         StoreError::NotFound => leaf_not_found(),
         other => other.into(),
     })?;
-    proof_for(&mut conn, leaf, tree_size).await
+    proof_for(app, &mut conn, leaf, tree_size).await
 }
 
 /// Where a leaf known by its id stands for the caller.
@@ -583,7 +600,7 @@ pub async fn entry_by_id(app: &App, actor: &Actor, leaf_id: u64, tree_size: Opti
     let mut conn = app.db.acquire().await?;
     match store::get_leaf_by_id(&mut conn, &policy::log_scope(actor), leaf_id).await {
         Ok(store::LeafById::Integrated(leaf)) => {
-            Ok(EntryById::Integrated(proof_for(&mut conn, leaf, tree_size).await?))
+            Ok(EntryById::Integrated(proof_for(app, &mut conn, leaf, tree_size).await?))
         }
         Ok(store::LeafById::Pending) => Ok(EntryById::Pending { leaf_id }),
         Err(StoreError::NotFound) => Err(leaf_not_found()),
@@ -592,13 +609,14 @@ pub async fn entry_by_id(app: &App, actor: &Actor, leaf_id: u64, tree_size: Opti
 }
 
 /// The inclusion proof of an integrated leaf against `tree_size` (default: the latest signed head's).
-async fn proof_for(conn: &mut Conn, leaf: LeafRecord, tree_size: Option<u64>) -> AppResult<EntryProof> {
+async fn proof_for(app: &App, conn: &mut Conn, leaf: LeafRecord, tree_size: Option<u64>) -> AppResult<EntryProof> {
     let leaf_index = leaf.leaf_index;
-    let state = store::state(conn, false).await?;
+    // The head first: the state read after it holds at least the head's leaves.
     let tree_size = match tree_size {
         Some(size) => size,
-        None => latest_head(conn).await?.tree_size,
+        None => latest_head(app).await?.tree_size,
     };
+    let state = store::state(conn, false).await?;
     if tree_size > state.tree_size {
         return Err(size_beyond_log("tree_size", tree_size, state.tree_size));
     }

@@ -73,8 +73,7 @@ async fn measure(label: &str, url: &str, leaves: u32) -> Result<(), String> {
         f64::from(leaves) / batch_s.max(1e-9)
     );
 
-    measure_integration(label, &app, &party, 2 * leaves).await?;
-
+    log_app::integrate_all(&app).await.map_err(app_error)?;
     let system = Actor::system("system");
     let head = log_app::tree_head(&app, &system).await.map_err(app_error)?;
     let size = head.tree_size;
@@ -95,6 +94,7 @@ async fn measure(label: &str, url: &str, leaves: u32) -> Result<(), String> {
         PROOFS as f64 / incl_s.max(1e-9),
         PROOFS as f64 / cons_s.max(1e-9)
     );
+    measure_integration(label, &app, &party, 2 * leaves).await?;
     app.db.pool.close().await;
     Ok(())
 }
