@@ -402,6 +402,18 @@ mod migration_twins {
     /// bytes are `BLOB` and `BYTEA`, and an empty byte string is written `X''` and `'\x'::bytea`.
     const TYPE_MAP: &[(&str, &str)] = &[("INTEGER", "BIGINT"), ("BLOB", "BYTEA"), ("X''", "'\\x'::bytea")];
 
+    /// The documented differences that span several words, SQLite's spelling first: a key that numbers
+    /// itself without ever reusing a number (`AUTOINCREMENT`, `BIGSERIAL`), and where that numbering
+    /// continues from (the `sqlite_sequence` table, `setval`; SQLite's `seq` is the last number given,
+    /// PostgreSQL's `setval(…, n, false)` names the next, hence the `+ 1` and `+ 2`).
+    const PHRASE_MAP: &[(&str, &str)] = &[
+        ("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"),
+        (
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'log_pending', COALESCE(MAX(leaf_index) + 1, 0) FROM log_leaf;",
+            "SELECT setval(pg_get_serial_sequence('log_pending', 'leaf_id'), COALESCE((SELECT MAX(leaf_index) + 2 FROM log_leaf), 1), false);",
+        ),
+    ];
+
     /// A migration's statements without comments, with runs of whitespace made one space.
     fn statements(sql: &str) -> String {
         let code: Vec<&str> = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect();
@@ -409,7 +421,11 @@ mod migration_twins {
     }
 
     fn as_postgres(sqlite: &str) -> String {
-        let words: Vec<String> = statements(sqlite)
+        let mut text = statements(sqlite);
+        for (from, to) in PHRASE_MAP {
+            text = text.replace(from, to);
+        }
+        let words: Vec<String> = text
             .split(' ')
             .map(|w| {
                 let mut w = w.to_string();
