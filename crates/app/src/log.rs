@@ -262,7 +262,7 @@ pub async fn integrate_all(app: &App) -> AppResult<u64> {
 }
 
 /// The sequencer: integrates pending leaves as they commit, and signs a tree head after integrating at
-/// most every [`HEAD_INTERVAL_MS`]. Runs for as long as the process; an error is logged and retried after
+/// most every [`HEAD_INTERVAL_MS`]. Runs until its app's pool is closed; an error is logged and retried after
 /// a pause (nothing is lost: the pending rows stay until a batch commits).
 pub async fn run_sequencer(app: App) {
     let idle = std::time::Duration::from_millis(SEQUENCER_IDLE_MS);
