@@ -47,3 +47,18 @@ pub(crate) fn placeholders(conn: &Conn, first: usize, n: usize) -> String {
 pub(crate) fn placeholder(conn: &Conn, n: usize) -> String {
     if is_sqlite(conn) { "?".into() } else { format!("${n}") }
 }
+
+/// Appends `text` in PostgreSQL's `COPY` text format: a backslash, tab, newline or carriage return inside
+/// a value is escaped (a NULL is written `\N` by the caller). Both bulk paths (the lake's staging and
+/// four-flow's verdicts) write their lines through it.
+pub(crate) fn copy_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}

@@ -5,17 +5,9 @@
 use crate::four_flow::{COLUMNS, VerdictBatch, VerificationRow, Written, on_conflict};
 use crate::{Result, map_write};
 
-/// Appends one field in `COPY`'s text format: backslash, tab, newline and carriage return escaped.
+/// Appends one field in `COPY`'s text format.
 fn field(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
+    crate::dialect::copy_text(out, value);
 }
 
 fn opt_field(out: &mut String, value: Option<&str>) {

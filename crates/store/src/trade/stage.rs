@@ -12,7 +12,7 @@ use sqlx::AssertSqlSafe;
 use super::{
     COLUMN_COUNT, COLUMNS, EXISTING_COLUMNS, Existing, LOOKUP_BATCH_KEYS_MAX, TradeRow, existing, existing_of, from_row,
 };
-use crate::dialect::{placeholder, placeholders};
+use crate::dialect::{copy_text, placeholder, placeholders};
 use crate::{Backend, Conn, Db, Native, Result, map_write};
 
 /// A record waiting in the stage: the version that becomes current, and the version it supersedes
@@ -117,7 +117,7 @@ fn copy_line(out: &mut String, s: &StagedRow) {
             out.push('\t');
         }
         match f {
-            Text(Some(t)) => escape_copy_text(out, t),
+            Text(Some(t)) => copy_text(out, t),
             Int(Some(n)) => out.push_str(&n.to_string()),
             Text(None) | Int(None) => out.push_str("\\N"),
         }
@@ -128,19 +128,6 @@ fn copy_line(out: &mut String, s: &StagedRow) {
 enum Field<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
-}
-
-/// `COPY`'s text format: a backslash, tab, newline or carriage return inside a value is escaped.
-fn escape_copy_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The records held under these natural keys: committed ones, and those this submission staged
