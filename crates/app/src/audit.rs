@@ -1,6 +1,6 @@
 //! The audit trail as the app writes and reads it.
 
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Seek};
 use lianrong_store::audit as store;
 
 use crate::error::AppResult;
@@ -111,9 +111,9 @@ pub(crate) async fn ok_in(
     Ok(())
 }
 
-pub async fn list(app: &App, actor: &Actor, page: PageRequest) -> AppResult<Page<AuditRecord>> {
+pub async fn list(app: &App, actor: &Actor, seek: impl Into<Seek>) -> AppResult<KeyedPage<AuditRecord>> {
     policy::require(actor, Permission::ReadAudit)?;
     let org = if actor.sees_everything() { None } else { Some(actor.org_id.as_str()) };
     let mut conn = app.db.acquire().await?;
-    Ok(store::list(&mut conn, org, page).await?)
+    Ok(store::list(&mut conn, org, &seek.into()).await?)
 }

@@ -14,7 +14,7 @@ use lianrong_domain::consent::{self as rules, Category, ConsentError, ConsentSta
 use lianrong_domain::consent::{APPLICATION_ID_CHARS_MAX, PURPOSE_CHARS_MAX};
 use lianrong_domain::four_flow::VerificationStatus;
 use lianrong_domain::org::OrgKind;
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Page, PageRequest, Seek};
 use lianrong_domain::role::parse_list;
 use lianrong_domain::text;
 use lianrong_store::consent::{self as store, ConsentRow, ConsentScope};
@@ -409,12 +409,13 @@ pub async fn receivables(
     app: &App,
     actor: &Actor,
     id: &str,
-    page: PageRequest,
-) -> AppResult<Page<ConsentedReceivable>> {
+    seek: impl Into<Seek>,
+) -> AppResult<KeyedPage<ConsentedReceivable>> {
     let today = app.today();
+    let seek = seek.into();
     read_through(app, actor, id, Category::Receivables, async |conn: &mut Conn, uscc: &str| {
-        let Page { items, page, page_size, total } =
-            crate::receivable::list_in(conn, uscc, Side::Creditor, page, today).await?;
+        let KeyedPage { page: Page { items, page, page_size, total }, next } =
+            crate::receivable::list_in(conn, uscc, Side::Creditor, &seek, today).await?;
         let mut out = Vec::with_capacity(items.len());
         for r in items {
             out.push(ConsentedReceivable {
@@ -424,7 +425,7 @@ pub async fn receivables(
             });
         }
         let n = i64::try_from(out.len()).unwrap_or(i64::MAX);
-        Ok((Page { items: out, page, page_size, total }, n))
+        Ok((KeyedPage { page: Page { items: out, page, page_size, total }, next }, n))
     })
     .await
 }
@@ -484,10 +485,11 @@ pub async fn trade_totals(app: &App, actor: &Actor, id: &str) -> AppResult<Vec<T
 
 /// The owner's raw trade records as seller (its sales), through consent `id` covering `raw_records` —
 /// refused `no_consent` unless that category was ticked.
-pub async fn records(app: &App, actor: &Actor, id: &str, page: PageRequest) -> AppResult<Page<TradeRow>> {
+pub async fn records(app: &App, actor: &Actor, id: &str, seek: impl Into<Seek>) -> AppResult<KeyedPage<TradeRow>> {
+    let seek = seek.into();
     read_through(app, actor, id, Category::RawRecords, async |conn: &mut Conn, uscc: &str| {
-        let rows = lianrong_store::trade::list_sold(conn, uscc, page).await?;
-        let n = i64::try_from(rows.items.len()).unwrap_or(i64::MAX);
+        let rows = lianrong_store::trade::list_sold(conn, uscc, &seek).await?;
+        let n = i64::try_from(rows.page.items.len()).unwrap_or(i64::MAX);
         Ok((rows, n))
     })
     .await

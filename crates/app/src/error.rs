@@ -113,6 +113,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
         match e {
             StoreError::NotFound => AppError::not_found("The record", "记录"),
+            StoreError::Page(e) => AppError::from(e),
             StoreError::Conflict { constraint } => {
                 tracing::info!(%constraint, "write refused by a constraint");
                 AppError::conflict(

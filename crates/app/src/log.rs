@@ -20,7 +20,7 @@
 
 use lianrong_domain::limits::{LOG_LEAF_BYTES_MAX, LOG_PARTIES_MAX, LOG_SUBJECT_ID_CHARS_MAX};
 use lianrong_domain::log::{self as domain, Frontier, Hash, NodeId, Span};
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Seek};
 use lianrong_store::log::{self as store, KeyRecord, TreeHeadRecord};
 use lianrong_store::{Conn, StoreError};
 use serde_json::Value;
@@ -656,9 +656,14 @@ pub async fn consistency(app: &App, _actor: &Actor, first: u64, second: u64) -> 
 
 /// Leaves the caller may see, newest first: every leaf for the operator and the regulator, the
 /// organisation's own leaves for everyone else.
-pub async fn list(app: &App, actor: &Actor, filter: LeafFilter, page: PageRequest) -> AppResult<Page<LeafRecord>> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    filter: LeafFilter,
+    seek: impl Into<Seek>,
+) -> AppResult<KeyedPage<LeafRecord>> {
     let mut conn = app.db.acquire().await?;
-    Ok(store::list_leaves(&mut conn, &policy::log_scope(actor), &filter, page).await?)
+    Ok(store::list_leaves(&mut conn, &policy::log_scope(actor), &filter, &seek.into()).await?)
 }
 
 /// Recomputes a leaf's hash from its data, as a verifier does.

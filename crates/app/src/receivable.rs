@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use jiff::civil::Date;
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Page, PageRequest, Seek};
 use lianrong_domain::receivable::{self as rules, AgeingBucket};
 use lianrong_store::StoreError;
 use lianrong_store::four_flow::{self as store, VerificationRow};
@@ -84,13 +84,14 @@ pub fn parse_side(side: Option<&str>) -> AppResult<Side> {
     }
 }
 
-pub async fn list(app: &App, actor: &Actor, side: Side, page: PageRequest) -> AppResult<Page<Receivable>> {
+pub async fn list(app: &App, actor: &Actor, side: Side, seek: impl Into<Seek>) -> AppResult<KeyedPage<Receivable>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = crate::trade::scope(app, actor).await?;
     let mut conn = app.db.acquire().await?;
-    let Page { items, page, page_size, total } = store::receivables(&mut conn, &scope, side, page).await?;
+    let KeyedPage { page: Page { items, page, page_size, total }, next } =
+        store::receivables(&mut conn, &scope, side, &seek.into()).await?;
     let items = enrich(&mut conn, items, app.today()).await?;
-    Ok(Page { items, page, page_size, total })
+    Ok(KeyedPage { page: Page { items, page, page_size, total }, next })
 }
 
 /// One organisation's receivables (by credit code) on one side, inside the caller's transaction: what a
@@ -99,13 +100,14 @@ pub(crate) async fn list_in(
     conn: &mut lianrong_store::Conn,
     uscc: &str,
     side: Side,
-    page: PageRequest,
+    seek: &Seek,
     today: Date,
-) -> AppResult<Page<Receivable>> {
+) -> AppResult<KeyedPage<Receivable>> {
     let scope = lianrong_store::trade::TradeScope::Party { uscc: uscc.to_string() };
-    let Page { items, page, page_size, total } = store::receivables(conn, &scope, side, page).await?;
+    let KeyedPage { page: Page { items, page, page_size, total }, next } =
+        store::receivables(conn, &scope, side, seek).await?;
     let items = enrich(conn, items, today).await?;
-    Ok(Page { items, page, page_size, total })
+    Ok(KeyedPage { page: Page { items, page, page_size, total }, next })
 }
 
 /// One invoice's receivable with its credit paths, for its two parties (and the operator).
@@ -278,9 +280,9 @@ pub async fn financeable_now(app: &App, actor: &Actor) -> AppResult<Financeable>
         ));
     }
     let mut out = Financeable::default();
-    let mut request = PageRequest::all_small();
+    let mut seek = Seek::from(PageRequest::all_small());
     loop {
-        let page = list(app, actor, Side::Creditor, request).await?;
+        let KeyedPage { page, next } = list(app, actor, Side::Creditor, seek).await?;
         out.outstanding = page.total;
         out.examined += page.items.len() as i64;
         let ids: Vec<String> = page.items.iter().map(|r| r.verdict.invoice_id.clone()).collect();
@@ -291,10 +293,12 @@ pub async fn financeable_now(app: &App, actor: &Actor) -> AppResult<Financeable>
                 out.amount_fen = out.amount_fen.saturating_add(r.financeable_fen());
             }
         }
-        if page.items.is_empty() || out.examined >= page.total || out.examined >= FINANCEABLE_EXAMINED_MAX {
-            return Ok(out);
+        match next {
+            Some(cursor) if out.examined < FINANCEABLE_EXAMINED_MAX => {
+                seek = Seek::after(PageRequest::all_small(), cursor)
+            }
+            _ => return Ok(out),
         }
-        request.page += 1;
     }
 }
 

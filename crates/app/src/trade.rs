@@ -2,7 +2,7 @@
 //! custodian, reads all, and every such read is audited.
 
 use lianrong_domain::org::OrgKind;
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Seek};
 use lianrong_store::StoreError;
 use lianrong_store::trade::{self as store, TradeScope};
 
@@ -34,11 +34,16 @@ async fn audit_custodian_read(app: &App, actor: &Actor, what: &str, id: &str) ->
     Ok(())
 }
 
-pub async fn list(app: &App, actor: &Actor, filter: TradeFilter, page: PageRequest) -> AppResult<Page<TradeRow>> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    filter: TradeFilter,
+    seek: impl Into<Seek>,
+) -> AppResult<KeyedPage<TradeRow>> {
     policy::require(actor, Permission::ReadTrade)?;
     let scope = scope(app, actor).await?;
     let mut conn = app.db.acquire().await?;
-    let out = store::list(&mut conn, &scope, &filter, page).await?;
+    let out = store::list(&mut conn, &scope, &filter, &seek.into()).await?;
     drop(conn);
     audit_custodian_read(app, actor, "trade.list", "").await?;
     Ok(out)

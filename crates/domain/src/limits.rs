@@ -21,6 +21,8 @@ pub const LOG_PARTIES_MAX: usize = 16;
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
 pub const PAGE_SIZE_DEFAULT: u32 = 50;
 pub const PAGE_SIZE_MAX: u32 = 200;
+/// A list's resume point as the client hands it back: a few sort-key values, the page number and a count.
+pub const PAGE_CURSOR_CHARS_MAX: usize = 1024;
 /// Failed logins on one account within the window before it is locked.
 pub const LOGIN_FAILURES_MAX: i64 = 5;
 pub const LOGIN_FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;

@@ -1,9 +1,10 @@
 //! The audit trail: who did or tried what, on which object, with what outcome. Refused attempts are
 //! written in their own transaction so that they survive the rollback of the refused change.
 
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Seek};
 use sqlx::Row;
 
+use crate::keyset::{self, KeyColumn, KeyedList};
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,38 +42,34 @@ pub async fn insert(conn: &mut Conn, a: &AuditRecord) -> Result<()> {
     Ok(())
 }
 
-/// Audit events of one organisation's actors, or all when `org_id` is `None`.
-pub async fn list(conn: &mut Conn, org_id: Option<&str>, page: PageRequest) -> Result<Page<AuditRecord>> {
-    let org = org_id.unwrap_or("");
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event WHERE ($1 = '' OR actor_org_id = $1)")
-        .bind(org)
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows = sqlx::query(
-        "SELECT id, at_ms, actor_org_id, actor_user_id, actor_api_key_id, action, object_type, object_id, outcome, detail \
-         FROM audit_event WHERE ($1 = '' OR actor_org_id = $1) ORDER BY at_ms DESC, id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(org)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            Ok(AuditRecord {
-                id: r.try_get("id")?,
-                at_ms: r.try_get("at_ms")?,
-                actor_org_id: r.try_get("actor_org_id")?,
-                actor_user_id: r.try_get("actor_user_id")?,
-                actor_api_key_id: r.try_get("actor_api_key_id")?,
-                action: r.try_get("action")?,
-                object_type: r.try_get("object_type")?,
-                object_id: r.try_get("object_id")?,
-                outcome: r.try_get("outcome")?,
-                detail: r.try_get("detail")?,
-            })
+/// Audit events of one organisation's actors, or all when `org_id` is `None`, newest first, paged by key.
+pub async fn list(conn: &mut Conn, org_id: Option<&str>, seek: &Seek) -> Result<KeyedPage<AuditRecord>> {
+    let (arms, binds) = match org_id {
+        None => (vec!["1 = 1"], vec![]),
+        Some(org) => (vec!["actor_org_id = $1"], vec![org.to_string()]),
+    };
+    let list = KeyedList {
+        from: "audit_event",
+        columns: "id, at_ms, actor_org_id, actor_user_id, actor_api_key_id, action, object_type, object_id, outcome, detail",
+        key: &[KeyColumn::Int("at_ms"), KeyColumn::Text("id")],
+        descending: true,
+        arms,
+        filter: "1 = 1",
+        binds,
+    };
+    keyset::fetch(conn, &list, seek, |r| {
+        Ok(AuditRecord {
+            id: r.try_get("id")?,
+            at_ms: r.try_get("at_ms")?,
+            actor_org_id: r.try_get("actor_org_id")?,
+            actor_user_id: r.try_get("actor_user_id")?,
+            actor_api_key_id: r.try_get("actor_api_key_id")?,
+            action: r.try_get("action")?,
+            object_type: r.try_get("object_type")?,
+            object_id: r.try_get("object_id")?,
+            outcome: r.try_get("outcome")?,
+            detail: r.try_get("detail")?,
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+    })
+    .await
 }

@@ -1,9 +1,10 @@
 //! Four-flow verdicts, one per blue invoice, replaced pair by pair.
 
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Page, PageRequest, Seek};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::keyset::{self, KeyColumn, KeyedList};
 use crate::trade::TradeScope;
 use crate::{Conn, Result, StoreError, map_write};
 
@@ -398,42 +399,43 @@ pub enum Side {
     Both,
 }
 
-/// Verdicts with money still owed, for one organisation's side (the operator's scope sees all).
+/// Verdicts with money still owed, for one organisation's side (the operator's scope sees all), the
+/// earliest due date first and those without one last, paged by key through the partial indexes on
+/// what is owed.
 pub async fn receivables(
     conn: &mut Conn,
     scope: &TradeScope,
     side: Side,
-    page: PageRequest,
-) -> Result<Page<VerificationRow>> {
-    let (all, uscc) = scope_binds(scope);
-    let (as_seller, as_buyer) = match side {
-        Side::Creditor => (1, 0),
-        Side::Debtor => (0, 1),
-        Side::Both => (1, 1),
+    seek: &Seek,
+) -> Result<KeyedPage<VerificationRow>> {
+    let (arms, binds) = match scope {
+        TradeScope::All => (vec!["1 = 1"], vec![]),
+        TradeScope::Party { uscc } => {
+            let arms = match side {
+                Side::Creditor => vec!["seller_uscc = $1"],
+                Side::Debtor => vec!["buyer_uscc = $1"],
+                Side::Both => vec!["seller_uscc = $1", "buyer_uscc = $1 AND seller_uscc <> $1"],
+            };
+            (arms, vec![uscc.clone()])
+        }
     };
-    let filter = "outstanding_fen > 0 AND status <> 'inconsistent' AND \
-        ($1 = 1 OR ($3 = 1 AND seller_uscc = $2) OR ($4 = 1 AND buyer_uscc = $2))";
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM verification WHERE {filter}")))
-        .bind(all)
-        .bind(uscc.clone())
-        .bind(as_seller)
-        .bind(as_buyer)
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM verification WHERE {filter} ORDER BY due_date, invoice_id LIMIT $5 OFFSET $6"
-    )))
-    .bind(all)
-    .bind(uscc)
-    .bind(as_seller)
-    .bind(as_buyer)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+    let list = KeyedList {
+        from: "verification",
+        columns: COLUMNS,
+        key: &[KeyColumn::Text(OWED_DUE_KEY), KeyColumn::Text("invoice_id")],
+        descending: false,
+        arms,
+        filter: OWED_WHERE,
+        binds,
+    };
+    keyset::fetch(conn, &list, seek, from_row).await
 }
+
+/// What makes a verdict a receivable; the partial indexes on what is owed carry the same condition,
+/// written the same way, so that both databases use them.
+const OWED_WHERE: &str = "outstanding_fen > 0 AND status <> 'inconsistent'";
+/// The due date as receivables sort by it: unknown due dates after every known one on both databases.
+const OWED_DUE_KEY: &str = "COALESCE(due_date, '9999-12-31')";
 
 /// Outstanding totals per counterparty and ageing bucket for one side of one organisation's receivables.
 /// `bounds` are the dates (YYYY-MM-DD) that end each bucket: today, today−30, −60, −90, −180.

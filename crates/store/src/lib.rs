@@ -20,6 +20,7 @@ pub mod four_flow;
 mod four_flow_copy;
 pub mod four_flow_pass;
 pub mod idempotency;
+mod keyset;
 pub mod loan;
 pub mod log;
 pub mod mailbox;
@@ -94,6 +95,9 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A list's cursor does not fit the list (another list's, or altered): the caller's error.
+    #[error(transparent)]
+    Page(#[from] lianrong_domain::page::PageError),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -210,6 +214,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "column_mapping", include_str!("../migrations/sqlite/0019_column_mapping.sql")),
     (20, "log_sequencer", include_str!("../migrations/sqlite/0020_log_sequencer.sql")),
     (21, "lake_bulk", include_str!("../migrations/sqlite/0021_lake_bulk.sql")),
+    (22, "keyed_lists", include_str!("../migrations/sqlite/0022_keyed_lists.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
@@ -233,6 +238,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "column_mapping", include_str!("../migrations/postgres/0019_column_mapping.sql")),
     (20, "log_sequencer", include_str!("../migrations/postgres/0020_log_sequencer.sql")),
     (21, "lake_bulk", include_str!("../migrations/postgres/0021_lake_bulk.sql")),
+    (22, "keyed_lists", include_str!("../migrations/postgres/0022_keyed_lists.sql")),
 ];
 
 impl Db {

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use lianrong_domain::log::{HASH_BYTES, Hash, HashAlg, LeafKind, NodeId};
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Seek};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::keyset::{self, KeyColumn, KeyedList};
 use crate::{Conn, Result, StoreError, decode, map_write};
 
 /// Sizes and indexes are `u64` in the domain and `BIGINT` in the database.
@@ -358,6 +359,8 @@ fn scope_binds(scope: &LogScope) -> (i64, String) {
     }
 }
 
+/// A leaf's columns as `from_row` reads them.
+const LEAF_COLUMNS: &str = "l.leaf_index, l.leaf_id, l.kind, l.subject_id, l.data, l.leaf_hash, l.appended_at_ms";
 const SELECT: &str = "SELECT l.leaf_index, l.leaf_id, l.kind, l.subject_id, l.data, l.leaf_hash, l.appended_at_ms FROM log_leaf l \
      WHERE ($1 = 1 OR EXISTS (SELECT 1 FROM log_party p WHERE p.leaf_index = l.leaf_index AND p.org_id = $2))";
 
@@ -434,37 +437,37 @@ pub struct LeafFilter {
     pub subject_id: Option<String>,
 }
 
-/// Leaves the scope may see, newest first.
+/// Leaves the scope may see, newest first, paged by key.
 pub async fn list_leaves(
     conn: &mut Conn,
     scope: &LogScope,
     filter: &LeafFilter,
-    page: PageRequest,
-) -> Result<Page<LeafRecord>> {
-    let (all, org) = scope_binds(scope);
-    let kind = filter.kind.map(|k| k.code()).unwrap_or("");
-    let subject = filter.subject_id.clone().unwrap_or_default();
-    let filt = " AND ($3 = '' OR l.kind = $3) AND ($4 = '' OR l.subject_id = $4)";
-    let count_sql = format!("SELECT COUNT(*) FROM ({SELECT}{filt}) t");
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
-        .bind(all)
-        .bind(&org)
-        .bind(kind)
-        .bind(&subject)
-        .fetch_one(&mut *conn)
-        .await?;
-    let sql = format!("{SELECT}{filt} ORDER BY l.leaf_index DESC LIMIT $5 OFFSET $6");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(all)
-        .bind(&org)
-        .bind(kind)
-        .bind(&subject)
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(&mut *conn)
-        .await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+    seek: &Seek,
+) -> Result<KeyedPage<LeafRecord>> {
+    let mut binds =
+        vec![filter.kind.map(|k| k.code()).unwrap_or("").to_string(), filter.subject_id.clone().unwrap_or_default()];
+    // A party's leaves are read through its index of the leaves it is named in.
+    let (from, key, arm): (&'static str, &'static [KeyColumn], &str) = match scope {
+        LogScope::All => ("log_leaf l", &[KeyColumn::Int("l.leaf_index")], "1 = 1"),
+        LogScope::PartyOf { org_id } => {
+            binds.push(org_id.clone());
+            (
+                "log_party p JOIN log_leaf l ON l.leaf_index = p.leaf_index",
+                &[KeyColumn::Int("p.leaf_index")],
+                "p.org_id = $3",
+            )
+        }
+    };
+    let list = KeyedList {
+        from,
+        columns: LEAF_COLUMNS,
+        key,
+        descending: true,
+        arms: vec![arm],
+        filter: "($1 = '' OR l.kind = $1) AND ($2 = '' OR l.subject_id = $2)",
+        binds,
+    };
+    keyset::fetch(conn, &list, seek, from_row).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,10 @@
 //! Submissions, their files and their report lines (row errors and warnings).
 
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Page, PageRequest, Seek};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::keyset::{self, KeyColumn, KeyedList};
 use crate::{Conn, Result, StoreError, map_write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,36 +303,30 @@ pub async fn insert_issues(conn: &mut Conn, submission_id: &str, issues: &[Issue
     Ok(())
 }
 
-pub async fn issues(conn: &mut Conn, submission_id: &str, page: PageRequest) -> Result<Page<IssueRow>> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM submission_issue WHERE submission_id = $1")
-        .bind(submission_id.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-    let rows = sqlx::query(
-        "SELECT seq, severity, file_name, sheet, row_no, field, code, en, zh, raw_text FROM submission_issue \
-         WHERE submission_id = $1 ORDER BY seq LIMIT $2 OFFSET $3",
-    )
-    .bind(submission_id.to_string())
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            Ok(IssueRow {
-                seq: r.try_get("seq")?,
-                severity: r.try_get("severity")?,
-                file_name: r.try_get("file_name")?,
-                sheet: r.try_get("sheet")?,
-                row_no: r.try_get("row_no")?,
-                field: r.try_get("field")?,
-                code: r.try_get("code")?,
-                en: r.try_get("en")?,
-                zh: r.try_get("zh")?,
-                raw_text: r.try_get("raw_text")?,
-            })
+/// A submission's report lines in the order they were found, paged by key.
+pub async fn issues(conn: &mut Conn, submission_id: &str, seek: &Seek) -> Result<KeyedPage<IssueRow>> {
+    let list = KeyedList {
+        from: "submission_issue",
+        columns: "seq, severity, file_name, sheet, row_no, field, code, en, zh, raw_text",
+        key: &[KeyColumn::Int("seq")],
+        descending: false,
+        arms: vec!["submission_id = $1"],
+        filter: "1 = 1",
+        binds: vec![submission_id.to_string()],
+    };
+    keyset::fetch(conn, &list, seek, |r| {
+        Ok(IssueRow {
+            seq: r.try_get("seq")?,
+            severity: r.try_get("severity")?,
+            file_name: r.try_get("file_name")?,
+            sheet: r.try_get("sheet")?,
+            row_no: r.try_get("row_no")?,
+            field: r.try_get("field")?,
+            code: r.try_get("code")?,
+            en: r.try_get("en")?,
+            zh: r.try_get("zh")?,
+            raw_text: r.try_get("raw_text")?,
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+    })
+    .await
 }

@@ -1,10 +1,11 @@
 //! Canonical trade records (the data standard's orders, deliveries, invoices, payments and credit
 //! notes), their earlier versions, and the curated-zone partition bookkeeping.
 
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Seek};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::keyset::{self, KeyColumn, KeyedList};
 use crate::{Conn, Result, StoreError, map_write};
 
 /// One current version of a record, as stored. References are comma-joined document numbers.
@@ -310,43 +311,41 @@ pub struct TradeFilter {
     pub doc_no: Option<String>,
 }
 
-const SCOPE_WHERE: &str = "($1 = 1 OR buyer_uscc = $2 OR seller_uscc = $2) \
-     AND ($3 = '' OR record_type = $3) AND ($4 = '' OR submission_id = $4) AND ($5 = '' OR doc_no = $5)";
+/// What a list's filters ask of every record: `$1` record type, `$2` submission, `$3` document number,
+/// each ignored when blank.
+const FILTER_WHERE: &str =
+    "($1 = '' OR record_type = $1) AND ($2 = '' OR submission_id = $2) AND ($3 = '' OR doc_no = $3)";
 
+/// The records the scope may read that pass the filter, newest document date first, paged by key: a
+/// party's records are read as seller, then as buyer but not seller, each through its own index.
 pub async fn list(
     conn: &mut Conn,
     scope: &TradeScope,
     filter: &TradeFilter,
-    page: PageRequest,
-) -> Result<Page<TradeRow>> {
-    let (all, uscc) = scope_binds(scope);
-    let binds = [
+    seek: &Seek,
+) -> Result<KeyedPage<TradeRow>> {
+    let mut binds = vec![
         filter.record_type.clone().unwrap_or_default(),
         filter.submission_id.clone().unwrap_or_default(),
         filter.doc_no.clone().unwrap_or_default(),
     ];
-    let total: i64 = {
-        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM trade_record WHERE {SCOPE_WHERE}"
-        )))
-        .bind(all)
-        .bind(uscc.clone());
-        for b in &binds {
-            q = q.bind(b.clone());
+    let arms = match scope {
+        TradeScope::All => vec!["1 = 1"],
+        TradeScope::Party { uscc } => {
+            binds.push(uscc.clone());
+            vec!["seller_uscc = $4", "buyer_uscc = $4 AND seller_uscc <> $4"]
         }
-        q.fetch_one(&mut *conn).await?
     };
-    let mut q = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM trade_record WHERE {SCOPE_WHERE} ORDER BY doc_date DESC, id DESC LIMIT $6 OFFSET $7"
-    )))
-    .bind(all)
-    .bind(uscc);
-    for b in &binds {
-        q = q.bind(b.clone());
-    }
-    let rows = q.bind(page.limit()).bind(page.offset()).fetch_all(&mut *conn).await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+    let list = KeyedList {
+        from: "trade_record",
+        columns: COLUMNS,
+        key: &[KeyColumn::Text("doc_date"), KeyColumn::Text("id")],
+        descending: true,
+        arms,
+        filter: FILTER_WHERE,
+        binds,
+    };
+    keyset::fetch(conn, &list, seek, from_row).await
 }
 
 pub async fn get(conn: &mut Conn, scope: &TradeScope, id: &str) -> Result<TradeRow> {
@@ -591,18 +590,17 @@ pub async fn doc_nos(conn: &mut Conn, ids: &[String]) -> Result<Vec<DocNames>> {
 
 /// The records in which `seller_uscc` is the seller (its sales: orders received, deliveries, invoices
 /// issued, payments received), newest first: what a data consent's raw-records category covers.
-pub async fn list_sold(conn: &mut Conn, seller_uscc: &str, page: PageRequest) -> Result<Page<TradeRow>> {
-    let total = crate::count(conn, "SELECT COUNT(*) FROM trade_record WHERE seller_uscc = $1", &[seller_uscc]).await?;
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM trade_record WHERE seller_uscc = $1 ORDER BY doc_date DESC, id DESC LIMIT $2 OFFSET $3"
-    )))
-    .bind(seller_uscc.to_string())
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, page: page.page, page_size: page.page_size, total })
+pub async fn list_sold(conn: &mut Conn, seller_uscc: &str, seek: &Seek) -> Result<KeyedPage<TradeRow>> {
+    let list = KeyedList {
+        from: "trade_record",
+        columns: COLUMNS,
+        key: &[KeyColumn::Text("doc_date"), KeyColumn::Text("id")],
+        descending: true,
+        arms: vec!["seller_uscc = $1"],
+        filter: "1 = 1",
+        binds: vec![seller_uscc.to_string()],
+    };
+    keyset::fetch(conn, &list, seek, from_row).await
 }
 
 /// One line of an invoice as its submitter stated it.

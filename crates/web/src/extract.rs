@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use lianrong_domain::limits::REQUEST_BODY_BYTES_MAX;
-use lianrong_domain::page::PageRequest;
+use lianrong_domain::page::{PageRequest, Seek};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
@@ -103,8 +103,31 @@ pub struct PageParams {
     pub page_size: Option<u32>,
 }
 
+/// Pagination parameters of a list paged by key: a page number, or the cursor a previous page gave out.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyedPageParams {
+    /// 1-based page number (default 1). Deep pages by number slow down; follow `after` instead.
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 200).
+    pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page: reads the page after it (instead of `page`).
+    pub after: Option<String>,
+}
+
+impl KeyedPageParams {
+    pub fn seek(&self) -> Result<Seek, ApiError> {
+        PageParams { page: self.page, page_size: self.page_size }.seek(self.after.as_deref())
+    }
+}
+
 impl PageParams {
     pub fn request(self) -> Result<PageRequest, ApiError> {
         PageRequest::new(self.page, self.page_size).map_err(|e| ApiError::from(lianrong_app::AppError::from(e)))
+    }
+
+    /// The page of a list that is paged by key: by number, or after the cursor a previous page gave out.
+    pub fn seek(self, after: Option<&str>) -> Result<Seek, ApiError> {
+        Seek::new(self.page, self.page_size, after).map_err(|e| ApiError::from(lianrong_app::AppError::from(e)))
     }
 }

@@ -63,7 +63,7 @@ fn date_of(text: &Option<String>) -> Option<Date> {
 /// The verified invoices `holder`'s suppliers issued to it, grouped by seller: (seller org id, invoice
 /// ids, invoiced fen). The seller named `prefer` comes first when it is one of them.
 async fn sellers_to(app: &App, holder: &Actor, prefer: Option<&str>) -> AppResult<Vec<(String, Vec<String>, i64)>> {
-    let owed = receivable::list(app, holder, Side::Debtor, PageRequest::all_small()).await?;
+    let owed = receivable::list(app, holder, Side::Debtor, PageRequest::all_small()).await?.page;
     let mut by_seller: Vec<(String, Vec<String>, i64)> = Vec::new();
     let mut conn = app.db.acquire().await?;
     for r in owed.items.iter().filter(|r| r.verdict.status == VerificationStatus::Verified.code()) {
@@ -88,7 +88,7 @@ async fn sellers_to(app: &App, holder: &Actor, prefer: Option<&str>) -> AppResul
 /// third for a visitor to issue against. (The demo's year of trade is mostly paid by now, and what is
 /// left the demo login keeps to ask about.)
 async fn recent_sales(app: &App, t1: &Actor) -> AppResult<()> {
-    let owed = receivable::list(app, t1, Side::Creditor, PageRequest::all_small()).await?;
+    let owed = receivable::list(app, t1, Side::Creditor, PageRequest::all_small()).await?.page;
     let Some(any) = owed.items.first() else { return Ok(()) };
     let (buyer, seller) = (any.verdict.buyer_uscc.clone(), any.verdict.seller_uscc.clone());
     // Dated a month before the business date, on 90 days: owed, verified and falling due about two
@@ -142,7 +142,7 @@ pub async fn load(app: &App) -> AppResult<CommitmentSummary> {
     recent_sales(app, &t1).await?;
     // The core's payables to tier 1 that fall due at least a fortnight from now and were never asked
     // about: the demo login keeps its other receivables to ask about itself.
-    let owed = receivable::list(app, &t1, Side::Creditor, PageRequest::all_small()).await?;
+    let owed = receivable::list(app, &t1, Side::Creditor, PageRequest::all_small()).await?.page;
     let mut open: Vec<&receivable::Receivable> = owed
         .items
         .iter()

@@ -52,7 +52,7 @@ fn actor(org_id: &str, kind: OrgKind, name: &str) -> Actor {
 
 /// Receivables a supplier may still ask about, newest due date first.
 async fn open_receivables(app: &App, supplier: &Actor) -> AppResult<Vec<receivable::Receivable>> {
-    let page = receivable::list(app, supplier, Side::Creditor, PageRequest::all_small()).await?;
+    let page = receivable::list(app, supplier, Side::Creditor, PageRequest::all_small()).await?.page;
     let mut open: Vec<receivable::Receivable> = page
         .items
         .into_iter()

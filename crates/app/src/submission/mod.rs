@@ -11,7 +11,7 @@ mod preview;
 mod report;
 
 use lianrong_domain::limits::{SOURCE_NAME_CHARS_MAX, UPLOAD_BYTES_MAX};
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Page, PageRequest, Seek};
 use lianrong_domain::submission::{Channel, SubmissionStatus};
 use lianrong_store::StoreError;
 use lianrong_store::submission::{self as store, SubmissionScope};
@@ -314,10 +314,10 @@ pub async fn files(app: &App, actor: &Actor, id: &str) -> AppResult<Vec<FileRow>
     Ok(store::files(&mut conn, id).await?)
 }
 
-pub async fn issues(app: &App, actor: &Actor, id: &str, page: PageRequest) -> AppResult<Page<IssueRow>> {
+pub async fn issues(app: &App, actor: &Actor, id: &str, seek: impl Into<Seek>) -> AppResult<KeyedPage<IssueRow>> {
     get(app, actor, id).await?;
     let mut conn = app.db.acquire().await?;
-    Ok(store::issues(&mut conn, id, page).await?)
+    Ok(store::issues(&mut conn, id, &seek.into()).await?)
 }
 
 /// The submission's raw bytes, re-checked against their digest (a tampered raw object is refused).

@@ -6,7 +6,9 @@
 //! psql. While the upload is written another organisation keeps making small requests through the app
 //! (a read of its receivables, a one-invoice submission); the bench prints their p99 and errors. It
 //! prints rows per second, the ratios to the bare loads and the process's peak resident memory during
-//! the ingest, by kind.
+//! the ingest, by kind. Then it reads the core's trade records and receivables as a page of 50: the
+//! first page, the deepest page by cursor (as following `next_cursor` reaches it) and the deepest page by
+//! page number, each the median of several reads.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -206,8 +208,8 @@ async fn ingest(app: &App, actor: &Actor, other: &Actor, file: &Path) -> Result<
 }
 
 /// The bare tables: the file's twelve columns as text, plain or with keys and indexes of trade_record's
-/// shape — a primary key (its id), a unique key (its natural key: seller, buyer, number) and five
-/// secondary indexes standing for its buyer, seller, partition, submission and document indexes.
+/// shape — a primary key (its id), a unique key (its natural key: seller, buyer, number) and six
+/// secondary indexes standing for its buyer, seller, date, partition, submission and document indexes.
 const BARE_COLUMNS: &str = "invoice_no TEXT, issue_date TEXT, seller_uscc TEXT, seller_name TEXT, buyer_uscc TEXT, buyer_name TEXT, net TEXT, tax TEXT, total TEXT, order_refs TEXT, term_days TEXT, remarks TEXT";
 
 fn bare_ddl(table: &str, keyed: bool) -> String {
@@ -216,8 +218,9 @@ fn bare_ddl(table: &str, keyed: bool) -> String {
     }
     format!(
         "CREATE TABLE {table} ({BARE_COLUMNS}, PRIMARY KEY (invoice_no), UNIQUE (seller_uscc, buyer_uscc, invoice_no));\n\
-         CREATE INDEX {table}_buyer ON {table}(buyer_uscc, issue_date);\n\
-         CREATE INDEX {table}_seller ON {table}(seller_uscc, issue_date);\n\
+         CREATE INDEX {table}_buyer ON {table}(buyer_uscc, issue_date, invoice_no);\n\
+         CREATE INDEX {table}_seller ON {table}(seller_uscc, issue_date, invoice_no);\n\
+         CREATE INDEX {table}_date ON {table}(issue_date, invoice_no);\n\
          CREATE INDEX {table}_partition ON {table}(buyer_name, issue_date, invoice_no);\n\
          CREATE INDEX {table}_submission ON {table}(remarks);\n\
          CREATE INDEX {table}_document ON {table}(buyer_uscc, seller_uscc, order_refs, invoice_no);"
@@ -296,6 +299,130 @@ fn report(label: &str, rows: u64, ours: &Figures, bare: &Bare, bare_name: &str) 
     println!("{label}: {}", ours.probe.describe());
 }
 
+/// Reads of one list at three depths, in milliseconds.
+struct Depth {
+    list: &'static str,
+    total: i64,
+    last_page: u32,
+    first_ms: f64,
+    deepest_by_cursor_ms: f64,
+    deepest_by_number_ms: f64,
+}
+
+/// The lists read at depth after the upload.
+struct Depths(Vec<Depth>);
+
+impl Depths {
+    fn report(&self, label: &str) {
+        for d in &self.0 {
+            println!(
+                "{label}: {} ({} items, pages of {DEPTH_PAGE_SIZE}): first page {:.1} ms; page {} by cursor {:.1} ms = {:.2} × the first (goal ≤ 1); the same page by number {:.1} ms",
+                d.list,
+                d.total,
+                d.first_ms,
+                d.last_page,
+                d.deepest_by_cursor_ms,
+                d.deepest_by_cursor_ms / d.first_ms.max(0.001),
+                d.deepest_by_number_ms,
+            );
+        }
+    }
+}
+
+const DEPTH_PAGE_SIZE: u32 = 50;
+/// Reads per figure; the median is reported.
+const DEPTH_READS: usize = 7;
+
+/// The median time of `DEPTH_READS` runs of `read`, in milliseconds.
+async fn median_ms<F, Fut, T>(mut read: F) -> Result<f64, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, lianrong_app::AppError>>,
+{
+    let mut ms = Vec::with_capacity(DEPTH_READS);
+    for _ in 0..DEPTH_READS {
+        let t = Instant::now();
+        read().await.map_err(crate::options::app_error)?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ms[ms.len() / 2])
+}
+
+/// The key of the item just before the last page of a list, as following every `next_cursor` would
+/// reach it: `sql` orders the list and takes the item at `$2` (its offset) for the party `$1`.
+async fn key_before(app: &App, sql: &str, uscc: &str, offset: i64) -> Result<Vec<String>, String> {
+    let row: (String, String) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+        .bind(uscc.to_string())
+        .bind(offset)
+        .fetch_one(&app.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(vec![row.0, row.1])
+}
+
+/// The core's trade records and receivables read at the first page, and at the last page both ways.
+async fn pages(app: &App, core: &Actor) -> Result<Depths, String> {
+    use lianrong_app::receivable::Side;
+    use lianrong_domain::page::{Cursor, PageRequest, Seek};
+    let first = PageRequest { page: 1, page_size: DEPTH_PAGE_SIZE };
+    let trade = |seek: Seek| lianrong_app::trade::list(app, core, Default::default(), seek);
+    let owed = |seek: Seek| lianrong_app::receivable::list(app, core, Side::Debtor, seek);
+    let mut out = Vec::new();
+
+    let total = trade(first.into()).await.map_err(crate::options::app_error)?.page.total;
+    let last_page = u32::try_from((total.max(1) - 1) / i64::from(DEPTH_PAGE_SIZE) + 1).unwrap_or(u32::MAX);
+    if last_page > 1 {
+        let key = key_before(
+            app,
+            "SELECT doc_date, id FROM trade_record WHERE buyer_uscc = $1 OR seller_uscc = $1 \
+             ORDER BY doc_date DESC, id DESC LIMIT 1 OFFSET $2",
+            &core_code(),
+            i64::from(last_page - 1) * i64::from(DEPTH_PAGE_SIZE) - 1,
+        )
+        .await?;
+        let cursor = Cursor { key, page: last_page, total };
+        out.push(Depth {
+            list: "the core's trade records",
+            total,
+            last_page,
+            first_ms: median_ms(|| trade(first.into())).await?,
+            deepest_by_cursor_ms: median_ms(|| trade(Seek::after(first, cursor.clone()))).await?,
+            deepest_by_number_ms: median_ms(|| {
+                trade(PageRequest { page: last_page, page_size: DEPTH_PAGE_SIZE }.into())
+            })
+            .await?,
+        });
+    }
+
+    let total = owed(first.into()).await.map_err(crate::options::app_error)?.page.total;
+    let last_page = u32::try_from((total.max(1) - 1) / i64::from(DEPTH_PAGE_SIZE) + 1).unwrap_or(u32::MAX);
+    if last_page > 1 {
+        let key = key_before(
+            app,
+            "SELECT COALESCE(due_date, '9999-12-31'), invoice_id FROM verification WHERE buyer_uscc = $1 \
+             AND outstanding_fen > 0 AND status <> 'inconsistent' \
+             ORDER BY COALESCE(due_date, '9999-12-31'), invoice_id LIMIT 1 OFFSET $2",
+            &core_code(),
+            i64::from(last_page - 1) * i64::from(DEPTH_PAGE_SIZE) - 1,
+        )
+        .await?;
+        let cursor = Cursor { key, page: last_page, total };
+        out.push(Depth {
+            list: "the core's receivables (owed by it)",
+            total,
+            last_page,
+            first_ms: median_ms(|| owed(first.into())).await?,
+            deepest_by_cursor_ms: median_ms(|| owed(Seek::after(first, cursor.clone()))).await?,
+            deepest_by_number_ms: median_ms(|| {
+                owed(PageRequest { page: last_page, page_size: DEPTH_PAGE_SIZE }.into())
+            })
+            .await?,
+        });
+    }
+    Ok(Depths(out))
+}
+
 pub async fn run(args: &BenchArgs) -> Result<(), String> {
     let dir = work_dir(args.dir.as_deref(), "lianrong-bench-lake")?;
     let file = dir.join("invoices.csv");
@@ -306,9 +433,11 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
     let sqlite_url = crate::options::sqlite_in(&dir, "bench-lake.db")?;
     let (app, actor, other) = platform(&sqlite_url, &dir.join("lake-sqlite")).await?;
     let ours = ingest(&app, &actor, &other, &file).await?;
+    let depth = pages(&app, &actor).await?;
     app.db.pool.close().await;
     let bare = Bare { plain_s: bare_sqlite(&dir, &file, false)?, keyed_s: bare_sqlite(&dir, &file, true)? };
     report("SQLite", args.rows, &ours, &bare, "sqlite3 .import");
+    depth.report("SQLite");
 
     if let Some(admin_url) = &args.postgres_url {
         let name = format!("lr_bench_lake_{}", std::process::id());
@@ -317,9 +446,11 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
         let result = async {
             let (app, actor, other) = platform(url, &dir.join("lake-postgres")).await?;
             let ours = ingest(&app, &actor, &other, &file).await?;
+            let depth = pages(&app, &actor).await?;
             app.db.pool.close().await;
             let bare = Bare { plain_s: bare_postgres(url, &file, false)?, keyed_s: bare_postgres(url, &file, true)? };
             report("PostgreSQL", args.rows, &ours, &bare, "COPY");
+            depth.report("PostgreSQL");
             Ok::<(), String>(())
         }
         .await;

@@ -23,6 +23,7 @@ mod lake_console;
 mod library;
 mod log;
 mod mailbox;
+mod paging;
 mod product;
 mod registration;
 mod rules;

@@ -7,10 +7,10 @@ use lianrong_app::audit::AuditRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::dto::{page_dto, rfc3339};
+use super::dto::{keyed_page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiQuery, PageParams};
+use crate::extract::{ApiQuery, KeyedPageParams};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -45,15 +45,15 @@ impl From<AuditRecord> for AuditEventDto {
     }
 }
 
-page_dto!(AuditEventPage, AuditEventDto);
+keyed_page_dto!(AuditEventPage, AuditEventDto);
 
-#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(PageParams),
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(KeyedPageParams),
     description = "Actions by the caller's organisation (all organisations for the operator and regulator); admins and auditors only.",
     responses((status = 200, body = AuditEventPage), (status = 403, body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiQuery(p): ApiQuery<PageParams>,
+    ApiQuery(p): ApiQuery<KeyedPageParams>,
 ) -> ApiResult<Json<AuditEventPage>> {
-    Ok(Json(AuditEventPage::from_page(app::list(&s.app, &actor, p.request()?).await?, AuditEventDto::from)))
+    Ok(Json(AuditEventPage::from_keyed(app::list(&s.app, &actor, p.seek()?).await?, AuditEventDto::from)))
 }

@@ -10,7 +10,7 @@ use lianrong_app::trade::TradeRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{page_dto, rfc3339};
+use super::dto::{keyed_page_dto, page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, PageParams};
@@ -83,6 +83,8 @@ pub struct NewConsentDto {
 pub struct ConsentQuery {
     pub page: Option<u32>,
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page: reads the page after it (instead of `page`; the receivables and records lists).
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -154,7 +156,7 @@ impl From<ConsentedReceivable> for ConsentedReceivableDto {
     }
 }
 
-page_dto!(ConsentedReceivablePage, ConsentedReceivableDto);
+keyed_page_dto!(ConsentedReceivablePage, ConsentedReceivableDto);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TradeTotalDto {
@@ -245,7 +247,7 @@ impl From<TradeRow> for ConsentedRecordDto {
     }
 }
 
-page_dto!(ConsentedRecordPage, ConsentedRecordDto);
+keyed_page_dto!(ConsentedRecordPage, ConsentedRecordDto);
 
 #[utoipa::path(post, path = "/api/v1/consents", tag = "consent", request_body = NewConsentDto,
     description = "An owner of trade data (a core or supplier) lets a bank use named categories of it until a date.",
@@ -322,9 +324,9 @@ pub async fn receivables(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ConsentQuery>,
 ) -> ApiResult<Json<ConsentedReceivablePage>> {
-    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
-    let rows = app::receivables(&s.app, &actor, &id, page).await?;
-    Ok(Json(ConsentedReceivablePage::from_page(rows, ConsentedReceivableDto::from)))
+    let seek = PageParams { page: q.page, page_size: q.page_size }.seek(q.after.as_deref())?;
+    let rows = app::receivables(&s.app, &actor, &id, seek).await?;
+    Ok(Json(ConsentedReceivablePage::from_keyed(rows, ConsentedReceivableDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/consents/{id}/trade-totals", tag = "consent", params(("id" = String, Path)),
@@ -347,9 +349,9 @@ pub async fn records(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ConsentQuery>,
 ) -> ApiResult<Json<ConsentedRecordPage>> {
-    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
-    let rows = app::records(&s.app, &actor, &id, page).await?;
-    Ok(Json(ConsentedRecordPage::from_page(rows, ConsentedRecordDto::from)))
+    let seek = PageParams { page: q.page, page_size: q.page_size }.seek(q.after.as_deref())?;
+    let rows = app::records(&s.app, &actor, &id, seek).await?;
+    Ok(Json(ConsentedRecordPage::from_keyed(rows, ConsentedRecordDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/consents/{id}/reference-score", tag = "consent", params(("id" = String, Path)),

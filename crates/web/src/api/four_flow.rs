@@ -8,7 +8,7 @@ use lianrong_domain::four_flow::Discrepancy;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{page_dto, rfc3339};
+use super::dto::{keyed_page_dto, page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiQuery, PageParams};
@@ -146,7 +146,7 @@ pub struct ReceivableDto {
     pub registration_reference: Option<String>,
 }
 
-page_dto!(ReceivablePage, ReceivableDto);
+keyed_page_dto!(ReceivablePage, ReceivableDto);
 
 impl From<lianrong_app::receivable::Receivable> for ReceivableDto {
     fn from(r: lianrong_app::receivable::Receivable) -> ReceivableDto {
@@ -181,6 +181,8 @@ pub struct ReceivableQuery {
     pub side: Option<String>,
     pub page: Option<u32>,
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page: reads the page after it (instead of `page`).
+    pub after: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/receivables", tag = "four_flow", params(ReceivableQuery),
@@ -191,10 +193,10 @@ pub async fn receivables(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<ReceivableQuery>,
 ) -> ApiResult<Json<ReceivablePage>> {
-    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
+    let seek = PageParams { page: q.page, page_size: q.page_size }.seek(q.after.as_deref())?;
     let side = lianrong_app::receivable::parse_side(q.side.as_deref())?;
-    let rows = lianrong_app::receivable::list(&s.app, &actor, side, page).await?;
-    Ok(Json(ReceivablePage::from_page(rows, ReceivableDto::from)))
+    let rows = lianrong_app::receivable::list(&s.app, &actor, side, seek).await?;
+    Ok(Json(ReceivablePage::from_keyed(rows, ReceivableDto::from)))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

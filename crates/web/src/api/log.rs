@@ -11,7 +11,7 @@ use lianrong_domain::log::LeafKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{page_dto, rfc3339};
+use super::dto::{keyed_page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiQuery, PageParams};
@@ -146,7 +146,7 @@ impl From<LeafRecord> for LogLeafDto {
     }
 }
 
-page_dto!(LogLeafPage, LogLeafDto);
+keyed_page_dto!(LogLeafPage, LogLeafDto);
 
 /// A leaf with its inclusion proof against the tree of `tree_size` leaves.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -214,6 +214,8 @@ pub struct LeafQuery {
     pub subject_id: Option<String>,
     pub page: Option<u32>,
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page: reads the page after it (instead of `page`).
+    pub after: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/log/tree-head", tag = "log",
@@ -238,10 +240,10 @@ pub async fn list(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<LeafQuery>,
 ) -> ApiResult<Json<LogLeafPage>> {
-    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
+    let seek = PageParams { page: q.page, page_size: q.page_size }.seek(q.after.as_deref())?;
     let kind = q.kind.as_deref().filter(|k| !k.is_empty()).map(LeafKind::parse).transpose().map_err(AppError::from)?;
     let filter = LeafFilter { kind, subject_id: q.subject_id.filter(|x| !x.is_empty()) };
-    Ok(Json(LogLeafPage::from_page(app::list(&s.app, &actor, filter, page).await?, LogLeafDto::from)))
+    Ok(Json(LogLeafPage::from_keyed(app::list(&s.app, &actor, filter, seek).await?, LogLeafDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/log/entries/{leaf_index}", tag = "log", params(("leaf_index" = u64, Path), EntryQuery),

@@ -13,10 +13,10 @@ use lianrong_domain::limits::{API_BATCH_BYTES_MAX, RECORDS_PER_API_BATCH_MAX};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{page_dto, rfc3339};
+use super::dto::{keyed_page_dto, page_dto, rfc3339};
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, PageParams};
+use crate::extract::{ApiQuery, KeyedPageParams, PageParams};
 use crate::state::AppState;
 use crate::upload::{Processed, file_missing, next_part, process_spooled, spool};
 
@@ -220,7 +220,7 @@ impl From<IssueRow> for IssueDto {
     }
 }
 
-page_dto!(IssuePage, IssueDto);
+keyed_page_dto!(IssuePage, IssueDto);
 
 /// A JSON batch: `records` are objects keyed by the standard's field codes (see /api/v1/standard).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -354,16 +354,16 @@ pub async fn get(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/submissions/{id}/issues", tag = "submission", params(("id" = String, Path), PageParams),
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/issues", tag = "submission", params(("id" = String, Path), KeyedPageParams),
     description = "Every rejected row with its field, code and messages, and the warnings (unknown columns…).",
     responses((status = 200, body = IssuePage), (status = 404, body = Problem)))]
 pub async fn issues(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<PageParams>,
+    ApiQuery(p): ApiQuery<KeyedPageParams>,
 ) -> ApiResult<Json<IssuePage>> {
-    Ok(Json(IssuePage::from_page(app::issues(&s.app, &actor, &id, p.request()?).await?, IssueDto::from)))
+    Ok(Json(IssuePage::from_keyed(app::issues(&s.app, &actor, &id, p.seek()?).await?, IssueDto::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/submissions/{id}/raw", tag = "submission", params(("id" = String, Path)),
@@ -472,7 +472,7 @@ impl From<TradeRow> for TradeRecordDto {
     }
 }
 
-page_dto!(TradeRecordPage, TradeRecordDto);
+keyed_page_dto!(TradeRecordPage, TradeRecordDto);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TradeVersionDto {
@@ -556,6 +556,8 @@ pub struct TradeQuery {
     pub doc_no: Option<String>,
     pub page: Option<u32>,
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page: reads the page after it (instead of `page`).
+    pub after: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/trade-records", tag = "submission", params(TradeQuery),
@@ -566,14 +568,14 @@ pub async fn records(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<TradeQuery>,
 ) -> ApiResult<Json<TradeRecordPage>> {
-    let page = PageParams { page: q.page, page_size: q.page_size }.request()?;
+    let seek = PageParams { page: q.page, page_size: q.page_size }.seek(q.after.as_deref())?;
     let filter = TradeFilter {
         record_type: q.record_type.filter(|x| !x.is_empty()),
         submission_id: q.submission_id.filter(|x| !x.is_empty()),
         doc_no: q.doc_no.filter(|x| !x.is_empty()),
     };
-    Ok(Json(TradeRecordPage::from_page(
-        lianrong_app::trade::list(&s.app, &actor, filter, page).await?,
+    Ok(Json(TradeRecordPage::from_keyed(
+        lianrong_app::trade::list(&s.app, &actor, filter, seek).await?,
         TradeRecordDto::from,
     )))
 }

@@ -140,8 +140,9 @@ async fn list_page(
     let mut receivables = Vec::new();
     let mut products = Vec::new();
     if can_apply {
-        let owed =
-            lianrong_app::receivable::list(&state.app, ctx.actor(), Side::Creditor, PageRequest::all_small()).await?;
+        let owed = lianrong_app::receivable::list(&state.app, ctx.actor(), Side::Creditor, PageRequest::all_small())
+            .await?
+            .page;
         for r in owed.items.iter().filter(|r| r.verdict.outstanding_fen > 0 && r.registration_reference.is_none()) {
             receivables.push(ReceivableChoice {
                 invoice_id: r.verdict.invoice_id.clone(),
@@ -292,7 +293,7 @@ async fn detail_page(
         if let Some(consent) = &o.consent_id {
             match lianrong_app::consent::receivables(&state.app, ctx.actor(), consent, PageRequest::all_small()).await {
                 Ok(page) => {
-                    for r in page.items {
+                    for r in page.page.items {
                         data.push(DataRow {
                             invoice_no: r.invoice_no,
                             debtor: r.debtor_name.unwrap_or_else(|| r.receivable.verdict.buyer_uscc.clone()),

@@ -37,13 +37,13 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, QueryData(q): QueryDa
 }
 
 async fn list_page(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Response> {
-    let page = audit::list(&state.app, ctx.actor(), q.page()?).await?;
+    let page = audit::list(&state.app, ctx.actor(), q.seek()?).await?;
     let mut orgs = OrgNames::default();
     let mut rows = Vec::new();
-    for a in &page.items {
+    for a in &page.page.items {
         rows.push(row(state, ctx, a, &mut orgs).await);
     }
-    let view = AuditPage { ui: ctx.ui("audit"), rows, pager: Pager::new(&page, "/audit", &[]) };
+    let view = AuditPage { ui: ctx.ui("audit"), rows, pager: Pager::keyed(&page, "/audit", &[]) };
     Ok(render(StatusCode::OK, &view))
 }
 

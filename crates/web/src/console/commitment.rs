@@ -185,7 +185,7 @@ async fn list_page(
 
 /// The core's confirmed payables still owed and not registered, and its supply-chain lines.
 async fn issue_choices(state: &AppState, ctx: &Ctx, form: &Params) -> AppResult<(Vec<PayableView>, Vec<Opt>)> {
-    let owed = receivable::list(&state.app, ctx.actor(), Side::Debtor, PageRequest::all_small()).await?;
+    let owed = receivable::list(&state.app, ctx.actor(), Side::Debtor, PageRequest::all_small()).await?.page;
     let ids: Vec<String> = owed.items.iter().map(|r| r.verdict.invoice_id.clone()).collect();
     let backed = app::backed_invoices(&state.app, &ids).await?;
     let mut payables = Vec::new();
@@ -444,7 +444,7 @@ async fn detail_page(
 
 /// The verified invoices the caller's suppliers issued to it: what a transfer can pay.
 async fn holder_choices(state: &AppState, ctx: &Ctx) -> AppResult<Vec<InvoiceChoice>> {
-    let owed = receivable::list(&state.app, ctx.actor(), Side::Debtor, PageRequest::all_small()).await?;
+    let owed = receivable::list(&state.app, ctx.actor(), Side::Debtor, PageRequest::all_small()).await?.page;
     let mut trade = Vec::new();
     for r in owed.items.iter().filter(|r| r.verdict.status == VerificationStatus::Verified.code()) {
         trade.push(InvoiceChoice {

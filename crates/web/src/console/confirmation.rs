@@ -115,7 +115,7 @@ async fn receivables_page(state: &AppState, ctx: &Ctx, q: &Params, failed: Optio
     let lang_en = ctx.lang_en();
     let is_core = ctx.actor().org_kind == lianrong_domain::org::OrgKind::Core;
     let side = side_of(q, is_core);
-    let page = receivable::list(&state.app, ctx.actor(), side, q.page()?).await?;
+    let page = receivable::list(&state.app, ctx.actor(), side, q.seek()?).await?;
     let side_code = if side == Side::Debtor { "debtor" } else { "creditor" };
     let mut ui = ctx.ui("receivables").done(q.get("ok"));
     if let Some(e) = failed {
@@ -124,8 +124,8 @@ async fn receivables_page(state: &AppState, ctx: &Ctx, q: &Params, failed: Optio
     let view = ReceivablesPage {
         ui,
         side: side_code,
-        rows: page.items.iter().map(|r| receivable_row(r, side, lang_en)).collect(),
-        pager: Pager::new(&page, "/receivables", &[("side", side_code)]),
+        rows: page.page.items.iter().map(|r| receivable_row(r, side, lang_en)).collect(),
+        pager: Pager::keyed(&page, "/receivables", &[("side", side_code)]),
         can_request: if side == Side::Creditor {
             ctx.allows(Permission::RequestConfirmation)
         } else {

@@ -207,8 +207,9 @@ async fn room(state: &AppState, ctx: &Ctx, c: &Consent, category: Category, q: &
     let filters = [("category", category.code())];
     Ok(match category {
         Category::Receivables => {
-            let page = app::receivables(&state.app, actor, &c.row.id, q.page()?).await?;
+            let page = app::receivables(&state.app, actor, &c.row.id, q.seek()?).await?;
             let lines = page
+                .page
                 .items
                 .iter()
                 .map(|r| {
@@ -232,7 +233,7 @@ async fn room(state: &AppState, ctx: &Ctx, c: &Consent, category: Category, q: &
                     }
                 })
                 .collect();
-            Room::Receivables(lines, Pager::new(&page, &base, &filters))
+            Room::Receivables(lines, Pager::keyed(&page, &base, &filters))
         }
         Category::TradeTotals => Room::Totals(
             app::trade_totals(&state.app, actor, &c.row.id)
@@ -251,8 +252,9 @@ async fn room(state: &AppState, ctx: &Ctx, c: &Consent, category: Category, q: &
                 .collect(),
         ),
         Category::RawRecords => {
-            let page = app::records(&state.app, actor, &c.row.id, q.page()?).await?;
+            let page = app::records(&state.app, actor, &c.row.id, q.seek()?).await?;
             let lines = page
+                .page
                 .items
                 .iter()
                 .map(|r| RecordLine {
@@ -263,7 +265,7 @@ async fn room(state: &AppState, ctx: &Ctx, c: &Consent, category: Category, q: &
                     amount: Money::from_fen(r.total_fen).display_yuan(),
                 })
                 .collect();
-            Room::Records(lines, Pager::new(&page, &base, &filters))
+            Room::Records(lines, Pager::keyed(&page, &base, &filters))
         }
         Category::ReferenceScore => match app::reference_score(&state.app, actor, &c.row.id).await {
             Ok(()) => Room::Note(String::new()),

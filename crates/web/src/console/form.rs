@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use lianrong_app::{AppError, AppResult, ErrorKind};
-use lianrong_domain::page::{Page, PageRequest};
+use lianrong_domain::page::{KeyedPage, Page, PageRequest, Seek};
 
 use super::page::error_page;
 use crate::auth::{lang_en, urlencode};
@@ -58,6 +58,13 @@ impl Params {
             }
         };
         Ok(PageRequest::new(number("page")?, number("page_size")?)?)
+    }
+
+    /// The page asked for of a list paged by key: `page` as above, or `after` a cursor the list gave out.
+    pub fn seek(&self) -> AppResult<Seek> {
+        let page = self.page()?;
+        let numbered = self.opt("page").map(|_| page.page);
+        Ok(Seek::new(numbered, Some(page.page_size), self.opt("after"))?)
     }
 }
 
@@ -117,12 +124,7 @@ impl Pager {
     /// `filters` are the list's other query parameters; blank ones are left out of the links.
     pub fn new<T>(p: &Page<T>, base: &str, filters: &[(&str, &str)]) -> Pager {
         let pages = p.pages();
-        let href = |n: u32| {
-            let mut q: Vec<String> =
-                filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
-            q.push(format!("page={n}"));
-            format!("{base}?{}", q.join("&"))
-        };
+        let href = |n: u32| link(base, filters, &format!("page={n}"));
         Pager {
             page: p.page,
             pages,
@@ -131,4 +133,20 @@ impl Pager {
             next: (i64::from(p.page) < pages).then(|| href(p.page + 1)),
         }
     }
+
+    /// A list paged by key: "next" follows the cursor (as fast at any depth), "previous" asks for the page
+    /// by number.
+    pub fn keyed<T>(p: &KeyedPage<T>, base: &str, filters: &[(&str, &str)]) -> Pager {
+        let mut pager = Pager::new(&p.page, base, filters);
+        pager.next = p.next.as_ref().map(|c| link(base, filters, &format!("after={}", c.encode())));
+        pager
+    }
+}
+
+/// A link to `base` with the list's non-blank filters and `paging` (`page=3`, `after=…`).
+fn link(base: &str, filters: &[(&str, &str)], paging: &str) -> String {
+    let mut q: Vec<String> =
+        filters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+    q.push(paging.to_string());
+    format!("{base}?{}", q.join("&"))
 }

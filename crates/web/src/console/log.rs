@@ -79,14 +79,14 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Respons
     let lang = ctx.lang_en();
     let kind = q.opt("kind").map(LeafKind::parse).transpose()?;
     let head = log_app::tree_head(&state.app, actor).await?;
-    let page = log_app::list(&state.app, actor, LeafFilter { kind, subject_id: None }, q.page()?).await?;
+    let page = log_app::list(&state.app, actor, LeafFilter { kind, subject_id: None }, q.seek()?).await?;
     let kind_code = kind.map_or("", LeafKind::code);
     let view = LogPage {
         ui: ctx.ui("log"),
         head: head_view(&head, lang),
         sees_all: actor.sees_everything(),
-        rows: page.items.iter().map(|l| leaf_row(l, lang)).collect(),
-        pager: Pager::new(&page, "/log", &[("kind", kind_code)]),
+        rows: page.page.items.iter().map(|l| leaf_row(l, lang)).collect(),
+        pager: Pager::keyed(&page, "/log", &[("kind", kind_code)]),
         kind_filter: Opt::list(LeafKind::ALL.iter().map(|k| (k.code(), k.label(lang))), |v| v == kind_code),
     };
     Ok(render(axum::http::StatusCode::OK, &view))

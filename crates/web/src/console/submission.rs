@@ -439,13 +439,13 @@ async fn report_page(state: &AppState, ctx: &Ctx, id: &str, q: &Params) -> AppRe
     let lang = ctx.lang_en();
     let s = app::get(&state.app, ctx.actor(), id).await?;
     let files = app::files(&state.app, ctx.actor(), id).await?;
-    let issues = app::issues(&state.app, ctx.actor(), id, q.page()?).await?;
+    let issues = app::issues(&state.app, ctx.actor(), id, q.seek()?).await?;
     let view = ReportPage {
         ui: ctx.ui("submissions").done(q.get("ok")),
         s: report_view(&s, lang),
         files: files.iter().map(|f| file_view(f, lang)).collect(),
-        issues: issues.items.iter().map(|i| issue_view(i, lang)).collect(),
-        pager: Pager::new(&issues, &format!("/submissions/{id}"), &[]),
+        issues: issues.page.items.iter().map(|i| issue_view(i, lang)).collect(),
+        pager: Pager::keyed(&issues, &format!("/submissions/{id}"), &[]),
         custodian: custodian(ctx),
     };
     Ok(render(StatusCode::OK, &view))

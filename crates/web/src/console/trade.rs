@@ -84,12 +84,12 @@ async fn list_page(state: &AppState, ctx: &Ctx, q: &Params) -> AppResult<Respons
         submission_id: Some(submission_id.clone()).filter(|s| !s.is_empty()),
         doc_no: Some(doc_no.clone()).filter(|s| !s.is_empty()),
     };
-    let page = trade::list(&state.app, ctx.actor(), filter, q.page()?).await?;
+    let page = trade::list(&state.app, ctx.actor(), filter, q.seek()?).await?;
     let view = RecordsPage {
         ui: ctx.ui("submissions"),
         tab: "records",
-        rows: page.items.iter().map(|r| record_item(r, lang)).collect(),
-        pager: Pager::new(
+        rows: page.page.items.iter().map(|r| record_item(r, lang)).collect(),
+        pager: Pager::keyed(
             &page,
             "/trade-records",
             &[("record_type", type_code), ("doc_no", &doc_no), ("submission_id", &submission_id)],

@@ -211,7 +211,7 @@ impl World {
         let page = lianrong_app::trade::list(&self.app, &self.actor(party), filter, PageRequest::all_small())
             .await
             .expect("trade records");
-        page.items.first().unwrap_or_else(|| panic!("no record {doc_no}")).id.clone()
+        page.page.items.first().unwrap_or_else(|| panic!("no record {doc_no}")).id.clone()
     }
 
     /// The debtor confirms these payables unasked (as it would by uploading them).
