@@ -134,11 +134,12 @@ async fn enrich(
     let mut parties: HashMap<String, Option<(lianrong_domain::org::SizeClass, String)>> = HashMap::new();
     for r in &rows {
         for uscc in [&r.buyer_uscc, &r.seller_uscc] {
-            if !parties.contains_key(uscc) {
-                let org = lianrong_store::org::find_by_uscc(conn, uscc).await?.map(|o| (o.size_class, o.name));
-                parties.insert(uscc.clone(), org);
-            }
+            parties.entry(uscc.clone()).or_insert(None);
         }
+    }
+    let codes: Vec<String> = parties.keys().cloned().collect();
+    for o in lianrong_store::org::find_by_usccs(conn, &codes).await? {
+        parties.insert(o.uscc.clone(), Some((o.size_class, o.name)));
     }
     let sizes: HashMap<&str, Option<lianrong_domain::org::SizeClass>> =
         parties.iter().map(|(u, o)| (u.as_str(), o.as_ref().map(|(s, _)| *s))).collect();

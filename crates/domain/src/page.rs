@@ -146,7 +146,8 @@ impl Cursor {
         let page = fields.next().and_then(|p| p.parse::<u32>().ok()).ok_or(PageError::Cursor)?;
         let total = fields.next().and_then(|t| t.parse::<i64>().ok()).ok_or(PageError::Cursor)?;
         let key: Vec<String> = fields.map(str::to_string).collect();
-        if !(2..=1_000_000).contains(&page) || total < 0 || !(1..=CURSOR_KEYS_MAX).contains(&key.len()) {
+        // Page 1 is never after a cursor; deeper pages have no bound, as reading them costs nothing extra.
+        if page < 2 || total < 0 || !(1..=CURSOR_KEYS_MAX).contains(&key.len()) {
             return Err(PageError::Cursor);
         }
         Ok(Cursor { key, page, total })

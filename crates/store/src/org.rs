@@ -77,6 +77,29 @@ pub async fn find_by_uscc(conn: &mut Conn, uscc: &str) -> Result<Option<OrgRecor
     row.as_ref().map(from_row).transpose()
 }
 
+/// The organisations among these credit codes (codes not on the platform are left out), in chunks of a
+/// few hundred per statement: what a list naming many counterparties reads once instead of once each.
+pub async fn find_by_usccs(conn: &mut Conn, usccs: &[String]) -> Result<Vec<OrgRecord>> {
+    let mut out = Vec::new();
+    for chunk in usccs.chunks(USCCS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM organisation WHERE uscc IN {}",
+            crate::dialect::placeholders(conn, 1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for u in chunk {
+            q = q.bind(u.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.push(from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Credit codes bound in one statement of [`find_by_usccs`].
+const USCCS_PER_STATEMENT: usize = 200;
+
 /// Whether `viewer` may see organisation `id` under `scope`.
 pub async fn visible(conn: &mut Conn, scope: &OrgScope, id: &str) -> Result<bool> {
     match scope {

@@ -311,11 +311,6 @@ pub struct TradeFilter {
     pub doc_no: Option<String>,
 }
 
-/// What a list's filters ask of every record: `$1` record type, `$2` submission, `$3` document number,
-/// each ignored when blank.
-const FILTER_WHERE: &str =
-    "($1 = '' OR record_type = $1) AND ($2 = '' OR submission_id = $2) AND ($3 = '' OR doc_no = $3)";
-
 /// The records the scope may read that pass the filter, newest document date first, paged by key: a
 /// party's records are read as seller, then as buyer but not seller, each through its own index.
 pub async fn list(
@@ -324,25 +319,33 @@ pub async fn list(
     filter: &TradeFilter,
     seek: &Seek,
 ) -> Result<KeyedPage<TradeRow>> {
-    let mut binds = vec![
-        filter.record_type.clone().unwrap_or_default(),
-        filter.submission_id.clone().unwrap_or_default(),
-        filter.doc_no.clone().unwrap_or_default(),
-    ];
+    let mut binds = Vec::new();
     let arms = match scope {
         TradeScope::All => vec!["1 = 1"],
         TradeScope::Party { uscc } => {
             binds.push(uscc.clone());
-            vec!["seller_uscc = $4", "buyer_uscc = $4 AND seller_uscc <> $4"]
+            vec!["seller_uscc = $1", "buyer_uscc = $1 AND seller_uscc <> $1"]
         }
     };
+    // Only the filters given are written into the query: an unfiltered count then reads the party's
+    // index alone, where a condition on another column would visit every record's row.
+    let mut conditions = Vec::new();
+    for (column, value) in
+        [("record_type", &filter.record_type), ("submission_id", &filter.submission_id), ("doc_no", &filter.doc_no)]
+    {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+            binds.push(v.clone());
+            conditions.push(format!("{column} = ${}", binds.len()));
+        }
+    }
+    let filter_sql = if conditions.is_empty() { "1 = 1".to_string() } else { conditions.join(" AND ") };
     let list = KeyedList {
         from: "trade_record",
         columns: COLUMNS,
         key: &[KeyColumn::Text("doc_date"), KeyColumn::Text("id")],
         descending: true,
         arms,
-        filter: FILTER_WHERE,
+        filter: &filter_sql,
         binds,
     };
     keyset::fetch(conn, &list, seek, from_row).await

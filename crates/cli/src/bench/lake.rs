@@ -218,7 +218,7 @@ fn bare_ddl(table: &str, keyed: bool) -> String {
     }
     format!(
         "CREATE TABLE {table} ({BARE_COLUMNS}, PRIMARY KEY (invoice_no), UNIQUE (seller_uscc, buyer_uscc, invoice_no));\n\
-         CREATE INDEX {table}_buyer ON {table}(buyer_uscc, issue_date, invoice_no);\n\
+         CREATE INDEX {table}_buyer ON {table}(buyer_uscc, issue_date, invoice_no, seller_uscc);\n\
          CREATE INDEX {table}_seller ON {table}(seller_uscc, issue_date, invoice_no);\n\
          CREATE INDEX {table}_date ON {table}(issue_date, invoice_no);\n\
          CREATE INDEX {table}_partition ON {table}(buyer_name, issue_date, invoice_no);\n\
