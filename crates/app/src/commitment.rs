@@ -733,15 +733,16 @@ pub(crate) async fn operate_in(
     if c.state == CommitmentState::Settled {
         return Err(ledger_error(LedgerError::AlreadySettled));
     }
-    match op {
-        Operation::Transfer { to_org_id, .. } => {
-            check_counterparty(tx, to_org_id, OrgKind::Supplier, "to_org_id").await?
-        }
+    // The recipient and the holder are read once, together: a transfer checks the recipient's kind and
+    // matches both credit codes against the invoices it names.
+    let parties = match op {
+        Operation::Transfer { to_org_id, .. } => Some(transfer_parties(tx, to_org_id, &actor.org_id).await?),
         Operation::Discount { bank_org_id, .. } => {
-            check_counterparty(tx, bank_org_id, OrgKind::Bank, "bank_org_id").await?
+            check_counterparty(tx, bank_org_id, OrgKind::Bank, "bank_org_id").await?;
+            None
         }
-        Operation::Split { .. } => {}
-    }
+        Operation::Split { .. } => None,
+    };
     let part_id = match &request {
         Request::Split { part_id, .. } | Request::Transfer { part_id, .. } | Request::Discount { part_id, .. } => {
             part_id.clone()
@@ -757,9 +758,9 @@ pub(crate) async fn operate_in(
         return Err(AppError::internal());
     };
     // The ledger agreed; a transfer must also pay verified trade between the two.
-    let allocations = match op {
-        Operation::Transfer { to_org_id, amount_fen, .. } => {
-            Some(allocate_basis(tx, actor, to_org_id, &invoice_ids, *amount_fen).await?)
+    let allocations = match (op, &parties) {
+        (Operation::Transfer { amount_fen, .. }, Some((to, holder))) => {
+            Some(allocate_basis(tx, &to.uscc, &holder.uscc, &invoice_ids, *amount_fen).await?)
         }
         _ => None,
     };
@@ -815,6 +816,21 @@ pub(crate) async fn trade_basis_of_part(
 /// How far up its lineage a part's trade basis is looked for.
 const PART_ANCESTRY_MAX: usize = 10_000;
 
+/// The recipient of a transfer (which must be a supplier) and the holder making it, in one read.
+async fn transfer_parties(
+    conn: &mut Conn,
+    to_org_id: &str,
+    holder_org_id: &str,
+) -> AppResult<(lianrong_store::org::OrgRecord, lianrong_store::org::OrgRecord)> {
+    let orgs = lianrong_store::org::get_many(conn, &[to_org_id, holder_org_id]).await?;
+    let holder = orgs.iter().find(|o| o.id == holder_org_id).cloned().ok_or_else(AppError::internal)?;
+    // A transfer to oneself finds one organisation for both; the ledger refuses it as such.
+    match orgs.into_iter().find(|o| o.id == to_org_id && o.kind == OrgKind::Supplier) {
+        Some(to) => Ok((to, holder)),
+        None => Err(not_a_counterparty(OrgKind::Supplier, "to_org_id")),
+    }
+}
+
 async fn check_counterparty(conn: &mut Conn, org_id: &str, kind: OrgKind, field: &str) -> AppResult<()> {
     let fits = match lianrong_store::org::get(conn, org_id).await {
         Ok(o) => o.kind == kind,
@@ -824,18 +840,22 @@ async fn check_counterparty(conn: &mut Conn, org_id: &str, kind: OrgKind, field:
     if fits {
         return Ok(());
     }
-    Err(match kind {
-        OrgKind::Bank => AppError::invalid(field, "not_a_bank", "A part is discounted at a bank", "须在银行贴现"),
-        _ => AppError::invalid(field, "not_a_supplier", "A part passes to a supplier", "凭证份额只能转让给供应商"),
-    })
+    Err(not_a_counterparty(kind, field))
 }
 
-/// Allocates `amount_fen` over the named invoices — verified trade from `to_org_id` to the holder,
-/// each used no more than it is owed across all transfers — in the order given.
+fn not_a_counterparty(kind: OrgKind, field: &str) -> AppError {
+    match kind {
+        OrgKind::Bank => AppError::invalid(field, "not_a_bank", "A part is discounted at a bank", "须在银行贴现"),
+        _ => AppError::invalid(field, "not_a_supplier", "A part passes to a supplier", "凭证份额只能转让给供应商"),
+    }
+}
+
+/// Allocates `amount_fen` over the named invoices — verified trade from the recipient (`to_uscc`) to the
+/// holder (`holder_uscc`), each used no more than it is owed across all transfers — in the order given.
 async fn allocate_basis(
     conn: &mut Conn,
-    actor: &Actor,
-    to_org_id: &str,
+    to_uscc: &str,
+    holder_uscc: &str,
     invoice_ids: &[String],
     amount_fen: i64,
 ) -> AppResult<Vec<(String, i64)>> {
@@ -850,16 +870,19 @@ async fn allocate_basis(
             format!("转让须列明1至{BASIS_INVOICES_MAX}张受让方开给您、经四流核验的发票：债权凭证只能依真实贸易转让"),
         ));
     }
-    let holder = lianrong_store::org::get(conn, &actor.org_id).await?;
-    let to = lianrong_store::org::get(conn, to_org_id).await?;
-    store::lock_invoices(conn, invoice_ids).await?;
-    let used: BTreeMap<String, i64> = store::basis_used(conn, invoice_ids).await?.into_iter().collect();
+    // One read of every named invoice's facts and used fen (locked on PostgreSQL until commit).
+    let mut room: BTreeMap<String, (lianrong_store::registration::InvoiceFacts, i64)> =
+        store::basis_room(conn, invoice_ids)
+            .await?
+            .into_iter()
+            .map(|(f, used)| (f.invoice_id.clone(), (f, used)))
+            .collect();
     let mut left = amount_fen.max(0);
     let mut out = Vec::new();
     for (n, invoice_id) in invoice_ids.iter().enumerate() {
-        let facts = lianrong_store::registration::invoice_facts(conn, invoice_id).await?;
         let field = format!("invoice_ids[{n}]");
-        let Some(f) = facts.filter(|f| f.seller_uscc == to.uscc && f.buyer_uscc == holder.uscc) else {
+        let found = room.get_mut(invoice_id).filter(|(f, _)| f.seller_uscc == to_uscc && f.buyer_uscc == holder_uscc);
+        let Some((f, used_fen)) = found else {
             return Err(AppError::invalid(
                 &field,
                 "no_verified_trade",
@@ -875,8 +898,9 @@ async fn allocate_basis(
                 format!("发票 {} 未通过四流核验", f.invoice_no),
             ));
         }
-        let room = f.invoiced_fen - used.get(invoice_id).copied().unwrap_or(0);
-        let take = room.min(left);
+        let take = (f.invoiced_fen - *used_fen).min(left);
+        // An invoice named twice offers only what its first mention left.
+        *used_fen += take.max(0);
         if take > 0 {
             out.push((invoice_id.clone(), take));
             left -= take;
@@ -899,6 +923,7 @@ async fn allocate_basis(
 /// Writes what the ledger changed: each touched part moves from the state it was read in (or the
 /// request is refused because another one spent it first), and each new part is inserted.
 pub(crate) async fn write_difference(conn: &mut Conn, before: &Ledger, after: &Ledger, now: i64) -> AppResult<()> {
+    let mut made: Vec<&Part> = Vec::new();
     for (id, part) in &after.parts {
         match before.parts.get(id) {
             Some(old) if old != part => {
@@ -914,9 +939,10 @@ pub(crate) async fn write_difference(conn: &mut Conn, before: &Ledger, after: &L
                 }
             }
             Some(_) => {}
-            None => store::insert_part(conn, &after.commitment_id, part, now).await?,
+            None => made.push(part),
         }
     }
+    store::insert_parts(conn, &after.commitment_id, &made, now).await?;
     Ok(())
 }
 

@@ -287,6 +287,33 @@ pub async fn insert_part(conn: &mut Conn, commitment_id: &str, p: &Part, at_ms: 
     Ok(())
 }
 
+/// Inserts the parts an operation made, in one statement.
+pub async fn insert_parts(conn: &mut Conn, commitment_id: &str, parts: &[&Part], at_ms: i64) -> Result<()> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO commitment_part (commitment_id, id, holder_org_id, amount_fen, parent_id, made_by, state, \
+         spent_by, created_at_ms) VALUES {}",
+        crate::dialect::value_rows(conn, parts.len(), 9)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for p in parts {
+        q = q
+            .bind(commitment_id.to_string())
+            .bind(p.id.clone())
+            .bind(p.holder.clone())
+            .bind(p.amount_fen)
+            .bind(p.parent.clone())
+            .bind(p.made_by.clone())
+            .bind(p.state.code())
+            .bind(p.spent_by.clone())
+            .bind(at_ms);
+    }
+    q.execute(&mut *conn).await.map_err(map_write)?;
+    Ok(())
+}
+
 pub async fn part(conn: &mut Conn, commitment_id: &str, id: &str) -> Result<Option<Part>> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {PART_COLUMNS} FROM commitment_part WHERE commitment_id = $1 AND id = $2"
@@ -574,42 +601,25 @@ pub async fn pending_for_bank(conn: &mut Conn, bank_org_id: &str, limit: i64) ->
 // ---------------------------------------------------------------------------------------------------
 // Basis: the verified trade a transfer pays
 
-/// How much of each invoice earlier transfers already used as their basis.
-pub async fn basis_used(conn: &mut Conn, invoice_ids: &[String]) -> Result<Vec<(String, i64)>> {
-    if invoice_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT invoice_id, CAST(SUM(amount_fen) AS BIGINT) FROM commitment_basis WHERE invoice_id IN {} \
-         GROUP BY invoice_id",
-        placeholders(conn, 1, invoice_ids.len())
-    );
-    let mut q = sqlx::query(AssertSqlSafe(sql));
-    for id in invoice_ids {
-        q = q.bind(id.clone());
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<Option<i64>, _>(1)?.unwrap_or(0)))).collect()
-}
-
 pub async fn insert_basis(
     conn: &mut Conn,
     commitment_id: &str,
     transfer_id: &str,
     allocations: &[(String, i64)],
 ) -> Result<()> {
-    for (invoice_id, amount_fen) in allocations {
-        sqlx::query(
-            "INSERT INTO commitment_basis (commitment_id, transfer_id, invoice_id, amount_fen) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(commitment_id.to_string())
-        .bind(transfer_id.to_string())
-        .bind(invoice_id.clone())
-        .bind(*amount_fen)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_write)?;
+    if allocations.is_empty() {
+        return Ok(());
     }
+    // A transfer names at most a few dozen invoices: one statement.
+    let sql = format!(
+        "INSERT INTO commitment_basis (commitment_id, transfer_id, invoice_id, amount_fen) VALUES {}",
+        crate::dialect::value_rows(conn, allocations.len(), 4)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for (invoice_id, amount_fen) in allocations {
+        q = q.bind(commitment_id.to_string()).bind(transfer_id.to_string()).bind(invoice_id.clone()).bind(*amount_fen);
+    }
+    q.execute(&mut *conn).await.map_err(map_write)?;
     Ok(())
 }
 
@@ -674,6 +684,48 @@ pub async fn insert_discount_approval(
 
 /// Locks the verdicts of `invoice_ids` until the transaction ends, so that two transfers cannot both
 /// use the same invoice's last fen as their basis. SQLite's write transaction already runs alone.
+/// What a transfer decides its trade basis on, for each named invoice that has a verdict, in one read:
+/// the invoice's four-flow facts and the fen of it that transfers have already used. On PostgreSQL the
+/// verdicts are locked (in invoice order, so two transfers naming the same invoices cannot deadlock)
+/// until the transfer commits, so that two transfers cannot both spend the same room; SQLite's writers
+/// take turns already.
+pub async fn basis_room(
+    conn: &mut Conn,
+    invoice_ids: &[String],
+) -> Result<Vec<(crate::registration::InvoiceFacts, i64)>> {
+    if invoice_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lock = if crate::is_sqlite(conn) { "" } else { " FOR UPDATE OF v" };
+    let sql = format!(
+        "SELECT v.invoice_id, t.doc_no, v.seller_uscc, v.buyer_uscc, v.status, v.outstanding_fen, v.invoiced_fen, \
+         v.due_date, CAST(COALESCE((SELECT SUM(b.amount_fen) FROM commitment_basis b WHERE b.invoice_id = \
+         v.invoice_id), 0) AS BIGINT) AS used_fen FROM verification v JOIN trade_record t ON t.id = v.invoice_id \
+         WHERE v.invoice_id IN {} ORDER BY v.invoice_id{lock}",
+        placeholders(conn, 1, invoice_ids.len())
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for id in invoice_ids {
+        q = q.bind(id.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            let facts = crate::registration::InvoiceFacts {
+                invoice_id: r.try_get("invoice_id")?,
+                invoice_no: r.try_get("doc_no")?,
+                seller_uscc: r.try_get("seller_uscc")?,
+                buyer_uscc: r.try_get("buyer_uscc")?,
+                status: r.try_get("status")?,
+                outstanding_fen: r.try_get("outstanding_fen")?,
+                invoiced_fen: r.try_get("invoiced_fen")?,
+                due_date: r.try_get("due_date")?,
+            };
+            Ok((facts, r.try_get("used_fen")?))
+        })
+        .collect()
+}
+
 pub async fn lock_invoices(conn: &mut Conn, invoice_ids: &[String]) -> Result<()> {
     if invoice_ids.is_empty() || crate::is_sqlite(conn) {
         return Ok(());

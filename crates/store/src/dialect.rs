@@ -43,6 +43,12 @@ pub(crate) fn placeholders(conn: &Conn, first: usize, n: usize) -> String {
     format!("({})", parts.join(", "))
 }
 
+/// `(…), (…)` with `rows` groups of `columns` placeholders, numbered from 1 on PostgreSQL: the values of
+/// a multi-row INSERT.
+pub(crate) fn value_rows(conn: &Conn, rows: usize, columns: usize) -> String {
+    (0..rows).map(|i| placeholders(conn, 1 + i * columns, columns)).collect::<Vec<_>>().join(", ")
+}
+
 /// The `n`th bind after a [`placeholders`] list: `?` on SQLite (anonymous, in order), `$n` on PostgreSQL.
 pub(crate) fn placeholder(conn: &Conn, n: usize) -> String {
     if is_sqlite(conn) { "?".into() } else { format!("${n}") }

@@ -110,10 +110,7 @@ pub struct PendingLeaf {
 /// Rows per multi-row statement of an integration batch: well under both backends' bind limits.
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// `(…), (…)` with `rows` groups of `columns` placeholders, numbered from 1 on PostgreSQL.
-fn value_rows(conn: &Conn, rows: usize, columns: usize) -> String {
-    (0..rows).map(|i| crate::dialect::placeholders(conn, 1 + i * columns, columns)).collect::<Vec<_>>().join(", ")
-}
+use crate::dialect::value_rows;
 
 /// Writes a pending leaf and its parties (each organisation once) inside the caller's transaction and
 /// returns its id. No lock is taken: concurrent operations write pending leaves independently, and the

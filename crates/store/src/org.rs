@@ -71,6 +71,20 @@ pub async fn get(conn: &mut Conn, id: &str) -> Result<OrgRecord> {
     row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound)
 }
 
+/// The organisations among these ids (unknown ids are left out), in one read.
+pub async fn get_many(conn: &mut Conn, ids: &[&str]) -> Result<Vec<OrgRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql =
+        format!("SELECT {COLUMNS} FROM organisation WHERE id IN {}", crate::dialect::placeholders(conn, 1, ids.len()));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id.to_string());
+    }
+    q.fetch_all(&mut *conn).await?.iter().map(from_row).collect()
+}
+
 pub async fn find_by_uscc(conn: &mut Conn, uscc: &str) -> Result<Option<OrgRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM organisation WHERE uscc = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(uscc).fetch_optional(&mut *conn).await?;
