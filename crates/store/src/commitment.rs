@@ -268,23 +268,7 @@ fn part_row(r: &AnyRow) -> Result<Part> {
 }
 
 pub async fn insert_part(conn: &mut Conn, commitment_id: &str, p: &Part, at_ms: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO commitment_part (commitment_id, id, holder_org_id, amount_fen, parent_id, made_by, state, \
-         spent_by, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(commitment_id.to_string())
-    .bind(p.id.clone())
-    .bind(p.holder.clone())
-    .bind(p.amount_fen)
-    .bind(p.parent.clone())
-    .bind(p.made_by.clone())
-    .bind(p.state.code())
-    .bind(p.spent_by.clone())
-    .bind(at_ms)
-    .execute(&mut *conn)
-    .await
-    .map_err(map_write)?;
-    Ok(())
+    insert_parts(conn, commitment_id, &[p], at_ms).await
 }
 
 /// Inserts the parts an operation made, in one statement.

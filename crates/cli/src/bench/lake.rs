@@ -364,63 +364,44 @@ async fn key_before(app: &App, sql: &str, uscc: &str, offset: i64) -> Result<Vec
 /// The core's trade records and receivables read at the first page, and at the last page both ways.
 async fn pages(app: &App, core: &Actor) -> Result<Depths, String> {
     use lianrong_app::receivable::Side;
+    let trade = |seek| lianrong_app::trade::list(app, core, Default::default(), seek);
+    let owed = |seek| lianrong_app::receivable::list(app, core, Side::Debtor, seek);
+    let trade_key = "SELECT doc_date, id FROM trade_record WHERE buyer_uscc = $1 OR seller_uscc = $1 \
+                     ORDER BY doc_date DESC, id DESC LIMIT 1 OFFSET $2";
+    let owed_key = "SELECT COALESCE(due_date, '9999-12-31'), invoice_id FROM verification WHERE buyer_uscc = $1 \
+                    AND outstanding_fen > 0 AND status <> 'inconsistent' \
+                    ORDER BY COALESCE(due_date, '9999-12-31'), invoice_id LIMIT 1 OFFSET $2";
+    let mut out = Vec::new();
+    out.extend(depth(app, "the core's trade records", trade_key, trade).await?);
+    out.extend(depth(app, "the core's receivables (owed by it)", owed_key, owed).await?);
+    Ok(Depths(out))
+}
+
+/// One list read at its first page, and at its last page by cursor and by number; `None` when it has a
+/// single page. `key_sql` finds the key of the item before the last page (as in [`key_before`]).
+async fn depth<T, F, Fut>(app: &App, list: &'static str, key_sql: &str, read: F) -> Result<Option<Depth>, String>
+where
+    F: Fn(lianrong_domain::page::Seek) -> Fut,
+    Fut: std::future::Future<Output = Result<lianrong_domain::page::KeyedPage<T>, lianrong_app::AppError>>,
+{
     use lianrong_domain::page::{Cursor, PageRequest, Seek};
     let first = PageRequest { page: 1, page_size: DEPTH_PAGE_SIZE };
-    let trade = |seek: Seek| lianrong_app::trade::list(app, core, Default::default(), seek);
-    let owed = |seek: Seek| lianrong_app::receivable::list(app, core, Side::Debtor, seek);
-    let mut out = Vec::new();
-
-    let total = trade(first.into()).await.map_err(crate::options::app_error)?.page.total;
+    let total = read(first.into()).await.map_err(crate::options::app_error)?.page.total;
     let last_page = u32::try_from((total.max(1) - 1) / i64::from(DEPTH_PAGE_SIZE) + 1).unwrap_or(u32::MAX);
-    if last_page > 1 {
-        let key = key_before(
-            app,
-            "SELECT doc_date, id FROM trade_record WHERE buyer_uscc = $1 OR seller_uscc = $1 \
-             ORDER BY doc_date DESC, id DESC LIMIT 1 OFFSET $2",
-            &core_code(),
-            i64::from(last_page - 1) * i64::from(DEPTH_PAGE_SIZE) - 1,
-        )
-        .await?;
-        let cursor = Cursor { key, page: last_page, total };
-        out.push(Depth {
-            list: "the core's trade records",
-            total,
-            last_page,
-            first_ms: median_ms(|| trade(first.into())).await?,
-            deepest_by_cursor_ms: median_ms(|| trade(Seek::after(first, cursor.clone()))).await?,
-            deepest_by_number_ms: median_ms(|| {
-                trade(PageRequest { page: last_page, page_size: DEPTH_PAGE_SIZE }.into())
-            })
-            .await?,
-        });
+    if last_page < 2 {
+        return Ok(None);
     }
-
-    let total = owed(first.into()).await.map_err(crate::options::app_error)?.page.total;
-    let last_page = u32::try_from((total.max(1) - 1) / i64::from(DEPTH_PAGE_SIZE) + 1).unwrap_or(u32::MAX);
-    if last_page > 1 {
-        let key = key_before(
-            app,
-            "SELECT COALESCE(due_date, '9999-12-31'), invoice_id FROM verification WHERE buyer_uscc = $1 \
-             AND outstanding_fen > 0 AND status <> 'inconsistent' \
-             ORDER BY COALESCE(due_date, '9999-12-31'), invoice_id LIMIT 1 OFFSET $2",
-            &core_code(),
-            i64::from(last_page - 1) * i64::from(DEPTH_PAGE_SIZE) - 1,
-        )
-        .await?;
-        let cursor = Cursor { key, page: last_page, total };
-        out.push(Depth {
-            list: "the core's receivables (owed by it)",
-            total,
-            last_page,
-            first_ms: median_ms(|| owed(first.into())).await?,
-            deepest_by_cursor_ms: median_ms(|| owed(Seek::after(first, cursor.clone()))).await?,
-            deepest_by_number_ms: median_ms(|| {
-                owed(PageRequest { page: last_page, page_size: DEPTH_PAGE_SIZE }.into())
-            })
-            .await?,
-        });
-    }
-    Ok(Depths(out))
+    let offset = i64::from(last_page - 1) * i64::from(DEPTH_PAGE_SIZE) - 1;
+    let cursor = Cursor { key: key_before(app, key_sql, &core_code(), offset).await?, page: last_page, total };
+    let by_number = PageRequest { page: last_page, page_size: DEPTH_PAGE_SIZE };
+    Ok(Some(Depth {
+        list,
+        total,
+        last_page,
+        first_ms: median_ms(|| read(first.into())).await?,
+        deepest_by_cursor_ms: median_ms(|| read(Seek::after(first, cursor.clone()))).await?,
+        deepest_by_number_ms: median_ms(|| read(by_number.into())).await?,
+    }))
 }
 
 pub async fn run(args: &BenchArgs) -> Result<(), String> {
